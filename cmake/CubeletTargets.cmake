@@ -1,0 +1,56 @@
+# One helper per target kind, so each folder's CMakeLists.txt reads like a manifest:
+#   cubelet_library(NAME SRCS ... DEPS ...)
+#   cubelet_test(NAME SRCS ... DEPS ... [LABELS ...])
+#   cubelet_benchmark(NAME SRCS ... DEPS ...)
+#   cubelet_binary(NAME SRCS ... DEPS ...)
+# Targets are named cubelet_<folder>_<name>; tests register with ctest under the same name.
+
+set(CUBELET_WARNINGS -Wall -Wextra -Werror -Wnon-virtual-dtor -Wno-unused-parameter
+    -Wno-missing-field-initializers)
+
+set(CUBELET_SANITIZER_FLAGS "")
+if(CUBELET_SANITIZE)
+  set(CUBELET_SANITIZER_FLAGS -fsanitize=${CUBELET_SANITIZE} -fno-omit-frame-pointer
+      -fno-sanitize-recover=all)
+endif()
+
+function(_cubelet_common target)
+  target_compile_options(${target} PRIVATE ${CUBELET_WARNINGS} ${CUBELET_SANITIZER_FLAGS})
+  target_link_options(${target} PRIVATE ${CUBELET_SANITIZER_FLAGS})
+  target_include_directories(${target} SYSTEM PRIVATE ${ASIO_INCLUDE_DIR})
+endfunction()
+
+function(cubelet_library name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_library(${name} STATIC ${ARG_SRCS})
+  _cubelet_common(${name})
+  target_compile_options(${name} INTERFACE ${CUBELET_SANITIZER_FLAGS})
+  target_link_options(${name} INTERFACE ${CUBELET_SANITIZER_FLAGS})
+  target_include_directories(${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_include_directories(${name} SYSTEM PUBLIC ${ASIO_INCLUDE_DIR})
+  target_link_libraries(${name} PUBLIC ${ARG_DEPS} Threads::Threads)
+endfunction()
+
+function(cubelet_test name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  _cubelet_common(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main)
+  add_test(NAME ${name} COMMAND ${name})
+  set(labels unit ${ARG_LABELS})
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT 300)
+endfunction()
+
+function(cubelet_benchmark name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  _cubelet_common(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+endfunction()
+
+function(cubelet_binary name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  _cubelet_common(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
+endfunction()

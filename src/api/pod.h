@@ -1,0 +1,340 @@
+// The Kubernetes v1 Pod subset a node agent needs, as plain C++ values.
+//
+// Field names follow the v1 API in snake_case (`namespace` is `namespace_`).
+// Pointers in the Go API (`*int64`, `*Probe`) are std::optional here; enum-like
+// strings stay strings so JSON round-trips losslessly (constants below).
+// Values are immutable once handed to the engine: the pod workers share them as
+// std::shared_ptr<const Pod>. No thread-safety beyond that of plain values.
+#ifndef CUBELET_API_POD_H_
+#define CUBELET_API_POD_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace cubelet::api {
+
+// Pod phases (PodPhase).
+inline constexpr char kPodPending[] = "Pending";
+inline constexpr char kPodRunning[] = "Running";
+inline constexpr char kPodSucceeded[] = "Succeeded";
+inline constexpr char kPodFailed[] = "Failed";
+inline constexpr char kPodUnknown[] = "Unknown";
+
+// Restart policies (pod level; "Always" is also the init-container sidecar value).
+inline constexpr char kRestartAlways[] = "Always";
+inline constexpr char kRestartOnFailure[] = "OnFailure";
+inline constexpr char kRestartNever[] = "Never";
+
+// Image pull policies.
+inline constexpr char kPullAlways[] = "Always";
+inline constexpr char kPullIfNotPresent[] = "IfNotPresent";
+inline constexpr char kPullNever[] = "Never";
+
+// Pod condition types and statuses.
+inline constexpr char kPodScheduled[] = "PodScheduled";
+inline constexpr char kPodInitialized[] = "Initialized";
+inline constexpr char kContainersReady[] = "ContainersReady";
+inline constexpr char kPodReady[] = "Ready";
+inline constexpr char kConditionTrue[] = "True";
+inline constexpr char kConditionFalse[] = "False";
+
+// Annotations the kubelet's config layer sets on pods it reads.
+inline constexpr char kConfigSourceAnnotation[] = "kubernetes.io/config.source";
+inline constexpr char kConfigHashAnnotation[] = "kubernetes.io/config.hash";
+inline constexpr char kConfigSeenAnnotation[] = "kubernetes.io/config.seen";
+inline constexpr char kConfigMirrorAnnotation[] = "kubernetes.io/config.mirror";
+inline constexpr char kApiserverSource[] = "api";
+
+struct ObjectMeta {
+  std::string name;
+  std::string namespace_;
+  std::string uid;
+  std::map<std::string, std::string> labels;
+  std::map<std::string, std::string> annotations;
+  std::optional<absl::Time> creation_timestamp;
+  std::optional<absl::Time> deletion_timestamp;
+  std::optional<int64_t> deletion_grace_period_seconds;
+};
+
+// An int-or-string port ("http" or 8080).
+struct IntOrString {
+  bool is_string = false;
+  int32_t int_value = 0;
+  std::string string_value;
+};
+
+struct ObjectFieldSelector {
+  std::string api_version;  // defaulted to "v1"
+  std::string field_path;
+};
+
+struct EnvVarSource {
+  std::optional<ObjectFieldSelector> field_ref;
+};
+
+struct EnvVar {
+  std::string name;
+  std::string value;
+  std::optional<EnvVarSource> value_from;
+};
+
+struct ContainerPort {
+  std::string name;
+  int32_t host_port = 0;
+  int32_t container_port = 0;
+  std::string protocol;  // defaulted to "TCP"
+  std::string host_ip;
+};
+
+// Quantities are kept as written ("100m", "64Mi"); see api/quantity.h to read them.
+struct ResourceRequirements {
+  std::map<std::string, std::string> limits;
+  std::map<std::string, std::string> requests;
+};
+
+struct VolumeMount {
+  std::string name;
+  std::string mount_path;
+  bool read_only = false;
+  std::string sub_path;
+};
+
+struct ExecAction {
+  std::vector<std::string> command;
+};
+
+struct HTTPHeader {
+  std::string name;
+  std::string value;
+};
+
+struct HTTPGetAction {
+  std::string path;
+  IntOrString port;
+  std::string host;
+  std::string scheme;  // defaulted to "HTTP"
+  std::vector<HTTPHeader> http_headers;
+};
+
+struct TCPSocketAction {
+  IntOrString port;
+  std::string host;
+};
+
+struct GRPCAction {
+  int32_t port = 0;
+  std::optional<std::string> service;
+};
+
+struct SleepAction {
+  int64_t seconds = 0;
+};
+
+// Exactly one member is set in a valid handler.
+struct ProbeHandler {
+  std::optional<ExecAction> exec;
+  std::optional<HTTPGetAction> http_get;
+  std::optional<TCPSocketAction> tcp_socket;
+  std::optional<GRPCAction> grpc;
+};
+
+struct Probe {
+  ProbeHandler handler;  // inlined in the API object, as in Go
+  int32_t initial_delay_seconds = 0;
+  int32_t timeout_seconds = 1;
+  int32_t period_seconds = 10;
+  int32_t success_threshold = 1;
+  int32_t failure_threshold = 3;
+  std::optional<int64_t> termination_grace_period_seconds;
+};
+
+struct LifecycleHandler {
+  std::optional<ExecAction> exec;
+  std::optional<HTTPGetAction> http_get;
+  std::optional<TCPSocketAction> tcp_socket;
+  std::optional<SleepAction> sleep;
+};
+
+struct Lifecycle {
+  std::optional<LifecycleHandler> post_start;
+  std::optional<LifecycleHandler> pre_stop;
+};
+
+struct Capabilities {
+  std::vector<std::string> add;
+  std::vector<std::string> drop;
+};
+
+struct SecurityContext {
+  std::optional<int64_t> run_as_user;
+  std::optional<int64_t> run_as_group;
+  std::optional<bool> run_as_non_root;
+  std::optional<bool> read_only_root_filesystem;
+  std::optional<bool> privileged;
+  std::optional<bool> allow_privilege_escalation;
+  std::optional<Capabilities> capabilities;
+};
+
+struct Container {
+  std::string name;
+  std::string image;
+  std::vector<std::string> command;
+  std::vector<std::string> args;
+  std::string working_dir;
+  std::vector<ContainerPort> ports;
+  std::vector<EnvVar> env;
+  ResourceRequirements resources;
+  std::vector<VolumeMount> volume_mounts;
+  std::optional<Probe> liveness_probe;
+  std::optional<Probe> readiness_probe;
+  std::optional<Probe> startup_probe;
+  std::optional<Lifecycle> lifecycle;
+  std::string termination_message_path;    // defaulted to /dev/termination-log
+  std::string termination_message_policy;  // defaulted to "File"
+  std::string image_pull_policy;           // defaulted: Always for :latest/no tag, else IfNotPresent
+  std::optional<SecurityContext> security_context;
+  std::optional<std::string> restart_policy;  // init containers only: "Always" makes a sidecar
+  bool stdin = false;
+  bool tty = false;
+};
+
+struct EmptyDirVolumeSource {
+  std::string medium;  // "" (node disk) or "Memory"
+  std::optional<std::string> size_limit;
+};
+
+struct HostPathVolumeSource {
+  std::string path;
+  std::string type;  // "" (no check), Directory, DirectoryOrCreate, File, FileOrCreate, Socket, ...
+};
+
+struct Volume {
+  std::string name;
+  std::optional<EmptyDirVolumeSource> empty_dir;
+  std::optional<HostPathVolumeSource> host_path;
+};
+
+struct PodSpec {
+  std::vector<Volume> volumes;
+  std::vector<Container> init_containers;
+  std::vector<Container> containers;
+  std::string restart_policy;  // defaulted to Always
+  std::optional<int64_t> termination_grace_period_seconds;  // defaulted to 30
+  std::optional<int64_t> active_deadline_seconds;
+  std::string dns_policy;  // defaulted to ClusterFirst
+  std::string node_name;
+  bool host_network = false;
+  std::string hostname;
+  std::string subdomain;
+  std::string scheduler_name;  // defaulted to default-scheduler
+  std::optional<int64_t> priority;
+};
+
+struct PodCondition {
+  std::string type;
+  std::string status;
+  std::optional<absl::Time> last_probe_time;
+  std::optional<absl::Time> last_transition_time;
+  std::string reason;
+  std::string message;
+};
+
+struct ContainerStateWaiting {
+  std::string reason;
+  std::string message;
+};
+
+struct ContainerStateRunning {
+  std::optional<absl::Time> started_at;
+};
+
+struct ContainerStateTerminated {
+  int32_t exit_code = 0;
+  int32_t signal = 0;
+  std::string reason;
+  std::string message;
+  std::optional<absl::Time> started_at;
+  std::optional<absl::Time> finished_at;
+  std::string container_id;
+};
+
+// At most one member is set.
+struct ContainerState {
+  std::optional<ContainerStateWaiting> waiting;
+  std::optional<ContainerStateRunning> running;
+  std::optional<ContainerStateTerminated> terminated;
+};
+
+struct ContainerStatus {
+  std::string name;
+  ContainerState state;
+  ContainerState last_state;
+  bool ready = false;
+  int32_t restart_count = 0;
+  std::string image;
+  std::string image_id;
+  std::string container_id;  // "containerd://<id>"
+  std::optional<bool> started;
+};
+
+struct PodIP {
+  std::string ip;
+};
+
+struct PodStatus {
+  std::string phase;
+  std::vector<PodCondition> conditions;
+  std::string message;
+  std::string reason;
+  std::string host_ip;
+  std::string pod_ip;
+  std::vector<PodIP> pod_ips;
+  std::optional<absl::Time> start_time;
+  std::vector<ContainerStatus> init_container_statuses;
+  std::vector<ContainerStatus> container_statuses;
+  std::string qos_class;
+};
+
+struct Pod {
+  std::string api_version = "v1";
+  std::string kind = "Pod";
+  ObjectMeta metadata;
+  PodSpec spec;
+  PodStatus status;
+};
+
+using PodPtr = std::shared_ptr<const Pod>;
+
+// "<name>_<namespace>", the key the kubelet uses for static pods.
+inline std::string PodFullName(const Pod& pod) {
+  return pod.metadata.name + "_" + pod.metadata.namespace_;
+}
+
+// A pod is static when a source other than the API server supplied it.
+inline bool IsStaticPod(const Pod& pod) {
+  auto it = pod.metadata.annotations.find(kConfigSourceAnnotation);
+  return it != pod.metadata.annotations.end() && it->second != kApiserverSource;
+}
+
+inline bool IsMirrorPod(const Pod& pod) {
+  return pod.metadata.annotations.count(kConfigMirrorAnnotation) > 0;
+}
+
+inline bool IsTerminalPhase(const std::string& phase) {
+  return phase == kPodSucceeded || phase == kPodFailed;
+}
+
+// An init container with restartPolicy Always (a sidecar).
+inline bool IsRestartableInitContainer(const Container& c) {
+  return c.restart_policy.has_value() && *c.restart_policy == kRestartAlways;
+}
+
+}  // namespace cubelet::api
+
+#endif  // CUBELET_API_POD_H_

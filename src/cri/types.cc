@@ -1,0 +1,2 @@
+// cri/types.h holds plain messages; this file anchors the library target.
+#include "cri/types.h"

@@ -1,0 +1,201 @@
+// The CRI v1 messages cubelet uses, in cubelet's own types (runtime.v1 of
+// kubernetes/cri-api, field for field where cubelet needs the field). The
+// gRPC client (a later module) converts these to and from the wire; nothing
+// gRPC-shaped appears here. Timestamps are Unix nanoseconds, as on the wire.
+//
+// Plain values; no thread-safety beyond that of plain values.
+#ifndef CUBELET_CRI_TYPES_H_
+#define CUBELET_CRI_TYPES_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cubelet::cri {
+
+using Labels = std::map<std::string, std::string>;
+
+enum class PodSandboxState { kReady = 0, kNotReady = 1 };
+enum class ContainerState { kCreated = 0, kRunning = 1, kExited = 2, kUnknown = 3 };
+enum class NamespaceMode { kPod = 0, kContainer = 1, kNode = 2, kTarget = 3 };
+enum class Protocol { kTcp = 0, kUdp = 1, kSctp = 2 };
+
+struct VersionInfo {
+  std::string version;
+  std::string runtime_name;
+  std::string runtime_version;
+  std::string runtime_api_version;
+};
+
+struct RuntimeCondition {
+  std::string type;  // "RuntimeReady", "NetworkReady"
+  bool status = false;
+  std::string reason;
+  std::string message;
+};
+
+struct RuntimeStatus {
+  std::vector<RuntimeCondition> conditions;
+};
+
+struct PodSandboxMetadata {
+  std::string name;
+  std::string uid;
+  std::string namespace_;
+  uint32_t attempt = 0;
+};
+
+struct DNSConfig {
+  std::vector<std::string> servers;
+  std::vector<std::string> searches;
+  std::vector<std::string> options;
+};
+
+struct PortMapping {
+  Protocol protocol = Protocol::kTcp;
+  int32_t container_port = 0;
+  int32_t host_port = 0;
+  std::string host_ip;
+};
+
+struct LinuxContainerResources {
+  int64_t cpu_period = 0;
+  int64_t cpu_quota = 0;
+  int64_t cpu_shares = 0;
+  int64_t memory_limit_in_bytes = 0;
+  int64_t oom_score_adj = 0;
+};
+
+struct PodSandboxConfig {
+  PodSandboxMetadata metadata;
+  std::string hostname;
+  std::string log_directory;
+  DNSConfig dns_config;
+  std::vector<PortMapping> port_mappings;
+  Labels labels;
+  Labels annotations;
+  // linux: cgroup_parent and the network namespace mode (kNode = host network).
+  std::string cgroup_parent;
+  NamespaceMode network_mode = NamespaceMode::kPod;
+};
+
+struct PodSandbox {
+  std::string id;
+  PodSandboxMetadata metadata;
+  PodSandboxState state = PodSandboxState::kNotReady;
+  int64_t created_at = 0;
+  Labels labels;
+  Labels annotations;
+  std::string runtime_handler;
+};
+
+struct PodSandboxStatus {
+  std::string id;
+  PodSandboxMetadata metadata;
+  PodSandboxState state = PodSandboxState::kNotReady;
+  int64_t created_at = 0;
+  std::string ip;  // network.ip
+  std::vector<std::string> additional_ips;
+  NamespaceMode network_mode = NamespaceMode::kPod;
+  Labels labels;
+  Labels annotations;
+};
+
+struct PodSandboxFilter {
+  std::string id;
+  std::optional<PodSandboxState> state;
+  Labels label_selector;
+};
+
+struct ContainerMetadata {
+  std::string name;
+  uint32_t attempt = 0;
+};
+
+struct ImageSpec {
+  std::string image;
+  Labels annotations;
+};
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+};
+
+struct Mount {
+  std::string container_path;
+  std::string host_path;
+  bool readonly = false;
+};
+
+struct ContainerConfig {
+  ContainerMetadata metadata;
+  ImageSpec image;
+  std::vector<std::string> command;
+  std::vector<std::string> args;
+  std::string working_dir;
+  std::vector<KeyValue> envs;
+  std::vector<Mount> mounts;
+  Labels labels;
+  Labels annotations;
+  std::string log_path;  // relative to the sandbox's log_directory
+  bool stdin = false;
+  bool tty = false;
+  LinuxContainerResources resources;
+};
+
+struct Container {
+  std::string id;
+  std::string pod_sandbox_id;
+  ContainerMetadata metadata;
+  ImageSpec image;
+  std::string image_ref;
+  ContainerState state = ContainerState::kUnknown;
+  int64_t created_at = 0;
+  Labels labels;
+  Labels annotations;
+};
+
+struct ContainerStatus {
+  std::string id;
+  ContainerMetadata metadata;
+  ContainerState state = ContainerState::kUnknown;
+  int64_t created_at = 0;
+  int64_t started_at = 0;
+  int64_t finished_at = 0;
+  int32_t exit_code = 0;
+  ImageSpec image;
+  std::string image_ref;
+  std::string reason;
+  std::string message;
+  Labels labels;
+  Labels annotations;
+  std::vector<Mount> mounts;
+  std::string log_path;
+};
+
+struct ContainerFilter {
+  std::string id;
+  std::optional<ContainerState> state;
+  std::string pod_sandbox_id;
+  Labels label_selector;
+};
+
+struct ExecSyncResponse {
+  std::string stdout_data;
+  std::string stderr_data;
+  int32_t exit_code = 0;
+};
+
+struct Image {
+  std::string id;
+  std::vector<std::string> repo_tags;
+  std::vector<std::string> repo_digests;
+  uint64_t size = 0;
+};
+
+}  // namespace cubelet::cri
+
+#endif  // CUBELET_CRI_TYPES_H_
