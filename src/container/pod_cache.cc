@@ -1,0 +1,118 @@
+#include "container/pod_cache.h"
+
+#include <condition_variable>
+#include <memory>
+
+namespace cubelet::container {
+
+CachedPodStatus PodCache::GetLocked(const std::string& uid) const {
+  auto it = entries_.find(uid);
+  if (it != entries_.end()) return it->second.data;
+  auto empty = std::make_shared<PodStatus>();
+  empty->id = uid;
+  return CachedPodStatus{std::move(empty), absl::OkStatus()};
+}
+
+CachedPodStatus PodCache::Get(const std::string& uid) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return GetLocked(uid);
+}
+
+std::optional<CachedPodStatus> PodCache::GetIfNewerThanLocked(const std::string& uid,
+                                                              absl::Time min_time) const {
+  bool global_newer = global_timestamp_.has_value() && *global_timestamp_ > min_time;
+  auto it = entries_.find(uid);
+  if (it == entries_.end()) {
+    if (global_newer) return GetLocked(uid);
+    return std::nullopt;
+  }
+  if (it->second.modified > min_time || global_newer) return it->second.data;
+  return std::nullopt;
+}
+
+void PodCache::CollectSatisfiedLocked(const std::string& uid, absl::Time timestamp,
+                                      std::vector<std::pair<Callback, CachedPodStatus>>* out) {
+  auto it = subscribers_.find(uid);
+  if (it == subscribers_.end()) return;
+  std::vector<Subscriber>& subs = it->second;
+  // The kubelet notifies when timestamp >= min_time (slightly looser than the
+  // strict "newer than" check of the lookup); keep that.
+  size_t kept = 0;
+  for (Subscriber& s : subs) {
+    if (timestamp >= s.min_time) {
+      out->emplace_back(std::move(s.done), GetLocked(uid));
+    } else {
+      subs[kept++] = std::move(s);
+    }
+  }
+  subs.resize(kept);
+  if (subs.empty()) subscribers_.erase(it);
+}
+
+void PodCache::Set(const std::string& uid, PodStatusPtr status, absl::Status error,
+                   absl::Time timestamp) {
+  std::vector<std::pair<Callback, CachedPodStatus>> ready;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    entries_[uid] = Entry{CachedPodStatus{std::move(status), std::move(error)}, timestamp};
+    CollectSatisfiedLocked(uid, timestamp, &ready);
+  }
+  for (auto& [cb, data] : ready) cb(std::move(data));
+}
+
+void PodCache::UpdateTime(absl::Time timestamp) {
+  std::vector<std::pair<Callback, CachedPodStatus>> ready;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    global_timestamp_ = timestamp;
+    std::vector<std::string> uids;
+    uids.reserve(subscribers_.size());
+    for (const auto& [uid, subs] : subscribers_) uids.push_back(uid);
+    for (const std::string& uid : uids) CollectSatisfiedLocked(uid, timestamp, &ready);
+  }
+  for (auto& [cb, data] : ready) cb(std::move(data));
+}
+
+void PodCache::Delete(const std::string& uid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.erase(uid);
+}
+
+void PodCache::SubscribeNewerThan(const std::string& uid, absl::Time min_time, Callback done) {
+  std::optional<CachedPodStatus> now;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    now = GetIfNewerThanLocked(uid, min_time);
+    if (!now.has_value()) {
+      subscribers_[uid].push_back(Subscriber{min_time, std::move(done)});
+      return;
+    }
+  }
+  done(std::move(*now));
+}
+
+CachedPodStatus PodCache::GetNewerThan(const std::string& uid, absl::Time min_time) {
+  struct Waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<CachedPodStatus> result;
+  };
+  auto waiter = std::make_shared<Waiter>();
+  SubscribeNewerThan(uid, min_time, [waiter](CachedPodStatus data) {
+    {
+      std::lock_guard<std::mutex> lock(waiter->mu);
+      waiter->result = std::move(data);
+    }
+    waiter->cv.notify_all();
+  });
+  std::unique_lock<std::mutex> lock(waiter->mu);
+  waiter->cv.wait(lock, [&] { return waiter->result.has_value(); });
+  return std::move(*waiter->result);
+}
+
+size_t PodCache::Size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
+}  // namespace cubelet::container
