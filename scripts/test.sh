@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, and runs every
+# test. Three builds, each only of what it must check:
+#   release         everything; all tests
+#   asan (ASan+UBSan) the unit tests of the engine and its parts
+#   tsan            the concurrent engine tests (label "engine")
+# CUBELET_SKIP_SANITIZERS=1 runs only the release build (quick local loop).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+
+jobs=$(nproc)
+run_build() {  # preset, ctest label regex (empty: all), targets...
+  local preset=$1 label=$2
+  shift 2
+  echo "=== ${preset}: configure"
+  cmake --preset "$preset" >/dev/null
+  echo "=== ${preset}: build $*"
+  local targets=()
+  for t in "$@"; do targets+=(--target "$t"); done
+  cmake --build "build/${preset}" -j"$jobs" "${targets[@]}"
+  echo "=== ${preset}: test"
+  local args=(--test-dir "build/${preset}" --output-on-failure -j"$jobs")
+  [ -n "$label" ] && args+=(-L "$label")
+  ctest "${args[@]}"
+}
+
+run_build release "" all
+
+if [ "${CUBELET_SKIP_SANITIZERS:-0}" != 1 ]; then
+  unit_tests=$(cmake --build build/release --target help | sed -n 's/^\.\.\. \(cubelet_.*_test\)$/\1/p')
+  # shellcheck disable=SC2086
+  run_build asan "unit" $unit_tests
+  engine_tests=$(ctest --test-dir build/release -N -L engine | sed -n 's/^ *Test *#[0-9]*: \(.*\)$/\1/p')
+  # shellcheck disable=SC2086
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_build tsan "engine" $engine_tests
+fi
+echo "=== all tests passed"
