@@ -5,6 +5,8 @@
 // strings stay strings so JSON round-trips losslessly (constants below).
 // Values are immutable once handed to the engine: the pod workers share them as
 // std::shared_ptr<const Pod>. No thread-safety beyond that of plain values.
+// Every struct has a defaulted operator== (field-wise), so tests and change
+// detection can compare whole pods.
 #ifndef CUBELET_API_POD_H_
 #define CUBELET_API_POD_H_
 
@@ -60,6 +62,8 @@ struct ObjectMeta {
   std::optional<absl::Time> creation_timestamp;
   std::optional<absl::Time> deletion_timestamp;
   std::optional<int64_t> deletion_grace_period_seconds;
+
+  bool operator==(const ObjectMeta&) const = default;
 };
 
 // An int-or-string port ("http" or 8080).
@@ -67,21 +71,29 @@ struct IntOrString {
   bool is_string = false;
   int32_t int_value = 0;
   std::string string_value;
+
+  bool operator==(const IntOrString&) const = default;
 };
 
 struct ObjectFieldSelector {
   std::string api_version;  // defaulted to "v1"
   std::string field_path;
+
+  bool operator==(const ObjectFieldSelector&) const = default;
 };
 
 struct EnvVarSource {
   std::optional<ObjectFieldSelector> field_ref;
+
+  bool operator==(const EnvVarSource&) const = default;
 };
 
 struct EnvVar {
   std::string name;
   std::string value;
   std::optional<EnvVarSource> value_from;
+
+  bool operator==(const EnvVar&) const = default;
 };
 
 struct ContainerPort {
@@ -90,12 +102,16 @@ struct ContainerPort {
   int32_t container_port = 0;
   std::string protocol;  // defaulted to "TCP"
   std::string host_ip;
+
+  bool operator==(const ContainerPort&) const = default;
 };
 
 // Quantities are kept as written ("100m", "64Mi"); see api/quantity.h to read them.
 struct ResourceRequirements {
   std::map<std::string, std::string> limits;
   std::map<std::string, std::string> requests;
+
+  bool operator==(const ResourceRequirements&) const = default;
 };
 
 struct VolumeMount {
@@ -103,15 +119,21 @@ struct VolumeMount {
   std::string mount_path;
   bool read_only = false;
   std::string sub_path;
+
+  bool operator==(const VolumeMount&) const = default;
 };
 
 struct ExecAction {
   std::vector<std::string> command;
+
+  bool operator==(const ExecAction&) const = default;
 };
 
 struct HTTPHeader {
   std::string name;
   std::string value;
+
+  bool operator==(const HTTPHeader&) const = default;
 };
 
 struct HTTPGetAction {
@@ -120,20 +142,28 @@ struct HTTPGetAction {
   std::string host;
   std::string scheme;  // defaulted to "HTTP"
   std::vector<HTTPHeader> http_headers;
+
+  bool operator==(const HTTPGetAction&) const = default;
 };
 
 struct TCPSocketAction {
   IntOrString port;
   std::string host;
+
+  bool operator==(const TCPSocketAction&) const = default;
 };
 
 struct GRPCAction {
   int32_t port = 0;
   std::optional<std::string> service;
+
+  bool operator==(const GRPCAction&) const = default;
 };
 
 struct SleepAction {
   int64_t seconds = 0;
+
+  bool operator==(const SleepAction&) const = default;
 };
 
 // Exactly one member is set in a valid handler.
@@ -142,6 +172,8 @@ struct ProbeHandler {
   std::optional<HTTPGetAction> http_get;
   std::optional<TCPSocketAction> tcp_socket;
   std::optional<GRPCAction> grpc;
+
+  bool operator==(const ProbeHandler&) const = default;
 };
 
 struct Probe {
@@ -152,6 +184,8 @@ struct Probe {
   int32_t success_threshold = 1;
   int32_t failure_threshold = 3;
   std::optional<int64_t> termination_grace_period_seconds;
+
+  bool operator==(const Probe&) const = default;
 };
 
 struct LifecycleHandler {
@@ -159,16 +193,22 @@ struct LifecycleHandler {
   std::optional<HTTPGetAction> http_get;
   std::optional<TCPSocketAction> tcp_socket;
   std::optional<SleepAction> sleep;
+
+  bool operator==(const LifecycleHandler&) const = default;
 };
 
 struct Lifecycle {
   std::optional<LifecycleHandler> post_start;
   std::optional<LifecycleHandler> pre_stop;
+
+  bool operator==(const Lifecycle&) const = default;
 };
 
 struct Capabilities {
   std::vector<std::string> add;
   std::vector<std::string> drop;
+
+  bool operator==(const Capabilities&) const = default;
 };
 
 struct SecurityContext {
@@ -179,6 +219,8 @@ struct SecurityContext {
   std::optional<bool> privileged;
   std::optional<bool> allow_privilege_escalation;
   std::optional<Capabilities> capabilities;
+
+  bool operator==(const SecurityContext&) const = default;
 };
 
 struct Container {
@@ -197,34 +239,42 @@ struct Container {
   std::optional<Lifecycle> lifecycle;
   std::string termination_message_path;    // defaulted to /dev/termination-log
   std::string termination_message_policy;  // defaulted to "File"
-  std::string image_pull_policy;           // defaulted: Always for :latest/no tag, else IfNotPresent
+  std::string image_pull_policy;  // defaulted: Always for :latest/no tag, else IfNotPresent
   std::optional<SecurityContext> security_context;
   std::optional<std::string> restart_policy;  // init containers only: "Always" makes a sidecar
   bool stdin = false;
   bool tty = false;
+
+  bool operator==(const Container&) const = default;
 };
 
 struct EmptyDirVolumeSource {
   std::string medium;  // "" (node disk) or "Memory"
   std::optional<std::string> size_limit;
+
+  bool operator==(const EmptyDirVolumeSource&) const = default;
 };
 
 struct HostPathVolumeSource {
   std::string path;
   std::string type;  // "" (no check), Directory, DirectoryOrCreate, File, FileOrCreate, Socket, ...
+
+  bool operator==(const HostPathVolumeSource&) const = default;
 };
 
 struct Volume {
   std::string name;
   std::optional<EmptyDirVolumeSource> empty_dir;
   std::optional<HostPathVolumeSource> host_path;
+
+  bool operator==(const Volume&) const = default;
 };
 
 struct PodSpec {
   std::vector<Volume> volumes;
   std::vector<Container> init_containers;
   std::vector<Container> containers;
-  std::string restart_policy;  // defaulted to Always
+  std::string restart_policy;                               // defaulted to Always
   std::optional<int64_t> termination_grace_period_seconds;  // defaulted to 30
   std::optional<int64_t> active_deadline_seconds;
   std::string dns_policy;  // defaulted to ClusterFirst
@@ -234,6 +284,8 @@ struct PodSpec {
   std::string subdomain;
   std::string scheduler_name;  // defaulted to default-scheduler
   std::optional<int64_t> priority;
+
+  bool operator==(const PodSpec&) const = default;
 };
 
 struct PodCondition {
@@ -243,15 +295,21 @@ struct PodCondition {
   std::optional<absl::Time> last_transition_time;
   std::string reason;
   std::string message;
+
+  bool operator==(const PodCondition&) const = default;
 };
 
 struct ContainerStateWaiting {
   std::string reason;
   std::string message;
+
+  bool operator==(const ContainerStateWaiting&) const = default;
 };
 
 struct ContainerStateRunning {
   std::optional<absl::Time> started_at;
+
+  bool operator==(const ContainerStateRunning&) const = default;
 };
 
 struct ContainerStateTerminated {
@@ -262,6 +320,8 @@ struct ContainerStateTerminated {
   std::optional<absl::Time> started_at;
   std::optional<absl::Time> finished_at;
   std::string container_id;
+
+  bool operator==(const ContainerStateTerminated&) const = default;
 };
 
 // At most one member is set.
@@ -269,6 +329,8 @@ struct ContainerState {
   std::optional<ContainerStateWaiting> waiting;
   std::optional<ContainerStateRunning> running;
   std::optional<ContainerStateTerminated> terminated;
+
+  bool operator==(const ContainerState&) const = default;
 };
 
 struct ContainerStatus {
@@ -281,10 +343,14 @@ struct ContainerStatus {
   std::string image_id;
   std::string container_id;  // "containerd://<id>"
   std::optional<bool> started;
+
+  bool operator==(const ContainerStatus&) const = default;
 };
 
 struct PodIP {
   std::string ip;
+
+  bool operator==(const PodIP&) const = default;
 };
 
 struct PodStatus {
@@ -299,6 +365,8 @@ struct PodStatus {
   std::vector<ContainerStatus> init_container_statuses;
   std::vector<ContainerStatus> container_statuses;
   std::string qos_class;
+
+  bool operator==(const PodStatus&) const = default;
 };
 
 struct Pod {
@@ -307,6 +375,8 @@ struct Pod {
   ObjectMeta metadata;
   PodSpec spec;
   PodStatus status;
+
+  bool operator==(const Pod&) const = default;
 };
 
 using PodPtr = std::shared_ptr<const Pod>;

@@ -1,0 +1,858 @@
+#include "api/json.h"
+
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+
+namespace cubelet::api {
+namespace {
+
+using json = nlohmann::json;
+
+// ---------------------------------------------------------------------------
+// Decoding
+
+constexpr size_t kMaxRenderedValue = 64;
+
+// How a wrong value is shown in messages: strings quoted, others as JSON.
+std::string RenderValue(const json& v) {
+  if (v.is_string()) return GoQuote(v.get_ref<const std::string&>());
+  std::string s = v.dump();
+  if (s.size() > kMaxRenderedValue) s = s.substr(0, kMaxRenderedValue) + "...";
+  return s;
+}
+
+std::string Child(std::string_view path, std::string_view name) {
+  return path.empty() ? std::string(name) : absl::StrCat(std::string(path), ".", std::string(name));
+}
+
+std::string FormatDouble(double d) {
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+  if (ec != std::errc()) return json(d).dump();
+  return std::string(buf, end);
+}
+
+// A view of one JSON object being decoded at `path`, recording type errors.
+class Obj {
+ public:
+  Obj(std::vector<FieldError>& errs, const json& j, std::string path)
+      : errs_(errs), j_(j), path_(std::move(path)) {}
+
+  const std::string& path() const { return path_; }
+  std::vector<FieldError>& errs() { return errs_; }
+
+  // The member, or nullptr when absent or null (null means "unset" in Go).
+  const json* At(const char* key) const {
+    auto it = j_.find(key);
+    if (it == j_.end() || it->is_null()) return nullptr;
+    return &*it;
+  }
+
+  void TypeError(const std::string& path, const json& v, std::string_view want) {
+    errs_.push_back(
+        {path, absl::StrCat("Invalid value: ", RenderValue(v), ": ", std::string(want))});
+  }
+
+  bool ToString(const json& v, const std::string& path, std::string& out) {
+    if (v.is_string()) {
+      out = v.get<std::string>();
+    } else if (v.is_number_unsigned()) {
+      out = std::to_string(v.get<uint64_t>());
+    } else if (v.is_number_integer()) {
+      out = std::to_string(v.get<int64_t>());
+    } else if (v.is_number_float()) {
+      out = FormatDouble(v.get<double>());
+    } else if (v.is_boolean()) {
+      out = v.get<bool>() ? "true" : "false";
+    } else {
+      TypeError(path, v, "must be a string");
+      return false;
+    }
+    return true;
+  }
+
+  bool ToInt(const json& v, const std::string& path, int64_t min, int64_t max, int64_t& out) {
+    if (!v.is_number_integer()) {
+      TypeError(path, v, "must be an integer");
+      return false;
+    }
+    bool fits = v.is_number_unsigned() ? v.get<uint64_t>() <= static_cast<uint64_t>(max)
+                                       : v.get<int64_t>() >= min && v.get<int64_t>() <= max;
+    if (!fits) {
+      TypeError(path, v,
+                max == std::numeric_limits<int32_t>::max() ? "must be a 32-bit integer"
+                                                           : "must be a 64-bit integer");
+      return false;
+    }
+    out = v.get<int64_t>();
+    return true;
+  }
+
+  void Str(const char* key, std::string& out) {
+    if (const json* v = At(key)) ToString(*v, Child(path_, key), out);
+  }
+  void OptStr(const char* key, std::optional<std::string>& out) {
+    std::string s;
+    if (const json* v = At(key); v && ToString(*v, Child(path_, key), s)) out = std::move(s);
+  }
+  void I32(const char* key, int32_t& out) {
+    int64_t n;
+    if (const json* v = At(key); v && ToInt(*v, Child(path_, key), INT32_MIN, INT32_MAX, n)) {
+      out = static_cast<int32_t>(n);
+    }
+  }
+  void I64(const char* key, int64_t& out) {
+    int64_t n;
+    if (const json* v = At(key); v && ToInt(*v, Child(path_, key), INT64_MIN, INT64_MAX, n)) {
+      out = n;
+    }
+  }
+  void OptI64(const char* key, std::optional<int64_t>& out) {
+    int64_t n = 0;
+    if (const json* v = At(key); v && ToInt(*v, Child(path_, key), INT64_MIN, INT64_MAX, n)) {
+      out = n;
+    }
+  }
+  void Bool(const char* key, bool& out) {
+    const json* v = At(key);
+    if (!v) return;
+    if (v->is_boolean()) {
+      out = v->get<bool>();
+    } else {
+      TypeError(Child(path_, key), *v, "must be a boolean");
+    }
+  }
+  void OptBool(const char* key, std::optional<bool>& out) {
+    bool b = false;
+    const json* v = At(key);
+    if (!v) return;
+    if (v->is_boolean()) {
+      out = v->get<bool>();
+    } else {
+      Bool(key, b);  // records the error
+    }
+  }
+  void Time(const char* key, std::optional<absl::Time>& out) {
+    const json* v = At(key);
+    if (!v) return;
+    absl::Time t;
+    std::string err;
+    if (v->is_string() && absl::ParseTime(absl::RFC3339_full, v->get<std::string>(), &t, &err) &&
+        t != absl::InfiniteFuture() && t != absl::InfinitePast()) {
+      out = t;
+    } else {
+      TypeError(Child(path_, key), *v, "must be an RFC 3339 timestamp");
+    }
+  }
+  void StrMap(const char* key, std::map<std::string, std::string>& out) {
+    const json* v = At(key);
+    if (!v) return;
+    std::string path = Child(path_, key);
+    if (!v->is_object()) {
+      TypeError(path, *v, "must be an object");
+      return;
+    }
+    for (auto it = v->begin(); it != v->end(); ++it) {
+      std::string s;
+      if (ToString(it.value(), absl::StrCat(path, "[", it.key(), "]"), s)) out[it.key()] = s;
+    }
+  }
+  void StrList(const char* key, std::vector<std::string>& out) {
+    const json* v = At(key);
+    if (!v) return;
+    std::string path = Child(path_, key);
+    if (!v->is_array()) {
+      TypeError(path, *v, "must be a list");
+      return;
+    }
+    for (size_t i = 0; i < v->size(); ++i) {
+      std::string s;
+      if (ToString((*v)[i], absl::StrCat(path, "[", i, "]"), s)) out.push_back(std::move(s));
+    }
+  }
+  void Port(const char* key, IntOrString& out) {
+    const json* v = At(key);
+    if (!v) return;
+    std::string path = Child(path_, key);
+    if (v->is_string()) {
+      out.is_string = true;
+      out.string_value = v->get<std::string>();
+      return;
+    }
+    int64_t n;
+    if (v->is_number_integer()) {
+      if (ToInt(*v, path, INT32_MIN, INT32_MAX, n)) out = {false, static_cast<int32_t>(n), ""};
+    } else {
+      TypeError(path, *v, "must be an integer or a string");
+    }
+  }
+
+  // A nested object decoded by `decode(Obj&, T&)` into `out` (always present).
+  template <typename T, typename F>
+  void Object(const char* key, T& out, F decode) {
+    const json* v = At(key);
+    if (!v) return;
+    std::string path = Child(path_, key);
+    if (!v->is_object()) {
+      TypeError(path, *v, "must be an object");
+      return;
+    }
+    Obj sub(errs_, *v, std::move(path));
+    decode(sub, out);
+  }
+  template <typename T, typename F>
+  void OptObject(const char* key, std::optional<T>& out, F decode) {
+    if (!At(key)) return;
+    T value{};
+    size_t before = errs_.size();
+    Object(key, value, decode);
+    if (errs_.size() == before || At(key)->is_object()) out = std::move(value);
+  }
+  template <typename T, typename F>
+  void List(const char* key, std::vector<T>& out, F decode) {
+    const json* v = At(key);
+    if (!v) return;
+    std::string path = Child(path_, key);
+    if (!v->is_array()) {
+      TypeError(path, *v, "must be a list");
+      return;
+    }
+    for (size_t i = 0; i < v->size(); ++i) {
+      std::string item_path = absl::StrCat(path, "[", i, "]");
+      const json& item = (*v)[i];
+      if (!item.is_object()) {
+        TypeError(item_path, item, "must be an object");
+        continue;
+      }
+      T value{};
+      Obj sub(errs_, item, std::move(item_path));
+      decode(sub, value);
+      out.push_back(std::move(value));
+    }
+  }
+
+ private:
+  std::vector<FieldError>& errs_;
+  const json& j_;
+  std::string path_;
+};
+
+void Decode(Obj& o, ExecAction& a) { o.StrList("command", a.command); }
+
+void Decode(Obj& o, HTTPGetAction& a) {
+  o.Str("path", a.path);
+  o.Port("port", a.port);
+  o.Str("host", a.host);
+  o.Str("scheme", a.scheme);
+  o.List("httpHeaders", a.http_headers, [](Obj& h, HTTPHeader& out) {
+    h.Str("name", out.name);
+    h.Str("value", out.value);
+  });
+}
+
+void Decode(Obj& o, TCPSocketAction& a) {
+  o.Port("port", a.port);
+  o.Str("host", a.host);
+}
+
+void Decode(Obj& o, GRPCAction& a) {
+  o.I32("port", a.port);
+  o.OptStr("service", a.service);
+}
+
+void Decode(Obj& o, SleepAction& a) { o.I64("seconds", a.seconds); }
+
+template <typename T>
+void DecodeInto(Obj& o, T& out) {
+  Decode(o, out);
+}
+
+void Decode(Obj& o, Probe& p) {
+  // The handler is inlined: its members sit beside the probe's own.
+  o.OptObject("exec", p.handler.exec, DecodeInto<ExecAction>);
+  o.OptObject("httpGet", p.handler.http_get, DecodeInto<HTTPGetAction>);
+  o.OptObject("tcpSocket", p.handler.tcp_socket, DecodeInto<TCPSocketAction>);
+  o.OptObject("grpc", p.handler.grpc, DecodeInto<GRPCAction>);
+  o.I32("initialDelaySeconds", p.initial_delay_seconds);
+  o.I32("timeoutSeconds", p.timeout_seconds);
+  o.I32("periodSeconds", p.period_seconds);
+  o.I32("successThreshold", p.success_threshold);
+  o.I32("failureThreshold", p.failure_threshold);
+  o.OptI64("terminationGracePeriodSeconds", p.termination_grace_period_seconds);
+}
+
+void Decode(Obj& o, LifecycleHandler& h) {
+  o.OptObject("exec", h.exec, DecodeInto<ExecAction>);
+  o.OptObject("httpGet", h.http_get, DecodeInto<HTTPGetAction>);
+  o.OptObject("tcpSocket", h.tcp_socket, DecodeInto<TCPSocketAction>);
+  o.OptObject("sleep", h.sleep, DecodeInto<SleepAction>);
+}
+
+void Decode(Obj& o, Lifecycle& l) {
+  o.OptObject("postStart", l.post_start, DecodeInto<LifecycleHandler>);
+  o.OptObject("preStop", l.pre_stop, DecodeInto<LifecycleHandler>);
+}
+
+void Decode(Obj& o, SecurityContext& s) {
+  o.OptI64("runAsUser", s.run_as_user);
+  o.OptI64("runAsGroup", s.run_as_group);
+  o.OptBool("runAsNonRoot", s.run_as_non_root);
+  o.OptBool("readOnlyRootFilesystem", s.read_only_root_filesystem);
+  o.OptBool("privileged", s.privileged);
+  o.OptBool("allowPrivilegeEscalation", s.allow_privilege_escalation);
+  o.OptObject("capabilities", s.capabilities, [](Obj& c, Capabilities& out) {
+    c.StrList("add", out.add);
+    c.StrList("drop", out.drop);
+  });
+}
+
+void Decode(Obj& o, Container& c) {
+  o.Str("name", c.name);
+  o.Str("image", c.image);
+  o.StrList("command", c.command);
+  o.StrList("args", c.args);
+  o.Str("workingDir", c.working_dir);
+  o.List("ports", c.ports, [](Obj& p, ContainerPort& out) {
+    p.Str("name", out.name);
+    p.I32("hostPort", out.host_port);
+    p.I32("containerPort", out.container_port);
+    p.Str("protocol", out.protocol);
+    p.Str("hostIP", out.host_ip);
+  });
+  o.List("env", c.env, [](Obj& e, EnvVar& out) {
+    e.Str("name", out.name);
+    e.Str("value", out.value);
+    e.OptObject("valueFrom", out.value_from, [](Obj& vf, EnvVarSource& src) {
+      vf.OptObject("fieldRef", src.field_ref, [](Obj& f, ObjectFieldSelector& sel) {
+        f.Str("apiVersion", sel.api_version);
+        f.Str("fieldPath", sel.field_path);
+      });
+    });
+  });
+  o.Object("resources", c.resources, [](Obj& r, ResourceRequirements& out) {
+    r.StrMap("limits", out.limits);
+    r.StrMap("requests", out.requests);
+  });
+  o.List("volumeMounts", c.volume_mounts, [](Obj& m, VolumeMount& out) {
+    m.Str("name", out.name);
+    m.Str("mountPath", out.mount_path);
+    m.Bool("readOnly", out.read_only);
+    m.Str("subPath", out.sub_path);
+  });
+  o.OptObject("livenessProbe", c.liveness_probe, DecodeInto<Probe>);
+  o.OptObject("readinessProbe", c.readiness_probe, DecodeInto<Probe>);
+  o.OptObject("startupProbe", c.startup_probe, DecodeInto<Probe>);
+  o.OptObject("lifecycle", c.lifecycle, DecodeInto<Lifecycle>);
+  o.Str("terminationMessagePath", c.termination_message_path);
+  o.Str("terminationMessagePolicy", c.termination_message_policy);
+  o.Str("imagePullPolicy", c.image_pull_policy);
+  o.OptObject("securityContext", c.security_context, DecodeInto<SecurityContext>);
+  o.OptStr("restartPolicy", c.restart_policy);
+  o.Bool("stdin", c.stdin);
+  o.Bool("tty", c.tty);
+}
+
+void Decode(Obj& o, Volume& v) {
+  o.Str("name", v.name);
+  o.OptObject("emptyDir", v.empty_dir, [](Obj& e, EmptyDirVolumeSource& out) {
+    e.Str("medium", out.medium);
+    e.OptStr("sizeLimit", out.size_limit);
+  });
+  o.OptObject("hostPath", v.host_path, [](Obj& h, HostPathVolumeSource& out) {
+    h.Str("path", out.path);
+    h.Str("type", out.type);
+  });
+}
+
+void Decode(Obj& o, ObjectMeta& m) {
+  o.Str("name", m.name);
+  o.Str("namespace", m.namespace_);
+  o.Str("uid", m.uid);
+  o.StrMap("labels", m.labels);
+  o.StrMap("annotations", m.annotations);
+  o.Time("creationTimestamp", m.creation_timestamp);
+  o.Time("deletionTimestamp", m.deletion_timestamp);
+  o.OptI64("deletionGracePeriodSeconds", m.deletion_grace_period_seconds);
+}
+
+void Decode(Obj& o, PodSpec& s) {
+  o.List("volumes", s.volumes, DecodeInto<Volume>);
+  o.List("initContainers", s.init_containers, DecodeInto<Container>);
+  o.List("containers", s.containers, DecodeInto<Container>);
+  o.Str("restartPolicy", s.restart_policy);
+  o.OptI64("terminationGracePeriodSeconds", s.termination_grace_period_seconds);
+  o.OptI64("activeDeadlineSeconds", s.active_deadline_seconds);
+  o.Str("dnsPolicy", s.dns_policy);
+  o.Str("nodeName", s.node_name);
+  o.Bool("hostNetwork", s.host_network);
+  o.Str("hostname", s.hostname);
+  o.Str("subdomain", s.subdomain);
+  o.Str("schedulerName", s.scheduler_name);
+  o.OptI64("priority", s.priority);
+}
+
+void Decode(Obj& o, ContainerState& s) {
+  o.OptObject("waiting", s.waiting, [](Obj& w, ContainerStateWaiting& out) {
+    w.Str("reason", out.reason);
+    w.Str("message", out.message);
+  });
+  o.OptObject("running", s.running,
+              [](Obj& r, ContainerStateRunning& out) { r.Time("startedAt", out.started_at); });
+  o.OptObject("terminated", s.terminated, [](Obj& t, ContainerStateTerminated& out) {
+    t.I32("exitCode", out.exit_code);
+    t.I32("signal", out.signal);
+    t.Str("reason", out.reason);
+    t.Str("message", out.message);
+    t.Time("startedAt", out.started_at);
+    t.Time("finishedAt", out.finished_at);
+    t.Str("containerID", out.container_id);
+  });
+}
+
+void Decode(Obj& o, ContainerStatus& s) {
+  o.Str("name", s.name);
+  o.Object("state", s.state, DecodeInto<ContainerState>);
+  o.Object("lastState", s.last_state, DecodeInto<ContainerState>);
+  o.Bool("ready", s.ready);
+  o.I32("restartCount", s.restart_count);
+  o.Str("image", s.image);
+  o.Str("imageID", s.image_id);
+  o.Str("containerID", s.container_id);
+  o.OptBool("started", s.started);
+}
+
+void Decode(Obj& o, PodStatus& s) {
+  o.Str("phase", s.phase);
+  o.List("conditions", s.conditions, [](Obj& c, PodCondition& out) {
+    c.Str("type", out.type);
+    c.Str("status", out.status);
+    c.Time("lastProbeTime", out.last_probe_time);
+    c.Time("lastTransitionTime", out.last_transition_time);
+    c.Str("reason", out.reason);
+    c.Str("message", out.message);
+  });
+  o.Str("message", s.message);
+  o.Str("reason", s.reason);
+  o.Str("hostIP", s.host_ip);
+  o.Str("podIP", s.pod_ip);
+  o.List("podIPs", s.pod_ips, [](Obj& p, PodIP& out) { p.Str("ip", out.ip); });
+  o.Time("startTime", s.start_time);
+  o.List("initContainerStatuses", s.init_container_statuses, DecodeInto<ContainerStatus>);
+  o.List("containerStatuses", s.container_statuses, DecodeInto<ContainerStatus>);
+  o.Str("qosClass", s.qos_class);
+}
+
+// ---------------------------------------------------------------------------
+// Encoding. Each Put* leaves out what Go's `omitempty` would.
+
+void PutStr(json& j, const char* key, const std::string& v) {
+  if (!v.empty()) j[key] = v;
+}
+void PutInt(json& j, const char* key, int64_t v) {
+  if (v != 0) j[key] = v;
+}
+void PutBool(json& j, const char* key, bool v) {
+  if (v) j[key] = true;
+}
+template <typename T>
+void PutOpt(json& j, const char* key, const std::optional<T>& v) {
+  if (v) j[key] = *v;
+}
+void PutTime(json& j, const char* key, const std::optional<absl::Time>& v) {
+  if (v) j[key] = FormatApiTime(*v);
+}
+void PutStrList(json& j, const char* key, const std::vector<std::string>& v) {
+  if (!v.empty()) j[key] = v;
+}
+void PutStrMap(json& j, const char* key, const std::map<std::string, std::string>& v) {
+  if (!v.empty()) j[key] = v;
+}
+json PortJson(const IntOrString& p) {
+  return p.is_string ? json(p.string_value) : json(p.int_value);
+}
+
+// Declared up front: the Put* templates below call them for nested types.
+json Encode(const ExecAction&);
+json Encode(const HTTPHeader&);
+json Encode(const HTTPGetAction&);
+json Encode(const TCPSocketAction&);
+json Encode(const GRPCAction&);
+json Encode(const SleepAction&);
+json Encode(const Probe&);
+json Encode(const LifecycleHandler&);
+json Encode(const Lifecycle&);
+json Encode(const Capabilities&);
+json Encode(const SecurityContext&);
+json Encode(const ContainerPort&);
+json Encode(const ObjectFieldSelector&);
+json Encode(const EnvVarSource&);
+json Encode(const EnvVar&);
+json Encode(const VolumeMount&);
+json Encode(const Container&);
+json Encode(const EmptyDirVolumeSource&);
+json Encode(const HostPathVolumeSource&);
+json Encode(const Volume&);
+json Encode(const PodCondition&);
+json Encode(const ContainerStateWaiting&);
+json Encode(const ContainerStateRunning&);
+json Encode(const ContainerStateTerminated&);
+json Encode(const ContainerState&);
+json Encode(const ContainerStatus&);
+json Encode(const PodIP&);
+json Encode(const ObjectMeta&);
+json Encode(const PodSpec&);
+json Encode(const PodStatus&);
+
+template <typename T>
+void PutList(json& j, const char* key, const std::vector<T>& v) {
+  if (v.empty()) return;
+  json arr = json::array();
+  for (const T& item : v) arr.push_back(Encode(item));
+  j[key] = std::move(arr);
+}
+template <typename T>
+void PutObj(json& j, const char* key, const std::optional<T>& v) {
+  if (v) j[key] = Encode(*v);
+}
+
+json Encode(const ExecAction& a) {
+  json j = json::object();
+  PutStrList(j, "command", a.command);
+  return j;
+}
+
+json Encode(const HTTPHeader& h) { return {{"name", h.name}, {"value", h.value}}; }
+
+json Encode(const HTTPGetAction& a) {
+  json j = json::object();
+  PutStr(j, "path", a.path);
+  j["port"] = PortJson(a.port);
+  PutStr(j, "host", a.host);
+  PutStr(j, "scheme", a.scheme);
+  PutList(j, "httpHeaders", a.http_headers);
+  return j;
+}
+
+json Encode(const TCPSocketAction& a) {
+  json j = {{"port", PortJson(a.port)}};
+  PutStr(j, "host", a.host);
+  return j;
+}
+
+json Encode(const GRPCAction& a) {
+  json j = {{"port", a.port}};
+  PutOpt(j, "service", a.service);
+  return j;
+}
+
+json Encode(const SleepAction& a) { return {{"seconds", a.seconds}}; }
+
+json Encode(const Probe& p) {
+  json j = json::object();
+  PutObj(j, "exec", p.handler.exec);
+  PutObj(j, "httpGet", p.handler.http_get);
+  PutObj(j, "tcpSocket", p.handler.tcp_socket);
+  PutObj(j, "grpc", p.handler.grpc);
+  PutInt(j, "initialDelaySeconds", p.initial_delay_seconds);
+  PutInt(j, "timeoutSeconds", p.timeout_seconds);
+  PutInt(j, "periodSeconds", p.period_seconds);
+  PutInt(j, "successThreshold", p.success_threshold);
+  PutInt(j, "failureThreshold", p.failure_threshold);
+  PutOpt(j, "terminationGracePeriodSeconds", p.termination_grace_period_seconds);
+  return j;
+}
+
+json Encode(const LifecycleHandler& h) {
+  json j = json::object();
+  PutObj(j, "exec", h.exec);
+  PutObj(j, "httpGet", h.http_get);
+  PutObj(j, "tcpSocket", h.tcp_socket);
+  PutObj(j, "sleep", h.sleep);
+  return j;
+}
+
+json Encode(const Lifecycle& l) {
+  json j = json::object();
+  PutObj(j, "postStart", l.post_start);
+  PutObj(j, "preStop", l.pre_stop);
+  return j;
+}
+
+json Encode(const Capabilities& c) {
+  json j = json::object();
+  PutStrList(j, "add", c.add);
+  PutStrList(j, "drop", c.drop);
+  return j;
+}
+
+json Encode(const SecurityContext& s) {
+  json j = json::object();
+  PutOpt(j, "runAsUser", s.run_as_user);
+  PutOpt(j, "runAsGroup", s.run_as_group);
+  PutOpt(j, "runAsNonRoot", s.run_as_non_root);
+  PutOpt(j, "readOnlyRootFilesystem", s.read_only_root_filesystem);
+  PutOpt(j, "privileged", s.privileged);
+  PutOpt(j, "allowPrivilegeEscalation", s.allow_privilege_escalation);
+  PutObj(j, "capabilities", s.capabilities);
+  return j;
+}
+
+json Encode(const ContainerPort& p) {
+  json j = json::object();
+  PutStr(j, "name", p.name);
+  PutInt(j, "hostPort", p.host_port);
+  j["containerPort"] = p.container_port;
+  PutStr(j, "protocol", p.protocol);
+  PutStr(j, "hostIP", p.host_ip);
+  return j;
+}
+
+json Encode(const ObjectFieldSelector& s) {
+  json j = json::object();
+  PutStr(j, "apiVersion", s.api_version);
+  j["fieldPath"] = s.field_path;
+  return j;
+}
+
+json Encode(const EnvVarSource& s) {
+  json j = json::object();
+  PutObj(j, "fieldRef", s.field_ref);
+  return j;
+}
+
+json Encode(const EnvVar& e) {
+  json j = {{"name", e.name}};
+  PutStr(j, "value", e.value);
+  PutObj(j, "valueFrom", e.value_from);
+  return j;
+}
+
+json Encode(const VolumeMount& m) {
+  json j = {{"name", m.name}, {"mountPath", m.mount_path}};
+  PutBool(j, "readOnly", m.read_only);
+  PutStr(j, "subPath", m.sub_path);
+  return j;
+}
+
+json Encode(const Container& c) {
+  json j = {{"name", c.name}};
+  PutStr(j, "image", c.image);
+  PutStrList(j, "command", c.command);
+  PutStrList(j, "args", c.args);
+  PutStr(j, "workingDir", c.working_dir);
+  PutList(j, "ports", c.ports);
+  PutList(j, "env", c.env);
+  json resources = json::object();
+  PutStrMap(resources, "limits", c.resources.limits);
+  PutStrMap(resources, "requests", c.resources.requests);
+  if (!resources.empty()) j["resources"] = std::move(resources);
+  PutList(j, "volumeMounts", c.volume_mounts);
+  PutObj(j, "livenessProbe", c.liveness_probe);
+  PutObj(j, "readinessProbe", c.readiness_probe);
+  PutObj(j, "startupProbe", c.startup_probe);
+  PutObj(j, "lifecycle", c.lifecycle);
+  PutStr(j, "terminationMessagePath", c.termination_message_path);
+  PutStr(j, "terminationMessagePolicy", c.termination_message_policy);
+  PutStr(j, "imagePullPolicy", c.image_pull_policy);
+  PutObj(j, "securityContext", c.security_context);
+  PutOpt(j, "restartPolicy", c.restart_policy);
+  PutBool(j, "stdin", c.stdin);
+  PutBool(j, "tty", c.tty);
+  return j;
+}
+
+json Encode(const EmptyDirVolumeSource& e) {
+  json j = json::object();
+  PutStr(j, "medium", e.medium);
+  PutOpt(j, "sizeLimit", e.size_limit);
+  return j;
+}
+
+json Encode(const HostPathVolumeSource& h) {
+  json j = {{"path", h.path}};
+  PutStr(j, "type", h.type);
+  return j;
+}
+
+json Encode(const Volume& v) {
+  json j = {{"name", v.name}};
+  PutObj(j, "emptyDir", v.empty_dir);
+  PutObj(j, "hostPath", v.host_path);
+  return j;
+}
+
+json Encode(const PodCondition& c) {
+  json j = {{"type", c.type}, {"status", c.status}};
+  PutTime(j, "lastProbeTime", c.last_probe_time);
+  PutTime(j, "lastTransitionTime", c.last_transition_time);
+  PutStr(j, "reason", c.reason);
+  PutStr(j, "message", c.message);
+  return j;
+}
+
+json Encode(const ContainerStateWaiting& w) {
+  json j = json::object();
+  PutStr(j, "reason", w.reason);
+  PutStr(j, "message", w.message);
+  return j;
+}
+
+json Encode(const ContainerStateRunning& r) {
+  json j = json::object();
+  PutTime(j, "startedAt", r.started_at);
+  return j;
+}
+
+json Encode(const ContainerStateTerminated& t) {
+  json j = {{"exitCode", t.exit_code}};
+  PutInt(j, "signal", t.signal);
+  PutStr(j, "reason", t.reason);
+  PutStr(j, "message", t.message);
+  PutTime(j, "startedAt", t.started_at);
+  PutTime(j, "finishedAt", t.finished_at);
+  PutStr(j, "containerID", t.container_id);
+  return j;
+}
+
+json Encode(const ContainerState& s) {
+  json j = json::object();
+  PutObj(j, "waiting", s.waiting);
+  PutObj(j, "running", s.running);
+  PutObj(j, "terminated", s.terminated);
+  return j;
+}
+
+json Encode(const ContainerStatus& s) {
+  json j = {{"name", s.name}};
+  json state = Encode(s.state);
+  if (!state.empty()) j["state"] = std::move(state);
+  json last_state = Encode(s.last_state);
+  if (!last_state.empty()) j["lastState"] = std::move(last_state);
+  j["ready"] = s.ready;
+  j["restartCount"] = s.restart_count;
+  j["image"] = s.image;
+  j["imageID"] = s.image_id;
+  PutStr(j, "containerID", s.container_id);
+  PutOpt(j, "started", s.started);
+  return j;
+}
+
+json Encode(const PodIP& p) { return {{"ip", p.ip}}; }
+
+json Encode(const ObjectMeta& m) {
+  json j = json::object();
+  PutStr(j, "name", m.name);
+  PutStr(j, "namespace", m.namespace_);
+  PutStr(j, "uid", m.uid);
+  PutStrMap(j, "labels", m.labels);
+  PutStrMap(j, "annotations", m.annotations);
+  PutTime(j, "creationTimestamp", m.creation_timestamp);
+  PutTime(j, "deletionTimestamp", m.deletion_timestamp);
+  PutOpt(j, "deletionGracePeriodSeconds", m.deletion_grace_period_seconds);
+  return j;
+}
+
+json Encode(const PodSpec& s) {
+  json j = json::object();
+  PutList(j, "volumes", s.volumes);
+  PutList(j, "initContainers", s.init_containers);
+  json containers = json::array();
+  for (const Container& c : s.containers) containers.push_back(Encode(c));
+  j["containers"] = std::move(containers);
+  PutStr(j, "restartPolicy", s.restart_policy);
+  PutOpt(j, "terminationGracePeriodSeconds", s.termination_grace_period_seconds);
+  PutOpt(j, "activeDeadlineSeconds", s.active_deadline_seconds);
+  PutStr(j, "dnsPolicy", s.dns_policy);
+  PutStr(j, "nodeName", s.node_name);
+  PutBool(j, "hostNetwork", s.host_network);
+  PutStr(j, "hostname", s.hostname);
+  PutStr(j, "subdomain", s.subdomain);
+  PutStr(j, "schedulerName", s.scheduler_name);
+  PutOpt(j, "priority", s.priority);
+  return j;
+}
+
+json Encode(const PodStatus& s) {
+  json j = json::object();
+  PutStr(j, "phase", s.phase);
+  PutList(j, "conditions", s.conditions);
+  PutStr(j, "message", s.message);
+  PutStr(j, "reason", s.reason);
+  PutStr(j, "hostIP", s.host_ip);
+  PutStr(j, "podIP", s.pod_ip);
+  PutList(j, "podIPs", s.pod_ips);
+  PutTime(j, "startTime", s.start_time);
+  PutList(j, "initContainerStatuses", s.init_container_statuses);
+  PutList(j, "containerStatuses", s.container_statuses);
+  PutStr(j, "qosClass", s.qos_class);
+  return j;
+}
+
+}  // namespace
+
+std::string FormatApiTime(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
+}
+
+std::vector<FieldError> DecodePod(const nlohmann::json& j, Pod& out) {
+  std::vector<FieldError> errs;
+  if (!j.is_object()) {
+    errs.push_back({"", absl::StrCat("Invalid value: ", RenderValue(j), ": must be an object")});
+    return errs;
+  }
+  Obj o(errs, j, "");
+  o.Str("apiVersion", out.api_version);
+  o.Str("kind", out.kind);
+  o.Object("metadata", out.metadata, DecodeInto<ObjectMeta>);
+  o.Object("spec", out.spec, DecodeInto<PodSpec>);
+  o.Object("status", out.status, DecodeInto<PodStatus>);
+  return errs;
+}
+
+absl::StatusOr<Pod> PodFromJson(const nlohmann::json& j) {
+  Pod pod;
+  std::vector<FieldError> errs = DecodePod(j, pod);
+  if (errs.empty() && j.contains("apiVersion") && pod.api_version != "v1") {
+    errs.push_back(NotSupportedError("apiVersion", pod.api_version, {"v1"}));
+  }
+  if (errs.empty() && j.contains("kind") && pod.kind != "Pod") {
+    errs.push_back(NotSupportedError("kind", pod.kind, {"Pod"}));
+  }
+  if (!errs.empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(
+        errs, "; ", [](std::string* out, const FieldError& e) { out->append(e.ToString()); }));
+  }
+  return pod;
+}
+
+nlohmann::json PodToJson(const Pod& pod) {
+  json j = json::object();
+  j["apiVersion"] = pod.api_version;
+  j["kind"] = pod.kind;
+  j["metadata"] = Encode(pod.metadata);
+  j["spec"] = Encode(pod.spec);
+  json status = Encode(pod.status);
+  if (!status.empty()) j["status"] = std::move(status);
+  return j;
+}
+
+std::string PodListJson(const std::vector<Pod>& pods) {
+  // Built by hand so the envelope keys keep the order Kubernetes emits them in.
+  std::string out = R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[)";
+  for (size_t i = 0; i < pods.size(); ++i) {
+    if (i > 0) out += ",";
+    out += PodToJson(pods[i]).dump();
+  }
+  out += "]}";
+  return out;
+}
+
+}  // namespace cubelet::api

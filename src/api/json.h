@@ -1,0 +1,44 @@
+// The Pod's Kubernetes wire form (JSON): encoding for the read-only API and the
+// status module, and decoding shared by the manifest parser (which turns YAML
+// into JSON first, so there is a single decoder).
+//
+// Encoding follows the Go struct tags: camelCase keys, `omitempty` fields left
+// out when empty, times as RFC 3339 UTC seconds ("2024-01-02T03:04:05Z").
+// Decoding ignores unknown fields and treats null as absent; numbers and
+// booleans are accepted where a string is expected ("cpu: 1" becomes "1").
+//
+// Stateless functions; safe from any thread.
+#ifndef CUBELET_API_JSON_H_
+#define CUBELET_API_JSON_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "api/pod.h"
+#include "api/validation.h"
+#include "nlohmann/json.hpp"
+
+namespace cubelet::api {
+
+nlohmann::json PodToJson(const Pod& pod);
+
+// Decodes `j` as-is (no defaulting, no validation). Absent apiVersion/kind are
+// allowed (list items omit them); present ones must be "v1"/"Pod". On failure
+// the InvalidArgument message lists every problem, joined with "; ".
+absl::StatusOr<Pod> PodFromJson(const nlohmann::json& j);
+
+// `{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[...]}`.
+std::string PodListJson(const std::vector<Pod>& pods);
+
+// The decoder under PodFromJson: fills `out` from `j` and returns the type
+// problems found (e.g. `spec.containers[0].ports[0].containerPort: Invalid
+// value: "abc": must be an integer`). Does not look at apiVersion/kind.
+std::vector<FieldError> DecodePod(const nlohmann::json& j, Pod& out);
+
+// A time in the wire form, "2024-01-02T03:04:05Z" (sub-seconds dropped).
+std::string FormatApiTime(absl::Time t);
+
+}  // namespace cubelet::api
+
+#endif  // CUBELET_API_JSON_H_

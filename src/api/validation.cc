@@ -1,0 +1,756 @@
+#include "api/validation.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "api/quantity.h"
+
+namespace cubelet::api {
+namespace {
+
+constexpr int kDNS1123LabelMaxLength = 63;
+constexpr int kDNS1123SubdomainMaxLength = 253;
+constexpr int kQualifiedNameMaxLength = 63;
+constexpr int kLabelValueMaxLength = 63;
+constexpr int kPortNameMaxLength = 15;
+constexpr int64_t kTotalAnnotationSizeLimit = 256 * 1024;
+
+constexpr char kDNS1123LabelErrorMsg[] =
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and "
+    "must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used "
+    "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')";
+constexpr char kDNS1123SubdomainErrorMsg[] =
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or "
+    "'.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used "
+    "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+constexpr char kQualifiedNameErrorMsg[] =
+    "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+    "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for "
+    "validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+constexpr char kLabelValueErrorMsg[] =
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or "
+    "'.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or "
+    "'my_value',  or '12345', regex used for validation is "
+    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+constexpr char kPortRangeMsg[] = "must be between 1 and 65535, inclusive";
+constexpr char kNonNegativeMsg[] = "must be greater than or equal to 0";
+constexpr char kAtLeastOneMsg[] = "must be greater than or equal to 1";
+constexpr char kInitNoSidecarMsg[] =
+    "may not be set for init containers without restartPolicy=Always";
+
+std::string Child(std::string_view path, std::string_view name) {
+  return path.empty() ? std::string(name) : absl::StrCat(std::string(path), ".", std::string(name));
+}
+std::string Index(std::string_view path, size_t i) {
+  return absl::StrCat(std::string(path), "[", i, "]");
+}
+std::string Key(std::string_view path, std::string_view key) {
+  return absl::StrCat(std::string(path), "[", std::string(key), "]");
+}
+
+bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
+bool IsAlnum(char c) { return IsLowerAlnum(c) || (c >= 'A' && c <= 'Z'); }
+
+// [a-z0-9]([-a-z0-9]*[a-z0-9])?
+bool MatchesLabelRegex(std::string_view s) {
+  if (s.empty() || !IsLowerAlnum(s.front()) || !IsLowerAlnum(s.back())) return false;
+  for (char c : s) {
+    if (!IsLowerAlnum(c) && c != '-') return false;
+  }
+  return true;
+}
+
+// ([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]
+bool MatchesQualifiedNameRegex(std::string_view s) {
+  if (s.empty() || !IsAlnum(s.front()) || !IsAlnum(s.back())) return false;
+  for (char c : s) {
+    if (!IsAlnum(c) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return true;
+}
+
+std::string MaxLenMsg(int n) { return absl::StrCat("must be no more than ", n, " characters"); }
+
+std::vector<std::string> IsQualifiedName(std::string_view value) {
+  std::vector<std::string> errs;
+  std::string_view name = value;
+  size_t slash = value.find('/');
+  if (slash != std::string_view::npos) {
+    if (value.find('/', slash + 1) != std::string_view::npos) {
+      return {absl::StrCat("a qualified name ", kQualifiedNameErrorMsg,
+                           " with an optional DNS subdomain prefix and '/' (e.g. "
+                           "'example.com/MyName')")};
+    }
+    std::string_view prefix = value.substr(0, slash);
+    name = value.substr(slash + 1);
+    if (prefix.empty()) {
+      errs.push_back("prefix part must be non-empty");
+    } else {
+      for (const std::string& msg : IsDNS1123Subdomain(prefix)) {
+        errs.push_back(absl::StrCat("prefix part ", msg));
+      }
+    }
+  }
+  if (name.empty()) {
+    errs.push_back("name part must be non-empty");
+  } else if (name.size() > kQualifiedNameMaxLength) {
+    errs.push_back(absl::StrCat("name part ", MaxLenMsg(kQualifiedNameMaxLength)));
+  }
+  if (!name.empty() && !MatchesQualifiedNameRegex(name)) {
+    errs.push_back(absl::StrCat("name part ", kQualifiedNameErrorMsg));
+  }
+  return errs;
+}
+
+std::vector<std::string> IsValidLabelValue(std::string_view value) {
+  std::vector<std::string> errs;
+  if (value.size() > kLabelValueMaxLength) errs.push_back(MaxLenMsg(kLabelValueMaxLength));
+  if (!value.empty() && !MatchesQualifiedNameRegex(value)) errs.push_back(kLabelValueErrorMsg);
+  return errs;
+}
+
+// IANA_SVC_NAME, as upstream's IsValidPortName.
+std::vector<std::string> IsValidPortName(std::string_view port) {
+  std::vector<std::string> errs;
+  if (port.size() > kPortNameMaxLength) errs.push_back(MaxLenMsg(kPortNameMaxLength));
+  bool has_letter = false;
+  bool only_allowed = true;
+  for (char c : port) {
+    if (c >= 'a' && c <= 'z') has_letter = true;
+    if (!IsLowerAlnum(c) && c != '-') only_allowed = false;
+  }
+  if (!only_allowed) {
+    errs.push_back("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+  }
+  if (port.find("--") != std::string_view::npos) {
+    errs.push_back("must not contain consecutive hyphens");
+  }
+  if (!port.empty() && !has_letter) errs.push_back("must contain at least one letter (a-z)");
+  if (!port.empty() && (port.front() == '-' || port.back() == '-')) {
+    errs.push_back("must not begin or end with a hyphen");
+  }
+  return errs;
+}
+
+bool IsValidPortNum(int64_t port) { return port >= 1 && port <= 65535; }
+
+bool ContainsBacksteps(std::string_view path) {
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    if (path.substr(start, end - start) == "..") return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+class Validator {
+ public:
+  std::vector<FieldError> Run(const Pod& pod) {
+    ValidateMetadata(pod.metadata);
+    const PodSpec& spec = pod.spec;
+    ValidateVolumes(spec.volumes);
+    ValidateContainers(spec);
+    ValidateInitContainers(spec);
+    ValidatePodFields(spec);
+    return std::move(errs_);
+  }
+
+ private:
+  void Add(FieldError e) { errs_.push_back(std::move(e)); }
+
+  void AddInvalid(const std::string& path, std::string_view value,
+                  const std::vector<std::string>& msgs) {
+    for (const std::string& msg : msgs) Add(InvalidError(path, value, msg));
+  }
+
+  void ValidateMetadata(const ObjectMeta& meta) {
+    if (meta.name.empty()) {
+      Add(RequiredError("metadata.name", "name or generateName is required"));
+    } else {
+      AddInvalid("metadata.name", meta.name, IsDNS1123Subdomain(meta.name));
+    }
+    if (meta.namespace_.empty()) {
+      Add(RequiredError("metadata.namespace"));
+    } else {
+      AddInvalid("metadata.namespace", meta.namespace_, IsDNS1123Label(meta.namespace_));
+    }
+    for (const auto& [key, value] : meta.labels) {
+      AddInvalid("metadata.labels", key, IsQualifiedName(key));
+      AddInvalid(Key("metadata.labels", key), value, IsValidLabelValue(value));
+    }
+    int64_t total = 0;
+    for (const auto& [key, value] : meta.annotations) {
+      // Upstream lowercases before checking, so mixed-case annotation keys pass.
+      std::string lower(key);
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      AddInvalid("metadata.annotations", key, IsQualifiedName(lower));
+      total += static_cast<int64_t>(key.size() + value.size());
+    }
+    if (total > kTotalAnnotationSizeLimit) {
+      Add(TooLongError("metadata.annotations", kTotalAnnotationSizeLimit));
+    }
+  }
+
+  void ValidateVolumes(const std::vector<Volume>& volumes) {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < volumes.size(); ++i) {
+      const Volume& v = volumes[i];
+      std::string path = Index("spec.volumes", i);
+      if (v.name.empty()) {
+        Add(RequiredError(Child(path, "name")));
+      } else {
+        AddInvalid(Child(path, "name"), v.name, IsDNS1123Label(v.name));
+        if (!seen.insert(v.name).second) Add(DuplicateError(Child(path, "name"), v.name));
+      }
+      int sources = 0;
+      if (v.empty_dir) {
+        ++sources;
+        std::string ed = Child(path, "emptyDir");
+        if (v.empty_dir->medium != "" && v.empty_dir->medium != "Memory") {
+          Add(NotSupportedError(Child(ed, "medium"), v.empty_dir->medium, {"", "Memory"}));
+        }
+        if (v.empty_dir->size_limit) {
+          ValidateQuantity(Child(ed, "sizeLimit"), *v.empty_dir->size_limit);
+        }
+      }
+      if (v.host_path) {
+        if (sources > 0) {
+          Add(ForbiddenError(Child(path, "hostPath"), "may not specify more than 1 volume type"));
+        }
+        ++sources;
+        std::string hp = Child(path, "hostPath");
+        if (v.host_path->path.empty()) {
+          Add(RequiredError(Child(hp, "path")));
+        } else if (ContainsBacksteps(v.host_path->path)) {
+          Add(InvalidError(Child(hp, "path"), v.host_path->path, "must not contain '..'"));
+        }
+        static const std::vector<std::string_view> kTypes = {
+            "",     "BlockDevice",  "CharDevice", "Directory", "DirectoryOrCreate",
+            "File", "FileOrCreate", "Socket"};
+        if (std::find(kTypes.begin(), kTypes.end(), v.host_path->type) == kTypes.end()) {
+          Add(NotSupportedError(Child(hp, "type"), v.host_path->type, kTypes));
+        }
+      }
+      if (sources == 0) Add(RequiredError(path, "must specify a volume type"));
+      volume_names_.insert(v.name);
+    }
+  }
+
+  void ValidateContainers(const PodSpec& spec) {
+    if (spec.containers.empty()) Add(RequiredError("spec.containers"));
+    std::map<std::string, std::string> host_ports;  // "80/TCP" -> first user
+    for (size_t i = 0; i < spec.containers.size(); ++i) {
+      const Container& c = spec.containers[i];
+      std::string path = Index("spec.containers", i);
+      ValidateContainerCommon(c, path, spec.host_network);
+      ValidateProbe(c.liveness_probe, Child(path, "livenessProbe"), /*must_succeed_once=*/true);
+      ValidateProbe(c.readiness_probe, Child(path, "readinessProbe"), false);
+      ValidateProbe(c.startup_probe, Child(path, "startupProbe"), true);
+      ValidateLifecycle(c.lifecycle, Child(path, "lifecycle"));
+      if (c.restart_policy) {
+        Add(ForbiddenError(Child(path, "restartPolicy"), "may not be set for non-init containers"));
+      }
+      for (size_t j = 0; j < c.ports.size(); ++j) {
+        const ContainerPort& p = c.ports[j];
+        if (p.host_port == 0) continue;
+        std::string key = absl::StrCat(p.host_port, "/", p.protocol);
+        if (!host_ports.emplace(key, path).second) {
+          Add(DuplicateError(Child(Index(Child(path, "ports"), j), "hostPort"), key));
+        }
+      }
+    }
+  }
+
+  void ValidateInitContainers(const PodSpec& spec) {
+    for (size_t i = 0; i < spec.init_containers.size(); ++i) {
+      const Container& c = spec.init_containers[i];
+      std::string path = Index("spec.initContainers", i);
+      ValidateContainerCommon(c, path, spec.host_network);
+      bool sidecar = IsRestartableInitContainer(c);
+      if (c.restart_policy && !sidecar) {
+        Add(NotSupportedError(Child(path, "restartPolicy"), *c.restart_policy, {kRestartAlways}));
+      }
+      if (sidecar) {
+        ValidateProbe(c.liveness_probe, Child(path, "livenessProbe"), true);
+        ValidateProbe(c.readiness_probe, Child(path, "readinessProbe"), false);
+        ValidateProbe(c.startup_probe, Child(path, "startupProbe"), true);
+        ValidateLifecycle(c.lifecycle, Child(path, "lifecycle"));
+      } else {
+        if (c.liveness_probe) Add(ForbiddenError(Child(path, "livenessProbe"), kInitNoSidecarMsg));
+        if (c.readiness_probe) {
+          Add(ForbiddenError(Child(path, "readinessProbe"), kInitNoSidecarMsg));
+        }
+        if (c.startup_probe) Add(ForbiddenError(Child(path, "startupProbe"), kInitNoSidecarMsg));
+        if (c.lifecycle) Add(ForbiddenError(Child(path, "lifecycle"), kInitNoSidecarMsg));
+      }
+    }
+  }
+
+  // What init and regular containers share; names are unique across both
+  // lists (regular containers are checked first, as upstream does).
+  void ValidateContainerCommon(const Container& c, const std::string& path, bool host_network) {
+    if (c.name.empty()) {
+      Add(RequiredError(Child(path, "name")));
+    } else {
+      AddInvalid(Child(path, "name"), c.name, IsDNS1123Label(c.name));
+      if (!container_names_.insert(c.name).second) {
+        Add(DuplicateError(Child(path, "name"), c.name));
+      }
+    }
+    if (c.image.empty()) {
+      Add(RequiredError(Child(path, "image")));
+    } else if (c.image.front() == ' ' || c.image.back() == ' ' || c.image.front() == '\t' ||
+               c.image.back() == '\t') {
+      Add(InvalidError(Child(path, "image"), c.image,
+                       "must not have leading or trailing whitespace"));
+    }
+    if (c.image_pull_policy.empty()) {
+      Add(RequiredError(Child(path, "imagePullPolicy")));
+    } else if (c.image_pull_policy != kPullAlways && c.image_pull_policy != kPullIfNotPresent &&
+               c.image_pull_policy != kPullNever) {
+      Add(NotSupportedError(Child(path, "imagePullPolicy"), c.image_pull_policy,
+                            {kPullAlways, kPullIfNotPresent, kPullNever}));
+    }
+    if (c.termination_message_policy.empty()) {
+      Add(RequiredError(Child(path, "terminationMessagePolicy")));
+    } else if (c.termination_message_policy != "File" &&
+               c.termination_message_policy != "FallbackToLogsOnError") {
+      Add(NotSupportedError(Child(path, "terminationMessagePolicy"), c.termination_message_policy,
+                            {"FallbackToLogsOnError", "File"}));
+    }
+    ValidatePorts(c.ports, Child(path, "ports"), host_network);
+    ValidateEnv(c.env, Child(path, "env"));
+    ValidateResources(c.resources, Child(path, "resources"));
+    ValidateVolumeMounts(c.volume_mounts, Child(path, "volumeMounts"));
+    if (c.security_context)
+      ValidateSecurityContext(*c.security_context, Child(path, "securityContext"));
+  }
+
+  void ValidatePorts(const std::vector<ContainerPort>& ports, const std::string& path,
+                     bool host_network) {
+    std::set<std::string> names;
+    for (size_t i = 0; i < ports.size(); ++i) {
+      const ContainerPort& p = ports[i];
+      std::string pp = Index(path, i);
+      if (!p.name.empty()) {
+        AddInvalid(Child(pp, "name"), p.name, IsValidPortName(p.name));
+        if (!names.insert(p.name).second) Add(DuplicateError(Child(pp, "name"), p.name));
+      }
+      if (p.container_port == 0) {
+        Add(RequiredError(Child(pp, "containerPort")));
+      } else if (!IsValidPortNum(p.container_port)) {
+        Add(InvalidIntError(Child(pp, "containerPort"), p.container_port, kPortRangeMsg));
+      }
+      if (p.host_port != 0 && !IsValidPortNum(p.host_port)) {
+        Add(InvalidIntError(Child(pp, "hostPort"), p.host_port, kPortRangeMsg));
+      }
+      if (host_network && p.host_port != p.container_port) {
+        Add(InvalidIntError(Child(pp, "hostPort"), p.host_port,
+                            "must match `containerPort` when `hostNetwork` is true"));
+      }
+      if (p.protocol.empty()) {
+        Add(RequiredError(Child(pp, "protocol")));
+      } else if (p.protocol != "TCP" && p.protocol != "UDP" && p.protocol != "SCTP") {
+        Add(NotSupportedError(Child(pp, "protocol"), p.protocol, {"SCTP", "TCP", "UDP"}));
+      }
+    }
+  }
+
+  void ValidateEnv(const std::vector<EnvVar>& env, const std::string& path) {
+    static const std::vector<std::string_view> kFieldPaths = {"metadata.annotations",
+                                                              "metadata.labels",
+                                                              "metadata.name",
+                                                              "metadata.namespace",
+                                                              "metadata.uid",
+                                                              "spec.nodeName",
+                                                              "spec.serviceAccountName",
+                                                              "status.hostIP",
+                                                              "status.hostIPs",
+                                                              "status.podIP",
+                                                              "status.podIPs"};
+    for (size_t i = 0; i < env.size(); ++i) {
+      const EnvVar& e = env[i];
+      std::string ep = Index(path, i);
+      if (e.name.empty()) {
+        Add(RequiredError(Child(ep, "name")));
+      } else {
+        bool ok = true;
+        for (char c : e.name) ok = ok && c >= ' ' && c <= '~' && c != '=';
+        if (!ok) {
+          Add(InvalidError(Child(ep, "name"), e.name,
+                           "a valid environment variable name must consist only of printable "
+                           "ASCII characters other than '='"));
+        }
+      }
+      if (!e.value_from) continue;
+      std::string vp = Child(ep, "valueFrom");
+      if (!e.value.empty()) {
+        Add(InvalidError(vp, "", "may not be specified when `value` is not empty"));
+      }
+      if (!e.value_from->field_ref) {
+        Add(RequiredError(vp, "must specify one of: `fieldRef`"));
+        continue;
+      }
+      const ObjectFieldSelector& ref = *e.value_from->field_ref;
+      std::string rp = Child(vp, "fieldRef");
+      if (ref.api_version.empty()) {
+        Add(RequiredError(Child(rp, "apiVersion")));
+      } else if (ref.api_version != "v1") {
+        Add(NotSupportedError(Child(rp, "apiVersion"), ref.api_version, {"v1"}));
+      }
+      if (ref.field_path.empty()) {
+        Add(RequiredError(Child(rp, "fieldPath")));
+        continue;
+      }
+      // metadata.labels['key'] and metadata.annotations['key'] select one entry.
+      std::string_view fp = ref.field_path;
+      bool subscript =
+          (fp.starts_with("metadata.labels['") || fp.starts_with("metadata.annotations['")) &&
+          fp.ends_with("']");
+      if (!subscript &&
+          std::find(kFieldPaths.begin(), kFieldPaths.end(), fp) == kFieldPaths.end()) {
+        Add(NotSupportedError(Child(rp, "fieldPath"), fp, kFieldPaths));
+      }
+    }
+  }
+
+  void ValidateQuantity(const std::string& path, const std::string& q) {
+    if (!ValidateQuantitySyntax(q).ok()) {
+      Add(InvalidError(path, q, kQuantityGrammarMessage));
+    } else if (IsNegativeQuantity(q)) {
+      Add(InvalidError(path, q, kNonNegativeMsg));
+    }
+  }
+
+  // Compares two valid quantities; false when they cannot be compared.
+  static bool Exceeds(const std::string& a, const std::string& b) {
+    absl::StatusOr<int64_t> am = ParseMilliValue(a), bm = ParseMilliValue(b);
+    if (am.ok() && bm.ok()) return *am > *bm;
+    absl::StatusOr<int64_t> av = ParseValue(a), bv = ParseValue(b);
+    return av.ok() && bv.ok() && *av > *bv;
+  }
+
+  void ValidateResources(const ResourceRequirements& r, const std::string& path) {
+    for (const auto& [name, q] : r.limits) ValidateQuantity(Key(Child(path, "limits"), name), q);
+    for (const auto& [name, q] : r.requests) {
+      std::string rp = Key(Child(path, "requests"), name);
+      ValidateQuantity(rp, q);
+      auto limit = r.limits.find(name);
+      if (limit != r.limits.end() && ValidateQuantitySyntax(q).ok() &&
+          ValidateQuantitySyntax(limit->second).ok() && Exceeds(q, limit->second)) {
+        Add(InvalidError(
+            rp, q,
+            absl::StrCat("must be less than or equal to ", name, " limit of ", limit->second)));
+      }
+    }
+  }
+
+  void ValidateVolumeMounts(const std::vector<VolumeMount>& mounts, const std::string& path) {
+    std::set<std::string> mount_paths;
+    for (size_t i = 0; i < mounts.size(); ++i) {
+      const VolumeMount& m = mounts[i];
+      std::string mp = Index(path, i);
+      if (m.name.empty()) {
+        Add(RequiredError(Child(mp, "name")));
+      } else if (volume_names_.count(m.name) == 0) {
+        Add(NotFoundError(Child(mp, "name"), m.name));
+      }
+      if (m.mount_path.empty()) {
+        Add(RequiredError(Child(mp, "mountPath")));
+      } else if (!mount_paths.insert(m.mount_path).second) {
+        Add(InvalidError(Child(mp, "mountPath"), m.mount_path, "must be unique"));
+      }
+      if (!m.sub_path.empty()) {
+        if (m.sub_path.front() == '/') {
+          Add(InvalidError(Child(mp, "subPath"), m.sub_path, "must be a relative path"));
+        }
+        if (ContainsBacksteps(m.sub_path)) {
+          Add(InvalidError(Child(mp, "subPath"), m.sub_path, "must not contain '..'"));
+        }
+      }
+    }
+  }
+
+  void ValidateSecurityContext(const SecurityContext& sc, const std::string& path) {
+    auto check_id = [&](const std::optional<int64_t>& id, const char* field) {
+      if (id && (*id < 0 || *id > 2147483647)) {
+        Add(InvalidIntError(Child(path, field), *id,
+                            "must be between 0 and 2147483647, inclusive"));
+      }
+    };
+    check_id(sc.run_as_user, "runAsUser");
+    check_id(sc.run_as_group, "runAsGroup");
+    if (sc.privileged.value_or(false) && sc.allow_privilege_escalation.has_value() &&
+        !*sc.allow_privilege_escalation) {
+      Add(InvalidError(path, "",
+                       "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"));
+    }
+  }
+
+  void ValidatePortNumOrName(const IntOrString& port, const std::string& path) {
+    if (port.is_string) {
+      if (port.string_value.empty()) {
+        Add(RequiredError(path));
+      } else {
+        AddInvalid(path, port.string_value, IsValidPortName(port.string_value));
+      }
+    } else if (!IsValidPortNum(port.int_value)) {
+      Add(InvalidIntError(path, port.int_value, kPortRangeMsg));
+    }
+  }
+
+  void ValidateExec(const ExecAction& a, const std::string& path) {
+    if (a.command.empty()) Add(RequiredError(Child(path, "command")));
+  }
+
+  void ValidateHTTPGet(const HTTPGetAction& a, const std::string& path) {
+    if (a.path.empty()) Add(RequiredError(Child(path, "path")));
+    ValidatePortNumOrName(a.port, Child(path, "port"));
+    if (a.scheme != "HTTP" && a.scheme != "HTTPS") {
+      Add(NotSupportedError(Child(path, "scheme"), a.scheme, {"HTTP", "HTTPS"}));
+    }
+    for (size_t i = 0; i < a.http_headers.size(); ++i) {
+      const std::string& name = a.http_headers[i].name;
+      bool ok = !name.empty();
+      for (char c : name) ok = ok && (IsAlnum(c) || c == '-');
+      if (!ok) {
+        Add(InvalidError(Child(Index(Child(path, "httpHeaders"), i), "name"), name,
+                         "a valid HTTP header must consist of alphanumeric characters or '-' "
+                         "(e.g. 'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')"));
+      }
+    }
+  }
+
+  void ValidateTCPSocket(const TCPSocketAction& a, const std::string& path) {
+    ValidatePortNumOrName(a.port, Child(path, "port"));
+  }
+
+  // Counts the handlers set so far; a second one is Forbidden on its own path.
+  bool CountHandler(int& count, const std::string& path, const char* name) {
+    if (count++ > 0) {
+      Add(ForbiddenError(Child(path, name), "may not specify more than 1 handler type"));
+      return false;
+    }
+    return true;
+  }
+
+  void ValidateProbe(const std::optional<Probe>& probe, const std::string& path,
+                     bool must_succeed_once) {
+    if (!probe) return;
+    const ProbeHandler& h = probe->handler;
+    int count = 0;
+    if (h.exec && CountHandler(count, path, "exec")) ValidateExec(*h.exec, Child(path, "exec"));
+    if (h.http_get && CountHandler(count, path, "httpGet")) {
+      ValidateHTTPGet(*h.http_get, Child(path, "httpGet"));
+    }
+    if (h.tcp_socket && CountHandler(count, path, "tcpSocket")) {
+      ValidateTCPSocket(*h.tcp_socket, Child(path, "tcpSocket"));
+    }
+    if (h.grpc && CountHandler(count, path, "grpc") && !IsValidPortNum(h.grpc->port)) {
+      Add(InvalidIntError(Child(Child(path, "grpc"), "port"), h.grpc->port, kPortRangeMsg));
+    }
+    if (count == 0) Add(RequiredError(path, "must specify a handler type"));
+    if (probe->initial_delay_seconds < 0) {
+      Add(InvalidIntError(Child(path, "initialDelaySeconds"), probe->initial_delay_seconds,
+                          kNonNegativeMsg));
+    }
+    auto at_least_one = [&](int32_t v, const char* field) {
+      if (v < 1) Add(InvalidIntError(Child(path, field), v, kAtLeastOneMsg));
+    };
+    at_least_one(probe->timeout_seconds, "timeoutSeconds");
+    at_least_one(probe->period_seconds, "periodSeconds");
+    at_least_one(probe->success_threshold, "successThreshold");
+    at_least_one(probe->failure_threshold, "failureThreshold");
+    if (must_succeed_once && probe->success_threshold > 1) {
+      Add(InvalidIntError(Child(path, "successThreshold"), probe->success_threshold, "must be 1"));
+    }
+    if (probe->termination_grace_period_seconds && *probe->termination_grace_period_seconds <= 0) {
+      Add(InvalidIntError(Child(path, "terminationGracePeriodSeconds"),
+                          *probe->termination_grace_period_seconds, "must be greater than 0"));
+    }
+  }
+
+  void ValidateLifecycleHandler(const LifecycleHandler& h, const std::string& path) {
+    int count = 0;
+    if (h.exec && CountHandler(count, path, "exec")) ValidateExec(*h.exec, Child(path, "exec"));
+    if (h.http_get && CountHandler(count, path, "httpGet")) {
+      ValidateHTTPGet(*h.http_get, Child(path, "httpGet"));
+    }
+    if (h.tcp_socket && CountHandler(count, path, "tcpSocket")) {
+      ValidateTCPSocket(*h.tcp_socket, Child(path, "tcpSocket"));
+    }
+    if (h.sleep && CountHandler(count, path, "sleep") && h.sleep->seconds < 0) {
+      Add(InvalidIntError(Child(Child(path, "sleep"), "seconds"), h.sleep->seconds,
+                          kNonNegativeMsg));
+    }
+    if (count == 0) Add(RequiredError(path, "must specify a handler type"));
+  }
+
+  void ValidateLifecycle(const std::optional<Lifecycle>& lc, const std::string& path) {
+    if (!lc) return;
+    if (lc->post_start) ValidateLifecycleHandler(*lc->post_start, Child(path, "postStart"));
+    if (lc->pre_stop) ValidateLifecycleHandler(*lc->pre_stop, Child(path, "preStop"));
+  }
+
+  void ValidatePodFields(const PodSpec& spec) {
+    if (spec.restart_policy.empty()) {
+      Add(RequiredError("spec.restartPolicy"));
+    } else if (spec.restart_policy != kRestartAlways && spec.restart_policy != kRestartNever &&
+               spec.restart_policy != kRestartOnFailure) {
+      Add(NotSupportedError("spec.restartPolicy", spec.restart_policy,
+                            {kRestartAlways, kRestartNever, kRestartOnFailure}));
+    }
+    if (spec.dns_policy.empty()) {
+      Add(RequiredError("spec.dnsPolicy"));
+    } else if (spec.dns_policy != "ClusterFirst" && spec.dns_policy != "ClusterFirstWithHostNet" &&
+               spec.dns_policy != "Default" && spec.dns_policy != "None") {
+      Add(NotSupportedError("spec.dnsPolicy", spec.dns_policy,
+                            {"ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"}));
+    }
+    if (spec.termination_grace_period_seconds && *spec.termination_grace_period_seconds < 0) {
+      Add(InvalidIntError("spec.terminationGracePeriodSeconds",
+                          *spec.termination_grace_period_seconds, kNonNegativeMsg));
+    }
+    if (spec.active_deadline_seconds &&
+        (*spec.active_deadline_seconds < 1 || *spec.active_deadline_seconds > 2147483647)) {
+      Add(InvalidIntError("spec.activeDeadlineSeconds", *spec.active_deadline_seconds,
+                          "must be between 1 and 2147483647, inclusive"));
+    }
+    if (!spec.node_name.empty()) {
+      AddInvalid("spec.nodeName", spec.node_name, IsDNS1123Subdomain(spec.node_name));
+    }
+    if (!spec.hostname.empty()) {
+      AddInvalid("spec.hostname", spec.hostname, IsDNS1123Label(spec.hostname));
+    }
+    if (!spec.subdomain.empty()) {
+      AddInvalid("spec.subdomain", spec.subdomain, IsDNS1123Label(spec.subdomain));
+    }
+  }
+
+  std::vector<FieldError> errs_;
+  std::set<std::string> volume_names_;
+  std::set<std::string> container_names_;
+};
+
+}  // namespace
+
+std::string FieldError::ToString() const {
+  return field.empty() ? detail : absl::StrCat(field, ": ", detail);
+}
+
+std::string GoQuote(std::string_view s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          absl::StrAppendFormat(&out, "\\x%02x", c);
+        } else {
+          out.push_back(ch);
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+FieldError RequiredError(std::string field, std::string_view detail) {
+  return {std::move(field), detail.empty() ? "Required value"
+                                           : absl::StrCat("Required value: ", std::string(detail))};
+}
+
+FieldError ForbiddenError(std::string field, std::string_view detail) {
+  return {std::move(field),
+          detail.empty() ? "Forbidden" : absl::StrCat("Forbidden: ", std::string(detail))};
+}
+
+FieldError InvalidError(std::string field, std::string_view value, std::string_view detail) {
+  std::string body = absl::StrCat("Invalid value: ", GoQuote(value));
+  if (!detail.empty()) absl::StrAppend(&body, ": ", std::string(detail));
+  return {std::move(field), std::move(body)};
+}
+
+FieldError InvalidIntError(std::string field, int64_t value, std::string_view detail) {
+  std::string body = absl::StrCat("Invalid value: ", value);
+  if (!detail.empty()) absl::StrAppend(&body, ": ", std::string(detail));
+  return {std::move(field), std::move(body)};
+}
+
+FieldError DuplicateError(std::string field, std::string_view value) {
+  return {std::move(field), absl::StrCat("Duplicate value: ", GoQuote(value))};
+}
+
+FieldError NotFoundError(std::string field, std::string_view value) {
+  return {std::move(field), absl::StrCat("Not found: ", GoQuote(value))};
+}
+
+FieldError NotSupportedError(std::string field, std::string_view value,
+                             const std::vector<std::string_view>& supported) {
+  std::string body = absl::StrCat("Unsupported value: ", GoQuote(value));
+  if (!supported.empty()) {
+    absl::StrAppend(&body, ": supported values: ",
+                    absl::StrJoin(supported, ", ", [](std::string* out, std::string_view v) {
+                      out->append(GoQuote(v));
+                    }));
+  }
+  return {std::move(field), std::move(body)};
+}
+
+FieldError TooLongError(std::string field, int64_t max_bytes) {
+  return {std::move(field), absl::StrCat("Too long: must have at most ", max_bytes, " bytes")};
+}
+
+std::vector<std::string> IsDNS1123Label(std::string_view value) {
+  std::vector<std::string> errs;
+  if (value.size() > kDNS1123LabelMaxLength) errs.push_back(MaxLenMsg(kDNS1123LabelMaxLength));
+  if (!MatchesLabelRegex(value)) errs.push_back(kDNS1123LabelErrorMsg);
+  return errs;
+}
+
+std::vector<std::string> IsDNS1123Subdomain(std::string_view value) {
+  std::vector<std::string> errs;
+  if (value.size() > kDNS1123SubdomainMaxLength) {
+    errs.push_back(MaxLenMsg(kDNS1123SubdomainMaxLength));
+  }
+  bool ok = !value.empty();
+  size_t start = 0;
+  while (ok && start <= value.size()) {
+    size_t dot = value.find('.', start);
+    if (dot == std::string_view::npos) dot = value.size();
+    ok = MatchesLabelRegex(value.substr(start, dot - start));
+    start = dot + 1;
+  }
+  if (!ok) errs.push_back(kDNS1123SubdomainErrorMsg);
+  return errs;
+}
+
+std::vector<FieldError> ValidatePod(const Pod& pod) { return Validator().Run(pod); }
+
+}  // namespace cubelet::api
