@@ -54,6 +54,10 @@ void PodCache::Set(const std::string& uid, PodStatusPtr status, absl::Status err
   std::vector<std::pair<Callback, CachedPodStatus>> ready;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(uid);
+    // An observation never replaces a newer one (a relist that began before
+    // a pod worker's own refresh may finish after it).
+    if (it != entries_.end() && it->second.modified > timestamp) return;
     entries_[uid] = Entry{CachedPodStatus{std::move(status), std::move(error)}, timestamp};
     CollectSatisfiedLocked(uid, timestamp, &ready);
   }

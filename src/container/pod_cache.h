@@ -41,6 +41,7 @@ class PodCache {
   CachedPodStatus Get(const std::string& uid) const;
 
   // Stores the status observed at `timestamp` and wakes waiters it satisfies.
+  // Ignored if the entry holds an observation newer than `timestamp`.
   void Set(const std::string& uid, PodStatusPtr status, absl::Status error, absl::Time timestamp);
 
   // Records that every entry is at least as fresh as `timestamp`.

@@ -74,6 +74,15 @@ TEST(PodCacheTest, SubscriberWokenBySetOrUpdateTimeAtOrAfterMinTime) {
   EXPECT_EQ(seen[1], "v:v");
 }
 
+TEST(PodCacheTest, OlderObservationNeverReplacesNewer) {
+  PodCache cache;
+  cache.Set("u", StatusNamed("new"), absl::OkStatus(), kT0);
+  cache.Set("u", StatusNamed("old"), absl::OkStatus(), kT0 - absl::Seconds(1));
+  EXPECT_EQ(cache.Get("u").status->name, "new");
+  cache.Set("u", StatusNamed("same-time"), absl::OkStatus(), kT0);
+  EXPECT_EQ(cache.Get("u").status->name, "same-time");
+}
+
 TEST(PodCacheTest, DeleteDoesNotNotify) {
   PodCache cache;
   int calls = 0;

@@ -7,6 +7,11 @@
 // at once, but call them for different pods concurrently from the worker
 // pool, so implementations must be safe across pods. Methods may block; they
 // should watch `cancel` and return absl::CancelledError once it fires.
+//
+// Cache contract: a method that changes the pod in the runtime must, before
+// returning, store the pod's status read after its last change in the
+// PodCache (stamped no later than the read). The pod's next step only waits
+// for a status observed after this step began, so it relies on that refresh.
 #ifndef CUBELET_PODWORKERS_POD_SYNCER_H_
 #define CUBELET_PODWORKERS_POD_SYNCER_H_
 

@@ -468,6 +468,12 @@ void PodWorkers::RunWorker(const std::string& uid, uint64_t generation) {
 void PodWorkers::ContinueWork(const std::string& uid, uint64_t generation, Work work,
                               container::CachedPodStatus cached) {
   const bool is_runtime_pod = work.options.running_pod != nullptr;
+  // The next step of this pod waits for a status observed after this one
+  // began (the kubelet waits for one newer than its end, i.e. for the next
+  // relist). That is safe because the syncer refreshes the pod's cache entry
+  // after acting and the cache never lets an older observation replace a
+  // newer one; it saves a relist period per lifecycle transition.
+  const absl::Time sync_start = clock_->Now() - absl::Nanoseconds(1);
   absl::Status err;
   bool is_terminal = false;
   bool ran = false;
@@ -524,7 +530,7 @@ void PodWorkers::ContinueWork(const std::string& uid, uint64_t generation, Work 
     std::lock_guard<std::mutex> lock(mu_);
     PodSyncStatus* status = Find(uid);
     if (status == nullptr || status->generation != generation) return;
-    status->last_sync_time = clock_->Now();
+    status->last_sync_time = sync_start;
     status->in_iteration = false;
     bool phase_transition = false;
     if (ran && err.ok()) {

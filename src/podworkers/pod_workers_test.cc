@@ -331,7 +331,8 @@ TEST_F(PodWorkersTest, FailedTerminatedRetriesOnlyTerminated) {
   EXPECT_TRUE(workers_->ShouldPodBeFinished("1"));
 }
 
-// C.2 #27: the worker waits for a status newer than its previous sync.
+// C.2 #27: the worker waits for a status observed after its previous sync
+// began (upstream: after it ended; see ContinueWork for why earlier is safe).
 TEST_F(PodWorkersTest, CacheGatingWaitsForFreshStatus) {
   cache_ = std::make_unique<container::PodCache>();  // no global timestamp
   workers_ = std::make_unique<PodWorkers>(io_.get_executor(), &syncer_, cache_.get(), &queue_,
@@ -342,6 +343,7 @@ TEST_F(PodWorkersTest, CacheGatingWaitsForFreshStatus) {
   EXPECT_TRUE(syncer_.Records().empty());
   EXPECT_TRUE(Snap("1").working);
   cache_->UpdateTime(clock_.Now());
+  clock_.Advance(absl::Seconds(1));
   Drain();
   ASSERT_EQ(syncer_.Records().size(), 1u);
   absl::Time first_sync_end = clock_.Now();
@@ -349,7 +351,7 @@ TEST_F(PodWorkersTest, CacheGatingWaitsForFreshStatus) {
   clock_.Advance(absl::Seconds(1));
   workers_->UpdatePod(Update(SyncPodType::kSync, pod));
   Drain();
-  EXPECT_EQ(syncer_.Records().size(), 1u) << "cache not newer than the previous sync";
+  EXPECT_EQ(syncer_.Records().size(), 1u) << "relist older than the previous sync";
   cache_->Set("1", std::make_shared<container::PodStatus>(), absl::OkStatus(),
               first_sync_end - absl::Milliseconds(1));
   Drain();

@@ -48,8 +48,7 @@ void Backoff::Reset(const std::string& key) {
 void Backoff::GC() {
   absl::Time now = clock_->Now();
   std::lock_guard<std::mutex> lock(mu_);
-  std::erase_if(entries_,
-                [&](const auto& kv) { return now - kv.second.last_update > 2 * max_; });
+  std::erase_if(entries_, [&](const auto& kv) { return now - kv.second.last_update > 2 * max_; });
 }
 
 size_t Backoff::Size() const {

@@ -1,0 +1,140 @@
+#include "kubelet/pod_syncer_impl.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "status/generate.h"
+
+namespace cubelet::kubelet {
+namespace {
+
+// The runtime pod (containers and sandboxes) visible in a pod status.
+container::Pod RunningPodFromStatus(const api::Pod& pod, const container::PodStatus& status) {
+  container::Pod running;
+  running.id = pod.metadata.uid;
+  running.name = pod.metadata.name;
+  running.namespace_ = pod.metadata.namespace_;
+  for (const auto& c : status.container_statuses) {
+    container::Container rc;
+    rc.id = c.id;
+    rc.name = c.name;
+    rc.image = c.image;
+    rc.hash = c.hash;
+    rc.state = c.state;
+    running.containers.push_back(std::move(rc));
+  }
+  for (const auto& s : status.sandbox_statuses) {
+    container::Container sandbox;
+    sandbox.id = s.id;
+    sandbox.state = s.state == container::SandboxState::kReady ? container::ContainerState::kRunning
+                                                               : container::ContainerState::kExited;
+    running.sandboxes.push_back(std::move(sandbox));
+  }
+  return running;
+}
+
+}  // namespace
+
+KubeletPodSyncer::KubeletPodSyncer(container::Runtime* runtime, container::PodCache* pod_cache,
+                                   const Clock* clock)
+    : runtime_(runtime), pod_cache_(pod_cache), clock_(clock) {}
+
+api::PodStatus KubeletPodSyncer::Generate(const api::Pod& pod, const container::PodStatus& status) {
+  std::optional<api::PodStatus> previous = GetPodStatus(pod.metadata.uid);
+  return status::GeneratePodStatus(pod, status, reasons_, previous ? &*previous : nullptr,
+                                   clock_->Now());
+}
+
+void KubeletPodSyncer::SetPodStatus(const api::Pod& pod, api::PodStatus status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  statuses_[pod.metadata.uid] = std::move(status);
+}
+
+std::optional<api::PodStatus> KubeletPodSyncer::GetPodStatus(const std::string& uid) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = statuses_.find(uid);
+  if (it == statuses_.end()) return std::nullopt;
+  return it->second;
+}
+
+void KubeletPodSyncer::ForgetPodStatus(const std::string& uid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  statuses_.erase(uid);
+}
+
+absl::StatusOr<container::PodStatusPtr> KubeletPodSyncer::RefreshCache(const api::Pod& pod) {
+  absl::StatusOr<container::PodStatusPtr> status =
+      runtime_->GetPodStatus(pod.metadata.uid, pod.metadata.name, pod.metadata.namespace_);
+  if (!status.ok()) return status.status();
+  // Stamped after the read: the worker's next step (which waits for data
+  // newer than the end of this one) can then go on without a relist, and the
+  // read already reflects everything this step did.
+  pod_cache_->Set(pod.metadata.uid, *status, absl::OkStatus(), clock_->Now());
+  return status;
+}
+
+absl::StatusOr<bool> KubeletPodSyncer::SyncPod(const CancelTokenPtr& cancel,
+                                               podworkers::SyncPodType update_type,
+                                               const api::PodPtr& pod,
+                                               const api::PodPtr& mirror_pod,
+                                               const container::PodStatusPtr& status) {
+  api::PodStatus api_status = Generate(*pod, *status);
+  if (api::IsTerminalPhase(api_status.phase)) {
+    SetPodStatus(*pod, std::move(api_status));
+    return true;
+  }
+  SetPodStatus(*pod, std::move(api_status));
+  if (cancel->IsCancelled()) return CancelledError("pod sync cancelled");
+
+  container::PodSyncResult result = runtime_->SyncPod(*pod, *status, cancel);
+  reasons_.Update(pod->metadata.uid, result);
+
+  absl::StatusOr<container::PodStatusPtr> fresh = RefreshCache(*pod);
+  if (fresh.ok()) SetPodStatus(*pod, Generate(*pod, **fresh));
+
+  if (!result.sync_error.ok()) return result.sync_error;
+  if (result.OnlyBackOffErrors()) return false;
+  return result.Error();
+}
+
+absl::Status KubeletPodSyncer::SyncTerminatingPod(const CancelTokenPtr& cancel,
+                                                  const api::PodPtr& pod,
+                                                  const container::PodStatusPtr& status,
+                                                  std::optional<int64_t> grace_period,
+                                                  const podworkers::PodStatusFunc& pod_status_fn) {
+  api::PodStatus api_status = Generate(*pod, *status);
+  if (pod_status_fn) pod_status_fn(&api_status);
+  SetPodStatus(*pod, std::move(api_status));
+
+  container::PodSyncResult result =
+      runtime_->KillPod(pod.get(), RunningPodFromStatus(*pod, *status), grace_period, cancel);
+  if (absl::Status err = result.Error(); !err.ok()) return err;
+
+  absl::StatusOr<container::PodStatusPtr> fresh = RefreshCache(*pod);
+  if (!fresh.ok()) return fresh.status();
+  if (!(*fresh)->RunningContainers().empty()) {
+    return absl::InternalError(
+        absl::StrCat("detected running containers after a successful KillPod, CRI violation: pod ",
+                     pod->metadata.name));
+  }
+  api::PodStatus final_status = Generate(*pod, **fresh);
+  if (pod_status_fn) pod_status_fn(&final_status);
+  SetPodStatus(*pod, std::move(final_status));
+  return absl::OkStatus();
+}
+
+absl::Status KubeletPodSyncer::SyncTerminatingRuntimePod(const CancelTokenPtr& cancel,
+                                                         const container::Pod& running_pod) {
+  container::PodSyncResult result = runtime_->KillPod(nullptr, running_pod, 1, cancel);
+  return result.Error();
+}
+
+absl::Status KubeletPodSyncer::SyncTerminatedPod(const CancelTokenPtr& cancel,
+                                                 const api::PodPtr& pod,
+                                                 const container::PodStatusPtr& status) {
+  SetPodStatus(*pod, Generate(*pod, *status));
+  // Volumes and pod cgroups are released here once cubelet manages them.
+  return absl::OkStatus();
+}
+
+}  // namespace cubelet::kubelet

@@ -1,0 +1,65 @@
+// KubeletPodSyncer: what one pod-worker step does (the kubelet's SyncPod,
+// SyncTerminatingPod, SyncTerminatingRuntimePod and SyncTerminatedPod): turn
+// the runtime's view of a pod into an API status, ask the runtime manager to
+// act, record why starts failed, refresh the pod cache after acting, and keep
+// the newest API status of every pod.
+//
+// Ownership: borrows the runtime, pod cache and clock (they must outlive it).
+// Thread-safety: safe for concurrent calls on different pods (the pod workers
+// never call it twice at once for one pod); the status map has its own lock.
+#ifndef CUBELET_KUBELET_POD_SYNCER_IMPL_H_
+#define CUBELET_KUBELET_POD_SYNCER_IMPL_H_
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "container/pod_cache.h"
+#include "container/runtime.h"
+#include "podworkers/pod_syncer.h"
+#include "status/reason_cache.h"
+#include "util/clock.h"
+
+namespace cubelet::kubelet {
+
+class KubeletPodSyncer final : public podworkers::PodSyncer {
+ public:
+  KubeletPodSyncer(container::Runtime* runtime, container::PodCache* pod_cache,
+                   const Clock* clock);
+
+  absl::StatusOr<bool> SyncPod(const CancelTokenPtr& cancel, podworkers::SyncPodType update_type,
+                               const api::PodPtr& pod, const api::PodPtr& mirror_pod,
+                               const container::PodStatusPtr& status) override;
+  absl::Status SyncTerminatingPod(const CancelTokenPtr& cancel, const api::PodPtr& pod,
+                                  const container::PodStatusPtr& status,
+                                  std::optional<int64_t> grace_period,
+                                  const podworkers::PodStatusFunc& pod_status_fn) override;
+  absl::Status SyncTerminatingRuntimePod(const CancelTokenPtr& cancel,
+                                         const container::Pod& running_pod) override;
+  absl::Status SyncTerminatedPod(const CancelTokenPtr& cancel, const api::PodPtr& pod,
+                                 const container::PodStatusPtr& status) override;
+
+  // The newest API status generated for the pod, if any.
+  std::optional<api::PodStatus> GetPodStatus(const std::string& uid) const;
+  void ForgetPodStatus(const std::string& uid);
+
+ private:
+  // Reads the pod's runtime status after acting on it and stores it in the
+  // pod cache, so the worker's next step need not wait for a relist.
+  absl::StatusOr<container::PodStatusPtr> RefreshCache(const api::Pod& pod);
+  api::PodStatus Generate(const api::Pod& pod, const container::PodStatus& status);
+  void SetPodStatus(const api::Pod& pod, api::PodStatus status);
+
+  container::Runtime* const runtime_;
+  container::PodCache* const pod_cache_;
+  const Clock* const clock_;
+  status::ReasonCache reasons_;
+
+  mutable std::mutex mu_;
+  absl::flat_hash_map<std::string, api::PodStatus> statuses_;
+};
+
+}  // namespace cubelet::kubelet
+
+#endif  // CUBELET_KUBELET_POD_SYNCER_IMPL_H_

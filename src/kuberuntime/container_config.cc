@@ -1,0 +1,208 @@
+// The CRI configs the manager sends: sandbox config (kuberuntime_sandbox.go)
+// and container config (kuberuntime_container.go, the linux resources part of
+// kuberuntime_container_linux.go, and the env/command expansion of
+// kubelet_pods.go makeEnvironmentVariables + third_party expansion).
+#include <algorithm>
+#include <initializer_list>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "api/quantity.h"
+#include "kuberuntime/labels.h"
+#include "kuberuntime/runtime_manager.h"
+
+namespace cubelet::kuberuntime {
+namespace {
+
+constexpr int64_t kMinShares = 2;
+constexpr int64_t kMaxShares = 262144;
+constexpr int64_t kSharesPerCpu = 1024;
+constexpr int64_t kMilliCpuToCpu = 1000;
+constexpr int64_t kQuotaPeriod = 100000;  // 100 ms, the CFS default
+constexpr int64_t kMinQuotaPeriod = 1000;
+constexpr size_t kHostnameMaxLength = 63;
+
+cri::Protocol ToRuntimeProtocol(const std::string& p) {
+  if (p == "UDP") return cri::Protocol::kUdp;
+  if (p == "SCTP") return cri::Protocol::kSctp;
+  return cri::Protocol::kTcp;
+}
+
+// Kubernetes' $(VAR) expansion: $(NAME) becomes the value of NAME when it is
+// defined and stays as written otherwise; $$ escapes a literal $.
+std::string Expand(std::string_view in, const std::map<std::string, std::string>& vars) {
+  std::string out;
+  out.reserve(in.size());
+  size_t i = 0;
+  while (i < in.size()) {
+    if (in[i] != '$' || i + 1 >= in.size()) {
+      out.push_back(in[i++]);
+      continue;
+    }
+    char next = in[i + 1];
+    if (next == '$') {
+      out.push_back('$');
+      i += 2;
+      continue;
+    }
+    if (next == '(') {
+      size_t close = in.find(')', i + 2);
+      if (close != std::string_view::npos) {
+        std::string name(in.substr(i + 2, close - i - 2));
+        auto it = vars.find(name);
+        if (it != vars.end()) {
+          out += it->second;
+        } else {
+          absl::StrAppend(&out, "$(", name, ")");
+        }
+        i = close + 1;
+        continue;
+      }
+    }
+    out.push_back(in[i++]);
+  }
+  return out;
+}
+
+// The value of a downward-API field reference.
+absl::StatusOr<std::string> FieldRefValue(const api::Pod& pod, const std::string& path,
+                                          const std::vector<std::string>& pod_ips) {
+  if (path == "metadata.name") return pod.metadata.name;
+  if (path == "metadata.namespace") return pod.metadata.namespace_;
+  if (path == "metadata.uid") return pod.metadata.uid;
+  if (path == "spec.nodeName") return pod.spec.node_name;
+  if (path == "status.hostIP") return pod.status.host_ip;
+  if (path == "status.podIP") return pod_ips.empty() ? std::string() : pod_ips.front();
+  if (path == "status.podIPs") return absl::StrJoin(pod_ips, ",");
+  auto subscript = [&](std::string_view prefix,
+                       const std::map<std::string, std::string>& m) -> std::optional<std::string> {
+    // metadata.labels['key']
+    if (!path.starts_with(prefix) || !path.ends_with("']")) return std::nullopt;
+    std::string key = path.substr(prefix.size(), path.size() - prefix.size() - 2);
+    auto it = m.find(key);
+    return it == m.end() ? std::string() : it->second;
+  };
+  if (auto v = subscript("metadata.labels['", pod.metadata.labels)) return *v;
+  if (auto v = subscript("metadata.annotations['", pod.metadata.annotations)) return *v;
+  return absl::InvalidArgumentError(absl::StrCat("unsupported fieldPath: ", path));
+}
+
+absl::StatusOr<int64_t> MilliValueOf(const std::map<std::string, std::string>& list,
+                                     const char* name) {
+  auto it = list.find(name);
+  if (it == list.end()) return 0;
+  return api::ParseMilliValue(it->second);
+}
+
+absl::StatusOr<int64_t> ValueOf(const std::map<std::string, std::string>& list, const char* name) {
+  auto it = list.find(name);
+  if (it == list.end()) return 0;
+  return api::ParseValue(it->second);
+}
+
+std::string JoinPath(const std::string& dir, const std::string& name) {
+  if (!dir.empty() && dir.back() == '/') return absl::StrCat(dir, name);
+  return absl::StrCat(dir, "/", name);
+}
+
+}  // namespace
+
+cri::PodSandboxConfig RuntimeManager::GeneratePodSandboxConfig(const api::Pod& pod,
+                                                               uint32_t attempt) const {
+  cri::PodSandboxConfig config;
+  config.metadata = cri::PodSandboxMetadata{.name = pod.metadata.name,
+                                            .uid = pod.metadata.uid,
+                                            .namespace_ = pod.metadata.namespace_,
+                                            .attempt = attempt};
+  // Host-network pods keep the node's hostname.
+  if (!pod.spec.host_network) {
+    std::string hostname = pod.spec.hostname.empty() ? pod.metadata.name : pod.spec.hostname;
+    if (hostname.size() > kHostnameMaxLength) {
+      hostname.resize(kHostnameMaxLength);
+      while (!hostname.empty() && (hostname.back() == '-' || hostname.back() == '.')) {
+        hostname.pop_back();
+      }
+    }
+    config.hostname = std::move(hostname);
+  }
+  config.log_directory = JoinPath(
+      options_.pod_logs_dir,
+      absl::StrCat(pod.metadata.namespace_, "_", pod.metadata.name, "_", pod.metadata.uid));
+  for (const api::Container& c : pod.spec.containers) {
+    for (const api::ContainerPort& p : c.ports) {
+      // Only host ports need the runtime's port forwarding.
+      if (p.host_port <= 0) continue;
+      config.port_mappings.push_back(cri::PortMapping{.protocol = ToRuntimeProtocol(p.protocol),
+                                                      .container_port = p.container_port,
+                                                      .host_port = p.host_port,
+                                                      .host_ip = p.host_ip});
+    }
+  }
+  config.labels = NewPodLabels(pod);
+  config.annotations = NewPodAnnotations(pod);
+  config.cgroup_parent = JoinPath(options_.cgroup_root, absl::StrCat("pod", pod.metadata.uid));
+  config.network_mode =
+      pod.spec.host_network ? cri::NamespaceMode::kNode : cri::NamespaceMode::kPod;
+  return config;
+}
+
+absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
+    const api::Container& container, const api::Pod& pod, int32_t restart_count,
+    const std::vector<std::string>& pod_ips) const {
+  cri::ContainerConfig config;
+  config.metadata = cri::ContainerMetadata{.name = container.name,
+                                           .attempt = static_cast<uint32_t>(restart_count)};
+  config.image = cri::ImageSpec{.image = container.image};
+
+  // Env values may refer to earlier variables; command and args to all.
+  std::map<std::string, std::string> vars;
+  for (const api::EnvVar& e : container.env) {
+    std::string value;
+    if (e.value_from.has_value() && e.value_from->field_ref.has_value()) {
+      absl::StatusOr<std::string> v =
+          FieldRefValue(pod, e.value_from->field_ref->field_path, pod_ips);
+      if (!v.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("env ", e.name, ": ", v.status().message()));
+      }
+      value = *std::move(v);
+    } else {
+      value = Expand(e.value, vars);
+    }
+    vars[e.name] = value;
+    config.envs.push_back(cri::KeyValue{.key = e.name, .value = std::move(value)});
+  }
+  for (const std::string& s : container.command) config.command.push_back(Expand(s, vars));
+  for (const std::string& s : container.args) config.args.push_back(Expand(s, vars));
+  config.working_dir = container.working_dir;
+  config.labels = NewContainerLabels(container, pod);
+  config.annotations = NewContainerAnnotations(container, pod, restart_count);
+  config.log_path = absl::StrCat(container.name, "/", restart_count, ".log");
+  config.stdin = container.stdin;
+  config.tty = container.tty;
+
+  absl::StatusOr<int64_t> cpu_request = MilliValueOf(container.resources.requests, "cpu");
+  absl::StatusOr<int64_t> cpu_limit = MilliValueOf(container.resources.limits, "cpu");
+  absl::StatusOr<int64_t> memory_limit = ValueOf(container.resources.limits, "memory");
+  for (const absl::StatusOr<int64_t>* q : {&cpu_request, &cpu_limit, &memory_limit}) {
+    if (!q->ok()) return q->status();
+  }
+  // A limit without a request means request = limit (the API server defaults
+  // this too; repeated for objects that skipped defaulting).
+  int64_t milli_shares = (*cpu_request == 0 && *cpu_limit != 0) ? *cpu_limit : *cpu_request;
+  config.resources.cpu_shares =
+      std::clamp(milli_shares * kSharesPerCpu / kMilliCpuToCpu, kMinShares, kMaxShares);
+  if (*cpu_limit > 0) {
+    config.resources.cpu_period = kQuotaPeriod;
+    config.resources.cpu_quota =
+        std::max(*cpu_limit * kQuotaPeriod / kMilliCpuToCpu, kMinQuotaPeriod);
+  }
+  config.resources.memory_limit_in_bytes = *memory_limit;
+  return config;
+}
+
+}  // namespace cubelet::kuberuntime

@@ -1,0 +1,616 @@
+#include "kuberuntime/runtime_manager.h"
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "kuberuntime/hash.h"
+#include "kuberuntime/labels.h"
+
+namespace cubelet::kuberuntime {
+namespace {
+
+using container::PodSyncResult;
+using container::SyncResult;
+
+absl::Time FromNanos(int64_t ns) {
+  return ns == 0 ? absl::InfinitePast() : absl::FromUnixNanos(ns);
+}
+
+container::ContainerState ToContainerState(cri::ContainerState s) {
+  switch (s) {
+    case cri::ContainerState::kCreated:
+      return container::ContainerState::kCreated;
+    case cri::ContainerState::kRunning:
+      return container::ContainerState::kRunning;
+    case cri::ContainerState::kExited:
+      return container::ContainerState::kExited;
+    case cri::ContainerState::kUnknown:
+      break;
+  }
+  return container::ContainerState::kUnknown;
+}
+
+// "latest" tag or no tag at all: the API defaults such images to pull Always.
+bool IsLatestOrUntagged(const std::string& image) {
+  if (image.find('@') != std::string::npos) return false;
+  size_t slash = image.rfind('/');
+  size_t colon = image.rfind(':');
+  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return true;
+  return image.substr(colon + 1) == "latest";
+}
+
+bool ShouldPullImage(const std::string& policy, bool present) {
+  if (policy == api::kPullNever) return false;
+  if (policy == api::kPullAlways) return true;
+  return !present;
+}
+
+// The running part of a status: what KillPod must stop.
+container::Pod RunningPodFromStatus(const container::PodStatus& status) {
+  container::Pod pod;
+  pod.id = status.id;
+  pod.name = status.name;
+  pod.namespace_ = status.namespace_;
+  for (const container::ContainerStatus& cs : status.container_statuses) {
+    if (cs.state != container::ContainerState::kRunning) continue;
+    pod.containers.push_back(container::Container{.id = cs.id,
+                                                  .name = cs.name,
+                                                  .image = cs.image,
+                                                  .image_id = cs.image_id,
+                                                  .hash = cs.hash,
+                                                  .state = cs.state,
+                                                  .created_at = cs.created_at});
+  }
+  for (const container::SandboxStatus& s : status.sandbox_statuses) {
+    pod.sandboxes.push_back(container::Container{.id = s.id,
+                                                 .state = s.state == container::SandboxState::kReady
+                                                              ? container::ContainerState::kRunning
+                                                              : container::ContainerState::kExited,
+                                                 .created_at = s.created_at});
+  }
+  return pod;
+}
+
+const api::Container* FindSpec(const api::Pod& pod, const std::string& name) {
+  for (const auto* list : {&pod.spec.containers, &pod.spec.init_containers}) {
+    for (const api::Container& c : *list) {
+      if (c.name == name) return &c;
+    }
+  }
+  return nullptr;
+}
+
+bool Cancelled(const CancelTokenPtr& cancel, PodSyncResult& result) {
+  if (cancel == nullptr || !cancel->IsCancelled()) return false;
+  result.sync_error = CancelledError("pod sync cancelled");
+  return true;
+}
+
+void Append(PodSyncResult& into, PodSyncResult&& from) {
+  for (SyncResult& r : from.results) into.results.push_back(std::move(r));
+  if (into.sync_error.ok()) into.sync_error = from.sync_error;
+}
+
+}  // namespace
+
+RuntimeManager::RuntimeManager(cri::RuntimeService* runtime, cri::ImageService* images,
+                               Clock* clock, Options options)
+    : runtime_(runtime),
+      images_(images),
+      clock_(clock),
+      options_(std::move(options)),
+      crash_loop_backoff_(options_.backoff_initial, options_.backoff_max, clock),
+      image_pull_backoff_(options_.image_backoff_initial, options_.image_backoff_max, clock) {}
+
+PodActions RuntimeManager::ComputePodActions(const api::Pod& pod,
+                                             const container::PodStatus& status) const {
+  return kuberuntime::ComputePodActions(pod, status, options_.probe_results);
+}
+
+// ---------------------------------------------------------------------------
+// Listing and inspection.
+
+absl::StatusOr<std::vector<container::Pod>> RuntimeManager::GetPods(bool all) {
+  std::optional<cri::PodSandboxFilter> sandbox_filter;
+  std::optional<cri::ContainerFilter> container_filter;
+  if (!all) {
+    sandbox_filter = cri::PodSandboxFilter{.state = cri::PodSandboxState::kReady};
+    container_filter = cri::ContainerFilter{.state = cri::ContainerState::kRunning};
+  }
+  absl::StatusOr<std::vector<cri::PodSandbox>> sandboxes = runtime_->ListPodSandbox(sandbox_filter);
+  if (!sandboxes.ok()) return sandboxes.status();
+
+  std::map<std::string, container::Pod> pods;  // by uid
+  for (const cri::PodSandbox& s : *sandboxes) {
+    if (s.metadata.uid.empty()) continue;
+    container::Pod& p = pods[s.metadata.uid];
+    p.id = s.metadata.uid;
+    p.name = s.metadata.name;
+    p.namespace_ = s.metadata.namespace_;
+    absl::Time created = FromNanos(s.created_at);
+    p.created_at = std::max(p.created_at, created);
+    p.sandboxes.push_back(container::Container{.id = s.id,
+                                               .state = s.state == cri::PodSandboxState::kReady
+                                                            ? container::ContainerState::kRunning
+                                                            : container::ContainerState::kExited,
+                                               .created_at = created});
+  }
+
+  absl::StatusOr<std::vector<cri::Container>> containers =
+      runtime_->ListContainers(container_filter);
+  if (!containers.ok()) return containers.status();
+  for (const cri::Container& c : *containers) {
+    LabeledContainerInfo info = GetContainerInfoFromLabels(c.labels);
+    if (info.pod_uid.empty()) continue;  // not created by a kubelet
+    container::Pod& p = pods[info.pod_uid];
+    if (p.id.empty()) {
+      p.id = info.pod_uid;
+      p.name = info.pod_name;
+      p.namespace_ = info.pod_namespace;
+    }
+    p.containers.push_back(container::Container{
+        .id = c.id,
+        .name = info.container_name.empty() ? c.metadata.name : info.container_name,
+        .image = c.image.image,
+        .image_id = c.image_ref,
+        .hash = GetContainerInfoFromAnnotations(c.annotations).hash,
+        .state = ToContainerState(c.state),
+        .created_at = FromNanos(c.created_at)});
+  }
+
+  std::vector<container::Pod> out;
+  out.reserve(pods.size());
+  for (auto& [uid, p] : pods) out.push_back(std::move(p));
+  // Newest first, so a name lookup finds the current pod when an old one
+  // with the same name is still terminating.
+  std::stable_sort(out.begin(), out.end(), [](const container::Pod& a, const container::Pod& b) {
+    return a.created_at > b.created_at;
+  });
+  return out;
+}
+
+absl::StatusOr<container::PodStatusPtr> RuntimeManager::GetPodStatus(
+    const std::string& uid, const std::string& name, const std::string& namespace_) {
+  auto status = std::make_shared<container::PodStatus>();
+  status->id = uid;
+  status->name = name;
+  status->namespace_ = namespace_;
+  status->timestamp = clock_->Now();
+
+  absl::StatusOr<std::vector<cri::PodSandbox>> sandboxes =
+      runtime_->ListPodSandbox(cri::PodSandboxFilter{.label_selector = {{kPodUidLabel, uid}}});
+  if (!sandboxes.ok()) return sandboxes.status();
+  std::sort(sandboxes->begin(), sandboxes->end(),
+            [](const cri::PodSandbox& a, const cri::PodSandbox& b) {
+              if (a.created_at != b.created_at) return a.created_at > b.created_at;
+              return a.metadata.attempt > b.metadata.attempt;
+            });
+  for (size_t i = 0; i < sandboxes->size(); ++i) {
+    absl::StatusOr<cri::PodSandboxStatus> s = runtime_->GetPodSandboxStatus((*sandboxes)[i].id);
+    // Removed between list and inspect: as if it had not been listed.
+    if (absl::IsNotFound(s.status())) continue;
+    if (!s.ok()) return s.status();
+    container::SandboxStatus ss;
+    ss.id = s->id;
+    ss.state = s->state == cri::PodSandboxState::kReady ? container::SandboxState::kReady
+                                                        : container::SandboxState::kNotReady;
+    ss.attempt = s->metadata.attempt;
+    ss.created_at = FromNanos(s->created_at);
+    ss.ip = s->ip;
+    ss.additional_ips = s->additional_ips;
+    ss.host_network = s->network_mode == cri::NamespaceMode::kNode;
+    // Only the latest sandbox, and only while ready, gives the pod its IPs.
+    if (i == 0 && ss.state == container::SandboxState::kReady && !ss.ip.empty()) {
+      status->ips.push_back(ss.ip);
+      for (const std::string& ip : ss.additional_ips) status->ips.push_back(ip);
+    }
+    status->sandbox_statuses.push_back(std::move(ss));
+  }
+
+  absl::StatusOr<std::vector<cri::Container>> containers =
+      runtime_->ListContainers(cri::ContainerFilter{.label_selector = {{kPodUidLabel, uid}}});
+  if (!containers.ok()) return containers.status();
+  for (const cri::Container& c : *containers) {
+    absl::StatusOr<cri::ContainerStatus> s = runtime_->GetContainerStatus(c.id);
+    if (absl::IsNotFound(s.status())) continue;
+    if (!s.ok()) return s.status();
+    LabeledContainerInfo labeled = GetContainerInfoFromLabels(s->labels);
+    AnnotatedContainerInfo annotated = GetContainerInfoFromAnnotations(s->annotations);
+    container::ContainerStatus cs;
+    cs.id = s->id;
+    cs.name = labeled.container_name.empty() ? s->metadata.name : labeled.container_name;
+    cs.state = ToContainerState(s->state);
+    cs.created_at = FromNanos(s->created_at);
+    // Anything past Created has been started at least once.
+    if (s->state != cri::ContainerState::kCreated) cs.started_at = FromNanos(s->started_at);
+    if (s->state == cri::ContainerState::kExited) {
+      cs.finished_at = FromNanos(s->finished_at);
+      cs.exit_code = s->exit_code;
+      cs.reason = s->reason;
+      cs.message = s->message;
+    }
+    cs.image = s->image.image;
+    cs.image_id = s->image_ref;
+    cs.hash = annotated.hash;
+    cs.restart_count = annotated.restart_count;
+    status->container_statuses.push_back(std::move(cs));
+  }
+  // Newest first; equal creation times (a coarse or fake clock) fall back to
+  // the restart count, which only grows.
+  std::stable_sort(status->container_statuses.begin(), status->container_statuses.end(),
+                   [](const container::ContainerStatus& a, const container::ContainerStatus& b) {
+                     if (a.created_at != b.created_at) return a.created_at > b.created_at;
+                     return a.restart_count > b.restart_count;
+                   });
+  return container::PodStatusPtr(std::move(status));
+}
+
+// ---------------------------------------------------------------------------
+// SyncPod.
+
+PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodStatus& status,
+                                      const CancelTokenPtr& cancel) {
+  PodSyncResult result;
+  if (Cancelled(cancel, result)) return result;
+  const PodActions actions = ComputePodActions(pod, status);
+
+  // Step 1: kill the pod (sandbox changed, or nothing should run), or only
+  // the containers that must go.
+  if (actions.kill_pod) {
+    PodSyncResult kill =
+        KillPodWithSyncResult(&pod, RunningPodFromStatus(status), std::nullopt, cancel);
+    bool failed = !kill.Error().ok();
+    Append(result, std::move(kill));
+    if (failed) return result;
+    // A new sandbox reruns initialization from the first init container.
+    if (actions.create_sandbox) PurgeInitContainers(pod, status);
+  } else {
+    for (const ContainerToKill& k : actions.containers_to_kill) {
+      if (Cancelled(cancel, result)) return result;
+      SyncResult r{.action = SyncResult::Action::kKillContainer, .target = k.name};
+      absl::Status s =
+          KillContainer(&pod, k.id, k.name, FindSpec(pod, k.name), k.reason, std::nullopt);
+      if (!s.ok()) {
+        r.error = s;
+        r.reason = kKillContainerError;
+        r.message = std::string(s.message());
+        result.results.push_back(std::move(r));
+        return result;
+      }
+      result.results.push_back(std::move(r));
+    }
+  }
+
+  // Step 2: keep only the latest instance of each init container.
+  PruneInitContainersBeforeStart(pod, status);
+
+  // Step 3: the sandbox.
+  std::vector<std::string> pod_ips = status.ips;
+  std::string sandbox_id = actions.sandbox_id;
+  const cri::PodSandboxConfig sandbox_config = GeneratePodSandboxConfig(pod, actions.attempt);
+  if (actions.create_sandbox) {
+    if (Cancelled(cancel, result)) return result;
+    SyncResult r{.action = SyncResult::Action::kCreatePodSandbox, .target = FormatPod(pod)};
+    absl::StatusOr<std::string> id =
+        runtime_->RunPodSandbox(sandbox_config, options_.runtime_handler);
+    if (!id.ok()) {
+      r.error = id.status();
+      r.reason = kCreatePodSandboxError;
+      r.message = absl::StrCat("Failed to create pod sandbox: ", id.status().message());
+      result.results.push_back(std::move(r));
+      return result;
+    }
+    result.results.push_back(std::move(r));
+    sandbox_id = *std::move(id);
+    absl::StatusOr<cri::PodSandboxStatus> s = runtime_->GetPodSandboxStatus(sandbox_id);
+    if (!s.ok()) {
+      result.sync_error = s.status();
+      return result;
+    }
+    if (!pod.spec.host_network) {
+      pod_ips.clear();
+      if (!s->ip.empty()) pod_ips.push_back(s->ip);
+      for (const std::string& ip : s->additional_ips) pod_ips.push_back(ip);
+    }
+  }
+
+  // Step 4: init containers, in order; a regular one that fails to start
+  // stops the sync (the next one must not run before it), a sidecar does not.
+  for (size_t idx : actions.init_containers_to_start) {
+    if (Cancelled(cancel, result)) return result;
+    const api::Container& c = pod.spec.init_containers[idx];
+    absl::Status s = StartContainer(pod, c, status, sandbox_id, sandbox_config, pod_ips, result);
+    if (!s.ok() && !api::IsRestartableInitContainer(c)) return result;
+  }
+
+  // Step 5: regular containers; one failing does not hold back the others.
+  for (size_t idx : actions.containers_to_start) {
+    if (Cancelled(cancel, result)) return result;
+    StartContainer(pod, pod.spec.containers[idx], status, sandbox_id, sandbox_config, pod_ips,
+                   result)
+        .IgnoreError();
+  }
+  return result;
+}
+
+std::optional<std::string> RuntimeManager::DoBackOff(const api::Pod& pod,
+                                                     const api::Container& container,
+                                                     const container::PodStatus& status) {
+  // The latest exited instance; its finish time starts the back-off window.
+  const container::ContainerStatus* exited = nullptr;
+  for (const container::ContainerStatus& cs : status.container_statuses) {
+    if (cs.name == container.name && cs.state == container::ContainerState::kExited) {
+      exited = &cs;
+      break;
+    }
+  }
+  if (exited == nullptr) return std::nullopt;
+  std::string key = ContainerBackoffKey(pod, container);
+  if (crash_loop_backoff_.IsInBackOffSince(key, exited->finished_at)) {
+    return absl::StrCat("back-off ", FormatGoDuration(crash_loop_backoff_.Get(key)),
+                        " restarting failed container=", container.name, " pod=", FormatPod(pod));
+  }
+  crash_loop_backoff_.Next(key, exited->finished_at);
+  return std::nullopt;
+}
+
+absl::StatusOr<std::string> RuntimeManager::EnsureImageExists(const api::Pod& pod,
+                                                              const api::Container& container,
+                                                              std::string& reason,
+                                                              std::string& message) {
+  const std::string& image = container.image;
+  std::string policy = container.image_pull_policy;
+  if (policy.empty())
+    policy = IsLatestOrUntagged(image) ? api::kPullAlways : api::kPullIfNotPresent;
+
+  absl::StatusOr<std::optional<cri::Image>> present = images_->GetImageStatus({.image = image});
+  if (!present.ok()) {
+    reason = kImageInspectError;
+    message = absl::StrCat("Failed to inspect image \"", image, "\": ", present.status().message());
+    return present.status();
+  }
+  if (!ShouldPullImage(policy, present->has_value())) {
+    if (present->has_value()) return (*present)->id;
+    reason = container::kErrImageNeverPull;
+    message =
+        absl::StrCat("Container image \"", image, "\" is not present with pull policy of Never");
+    return absl::FailedPreconditionError(message);
+  }
+
+  // Failed pulls back off per (pod, image), so one bad image does not turn
+  // every sync into a registry round trip.
+  const std::string key = absl::StrCat(pod.metadata.uid, "_", image);
+  if (image_pull_backoff_.IsInBackOffSinceUpdate(key, clock_->Now())) {
+    reason = container::kImagePullBackOff;
+    message = absl::StrCat("Back-off pulling image \"", image, "\"");
+    return absl::UnavailableError(message);
+  }
+  absl::StatusOr<std::string> ref = images_->PullImage({.image = image});
+  if (!ref.ok()) {
+    image_pull_backoff_.Next(key, clock_->Now());
+    reason = container::kErrImagePull;
+    message = absl::StrCat("Failed to pull image \"", image, "\": ", ref.status().message());
+    return absl::Status(ref.status().code(), message);
+  }
+  image_pull_backoff_.GC();
+  return ref;
+}
+
+absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Container& container,
+                                            const container::PodStatus& status,
+                                            const std::string& sandbox_id,
+                                            const cri::PodSandboxConfig& sandbox_config,
+                                            const std::vector<std::string>& pod_ips,
+                                            PodSyncResult& result) {
+  SyncResult r{.action = SyncResult::Action::kStartContainer, .target = container.name};
+  auto fail = [&](absl::Status error, std::string reason, std::string message) {
+    r.error = error;
+    r.reason = std::move(reason);
+    r.message = std::move(message);
+    result.results.push_back(std::move(r));
+    return error;
+  };
+
+  if (std::optional<std::string> msg = DoBackOff(pod, container, status)) {
+    return fail(absl::UnavailableError(*msg), container::kCrashLoopBackOff, *msg);
+  }
+
+  std::string reason, message;
+  absl::StatusOr<std::string> image = EnsureImageExists(pod, container, reason, message);
+  if (!image.ok()) return fail(image.status(), reason, message);
+
+  // The restart count continues from the latest instance, so the new one
+  // gets a fresh attempt number and log file.
+  const container::ContainerStatus* latest = status.FindContainerStatusByName(container.name);
+  int32_t restart_count = latest == nullptr ? 0 : latest->restart_count + 1;
+
+  absl::StatusOr<cri::ContainerConfig> config =
+      GenerateContainerConfig(container, pod, restart_count, pod_ips);
+  if (!config.ok()) {
+    return fail(config.status(), kCreateContainerConfigError,
+                std::string(config.status().message()));
+  }
+  absl::StatusOr<std::string> id = runtime_->CreateContainer(sandbox_id, *config, sandbox_config);
+  if (!id.ok()) {
+    return fail(id.status(), container::kCreateContainerError, std::string(id.status().message()));
+  }
+  if (absl::Status s = runtime_->StartContainer(*id); !s.ok()) {
+    return fail(s, container::kRunContainerError, std::string(s.message()));
+  }
+  if (container.lifecycle && container.lifecycle->post_start) {
+    int64_t grace = pod.spec.termination_grace_period_seconds.value_or(kMinimumGracePeriodSeconds);
+    absl::Status hook = RunHandler(*id, *container.lifecycle->post_start, absl::Seconds(grace));
+    if (!hook.ok()) {
+      KillContainer(&pod, *id, container.name, &container, KillReason::kNone, std::nullopt)
+          .IgnoreError();
+      return fail(hook, container::kPostStartHookError,
+                  absl::StrCat("PostStartHook failed: ", hook.message()));
+    }
+  }
+  result.results.push_back(std::move(r));
+  return absl::OkStatus();
+}
+
+absl::Status RuntimeManager::RunHandler(const std::string& container_id,
+                                        const api::LifecycleHandler& handler,
+                                        absl::Duration timeout) {
+  if (!handler.exec.has_value()) return absl::OkStatus();
+  absl::StatusOr<cri::ExecSyncResponse> r =
+      runtime_->ExecSync(container_id, handler.exec->command, timeout);
+  if (!r.ok()) return r.status();
+  if (r->exit_code != 0) {
+    return absl::UnknownError(absl::StrCat("command '", absl::StrJoin(handler.exec->command, " "),
+                                           "' exited with ", r->exit_code, ": ", r->stdout_data,
+                                           r->stderr_data));
+  }
+  return absl::OkStatus();
+}
+
+void RuntimeManager::PurgeInitContainers(const api::Pod& pod, const container::PodStatus& status) {
+  for (const api::Container& c : pod.spec.init_containers) {
+    for (const container::ContainerStatus& cs : status.container_statuses) {
+      // Best effort: container GC removes whatever is left.
+      if (cs.name == c.name) runtime_->RemoveContainer(cs.id).IgnoreError();
+    }
+  }
+}
+
+void RuntimeManager::PruneInitContainersBeforeStart(const api::Pod& pod,
+                                                    const container::PodStatus& status) {
+  for (const api::Container& c : pod.spec.init_containers) {
+    int exited = 0;
+    for (const container::ContainerStatus& cs : status.container_statuses) {
+      if (cs.name != c.name || (cs.state != container::ContainerState::kExited &&
+                                cs.state != container::ContainerState::kUnknown)) {
+        continue;
+      }
+      if (cs.state == container::ContainerState::kExited) ++exited;
+      if (exited == 1 && cs.state == container::ContainerState::kExited) continue;  // the latest
+      runtime_->RemoveContainer(cs.id).IgnoreError();
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Killing.
+
+absl::Status RuntimeManager::KillContainer(const api::Pod* pod, const std::string& container_id,
+                                           const std::string& container_name,
+                                           const api::Container* spec, KillReason reason,
+                                           std::optional<int64_t> grace_period_override) {
+  std::optional<int64_t> deletion_grace;
+  std::optional<int64_t> termination_grace;
+  std::optional<api::LifecycleHandler> pre_stop;
+  const api::Probe* probe = nullptr;
+  if (pod != nullptr && spec != nullptr) {
+    deletion_grace = pod->metadata.deletion_grace_period_seconds;
+    termination_grace = pod->spec.termination_grace_period_seconds;
+    if (spec->lifecycle && spec->lifecycle->pre_stop) pre_stop = spec->lifecycle->pre_stop;
+    if (reason == KillReason::kLivenessProbe && spec->liveness_probe)
+      probe = &*spec->liveness_probe;
+    if (reason == KillReason::kStartupProbe && spec->startup_probe) probe = &*spec->startup_probe;
+  } else {
+    // No spec (agent restarted, or a runtime-only pod): the annotations
+    // written at creation carry what the kill needs.
+    absl::StatusOr<cri::ContainerStatus> s = runtime_->GetContainerStatus(container_id);
+    if (absl::IsNotFound(s.status())) return absl::OkStatus();
+    if (!s.ok()) return s.status();
+    AnnotatedContainerInfo info = GetContainerInfoFromAnnotations(s->annotations);
+    deletion_grace = info.pod_deletion_grace_period;
+    termination_grace = info.pod_termination_grace_period;
+    pre_stop = info.pre_stop_handler;
+  }
+
+  int64_t grace = kMinimumGracePeriodSeconds;
+  if (deletion_grace.has_value()) {
+    grace = *deletion_grace;
+  } else if (termination_grace.has_value()) {
+    grace = *termination_grace;
+    if (probe != nullptr && probe->termination_grace_period_seconds.has_value()) {
+      grace = *probe->termination_grace_period_seconds;
+    }
+  }
+  if (grace_period_override.has_value()) grace = *grace_period_override;
+
+  // The preStop hook spends part of the grace period.
+  if (pre_stop.has_value() && grace > 0) {
+    absl::Time start = clock_->Now();
+    // A failing hook does not prevent the stop.
+    RunHandler(container_id, *pre_stop, absl::Seconds(grace)).IgnoreError();
+    grace -= absl::ToInt64Seconds(clock_->Now() - start);
+  }
+  // Always leave a minimal window so a well-behaved process is not SIGKILLed.
+  grace = std::max(grace, kMinimumGracePeriodSeconds);
+
+  absl::Status s = runtime_->StopContainer(container_id, grace);
+  if (!s.ok() && !absl::IsNotFound(s)) {
+    return absl::Status(s.code(), absl::StrCat("failed to stop container \"", container_name,
+                                               "\" (", container_id, "): ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+PodSyncResult RuntimeManager::KillPod(const api::Pod* pod, const container::Pod& running_pod,
+                                      std::optional<int64_t> grace_period_override,
+                                      const CancelTokenPtr& cancel) {
+  return KillPodWithSyncResult(pod, running_pod, grace_period_override, cancel);
+}
+
+PodSyncResult RuntimeManager::KillPodWithSyncResult(const api::Pod* pod,
+                                                    const container::Pod& running_pod,
+                                                    std::optional<int64_t> grace_period_override,
+                                                    const CancelTokenPtr& cancel) {
+  PodSyncResult result;
+  if (Cancelled(cancel, result)) return result;
+
+  std::vector<const container::Container*> to_kill;
+  for (const container::Container& c : running_pod.containers) {
+    if (c.state != container::ContainerState::kExited) to_kill.push_back(&c);
+  }
+  // All containers stop in parallel: each may wait out its own grace period.
+  std::vector<SyncResult> kills(to_kill.size());
+  auto kill_one = [&](size_t i) {
+    const container::Container& c = *to_kill[i];
+    const api::Container* spec = pod == nullptr ? nullptr : FindSpec(*pod, c.name);
+    SyncResult& r = kills[i];
+    r.action = SyncResult::Action::kKillContainer;
+    r.target = c.name;
+    absl::Status s =
+        KillContainer(pod, c.id, c.name, spec, KillReason::kNone, grace_period_override);
+    if (!s.ok()) {
+      r.error = s;
+      r.reason = kKillContainerError;
+      r.message = std::string(s.message());
+    }
+  };
+  if (to_kill.size() == 1) {
+    kill_one(0);
+  } else {
+    std::vector<std::thread> threads;
+    threads.reserve(to_kill.size());
+    for (size_t i = 0; i < to_kill.size(); ++i) threads.emplace_back(kill_one, i);
+    for (std::thread& t : threads) t.join();
+  }
+  for (SyncResult& r : kills) result.results.push_back(std::move(r));
+
+  if (Cancelled(cancel, result)) return result;
+  // Then the sandboxes; they are removed later by garbage collection.
+  SyncResult sandbox{.action = SyncResult::Action::kKillPodSandbox, .target = running_pod.id};
+  for (const container::Container& s : running_pod.sandboxes) {
+    absl::Status st = runtime_->StopPodSandbox(s.id);
+    if (!st.ok() && !absl::IsNotFound(st)) {
+      sandbox.error = st;
+      sandbox.reason = kKillPodSandboxError;
+      sandbox.message = std::string(st.message());
+    }
+  }
+  result.results.push_back(std::move(sandbox));
+  return result;
+}
+
+}  // namespace cubelet::kuberuntime

@@ -1,0 +1,206 @@
+// RuntimeManager: the kubelet's kubeGenericRuntimeManager. It implements
+// container::Runtime over a CRI RuntimeService/ImageService: lists and
+// inspects pods from the CRI objects' labels and annotations, and drives a
+// pod toward its spec (SyncPod) or stops it (KillPod).
+//
+// SyncPod is split as upstream: ComputePodActions is a pure function of the
+// spec and the runtime status (what to kill, whether to (re)create the
+// sandbox, which init/regular containers to start); SyncPod then executes the
+// actions in order (kill pod or containers, prune init containers, create the
+// sandbox, start init containers, start containers), consulting the
+// crash-loop back-off before each start and the image-pull back-off before
+// each pull.
+//
+// Ownership: `runtime`, `images`, `clock` and Options::probe_results are not
+// owned and must outlive the manager. The manager owns its two Backoffs.
+// Thread-safety: all methods may be called concurrently (the CRI services and
+// the Backoffs are thread-safe; nothing else is mutable). As the interface
+// says, the pod workers serialise calls for one pod: SyncPod assumes nobody
+// else creates containers for the same pod while it runs.
+#ifndef CUBELET_KUBERUNTIME_RUNTIME_MANAGER_H_
+#define CUBELET_KUBERUNTIME_RUNTIME_MANAGER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "api/pod.h"
+#include "container/runtime.h"
+#include "container/runtime_types.h"
+#include "cri/runtime_service.h"
+#include "cri/types.h"
+#include "util/backoff.h"
+#include "util/cancellation.h"
+#include "util/clock.h"
+
+namespace cubelet::kuberuntime {
+
+// Reasons beyond those in container/runtime.h that SyncPod reports.
+inline constexpr char kCreateContainerConfigError[] = "CreateContainerConfigError";
+inline constexpr char kImageInspectError[] = "ImageInspectError";
+inline constexpr char kCreatePodSandboxError[] = "CreatePodSandboxError";
+inline constexpr char kKillContainerError[] = "KillContainerError";
+inline constexpr char kKillPodSandboxError[] = "KillPodSandboxError";
+
+// The kubelet never gives a container less than this to stop.
+inline constexpr int64_t kMinimumGracePeriodSeconds = 2;
+
+// A probe verdict from the prober (a later module).
+enum class ProbeResult { kUnknown, kSuccess, kFailure };
+
+// Liveness/startup verdicts by container id; kUnknown when the probe has not
+// produced a result yet. Implementations must be thread-safe.
+class ProbeResults {
+ public:
+  virtual ~ProbeResults() = default;
+  virtual ProbeResult Liveness(const std::string& container_id) const = 0;
+  virtual ProbeResult Startup(const std::string& container_id) const = 0;
+};
+
+// Why a container is killed; selects the grace period (probe kills may use
+// the probe's terminationGracePeriodSeconds).
+enum class KillReason { kNone, kLivenessProbe, kStartupProbe, kUnknownState };
+
+struct ContainerToKill {
+  std::string id;
+  std::string name;
+  std::string message;
+  KillReason reason = KillReason::kNone;
+
+  bool operator==(const ContainerToKill&) const = default;
+};
+
+// What SyncPod must do for a pod (upstream podActions).
+struct PodActions {
+  bool kill_pod = false;
+  bool create_sandbox = false;
+  // The sandbox to start containers in; when create_sandbox, the one being
+  // replaced (empty if none).
+  std::string sandbox_id;
+  uint32_t attempt = 0;  // of the sandbox to create, or of the current one
+  // Indices into spec.init_containers / spec.containers, in start order.
+  std::vector<size_t> init_containers_to_start;
+  std::vector<size_t> containers_to_start;
+  std::vector<ContainerToKill> containers_to_kill;
+
+  bool operator==(const PodActions&) const = default;
+};
+
+// Decides the actions for `pod` given the runtime's view of it
+// (kubeGenericRuntimeManager.computePodActions with restartable init
+// containers handled as in computeInitContainerActions). `probes` may be null
+// (no probe verdicts: nothing is killed for a probe, sidecar startup probes
+// count as passed).
+PodActions ComputePodActions(const api::Pod& pod, const container::PodStatus& status,
+                             const ProbeResults* probes = nullptr);
+
+// kubecontainer.ShouldContainerBeRestarted.
+bool ShouldContainerBeRestarted(const api::Container& container, const api::Pod& pod,
+                                const container::PodStatus& status);
+
+// "<name>_<namespace>(<uid>)", the kubelet's format.Pod.
+std::string FormatPod(const api::Pod& pod);
+
+// The crash-loop back-off key: pod name/namespace/uid, container name and
+// spec hash, so a spec change starts a fresh back-off.
+std::string ContainerBackoffKey(const api::Pod& pod, const api::Container& container);
+
+// A Go-style duration ("10s", "1m20s", "5m0s"), as in the kubelet's messages.
+std::string FormatGoDuration(absl::Duration d);
+
+struct RuntimeManagerOptions {
+  std::string pod_logs_dir = "/var/log/pods";
+  std::string cgroup_root = "/cubelet";
+  std::string runtime_handler;
+  // Crash-loop back-off (kubelet: 10 s doubling to MaxContainerBackOff 300 s).
+  absl::Duration backoff_initial = absl::Seconds(10);
+  absl::Duration backoff_max = absl::Seconds(300);
+  // Image pull back-off (same defaults as the kubelet's imageBackOff).
+  absl::Duration image_backoff_initial = absl::Seconds(10);
+  absl::Duration image_backoff_max = absl::Seconds(300);
+  const ProbeResults* probe_results = nullptr;  // not owned; may be null
+};
+
+class RuntimeManager final : public container::Runtime {
+ public:
+  using Options = RuntimeManagerOptions;
+
+  RuntimeManager(cri::RuntimeService* runtime, cri::ImageService* images, Clock* clock,
+                 Options options);
+  ~RuntimeManager() override = default;
+
+  RuntimeManager(const RuntimeManager&) = delete;
+  RuntimeManager& operator=(const RuntimeManager&) = delete;
+
+  // ---- container::Runtime ----
+  absl::StatusOr<std::vector<container::Pod>> GetPods(bool all) override;
+  absl::StatusOr<container::PodStatusPtr> GetPodStatus(const std::string& uid,
+                                                       const std::string& name,
+                                                       const std::string& namespace_) override;
+  container::PodSyncResult SyncPod(const api::Pod& pod, const container::PodStatus& status,
+                                   const CancelTokenPtr& cancel) override;
+  container::PodSyncResult KillPod(const api::Pod* pod, const container::Pod& running_pod,
+                                   std::optional<int64_t> grace_period_override,
+                                   const CancelTokenPtr& cancel) override;
+
+  // ComputePodActions with this manager's probe results.
+  PodActions ComputePodActions(const api::Pod& pod, const container::PodStatus& status) const;
+
+  // The CRI configs SyncPod sends (exposed for tests and debugging).
+  cri::PodSandboxConfig GeneratePodSandboxConfig(const api::Pod& pod, uint32_t attempt) const;
+  absl::StatusOr<cri::ContainerConfig> GenerateContainerConfig(
+      const api::Container& container, const api::Pod& pod, int32_t restart_count,
+      const std::vector<std::string>& pod_ips) const;
+
+  // Housekeeping calls GC() on these; tests inspect them.
+  Backoff& crash_loop_backoff() { return crash_loop_backoff_; }
+  Backoff& image_pull_backoff() { return image_pull_backoff_; }
+
+ private:
+  // Starts one container (back-off check, image, create, start, postStart);
+  // appends its SyncResult and returns its error.
+  absl::Status StartContainer(const api::Pod& pod, const api::Container& container,
+                              const container::PodStatus& status, const std::string& sandbox_id,
+                              const cri::PodSandboxConfig& sandbox_config,
+                              const std::vector<std::string>& pod_ips,
+                              container::PodSyncResult& result);
+  // Empty when the container may start now, else the back-off message.
+  std::optional<std::string> DoBackOff(const api::Pod& pod, const api::Container& container,
+                                       const container::PodStatus& status);
+  // Returns the image to create the container from; on failure fills
+  // `reason`/`message`.
+  absl::StatusOr<std::string> EnsureImageExists(const api::Pod& pod,
+                                                const api::Container& container,
+                                                std::string& reason, std::string& message);
+  // Stops one container with the kubelet's grace rules (preStop hook first).
+  // `pod`/`spec` may be null: the annotations stand in for them.
+  absl::Status KillContainer(const api::Pod* pod, const std::string& container_id,
+                             const std::string& container_name, const api::Container* spec,
+                             KillReason reason, std::optional<int64_t> grace_period_override);
+  container::PodSyncResult KillPodWithSyncResult(const api::Pod* pod,
+                                                 const container::Pod& running_pod,
+                                                 std::optional<int64_t> grace_period_override,
+                                                 const CancelTokenPtr& cancel);
+  // Runs an exec handler in the container; other handler kinds are not
+  // supported yet and succeed without doing anything.
+  absl::Status RunHandler(const std::string& container_id, const api::LifecycleHandler& handler,
+                          absl::Duration timeout);
+  void PurgeInitContainers(const api::Pod& pod, const container::PodStatus& status);
+  void PruneInitContainersBeforeStart(const api::Pod& pod, const container::PodStatus& status);
+
+  cri::RuntimeService* const runtime_;
+  cri::ImageService* const images_;
+  Clock* const clock_;
+  const Options options_;
+  Backoff crash_loop_backoff_;
+  Backoff image_pull_backoff_;
+};
+
+}  // namespace cubelet::kuberuntime
+
+#endif  // CUBELET_KUBERUNTIME_RUNTIME_MANAGER_H_

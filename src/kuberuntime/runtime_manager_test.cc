@@ -1,0 +1,633 @@
+// RuntimeManager driven against the in-memory CRI runtime with a fake clock.
+#include "kuberuntime/runtime_manager.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "cri/inmemory/in_memory_runtime.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "kuberuntime/hash.h"
+#include "kuberuntime/labels.h"
+#include "util/clock.h"
+
+namespace cubelet::kuberuntime {
+namespace {
+
+using container::ContainerState;
+using container::PodSyncResult;
+using container::SyncResult;
+using ::testing::HasSubstr;
+
+constexpr char kImage[] = "busybox:1.36";
+
+api::Container Spec(const std::string& name, const std::string& image = kImage) {
+  api::Container c;
+  c.name = name;
+  c.image = image;
+  c.image_pull_policy = api::kPullIfNotPresent;
+  c.termination_message_path = "/dev/termination-log";
+  c.termination_message_policy = "File";
+  return c;
+}
+
+api::Pod MakePod(const std::string& name, const std::string& policy,
+                 std::vector<std::string> containers, std::vector<std::string> inits = {}) {
+  api::Pod pod;
+  pod.metadata.name = name;
+  pod.metadata.namespace_ = "default";
+  pod.metadata.uid = "uid-" + name;
+  pod.spec.restart_policy = policy;
+  pod.spec.termination_grace_period_seconds = 30;
+  for (const auto& n : containers) pod.spec.containers.push_back(Spec(n));
+  for (const auto& n : inits) pod.spec.init_containers.push_back(Spec(n));
+  return pod;
+}
+
+// The results of one action kind for one target.
+std::vector<SyncResult> Results(const PodSyncResult& r, SyncResult::Action action,
+                                const std::string& target = "") {
+  std::vector<SyncResult> out;
+  for (const SyncResult& s : r.results) {
+    if (s.action == action && (target.empty() || s.target == target)) out.push_back(s);
+  }
+  return out;
+}
+
+bool Started(const PodSyncResult& r, const std::string& name) {
+  auto starts = Results(r, SyncResult::Action::kStartContainer, name);
+  return starts.size() == 1 && starts[0].error.ok();
+}
+
+class RuntimeManagerTest : public ::testing::Test {
+ protected:
+  RuntimeManagerTest() : cri_(&clock_), m_(&cri_, &cri_, &clock_, RuntimeManager::Options{}) {
+    cri_.AddImage(kImage);
+  }
+
+  container::PodStatusPtr Status(const api::Pod& pod) {
+    absl::StatusOr<container::PodStatusPtr> s =
+        m_.GetPodStatus(pod.metadata.uid, pod.metadata.name, pod.metadata.namespace_);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *s : std::make_shared<container::PodStatus>();
+  }
+
+  PodSyncResult Sync(const api::Pod& pod) { return m_.SyncPod(pod, *Status(pod), nullptr); }
+
+  container::ContainerStatus Latest(const api::Pod& pod, const std::string& name) {
+    container::PodStatusPtr s = Status(pod);
+    const container::ContainerStatus* cs = s->FindContainerStatusByName(name);
+    EXPECT_NE(cs, nullptr) << name;
+    return cs == nullptr ? container::ContainerStatus{} : *cs;
+  }
+
+  int Instances(const api::Pod& pod, const std::string& name) {
+    container::PodStatusPtr s = Status(pod);
+    return static_cast<int>(
+        std::count_if(s->container_statuses.begin(), s->container_statuses.end(),
+                      [&](const container::ContainerStatus& cs) { return cs.name == name; }));
+  }
+
+  container::Pod RunningPod(const api::Pod& pod) {
+    absl::StatusOr<std::vector<container::Pod>> pods = m_.GetPods(false);
+    EXPECT_TRUE(pods.ok());
+    for (const container::Pod& p : *pods) {
+      if (p.id == pod.metadata.uid) return p;
+    }
+    return container::Pod{};
+  }
+
+  FakeClock clock_;
+  cri::InMemoryRuntime cri_;
+  RuntimeManager m_;
+};
+
+TEST_F(RuntimeManagerTest, StartsPodWithKubeletConfigs) {
+  api::Pod pod = MakePod("web", api::kRestartAlways, {"app"});
+  pod.metadata.labels = {{"tier", "front"}};
+  pod.spec.node_name = "node-1";
+  api::Container& c = pod.spec.containers[0];
+  c.command = {"/bin/app", "--name=$(POD_NAME)", "$$(KEEP)", "$(UNDEFINED)"};
+  c.args = {"--greeting=$(GREETING)"};
+  c.working_dir = "/work";
+  c.env = {
+      {.name = "WHO", .value = "world"},
+      {.name = "GREETING", .value = "hello $(WHO)"},
+      {.name = "POD_NAME",
+       .value_from =
+           api::EnvVarSource{.field_ref = api::ObjectFieldSelector{.field_path = "metadata.name"}}},
+      {.name = "POD_IP",
+       .value_from =
+           api::EnvVarSource{.field_ref = api::ObjectFieldSelector{.field_path = "status.podIP"}}},
+      {.name = "NODE",
+       .value_from = api::EnvVarSource{
+           .field_ref = api::ObjectFieldSelector{.field_path = "spec.nodeName"}}}};
+  c.ports = {{.container_port = 80, .protocol = "TCP"},
+             {.host_port = 8053, .container_port = 53, .protocol = "UDP"}};
+  c.resources.requests = {{"cpu", "250m"}};
+  c.resources.limits = {{"cpu", "500m"}, {"memory", "64Mi"}};
+
+  PodSyncResult r = Sync(pod);
+  ASSERT_TRUE(r.Error().ok()) << r.Error();
+  ASSERT_EQ(Results(r, SyncResult::Action::kCreatePodSandbox).size(), 1u);
+  EXPECT_EQ(Results(r, SyncResult::Action::kCreatePodSandbox)[0].target, "web_default(uid-web)");
+  EXPECT_TRUE(Started(r, "app"));
+
+  container::PodStatusPtr status = Status(pod);
+  ASSERT_EQ(status->sandbox_statuses.size(), 1u);
+  ASSERT_EQ(status->ips.size(), 1u);
+  absl::StatusOr<cri::PodSandboxConfig> sb =
+      cri_.GetPodSandboxConfig(status->sandbox_statuses[0].id);
+  ASSERT_TRUE(sb.ok());
+  EXPECT_EQ(sb->metadata.name, "web");
+  EXPECT_EQ(sb->metadata.namespace_, "default");
+  EXPECT_EQ(sb->metadata.uid, "uid-web");
+  EXPECT_EQ(sb->metadata.attempt, 0u);
+  EXPECT_EQ(sb->hostname, "web");
+  EXPECT_EQ(sb->log_directory, "/var/log/pods/default_web_uid-web");
+  EXPECT_EQ(sb->cgroup_parent, "/cubelet/poduid-web");
+  EXPECT_EQ(sb->network_mode, cri::NamespaceMode::kPod);
+  EXPECT_EQ(sb->labels, (cri::Labels{{"tier", "front"},
+                                     {kPodNameLabel, "web"},
+                                     {kPodNamespaceLabel, "default"},
+                                     {kPodUidLabel, "uid-web"}}));
+  ASSERT_EQ(sb->port_mappings.size(), 1u);
+  EXPECT_EQ(sb->port_mappings[0].host_port, 8053);
+  EXPECT_EQ(sb->port_mappings[0].container_port, 53);
+  EXPECT_EQ(sb->port_mappings[0].protocol, cri::Protocol::kUdp);
+
+  const container::ContainerStatus* cs = status->FindContainerStatusByName("app");
+  ASSERT_NE(cs, nullptr);
+  EXPECT_EQ(cs->state, ContainerState::kRunning);
+  EXPECT_EQ(cs->hash, HashContainer(c));
+  EXPECT_EQ(cs->restart_count, 0);
+  absl::StatusOr<cri::ContainerConfig> cc = cri_.GetContainerConfig(cs->id);
+  ASSERT_TRUE(cc.ok());
+  EXPECT_EQ(cc->metadata.name, "app");
+  EXPECT_EQ(cc->metadata.attempt, 0u);
+  EXPECT_EQ(cc->log_path, "app/0.log");
+  EXPECT_EQ(cc->working_dir, "/work");
+  EXPECT_EQ(cc->command,
+            (std::vector<std::string>{"/bin/app", "--name=web", "$(KEEP)", "$(UNDEFINED)"}));
+  EXPECT_EQ(cc->args, (std::vector<std::string>{"--greeting=hello world"}));
+  std::vector<std::string> envs;
+  for (const cri::KeyValue& kv : cc->envs) envs.push_back(kv.key + "=" + kv.value);
+  EXPECT_EQ(envs, (std::vector<std::string>{"WHO=world", "GREETING=hello world", "POD_NAME=web",
+                                            "POD_IP=" + status->ips[0], "NODE=node-1"}));
+  EXPECT_EQ(cc->labels, (cri::Labels{{kPodNameLabel, "web"},
+                                     {kPodNamespaceLabel, "default"},
+                                     {kPodUidLabel, "uid-web"},
+                                     {kContainerNameLabel, "app"}}));
+  EXPECT_EQ(cc->annotations.at(kContainerHashAnnotation), HashToString(HashContainer(c)));
+  EXPECT_EQ(cc->annotations.at(kContainerRestartCountAnnotation), "0");
+  EXPECT_EQ(cc->annotations.at(kContainerTerminationMessagePathAnnotation), "/dev/termination-log");
+  EXPECT_EQ(cc->annotations.at(kPodTerminationGracePeriodAnnotation), "30");
+  EXPECT_EQ(cc->resources.cpu_shares, 256);
+  EXPECT_EQ(cc->resources.cpu_period, 100000);
+  EXPECT_EQ(cc->resources.cpu_quota, 50000);
+  EXPECT_EQ(cc->resources.memory_limit_in_bytes, 64 << 20);
+
+  // A second sync changes nothing.
+  PodSyncResult again = Sync(pod);
+  EXPECT_TRUE(again.results.empty());
+  EXPECT_EQ(cri_.CallCount("CreateContainer"), 1);
+}
+
+TEST_F(RuntimeManagerTest, DefaultResourcesAndHostNetwork) {
+  api::Pod pod = MakePod("host", api::kRestartAlways, {"app"});
+  pod.spec.host_network = true;
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  container::PodStatusPtr s = Status(pod);
+  EXPECT_TRUE(s->ips.empty());
+  EXPECT_TRUE(s->sandbox_statuses[0].host_network);
+  absl::StatusOr<cri::PodSandboxConfig> sb = cri_.GetPodSandboxConfig(s->sandbox_statuses[0].id);
+  EXPECT_EQ(sb->network_mode, cri::NamespaceMode::kNode);
+  EXPECT_EQ(sb->hostname, "");
+  absl::StatusOr<cri::ContainerConfig> cc =
+      cri_.GetContainerConfig(s->FindContainerStatusByName("app")->id);
+  EXPECT_EQ(cc->resources.cpu_shares, 2);
+  EXPECT_EQ(cc->resources.cpu_quota, 0);
+  EXPECT_EQ(cc->resources.memory_limit_in_bytes, 0);
+  // No IP is expected for host networking: the next sync keeps the sandbox.
+  EXPECT_TRUE(Sync(pod).results.empty());
+}
+
+struct PolicyCase {
+  const char* policy;
+  int exit_code;
+  bool restarts;
+};
+
+class RestartPolicySyncTest : public RuntimeManagerTest,
+                              public ::testing::WithParamInterface<PolicyCase> {};
+
+TEST_P(RestartPolicySyncTest, ExitedContainer) {
+  const PolicyCase& tc = GetParam();
+  api::Pod pod = MakePod("p", tc.policy, {"app"});
+  cri_.SetExitOnStart("app", tc.exit_code);
+  ASSERT_TRUE(Started(Sync(pod), "app"));
+  ASSERT_EQ(Latest(pod, "app").state, ContainerState::kExited);
+
+  PodSyncResult r = Sync(pod);
+  if (tc.restarts) {
+    EXPECT_TRUE(Started(r, "app"));
+    EXPECT_EQ(Latest(pod, "app").restart_count, 1);
+    EXPECT_TRUE(Results(r, SyncResult::Action::kKillPodSandbox).empty());
+  } else {
+    EXPECT_TRUE(Results(r, SyncResult::Action::kStartContainer).empty());
+    // Nothing will run again: the sandbox is stopped...
+    EXPECT_EQ(Results(r, SyncResult::Action::kKillPodSandbox).size(), 1u);
+    EXPECT_EQ(Status(pod)->sandbox_statuses[0].state, container::SandboxState::kNotReady);
+    // ...and not recreated later.
+    PodSyncResult later = Sync(pod);
+    EXPECT_TRUE(Results(later, SyncResult::Action::kCreatePodSandbox).empty());
+    EXPECT_EQ(cri_.SandboxIds().size(), 1u);
+    EXPECT_EQ(Instances(pod, "app"), 1);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, RestartPolicySyncTest,
+                         ::testing::Values(PolicyCase{api::kRestartAlways, 0, true},
+                                           PolicyCase{api::kRestartAlways, 1, true},
+                                           PolicyCase{api::kRestartOnFailure, 0, false},
+                                           PolicyCase{api::kRestartOnFailure, 1, true},
+                                           PolicyCase{api::kRestartNever, 0, false},
+                                           PolicyCase{api::kRestartNever, 1, false}));
+
+TEST_F(RuntimeManagerTest, InitContainersRunOneAfterAnother) {
+  api::Pod pod = MakePod("init", api::kRestartAlways, {"app"}, {"i0", "i1"});
+  PodSyncResult r = Sync(pod);
+  EXPECT_TRUE(Started(r, "i0"));
+  EXPECT_TRUE(Results(r, SyncResult::Action::kStartContainer, "i1").empty());
+  EXPECT_TRUE(Results(r, SyncResult::Action::kStartContainer, "app").empty());
+
+  // i0 still running: nothing else starts.
+  EXPECT_TRUE(Sync(pod).results.empty());
+
+  ASSERT_TRUE(cri_.ExitContainer(Latest(pod, "i0").id, 0).ok());
+  r = Sync(pod);
+  EXPECT_TRUE(Started(r, "i1"));
+  EXPECT_TRUE(Results(r, SyncResult::Action::kStartContainer, "app").empty());
+
+  ASSERT_TRUE(cri_.ExitContainer(Latest(pod, "i1").id, 0).ok());
+  r = Sync(pod);
+  EXPECT_TRUE(Started(r, "app"));
+  EXPECT_TRUE(Results(r, SyncResult::Action::kStartContainer, "i0").empty());
+  EXPECT_EQ(Latest(pod, "app").state, ContainerState::kRunning);
+}
+
+TEST_F(RuntimeManagerTest, FailedInitContainerUnderNeverKillsThePod) {
+  api::Pod pod = MakePod("initfail", api::kRestartNever, {"app"}, {"i0"});
+  cri_.SetExitOnStart("i0", 1);
+  ASSERT_TRUE(Started(Sync(pod), "i0"));
+  PodSyncResult r = Sync(pod);
+  EXPECT_EQ(Results(r, SyncResult::Action::kKillPodSandbox).size(), 1u);
+  EXPECT_TRUE(Results(r, SyncResult::Action::kStartContainer).empty());
+  EXPECT_EQ(Status(pod)->sandbox_statuses[0].state, container::SandboxState::kNotReady);
+  EXPECT_TRUE(Sync(pod).Error().ok());
+  EXPECT_EQ(Instances(pod, "app"), 0);
+  EXPECT_EQ(Instances(pod, "i0"), 1);
+  EXPECT_EQ(cri_.SandboxIds().size(), 1u);
+}
+
+TEST_F(RuntimeManagerTest, FailedInitContainerUnderAlwaysIsRetried) {
+  api::Pod pod = MakePod("initretry", api::kRestartAlways, {"app"}, {"i0"});
+  cri_.SetExitOnStart("i0", 1);
+  ASSERT_TRUE(Started(Sync(pod), "i0"));
+  PodSyncResult r = Sync(pod);
+  EXPECT_TRUE(Started(r, "i0"));
+  EXPECT_EQ(Latest(pod, "i0").restart_count, 1);
+  // The retry backs off like any crash loop, and app never starts meanwhile.
+  r = Sync(pod);
+  auto starts = Results(r, SyncResult::Action::kStartContainer, "i0");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].reason, container::kCrashLoopBackOff);
+  EXPECT_EQ(Instances(pod, "app"), 0);
+  // Once it succeeds, the app starts.
+  cri_.ClearExitOnStart("i0");
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_TRUE(Started(Sync(pod), "i0"));
+  ASSERT_TRUE(cri_.ExitContainer(Latest(pod, "i0").id, 0).ok());
+  EXPECT_TRUE(Started(Sync(pod), "app"));
+}
+
+TEST_F(RuntimeManagerTest, CrashLoopBackOffSequenceAndReset) {
+  api::Pod pod = MakePod("crash", api::kRestartAlways, {"app"});
+  cri_.SetExitOnStart("app", 1);
+  ASSERT_TRUE(Started(Sync(pod), "app"));  // restart count 0
+  ASSERT_TRUE(Started(Sync(pod), "app"));  // first restart is immediate
+
+  const std::vector<std::string> expected = {"10s", "20s", "40s", "1m20s", "2m40s", "5m0s", "5m0s"};
+  const std::vector<int> seconds = {10, 20, 40, 80, 160, 300, 300};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    PodSyncResult r = Sync(pod);
+    auto starts = Results(r, SyncResult::Action::kStartContainer, "app");
+    ASSERT_EQ(starts.size(), 1u) << i;
+    EXPECT_EQ(starts[0].reason, container::kCrashLoopBackOff);
+    EXPECT_EQ(starts[0].message,
+              "back-off " + expected[i] +
+                  " restarting failed container=app pod=crash_default(uid-crash)");
+    EXPECT_TRUE(r.OnlyBackOffErrors());
+    clock_.Advance(absl::Seconds(seconds[i] - 1));
+    EXPECT_FALSE(Started(Sync(pod), "app")) << i;
+    clock_.Advance(absl::Seconds(1));
+    EXPECT_TRUE(Started(Sync(pod), "app")) << i;
+  }
+  EXPECT_EQ(Latest(pod, "app").restart_count, 8);
+
+  // The next instance stays up for 11 minutes (> 2 × 300 s) before failing:
+  // the back-off starts over and the restart is immediate.
+  cri_.ClearExitOnStart("app");
+  clock_.Advance(absl::Seconds(300));
+  ASSERT_TRUE(Started(Sync(pod), "app"));
+  clock_.Advance(absl::Minutes(11));
+  ASSERT_TRUE(cri_.ExitContainer(Latest(pod, "app").id, 1).ok());
+  ASSERT_TRUE(Started(Sync(pod), "app"));
+  ASSERT_TRUE(cri_.ExitContainer(Latest(pod, "app").id, 1).ok());
+  auto starts = Results(Sync(pod), SyncResult::Action::kStartContainer, "app");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_THAT(starts[0].message, HasSubstr("back-off 10s "));
+}
+
+TEST_F(RuntimeManagerTest, SpecChangeRestartsEvenUnderNever) {
+  api::Pod pod = MakePod("change", api::kRestartNever, {"app"});
+  ASSERT_TRUE(Started(Sync(pod), "app"));
+  std::string old_id = Latest(pod, "app").id;
+
+  cri_.AddImage("busybox:1.37");
+  pod.spec.containers[0].image = "busybox:1.37";
+  PodSyncResult r = Sync(pod);
+  EXPECT_EQ(Results(r, SyncResult::Action::kKillContainer, "app").size(), 1u);
+  EXPECT_TRUE(Started(r, "app"));
+  container::ContainerStatus now = Latest(pod, "app");
+  EXPECT_NE(now.id, old_id);
+  EXPECT_EQ(now.image, "busybox:1.37");
+  EXPECT_EQ(now.state, ContainerState::kRunning);
+  EXPECT_EQ(now.restart_count, 1);
+  EXPECT_EQ(cri_.LastStopTimeout(old_id), 30);
+}
+
+TEST_F(RuntimeManagerTest, DeadSandboxIsReplacedWithNextAttempt) {
+  api::Pod pod = MakePod("sbdeath", api::kRestartAlways, {"app"});
+  ASSERT_TRUE(Started(Sync(pod), "app"));
+  std::string first = Status(pod)->sandbox_statuses[0].id;
+  ASSERT_TRUE(cri_.StopPodSandbox(first).ok());
+
+  PodSyncResult r = Sync(pod);
+  ASSERT_TRUE(r.Error().ok()) << r.Error();
+  EXPECT_EQ(Results(r, SyncResult::Action::kKillPodSandbox).size(), 1u);
+  EXPECT_EQ(Results(r, SyncResult::Action::kCreatePodSandbox).size(), 1u);
+  EXPECT_TRUE(Started(r, "app"));
+  container::PodStatusPtr s = Status(pod);
+  ASSERT_EQ(s->sandbox_statuses.size(), 2u);
+  EXPECT_NE(s->sandbox_statuses[0].id, first);
+  EXPECT_EQ(s->sandbox_statuses[0].attempt, 1u);
+  EXPECT_EQ(cri_.GetPodSandboxConfig(s->sandbox_statuses[0].id)->metadata.attempt, 1u);
+  EXPECT_EQ(s->FindContainerStatusByName("app")->restart_count, 1);
+  EXPECT_EQ(s->FindContainerStatusByName("app")->state, ContainerState::kRunning);
+}
+
+TEST_F(RuntimeManagerTest, NewSandboxRerunsInitContainers) {
+  api::Pod pod = MakePod("sbinit", api::kRestartAlways, {"app"}, {"i0"});
+  ASSERT_TRUE(Started(Sync(pod), "i0"));
+  ASSERT_TRUE(cri_.ExitContainer(Latest(pod, "i0").id, 0).ok());
+  ASSERT_TRUE(Started(Sync(pod), "app"));
+  ASSERT_TRUE(cri_.StopPodSandbox(Status(pod)->sandbox_statuses[0].id).ok());
+  PodSyncResult r = Sync(pod);
+  EXPECT_TRUE(Started(r, "i0"));
+  EXPECT_TRUE(Results(r, SyncResult::Action::kStartContainer, "app").empty());
+  // The old init instance was purged with the old sandbox.
+  EXPECT_EQ(Instances(pod, "i0"), 1);
+}
+
+TEST_F(RuntimeManagerTest, KillPodStopsContainersThenSandboxes) {
+  api::Pod pod = MakePod("kill", api::kRestartAlways, {"a", "b", "c"});
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  container::Pod running = RunningPod(pod);
+  ASSERT_EQ(running.containers.size(), 3u);
+
+  PodSyncResult r = m_.KillPod(&pod, running, std::nullopt, nullptr);
+  ASSERT_TRUE(r.Error().ok()) << r.Error();
+  EXPECT_EQ(Results(r, SyncResult::Action::kKillContainer).size(), 3u);
+  ASSERT_EQ(Results(r, SyncResult::Action::kKillPodSandbox).size(), 1u);
+  EXPECT_EQ(r.results.back().action, SyncResult::Action::kKillPodSandbox);
+  for (const container::Container& c : running.containers) {
+    EXPECT_EQ(cri_.LastStopTimeout(c.id), 30) << c.name;
+  }
+  EXPECT_EQ(cri_.RunningContainerCount(), 0u);
+  EXPECT_EQ(Status(pod)->sandbox_statuses[0].state, container::SandboxState::kNotReady);
+  // Killing again is harmless.
+  EXPECT_TRUE(m_.KillPod(&pod, running, std::nullopt, nullptr).Error().ok());
+}
+
+TEST_F(RuntimeManagerTest, KillPodGracePeriods) {
+  struct Case {
+    std::optional<int64_t> tgps;
+    std::optional<int64_t> deletion;
+    std::optional<int64_t> override_;
+    int64_t want;
+  };
+  const std::vector<Case> cases = {
+      {30, std::nullopt, std::nullopt, 30},  // spec
+      {30, 10, std::nullopt, 10},            // deletion grace wins over spec
+      {30, 10, 5, 5},                        // override wins over both
+      {30, std::nullopt, 0, 2},              // never below 2 s
+      {1, std::nullopt, std::nullopt, 2},
+      {std::nullopt, std::nullopt, std::nullopt, 2},
+  };
+  int n = 0;
+  for (const Case& tc : cases) {
+    api::Pod pod = MakePod("grace" + std::to_string(n++), api::kRestartAlways, {"app"});
+    pod.spec.termination_grace_period_seconds = tc.tgps;
+    ASSERT_TRUE(Sync(pod).Error().ok());
+    pod.metadata.deletion_grace_period_seconds = tc.deletion;
+    container::Pod running = RunningPod(pod);
+    ASSERT_EQ(running.containers.size(), 1u);
+    ASSERT_TRUE(m_.KillPod(&pod, running, tc.override_, nullptr).Error().ok());
+    EXPECT_EQ(cri_.LastStopTimeout(running.containers[0].id), tc.want) << n;
+  }
+}
+
+TEST_F(RuntimeManagerTest, KillOrphanPodUsesAnnotations) {
+  api::Pod pod = MakePod("orphan", api::kRestartAlways, {"app"});
+  pod.spec.termination_grace_period_seconds = 45;
+  pod.spec.containers[0].lifecycle = api::Lifecycle{
+      .pre_stop = api::LifecycleHandler{.exec = api::ExecAction{.command = {"/bin/drain"}}}};
+  std::vector<std::string> hooks;
+  cri_.SetExecHandler("app", [&](const std::vector<std::string>& cmd) {
+    hooks.push_back(cmd.empty() ? "" : cmd[0]);
+    return cri::ExecSyncResponse{};
+  });
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  container::Pod running = RunningPod(pod);
+  EXPECT_EQ(running.name, "orphan");
+  EXPECT_EQ(running.namespace_, "default");
+
+  PodSyncResult r = m_.KillPod(nullptr, running, std::nullopt, nullptr);
+  ASSERT_TRUE(r.Error().ok()) << r.Error();
+  EXPECT_EQ(cri_.LastStopTimeout(running.containers[0].id), 45);
+  EXPECT_EQ(hooks, (std::vector<std::string>{"/bin/drain"}));
+  EXPECT_EQ(cri_.RunningContainerCount(), 0u);
+  EXPECT_EQ(Status(pod)->sandbox_statuses[0].state, container::SandboxState::kNotReady);
+}
+
+TEST_F(RuntimeManagerTest, MissingImageFailsOnlyThatPod) {
+  api::Pod bad = MakePod("bad", api::kRestartAlways, {"app"});
+  bad.spec.containers[0].image = "registry.example/missing:1";
+  api::Pod good = MakePod("good", api::kRestartAlways, {"app"});
+
+  PodSyncResult r = Sync(bad);
+  auto starts = Results(r, SyncResult::Action::kStartContainer, "app");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].reason, container::kErrImagePull);
+  EXPECT_THAT(starts[0].message, HasSubstr("Failed to pull image \"registry.example/missing:1\""));
+  EXPECT_FALSE(r.OnlyBackOffErrors());
+
+  EXPECT_TRUE(Started(Sync(good), "app"));
+  EXPECT_EQ(Latest(good, "app").state, ContainerState::kRunning);
+
+  // Within the image back-off the pull is not retried.
+  starts = Results(Sync(bad), SyncResult::Action::kStartContainer, "app");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].reason, container::kImagePullBackOff);
+  EXPECT_EQ(cri_.CallCount("PullImage"), 1);
+
+  cri_.AddPullableImage("registry.example/missing:1");
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_TRUE(Started(Sync(bad), "app"));
+  EXPECT_EQ(Instances(good, "app"), 1);
+}
+
+TEST_F(RuntimeManagerTest, PullPolicies) {
+  api::Pod never = MakePod("never", api::kRestartAlways, {"app"});
+  never.spec.containers[0].image = "absent:1";
+  never.spec.containers[0].image_pull_policy = api::kPullNever;
+  auto starts = Results(Sync(never), SyncResult::Action::kStartContainer, "app");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].reason, container::kErrImageNeverPull);
+  EXPECT_EQ(starts[0].message,
+            "Container image \"absent:1\" is not present with pull policy of Never");
+
+  // Present + IfNotPresent: no pull.
+  api::Pod ifnp = MakePod("ifnp", api::kRestartAlways, {"app"});
+  EXPECT_TRUE(Started(Sync(ifnp), "app"));
+  EXPECT_EQ(cri_.CallCount("PullImage"), 0);
+
+  // Always pulls even when present.
+  api::Pod always = MakePod("always", api::kRestartAlways, {"app"});
+  always.spec.containers[0].image_pull_policy = api::kPullAlways;
+  cri_.AddPullableImage(kImage);
+  EXPECT_TRUE(Started(Sync(always), "app"));
+  EXPECT_EQ(cri_.CallCount("PullImage"), 1);
+}
+
+TEST_F(RuntimeManagerTest, CreateAndStartErrors) {
+  api::Pod pod = MakePod("errs", api::kRestartAlways, {"app"});
+  cri_.InjectError("CreateContainer", absl::InternalError("disk full"));
+  auto starts = Results(Sync(pod), SyncResult::Action::kStartContainer, "app");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].reason, container::kCreateContainerError);
+  EXPECT_EQ(starts[0].message, "disk full");
+
+  cri_.InjectError("StartContainer", absl::InternalError("exec format error"));
+  starts = Results(Sync(pod), SyncResult::Action::kStartContainer, "app");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].reason, container::kRunContainerError);
+
+  // The container left in Created is replaced by a fresh instance.
+  EXPECT_TRUE(Started(Sync(pod), "app"));
+  container::ContainerStatus latest = Latest(pod, "app");
+  EXPECT_EQ(latest.state, ContainerState::kRunning);
+  EXPECT_EQ(latest.restart_count, 1);
+}
+
+TEST_F(RuntimeManagerTest, SandboxCreationFailure) {
+  api::Pod pod = MakePod("sbfail", api::kRestartAlways, {"app"});
+  cri_.InjectError("RunPodSandbox", absl::UnavailableError("cni not ready"));
+  PodSyncResult r = Sync(pod);
+  auto creates = Results(r, SyncResult::Action::kCreatePodSandbox);
+  ASSERT_EQ(creates.size(), 1u);
+  EXPECT_EQ(creates[0].reason, kCreatePodSandboxError);
+  EXPECT_TRUE(Results(r, SyncResult::Action::kStartContainer).empty());
+  EXPECT_TRUE(Started(Sync(pod), "app"));
+}
+
+TEST_F(RuntimeManagerTest, CancelledSyncDoesNothing) {
+  api::Pod pod = MakePod("cancel", api::kRestartAlways, {"app"});
+  CancelTokenPtr token = CancelToken::Create();
+  token->Cancel();
+  PodSyncResult r = m_.SyncPod(pod, *Status(pod), token);
+  EXPECT_TRUE(absl::IsCancelled(r.sync_error));
+  EXPECT_TRUE(cri_.SandboxIds().empty());
+  EXPECT_TRUE(
+      absl::IsCancelled(m_.KillPod(&pod, container::Pod{}, std::nullopt, token).sync_error));
+}
+
+TEST_F(RuntimeManagerTest, GetPodsGroupsByPod) {
+  api::Pod a = MakePod("a", api::kRestartAlways, {"x", "y"});
+  api::Pod b = MakePod("b", api::kRestartNever, {"z"});
+  ASSERT_TRUE(Sync(a).Error().ok());
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(Sync(b).Error().ok());
+  ASSERT_TRUE(cri_.ExitContainer(Latest(b, "z").id, 0).ok());
+
+  absl::StatusOr<std::vector<container::Pod>> all = m_.GetPods(true);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, "uid-b");  // newest first
+  EXPECT_EQ((*all)[0].name, "b");
+  EXPECT_EQ((*all)[0].containers.size(), 1u);
+  EXPECT_EQ((*all)[0].containers[0].state, ContainerState::kExited);
+  EXPECT_EQ((*all)[1].id, "uid-a");
+  EXPECT_EQ((*all)[1].containers.size(), 2u);
+  EXPECT_EQ((*all)[1].sandboxes.size(), 1u);
+  EXPECT_EQ((*all)[1].sandboxes[0].state, ContainerState::kRunning);
+  for (const container::Container& c : (*all)[1].containers) {
+    EXPECT_EQ(c.hash, HashContainer(a.spec.containers[c.name == "x" ? 0 : 1]));
+    EXPECT_EQ(c.image, kImage);
+  }
+
+  absl::StatusOr<std::vector<container::Pod>> running = m_.GetPods(false);
+  ASSERT_TRUE(running.ok());
+  ASSERT_EQ(running->size(), 2u);  // b's sandbox is still ready
+  for (const container::Pod& p : *running) {
+    EXPECT_EQ(p.containers.size(), p.id == "uid-a" ? 2u : 0u);
+  }
+  // After b is killed only a is listed.
+  ASSERT_TRUE(Sync(b).Error().ok());
+  running = m_.GetPods(false);
+  ASSERT_EQ(running->size(), 1u);
+  EXPECT_EQ((*running)[0].id, "uid-a");
+}
+
+TEST_F(RuntimeManagerTest, GetPodStatusNewestFirst) {
+  api::Pod pod = MakePod("st", api::kRestartAlways, {"app"});
+  cri_.SetExitOnStart("app", 3, "OOMKilled");
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(Started(Sync(pod), "app"));
+  container::PodStatusPtr s = Status(pod);
+  EXPECT_EQ(s->id, "uid-st");
+  EXPECT_EQ(s->name, "st");
+  EXPECT_EQ(s->namespace_, "default");
+  ASSERT_EQ(s->container_statuses.size(), 2u);
+  EXPECT_EQ(s->container_statuses[0].restart_count, 1);
+  EXPECT_EQ(s->container_statuses[1].restart_count, 0);
+  const container::ContainerStatus& cs = s->container_statuses[0];
+  EXPECT_EQ(cs.state, ContainerState::kExited);
+  EXPECT_EQ(cs.exit_code, 3);
+  EXPECT_EQ(cs.reason, "OOMKilled");
+  EXPECT_EQ(cs.finished_at, clock_.Now());
+  EXPECT_EQ(cs.image, kImage);
+  EXPECT_THAT(cs.image_id, HasSubstr("sha256:"));
+  ASSERT_EQ(s->ips.size(), 1u);
+  EXPECT_EQ(s->ips[0], s->sandbox_statuses[0].ip);
+
+  cri_.SetDown(true);
+  EXPECT_FALSE(m_.GetPodStatus("uid-st", "st", "default").ok());
+  EXPECT_FALSE(m_.GetPods(true).ok());
+}
+
+}  // namespace
+}  // namespace cubelet::kuberuntime
