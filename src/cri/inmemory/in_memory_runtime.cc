@@ -244,6 +244,7 @@ absl::StatusOr<std::string> InMemoryRuntime::RunPodSandbox(const PodSandboxConfi
   }
   std::string id = NewIdLocked();
   sandbox_names_.emplace(name_key, id);
+  sandbox_ids_by_pod_uid_[config.metadata.uid].push_back(id);
   SandboxRecord& s = sandboxes_[id];
   s.id = id;
   s.config = config;
@@ -283,6 +284,11 @@ absl::Status InMemoryRuntime::RemovePodSandbox(const std::string& pod_sandbox_id
     for (const std::string& cid : ids) EraseContainerLocked(cid);
     if (s.ip_offset != 0) free_ip_offsets_.push_back(s.ip_offset);
     sandbox_names_.erase(s.name_key);
+    if (auto uit = sandbox_ids_by_pod_uid_.find(s.config.metadata.uid);
+        uit != sandbox_ids_by_pod_uid_.end()) {
+      std::erase(uit->second, s.id);
+      if (uit->second.empty()) sandbox_ids_by_pod_uid_.erase(uit);
+    }
     sandboxes_.erase(it);
   }
   NotifyExited(exited);
@@ -308,6 +314,16 @@ absl::StatusOr<PodSandboxStatus> InMemoryRuntime::GetPodSandboxStatus(
   return status;
 }
 
+namespace {
+// The pod UID a label selector asks for, if any. Objects carry the pod UID
+// label only when their pod's metadata UID equals it (the kubelet's labels).
+const std::string* PodUidSelector(const Labels* selector) {
+  if (selector == nullptr) return nullptr;
+  auto it = selector->find("io.kubernetes.pod.uid");
+  return it == selector->end() ? nullptr : &it->second;
+}
+}  // namespace
+
 absl::StatusOr<std::vector<PodSandbox>> InMemoryRuntime::ListPodSandbox(
     const std::optional<PodSandboxFilter>& filter) {
   if (absl::Status s = Enter("ListPodSandbox"); !s.ok()) return s;
@@ -326,8 +342,13 @@ absl::StatusOr<std::vector<PodSandbox>> InMemoryRuntime::ListPodSandbox(
                              .annotations = s.config.annotations,
                              .runtime_handler = s.runtime_handler});
   };
+  const std::string* pod_uid = PodUidSelector(filter ? &filter->label_selector : nullptr);
   if (filter && !filter->id.empty()) {
     if (auto it = sandboxes_.find(filter->id); it != sandboxes_.end()) consider(it->second);
+  } else if (pod_uid != nullptr) {
+    if (auto uit = sandbox_ids_by_pod_uid_.find(*pod_uid); uit != sandbox_ids_by_pod_uid_.end()) {
+      for (const std::string& sid : uit->second) consider(sandboxes_.at(sid));
+    }
   } else {
     out.reserve(sandboxes_.size());
     for (const auto& [id, s] : sandboxes_) consider(s);
@@ -468,6 +489,16 @@ absl::StatusOr<std::vector<Container>> InMemoryRuntime::ListContainers(
   };
   if (filter && !filter->id.empty()) {
     if (auto it = containers_.find(filter->id); it != containers_.end()) consider(it->second);
+  } else if (const std::string* pod_uid =
+                 PodUidSelector(filter ? &filter->label_selector : nullptr);
+             pod_uid != nullptr && filter->pod_sandbox_id.empty()) {
+    if (auto uit = sandbox_ids_by_pod_uid_.find(*pod_uid); uit != sandbox_ids_by_pod_uid_.end()) {
+      for (const std::string& sid : uit->second) {
+        for (const std::string& cid : sandboxes_.at(sid).container_ids) {
+          if (auto it = containers_.find(cid); it != containers_.end()) consider(it->second);
+        }
+      }
+    }
   } else if (filter && !filter->pod_sandbox_id.empty()) {
     // Per-sandbox index: keeps per-pod listing O(pod) with 10k pods around.
     if (auto sit = sandboxes_.find(filter->pod_sandbox_id); sit != sandboxes_.end()) {

@@ -209,6 +209,9 @@ class InMemoryRuntime final : public RuntimeService, public ImageService {
   absl::flat_hash_map<std::string, ContainerRecord> containers_;
   // Reserved names -> id, released on removal (containerd's name index).
   absl::flat_hash_map<std::string, std::string> sandbox_names_;
+  // Sandbox ids by pod UID: the runtime manager lists one pod's objects by
+  // its UID label, which must not cost a scan of every pod on the node.
+  absl::flat_hash_map<std::string, std::vector<std::string>> sandbox_ids_by_pod_uid_;
   absl::flat_hash_map<std::string, std::string> container_names_;
   // IPAM over 10.88.0.0/16, like the default containerd bridge network.
   uint32_t next_ip_offset_ = 2;
