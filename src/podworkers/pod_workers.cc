@@ -1,6 +1,8 @@
 #include "podworkers/pod_workers.h"
 
+#include <algorithm>
 #include <asio/post.hpp>
+#include <condition_variable>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -128,6 +130,47 @@ int64_t CalculateEffectiveGracePeriod(int64_t current, const api::Pod* pod,
   if (gp < 1) gp = 1;
   if (shortened != nullptr) *shortened = current != 0 && current != gp;
   return gp;
+}
+
+absl::Duration KillPodNowTimeout(const api::Pod& pod, std::optional<int64_t> grace_override) {
+  int64_t grace = 0;
+  if (grace_override.has_value()) {
+    grace = *grace_override;
+  } else if (pod.spec.termination_grace_period_seconds.has_value()) {
+    grace = *pod.spec.termination_grace_period_seconds;
+  }
+  return std::max(absl::Seconds(10), absl::Seconds(grace) + absl::Seconds(grace) / 2);
+}
+
+absl::Status KillPodNow(PodWorkers& workers, const api::PodPtr& pod, bool evict,
+                        std::optional<int64_t> grace_period_override, PodStatusFunc status_fn,
+                        std::optional<absl::Duration> timeout) {
+  struct Done {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+  };
+  auto done = std::make_shared<Done>();
+  UpdatePodOptions options;
+  options.update_type = SyncPodType::kKill;
+  options.pod = pod;
+  KillPodOptions kill;
+  kill.evict = evict;
+  kill.grace_period_override = grace_period_override;
+  kill.pod_status_func = std::move(status_fn);
+  kill.on_completed = [done] {
+    std::lock_guard<std::mutex> lock(done->mu);
+    done->done = true;
+    done->cv.notify_all();
+  };
+  options.kill_pod_options = std::move(kill);
+  workers.UpdatePod(std::move(options));
+  absl::Duration wait = timeout.value_or(KillPodNowTimeout(*pod, grace_period_override));
+  std::unique_lock<std::mutex> lock(done->mu);
+  if (!done->cv.wait_for(lock, absl::ToChronoNanoseconds(wait), [&] { return done->done; })) {
+    return absl::DeadlineExceededError("timeout waiting to kill pod");
+  }
+  return absl::OkStatus();
 }
 
 PodWorkers::PodWorkers(asio::any_io_executor executor, PodSyncer* syncer,
@@ -295,7 +338,25 @@ void PodWorkers::UpdatePod(UpdatePodOptions options) {
 void PodWorkers::WakeLocked(const std::string& uid, PodSyncStatus& status) {
   if (!status.strand.has_value() || status.wake_pending) return;
   status.wake_pending = true;
-  asio::post(*status.strand, [this, uid, gen = status.generation] { RunWorker(uid, gen); });
+  // Wake-ups are batched: posting to an idle pool wakes a thread (a futex
+  // call) per post, which would dominate UpdatePod for idle pods.
+  ready_.push_back(ReadyWorker{uid, status.generation, *status.strand});
+  if (!dispatch_posted_) {
+    dispatch_posted_ = true;
+    asio::post(executor_, [this] { DispatchReady(); });
+  }
+}
+
+void PodWorkers::DispatchReady() {
+  std::vector<ReadyWorker> batch;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    batch.swap(ready_);
+    dispatch_posted_ = false;
+  }
+  for (ReadyWorker& w : batch) {
+    asio::post(w.strand, [this, uid = std::move(w.uid), gen = w.generation] { RunWorker(uid, gen); });
+  }
 }
 
 std::optional<PodWorkers::Work> PodWorkers::StartPodSyncLocked(const std::string& uid,

@@ -148,8 +148,16 @@ class PodWorkers {
   struct Work;
   using Strand = asio::strand<asio::any_io_executor>;
 
+  struct ReadyWorker {
+    std::string uid;
+    uint64_t generation;
+    Strand strand;
+  };
+
   PodSyncStatus* Find(const std::string& uid) const;
   void WakeLocked(const std::string& uid, PodSyncStatus& status);
+  // Posts every woken worker to its strand (see WakeLocked).
+  void DispatchReady();
   void RunWorker(const std::string& uid, uint64_t generation);
   void ContinueWork(const std::string& uid, uint64_t generation, Work work,
                     container::CachedPodStatus cached);
@@ -181,7 +189,19 @@ class PodWorkers {
   absl::flat_hash_map<std::string, std::unique_ptr<PodSyncStatus>> statuses_;
   absl::flat_hash_map<std::string, std::string> started_static_pods_by_fullname_;
   absl::flat_hash_map<std::string, std::vector<std::string>> waiting_static_pods_by_fullname_;
+  std::vector<ReadyWorker> ready_;
+  bool dispatch_posted_ = false;
 };
+
+// Kills `pod` through the workers and blocks until it has terminated (the
+// kubelet's killPodNow, used for eviction and shutdown). Returns
+// DeadlineExceeded "timeout waiting to kill pod" if that takes longer than
+// `timeout` (default: KillPodNowTimeout). Must not be called from a worker.
+absl::Status KillPodNow(PodWorkers& workers, const api::PodPtr& pod, bool evict,
+                        std::optional<int64_t> grace_period_override, PodStatusFunc status_fn,
+                        std::optional<absl::Duration> timeout = std::nullopt);
+// max(10 s, 1.5 x grace), grace = override, else the pod's spec, else 0.
+absl::Duration KillPodNowTimeout(const api::Pod& pod, std::optional<int64_t> grace_override);
 
 // Effective grace period of a terminating pod: the deletion grace and kill
 // overrides may only shorten it, the spec value applies when nothing else

@@ -175,12 +175,10 @@ TEST_F(PodWorkersTest, NaturalCompletionTerminatesWithoutFurtherUpdates) {
   EXPECT_EQ(QueuedDelay("1") >= absl::Seconds(60), true);
   workers_->UpdatePod(Update(SyncPodType::kSync, pod));
   // Run only the third SyncPod: stop the executor as soon as it is recorded.
-  io_.restart();
-  io_.run_one();
+  RunUntilRecords(3);
   EXPECT_TRUE(workers_->IsPodTerminationRequested("1"));
   EXPECT_EQ(QueuedDelay("1"), absl::ZeroDuration());
-  io_.restart();
-  io_.run_one();  // SyncTerminatingPod
+  RunUntilRecords(4);  // SyncTerminatingPod
   EXPECT_THAT(Kinds("1"), ElementsAre(Kind::kSync, Kind::kSync, Kind::kSync, Kind::kTerminating));
   EXPECT_EQ(QueuedDelay("1"), absl::ZeroDuration());
   queue_.GetWork();  // clear
@@ -477,6 +475,79 @@ TEST(PodWorkersThreadedTest, GraceOnlyDecreasesAndShorterGraceCancelsInFlightSto
   EXPECT_EQ(syncer.ConcurrentCalls(), 0);
 }
 
+// C.0 TestKillPodNowFunc / C.3 #34.
+TEST(KillPodNowTest, ReturnsOnceTerminatedWithTheStatusFunc) {
+  FakeClock clock;
+  asio::thread_pool pool(2);
+  container::PodCache cache;
+  cache.UpdateTime(absl::InfiniteFuture());
+  WorkQueue queue(&clock);
+  FakePodSyncer syncer;
+  PodWorkers workers(pool.get_executor(), &syncer, &cache, &queue, &clock, PodWorkers::Options{});
+  auto pod = NewPod("1", "p");
+  bool status_fn_called = false;
+  absl::Status s = KillPodNow(workers, pod, /*evict=*/false, /*override=*/0,
+                              [&](api::PodStatus*) { status_fn_called = true; });
+  EXPECT_TRUE(s.ok()) << s;
+  ASSERT_TRUE(WaitUntil([&] { return workers.ShouldPodBeFinished("1"); }));
+  pool.join();
+  auto records = syncer.RecordsFor("1");
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].kind, Kind::kTerminating);
+  EXPECT_EQ(records[0].grace_period, 1);
+  EXPECT_EQ(records[1].kind, Kind::kTerminated);
+  records[0].pod_status_fn(nullptr);
+  EXPECT_TRUE(status_fn_called);
+}
+
+TEST(KillPodNowTest, TimesOutWhenTerminationNeverSucceeds) {
+  FakeClock clock;
+  asio::thread_pool pool(2);
+  container::PodCache cache;
+  cache.UpdateTime(absl::InfiniteFuture());
+  WorkQueue queue(&clock);
+  FakePodSyncer syncer;
+  syncer.SetTerminatingHook([](const FakePodSyncer::Record&, const CancelTokenPtr&) {
+    return absl::UnavailableError("runtime down");
+  });
+  PodWorkers workers(pool.get_executor(), &syncer, &cache, &queue, &clock, PodWorkers::Options{});
+  absl::Status s =
+      KillPodNow(workers, NewPod("1", "p"), false, std::nullopt, nullptr, absl::Milliseconds(50));
+  EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(s.message(), "timeout waiting to kill pod");
+  pool.join();
+}
+
+TEST(KillPodNowTest, TimeoutIsMaxOfTenSecondsAndOneAndAHalfGrace) {
+  auto pod = NewPod("1", "p");  // spec grace 30
+  EXPECT_EQ(KillPodNowTimeout(*pod, std::nullopt), absl::Seconds(45));
+  EXPECT_EQ(KillPodNowTimeout(*pod, 0), absl::Seconds(10));
+  EXPECT_EQ(KillPodNowTimeout(*pod, 4), absl::Seconds(10));
+  EXPECT_EQ(KillPodNowTimeout(*pod, 100), absl::Seconds(150));
+}
+
+// C.0 TestFakePodWorkers: SyncPod receives exactly the pod, mirror pod and
+// cached status the caller and the cache hold.
+TEST_F(PodWorkersTest, SyncPodReceivesThePodMirrorAndCachedStatus) {
+  auto status = std::make_shared<container::PodStatus>();
+  status->name = "from-cache";
+  cache_ = std::make_unique<container::PodCache>();
+  cache_->Set("1", status, absl::OkStatus(), clock_.Now());
+  workers_ = std::make_unique<PodWorkers>(io_.get_executor(), &syncer_, cache_.get(), &queue_,
+                                          &clock_, PodWorkers::Options{});
+  auto pod = NewStaticPod("1", "p");
+  auto mirror = NewPod("1", "p");
+  mirror->metadata.annotations[api::kConfigMirrorAnnotation] = "hash";
+  UpdatePodOptions o = Update(SyncPodType::kCreate, pod);
+  o.mirror_pod = mirror;
+  workers_->UpdatePod(o);
+  Drain();
+  auto records = syncer_.RecordsFor("1");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].pod.get(), pod.get());
+  EXPECT_EQ(records[0].status.get(), status.get());
+}
+
 // C.3 #33.
 TEST_F(PodWorkersTest, KillWithZeroOverrideUsesOneSecond) {
   auto pod = NewPod("1", "p");
@@ -630,8 +701,7 @@ TEST_F(PodWorkersTest, KnownPodQueriesFollowTheWorker) {
   EXPECT_TRUE(workers_->IsPodTerminationRequested("1"));
   EXPECT_FALSE(workers_->ShouldPodContainersBeTerminating("1"));
   EXPECT_FALSE(workers_->ShouldPodRuntimeBeRemoved("1"));
-  io_.restart();
-  io_.run_one();  // SyncTerminatingPod acknowledges, then completes
+  RunUntilRecords(2);  // SyncTerminatingPod acknowledges, then completes
   EXPECT_TRUE(workers_->ShouldPodContainersBeTerminating("1"));
   EXPECT_TRUE(workers_->ShouldPodRuntimeBeRemoved("1"));
 }

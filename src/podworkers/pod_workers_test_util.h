@@ -112,6 +112,17 @@ class PodWorkersTestBase : public ::testing::Test {
     }
   }
 
+  // Runs handlers one at a time until the syncer has seen `n` calls in all.
+  void RunUntilRecords(size_t n) {
+    while (syncer_.Records().size() < n) {
+      io_.restart();
+      if (io_.run_one() == 0) {
+        ADD_FAILURE() << "no handler left before call " << n;
+        return;
+      }
+    }
+  }
+
   std::vector<FakePodSyncer::Kind> Kinds(const std::string& uid) {
     std::vector<FakePodSyncer::Kind> out;
     for (const auto& r : syncer_.RecordsFor(uid)) out.push_back(r.kind);
