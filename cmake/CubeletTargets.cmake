@@ -7,9 +7,10 @@
 
 set(CUBELET_WARNINGS -Wall -Wextra -Werror -Wnon-virtual-dtor -Wno-unused-parameter
     -Wno-missing-field-initializers)
-# GCC 12 reports std::string false positives at -O2 (GCC bug 105329).
+# GCC 12 reports std::string/std::optional false positives at -O2 (GCC bugs 105329,
+# 105562).
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  list(APPEND CUBELET_WARNINGS -Wno-restrict)
+  list(APPEND CUBELET_WARNINGS -Wno-restrict -Wno-maybe-uninitialized)
 endif()
 
 set(CUBELET_SANITIZER_FLAGS "")
