@@ -155,7 +155,7 @@ int Main(int argc, char** argv) {
 
   cri::InMemoryRuntime cri(RealClock::Get());
   cri.AddImage("docker.io/library/busybox:1.36");
-  kuberuntime::RuntimeManager runtime(&cri, &cri, RealClock::Get(), {});
+  kuberuntime::RuntimeManager runtime(&cri, &cri, RealClock::Get(), {.make_log_directories = false});
   container::PodCache cache;
   kubelet::KubeletPodSyncer syncer(&runtime, &cache, RealClock::Get());
   CountingSyncer counting(&syncer);

@@ -64,3 +64,14 @@ function(cubelet_binary name)
   _cubelet_common(${name})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
 endfunction()
+
+# End-to-end tests against real services; label "e2e" only, so sanitizer and
+# unit runs (-L unit) leave them out.
+function(cubelet_e2e_test name)
+  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SRCS})
+  _cubelet_common(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest_main)
+  add_test(NAME ${name} COMMAND ${name})
+  set_tests_properties(${name} PROPERTIES LABELS "e2e" TIMEOUT 900)
+endfunction()

@@ -42,7 +42,7 @@ class EngineTest : public ::testing::Test {
  protected:
   EngineTest()
       : cri_(&clock_),
-        runtime_(&cri_, &cri_, &clock_, kuberuntime::RuntimeManager::Options{}),
+        runtime_(&cri_, &cri_, &clock_, kuberuntime::RuntimeManager::Options{.make_log_directories = false}),
         syncer_(&runtime_, &cache_, &clock_),
         workers_(io_.get_executor(), &syncer_, &cache_, &queue_, &clock_, {}) {
     cri_.AddImage(kImage);

@@ -1,6 +1,7 @@
 #include "kuberuntime/runtime_manager.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <thread>
@@ -296,6 +297,10 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
   if (actions.create_sandbox) {
     if (Cancelled(cancel, result)) return result;
     SyncResult r{.action = SyncResult::Action::kCreatePodSandbox, .target = FormatPod(pod)};
+    if (options_.make_log_directories) {
+      std::error_code ec;
+      std::filesystem::create_directories(sandbox_config.log_directory, ec);
+    }
     absl::StatusOr<std::string> id =
         runtime_->RunPodSandbox(sandbox_config, options_.runtime_handler);
     if (!id.ok()) {
@@ -434,6 +439,13 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
   if (!config.ok()) {
     return fail(config.status(), kCreateContainerConfigError,
                 std::string(config.status().message()));
+  }
+  // The runtime writes the log file but, like the kubelet, we make its
+  // directory (<pod log dir>/<container>/).
+  if (options_.make_log_directories) {
+    std::error_code ec;
+    std::filesystem::create_directories(
+        std::filesystem::path(sandbox_config.log_directory) / container.name, ec);
   }
   absl::StatusOr<std::string> id = runtime_->CreateContainer(sandbox_id, *config, sandbox_config);
   if (!id.ok()) {

@@ -117,6 +117,9 @@ struct RuntimeManagerOptions {
   std::string pod_logs_dir = "/var/log/pods";
   std::string cgroup_root = "/cubelet";
   std::string runtime_handler;
+  // Create the pod and container log directories before the runtime writes
+  // to them (as the kubelet does). Off for in-memory runtimes, which write none.
+  bool make_log_directories = true;
   // Crash-loop back-off (kubelet: 10 s doubling to MaxContainerBackOff 300 s).
   absl::Duration backoff_initial = absl::Seconds(10);
   absl::Duration backoff_max = absl::Seconds(300);

@@ -1,0 +1,310 @@
+// The runtime manager and the gRPC CRI client against a real containerd.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "cri/grpc/grpc_runtime.h"
+#include "gtest/gtest.h"
+#include "kuberuntime/runtime_manager.h"
+
+namespace cubelet {
+namespace {
+
+constexpr char kBusybox[] = "docker.io/library/busybox:latest";
+constexpr char kCgroupRoot[] = "/cubelet-e2e";
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+template <typename Pred>
+bool Eventually(Pred pred, absl::Duration timeout = absl::Seconds(30)) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (!pred()) {
+    if (absl::Now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;
+}
+
+class ContainerdTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    endpoint_ = Env("CUBELET_CRI_ENDPOINT");
+    if (endpoint_.empty()) {
+      if (Env("CUBELET_E2E_REQUIRED") == "1") FAIL() << "CUBELET_CRI_ENDPOINT is not set";
+      GTEST_SKIP() << "CUBELET_CRI_ENDPOINT not set: no containerd to test against";
+    }
+    auto cri = cri::GrpcRuntime::Connect(endpoint_, {});
+    ASSERT_TRUE(cri.ok()) << cri.status();
+    cri_ = *std::move(cri);
+    logs_dir_ = std::filesystem::temp_directory_path() /
+                ("cubelet-e2e-" + std::to_string(getpid()) + "-" + Name());
+    std::filesystem::create_directories(logs_dir_);
+    kuberuntime::RuntimeManager::Options options;
+    options.pod_logs_dir = logs_dir_.string();
+    options.cgroup_root = kCgroupRoot;
+    runtime_ = std::make_unique<kuberuntime::RuntimeManager>(cri_.get(), cri_.get(),
+                                                             RealClock::Get(), options);
+  }
+
+  void TearDown() override {
+    if (cri_ == nullptr) return;
+    // Remove every sandbox this test created, then the pod cgroups runc left.
+    for (const auto& [uid, unused] : created_) {
+      cri::PodSandboxFilter filter;
+      filter.label_selector["io.kubernetes.pod.uid"] = uid;
+      auto sandboxes = cri_->ListPodSandbox(filter);
+      if (!sandboxes.ok()) continue;
+      for (const auto& s : *sandboxes) {
+        EXPECT_TRUE(cri_->StopPodSandbox(s.id).ok());
+        EXPECT_TRUE(cri_->RemovePodSandbox(s.id).ok());
+      }
+      RemovePodCgroups(uid);
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(logs_dir_, ec);
+  }
+
+  static void RemovePodCgroups(const std::string& uid) {
+    for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup")) {
+      std::filesystem::path dir = hierarchy.path() / (std::string(kCgroupRoot).substr(1)) /
+                                  ("pod" + uid);
+      rmdir(dir.c_str());
+    }
+  }
+
+  std::string Name() const {
+    return ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  }
+
+  std::shared_ptr<api::Pod> NewPod(const std::string& name, std::vector<std::string> command,
+                                   const std::string& restart_policy = api::kRestartNever) {
+    auto pod = std::make_shared<api::Pod>();
+    pod->metadata.name = name;
+    pod->metadata.namespace_ = "default";
+    pod->metadata.uid = "e2e-" + std::to_string(getpid()) + "-" + name;
+    pod->spec.restart_policy = restart_policy;
+    pod->spec.termination_grace_period_seconds = 30;
+    pod->spec.dns_policy = "Default";
+    api::Container c;
+    c.name = "app";
+    c.image = kBusybox;
+    c.image_pull_policy = api::kPullIfNotPresent;
+    c.command = std::move(command);
+    c.termination_message_path = "/dev/termination-log";
+    c.termination_message_policy = "File";
+    pod->spec.containers.push_back(std::move(c));
+    created_[pod->metadata.uid] = true;
+    return pod;
+  }
+
+  container::PodStatusPtr Status(const api::Pod& pod) {
+    auto s = runtime_->GetPodStatus(pod.metadata.uid, pod.metadata.name, pod.metadata.namespace_);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *s : std::make_shared<container::PodStatus>();
+  }
+
+  container::PodSyncResult Sync(const api::Pod& pod) {
+    return runtime_->SyncPod(pod, *Status(pod), CancelToken::Create());
+  }
+
+  // The latest instance of "app", once it is in `state`.
+  const container::ContainerStatus* WaitForApp(const api::Pod& pod,
+                                               container::ContainerState state,
+                                               container::PodStatusPtr* holder) {
+    const container::ContainerStatus* found = nullptr;
+    Eventually([&] {
+      *holder = Status(pod);
+      found = (*holder)->FindContainerStatusByName("app");
+      return found != nullptr && found->state == state;
+    });
+    return found != nullptr && found->state == state ? found : nullptr;
+  }
+
+  std::string endpoint_;
+  std::unique_ptr<cri::GrpcRuntime> cri_;
+  std::unique_ptr<kuberuntime::RuntimeManager> runtime_;
+  std::filesystem::path logs_dir_;
+  std::map<std::string, bool> created_;
+};
+
+TEST_F(ContainerdTest, RuntimeAnswersVersionAndIsReady) {
+  auto version = cri_->GetVersion();
+  ASSERT_TRUE(version.ok()) << version.status();
+  EXPECT_EQ(version->runtime_api_version, "v1");
+  EXPECT_EQ(version->runtime_name, "containerd");
+  auto status = cri_->GetStatus();
+  ASSERT_TRUE(status.ok()) << status.status();
+  for (const auto& c : status->conditions) EXPECT_TRUE(c.status) << c.type << ": " << c.message;
+}
+
+TEST_F(ContainerdTest, PodRunsWithLabelsAndAnIpOnTheBridge) {
+  auto pod = NewPod("web", {"sleep", "3600"}, api::kRestartAlways);
+  container::PodSyncResult result = Sync(*pod);
+  ASSERT_TRUE(result.Error().ok()) << result.Error();
+  container::PodStatusPtr status;
+  const auto* app = WaitForApp(*pod, container::ContainerState::kRunning, &status);
+  ASSERT_NE(app, nullptr);
+  EXPECT_EQ(app->restart_count, 0);
+  ASSERT_EQ(status->sandbox_statuses.size(), 1u);
+  EXPECT_EQ(status->sandbox_statuses[0].state, container::SandboxState::kReady);
+  EXPECT_TRUE(absl::StartsWith(status->sandbox_statuses[0].ip, "10.88."))
+      << status->sandbox_statuses[0].ip;
+
+  cri::ContainerFilter filter;
+  filter.id = app->id;
+  auto listed = cri_->ListContainers(filter);
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ((*listed)[0].labels.at("io.kubernetes.pod.name"), "web");
+  EXPECT_EQ((*listed)[0].labels.at("io.kubernetes.container.name"), "app");
+  EXPECT_EQ((*listed)[0].annotations.at("io.kubernetes.container.restartCount"), "0");
+}
+
+TEST_F(ContainerdTest, ExitCodeAndReasonAreReported) {
+  auto pod = NewPod("exit3", {"sh", "-c", "exit 3"});
+  ASSERT_TRUE(Sync(*pod).Error().ok());
+  container::PodStatusPtr status;
+  const auto* app = WaitForApp(*pod, container::ContainerState::kExited, &status);
+  ASSERT_NE(app, nullptr);
+  EXPECT_EQ(app->exit_code, 3);
+  // RestartPolicy Never: nothing is restarted and the sandbox is stopped.
+  ASSERT_TRUE(Sync(*pod).Error().ok());
+  status = Status(*pod);
+  EXPECT_EQ(status->container_statuses.size(), 1u);
+  EXPECT_TRUE(status->RunningContainers().empty());
+}
+
+TEST_F(ContainerdTest, RestartUsesTheNextAttempt) {
+  auto pod = NewPod("crash", {"sh", "-c", "exit 1"}, api::kRestartAlways);
+  ASSERT_TRUE(Sync(*pod).Error().ok());
+  container::PodStatusPtr status;
+  ASSERT_NE(WaitForApp(*pod, container::ContainerState::kExited, &status), nullptr);
+  // The first restart is immediate; the new container is attempt 1.
+  ASSERT_TRUE(Sync(*pod).Error().ok());
+  ASSERT_TRUE(Eventually([&] {
+    status = Status(*pod);
+    const auto* app = status->FindContainerStatusByName("app");
+    return app != nullptr && app->restart_count == 1 &&
+           app->state == container::ContainerState::kExited;
+  }));
+  // The second is refused by the crash-loop back-off.
+  container::PodSyncResult result = Sync(*pod);
+  ASSERT_FALSE(result.Error().ok());
+  EXPECT_TRUE(result.OnlyBackOffErrors());
+  bool backoff = false;
+  for (const auto& r : result.results) backoff |= r.reason == container::kCrashLoopBackOff;
+  EXPECT_TRUE(backoff);
+}
+
+TEST_F(ContainerdTest, StopWaitsTheGraceForATermIgnoringContainer) {
+  auto pod = NewPod("stubborn", {"sh", "-c", "trap '' TERM; while true; do sleep 1; done"});
+  ASSERT_TRUE(Sync(*pod).Error().ok());
+  container::PodStatusPtr status;
+  ASSERT_NE(WaitForApp(*pod, container::ContainerState::kRunning, &status), nullptr);
+  container::Pod running;
+  running.id = pod->metadata.uid;
+  for (const auto& c : status->container_statuses) {
+    running.containers.push_back({.id = c.id, .name = c.name, .state = c.state});
+  }
+  for (const auto& s : status->sandbox_statuses) running.sandboxes.push_back({.id = s.id});
+  absl::Time start = absl::Now();
+  container::PodSyncResult result = runtime_->KillPod(pod.get(), running, 3, CancelToken::Create());
+  absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(result.Error().ok()) << result.Error();
+  EXPECT_GE(took, absl::Seconds(3));
+  EXPECT_LT(took, absl::Seconds(10));
+  const auto* app = Status(*pod)->FindContainerStatusByName("app");
+  ASSERT_NE(app, nullptr);
+  EXPECT_EQ(app->exit_code, 137);
+}
+
+TEST_F(ContainerdTest, StopIsPromptForATermHandlingContainer) {
+  auto pod = NewPod("polite", {"sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"});
+  ASSERT_TRUE(Sync(*pod).Error().ok());
+  container::PodStatusPtr status;
+  ASSERT_NE(WaitForApp(*pod, container::ContainerState::kRunning, &status), nullptr);
+  container::Pod running;
+  running.id = pod->metadata.uid;
+  for (const auto& c : status->container_statuses) {
+    running.containers.push_back({.id = c.id, .name = c.name, .state = c.state});
+  }
+  absl::Time start = absl::Now();
+  container::PodSyncResult result = runtime_->KillPod(pod.get(), running, 30, CancelToken::Create());
+  ASSERT_TRUE(result.Error().ok()) << result.Error();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  const auto* app = Status(*pod)->FindContainerStatusByName("app");
+  ASSERT_NE(app, nullptr);
+  EXPECT_EQ(app->exit_code, 0);
+}
+
+TEST_F(ContainerdTest, LogsLandInTheCriLogFile) {
+  auto pod = NewPod("logger", {"sh", "-c", "echo hello-cubelet; echo oops >&2"});
+  ASSERT_TRUE(Sync(*pod).Error().ok());
+  container::PodStatusPtr status;
+  ASSERT_NE(WaitForApp(*pod, container::ContainerState::kExited, &status), nullptr);
+  std::filesystem::path log = logs_dir_ / ("default_logger_" + pod->metadata.uid) / "app" / "0.log";
+  std::ifstream in(log);
+  ASSERT_TRUE(in.good()) << log;
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_TRUE(absl::StrContains(text.str(), " stdout F hello-cubelet")) << text.str();
+  EXPECT_TRUE(absl::StrContains(text.str(), " stderr F oops")) << text.str();
+}
+
+TEST_F(ContainerdTest, MissingImageIsErrImagePullAndOtherPodsKeepRunning) {
+  auto good = NewPod("steady", {"sleep", "3600"}, api::kRestartAlways);
+  ASSERT_TRUE(Sync(*good).Error().ok());
+  container::PodStatusPtr status;
+  ASSERT_NE(WaitForApp(*good, container::ContainerState::kRunning, &status), nullptr);
+  auto bad = NewPod("noimage", {"sleep", "1"}, api::kRestartAlways);
+  bad->spec.containers[0].image = "localhost/cubelet-missing:1";
+  container::PodSyncResult result = Sync(*bad);
+  bool err_image_pull = false;
+  for (const auto& r : result.results) err_image_pull |= r.reason == container::kErrImagePull;
+  EXPECT_TRUE(err_image_pull);
+  const auto* app = Status(*good)->FindContainerStatusByName("app");
+  ASSERT_NE(app, nullptr);
+  EXPECT_EQ(app->state, container::ContainerState::kRunning);
+}
+
+TEST_F(ContainerdTest, MissingSocketIsAClearUnavailableError) {
+  absl::Time start = absl::Now();
+  auto cri = cri::GrpcRuntime::Connect("unix:///run/cubelet-no-such-runtime.sock", {});
+  ASSERT_TRUE(cri.ok());
+  auto version = (*cri)->GetVersion();
+  EXPECT_EQ(version.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(version.status().message(), "unavailable"))
+      << version.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST_F(ContainerdTest, RuntimeRestartKeepsContainersAndTheClientReconnects) {
+  std::string script = Env("CUBELET_CONTAINERD_SCRIPT");
+  if (script.empty()) GTEST_SKIP() << "CUBELET_CONTAINERD_SCRIPT not set";
+  auto pod = NewPod("survivor", {"sleep", "3600"}, api::kRestartAlways);
+  ASSERT_TRUE(Sync(*pod).Error().ok());
+  container::PodStatusPtr status;
+  const auto* before = WaitForApp(*pod, container::ContainerState::kRunning, &status);
+  ASSERT_NE(before, nullptr);
+  std::string id = before->id;
+  ASSERT_EQ(std::system(("bash " + script + " stop >/dev/null").c_str()), 0);
+  EXPECT_EQ(cri_->GetVersion().status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_EQ(std::system(("bash " + script + " start >/dev/null").c_str()), 0);
+  ASSERT_TRUE(Eventually([&] { return cri_->GetVersion().ok(); })) << "client did not reconnect";
+  auto after = cri_->GetContainerStatus(id);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->state, cri::ContainerState::kRunning);
+}
+
+}  // namespace
+}  // namespace cubelet

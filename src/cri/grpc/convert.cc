@@ -1,0 +1,536 @@
+#include "cri/grpc/convert.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace cubelet::cri::convert {
+namespace {
+
+void ToProtoMap(const Labels& in, google::protobuf::Map<std::string, std::string>* out) {
+  out->clear();
+  for (const auto& [k, v] : in) (*out)[k] = v;
+}
+
+Labels FromProtoMap(const google::protobuf::Map<std::string, std::string>& in) {
+  return Labels(in.begin(), in.end());
+}
+
+void ToProtoStrings(const std::vector<std::string>& in,
+                    google::protobuf::RepeatedPtrField<std::string>* out) {
+  out->Clear();
+  out->Reserve(static_cast<int>(in.size()));
+  for (const std::string& s : in) out->Add(std::string(s));
+}
+
+std::vector<std::string> FromProtoStrings(
+    const google::protobuf::RepeatedPtrField<std::string>& in) {
+  return std::vector<std::string>(in.begin(), in.end());
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Enums. cubelet's enumerators have upstream's numbers, but the switches keep
+// the mapping explicit so a renumbering on either side cannot go unnoticed.
+
+pb::PodSandboxState ToProto(PodSandboxState s) {
+  return s == PodSandboxState::kReady ? pb::SANDBOX_READY : pb::SANDBOX_NOTREADY;
+}
+
+PodSandboxState FromProto(pb::PodSandboxState s) {
+  return s == pb::SANDBOX_READY ? PodSandboxState::kReady : PodSandboxState::kNotReady;
+}
+
+pb::ContainerState ToProto(ContainerState s) {
+  switch (s) {
+    case ContainerState::kCreated:
+      return pb::CONTAINER_CREATED;
+    case ContainerState::kRunning:
+      return pb::CONTAINER_RUNNING;
+    case ContainerState::kExited:
+      return pb::CONTAINER_EXITED;
+    case ContainerState::kUnknown:
+      break;
+  }
+  return pb::CONTAINER_UNKNOWN;
+}
+
+ContainerState FromProto(pb::ContainerState s) {
+  switch (s) {
+    case pb::CONTAINER_CREATED:
+      return ContainerState::kCreated;
+    case pb::CONTAINER_RUNNING:
+      return ContainerState::kRunning;
+    case pb::CONTAINER_EXITED:
+      return ContainerState::kExited;
+    default:
+      return ContainerState::kUnknown;
+  }
+}
+
+pb::NamespaceMode ToProto(NamespaceMode m) {
+  switch (m) {
+    case NamespaceMode::kPod:
+      return pb::POD;
+    case NamespaceMode::kContainer:
+      return pb::CONTAINER;
+    case NamespaceMode::kNode:
+      return pb::NODE;
+    case NamespaceMode::kTarget:
+      return pb::TARGET;
+  }
+  return pb::POD;
+}
+
+NamespaceMode FromProto(pb::NamespaceMode m) {
+  switch (m) {
+    case pb::CONTAINER:
+      return NamespaceMode::kContainer;
+    case pb::NODE:
+      return NamespaceMode::kNode;
+    case pb::TARGET:
+      return NamespaceMode::kTarget;
+    default:
+      return NamespaceMode::kPod;
+  }
+}
+
+pb::Protocol ToProto(Protocol p) {
+  switch (p) {
+    case Protocol::kTcp:
+      return pb::TCP;
+    case Protocol::kUdp:
+      return pb::UDP;
+    case Protocol::kSctp:
+      return pb::SCTP;
+  }
+  return pb::TCP;
+}
+
+Protocol FromProto(pb::Protocol p) {
+  switch (p) {
+    case pb::UDP:
+      return Protocol::kUdp;
+    case pb::SCTP:
+      return Protocol::kSctp;
+    default:
+      return Protocol::kTcp;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Runtime
+
+void ToProto(const VersionInfo& v, pb::VersionResponse* out) {
+  out->set_version(v.version);
+  out->set_runtime_name(v.runtime_name);
+  out->set_runtime_version(v.runtime_version);
+  out->set_runtime_api_version(v.runtime_api_version);
+}
+
+VersionInfo FromProto(const pb::VersionResponse& v) {
+  return VersionInfo{.version = v.version(),
+                     .runtime_name = v.runtime_name(),
+                     .runtime_version = v.runtime_version(),
+                     .runtime_api_version = v.runtime_api_version()};
+}
+
+void ToProto(const RuntimeStatus& s, pb::RuntimeStatus* out) {
+  out->clear_conditions();
+  for (const RuntimeCondition& c : s.conditions) {
+    pb::RuntimeCondition* pc = out->add_conditions();
+    pc->set_type(c.type);
+    pc->set_status(c.status);
+    pc->set_reason(c.reason);
+    pc->set_message(c.message);
+  }
+}
+
+RuntimeStatus FromProto(const pb::RuntimeStatus& s) {
+  RuntimeStatus out;
+  out.conditions.reserve(s.conditions_size());
+  for (const pb::RuntimeCondition& c : s.conditions()) {
+    out.conditions.push_back(RuntimeCondition{
+        .type = c.type(), .status = c.status(), .reason = c.reason(), .message = c.message()});
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Sandboxes
+
+void ToProto(const PodSandboxMetadata& m, pb::PodSandboxMetadata* out) {
+  out->set_name(m.name);
+  out->set_uid(m.uid);
+  out->set_namespace_(m.namespace_);
+  out->set_attempt(m.attempt);
+}
+
+PodSandboxMetadata FromProto(const pb::PodSandboxMetadata& m) {
+  return PodSandboxMetadata{
+      .name = m.name(), .uid = m.uid(), .namespace_ = m.namespace_(), .attempt = m.attempt()};
+}
+
+void ToProto(const DNSConfig& d, pb::DNSConfig* out) {
+  ToProtoStrings(d.servers, out->mutable_servers());
+  ToProtoStrings(d.searches, out->mutable_searches());
+  ToProtoStrings(d.options, out->mutable_options());
+}
+
+DNSConfig FromProto(const pb::DNSConfig& d) {
+  return DNSConfig{.servers = FromProtoStrings(d.servers()),
+                   .searches = FromProtoStrings(d.searches()),
+                   .options = FromProtoStrings(d.options())};
+}
+
+void ToProto(const PortMapping& p, pb::PortMapping* out) {
+  out->set_protocol(ToProto(p.protocol));
+  out->set_container_port(p.container_port);
+  out->set_host_port(p.host_port);
+  out->set_host_ip(p.host_ip);
+}
+
+PortMapping FromProto(const pb::PortMapping& p) {
+  return PortMapping{.protocol = FromProto(p.protocol()),
+                     .container_port = p.container_port(),
+                     .host_port = p.host_port(),
+                     .host_ip = p.host_ip()};
+}
+
+void ToProto(const PodSandboxConfig& c, pb::PodSandboxConfig* out) {
+  ToProto(c.metadata, out->mutable_metadata());
+  out->set_hostname(c.hostname);
+  out->set_log_directory(c.log_directory);
+  ToProto(c.dns_config, out->mutable_dns_config());
+  out->clear_port_mappings();
+  for (const PortMapping& p : c.port_mappings) ToProto(p, out->add_port_mappings());
+  ToProtoMap(c.labels, out->mutable_labels());
+  ToProtoMap(c.annotations, out->mutable_annotations());
+  pb::LinuxPodSandboxConfig* linux = out->mutable_linux();
+  linux->set_cgroup_parent(c.cgroup_parent);
+  // The kubelet always sends namespace options; containerd reads host
+  // networking only from here.
+  linux->mutable_security_context()->mutable_namespace_options()->set_network(
+      ToProto(c.network_mode));
+}
+
+PodSandboxConfig FromProto(const pb::PodSandboxConfig& c) {
+  PodSandboxConfig out;
+  out.metadata = FromProto(c.metadata());
+  out.hostname = c.hostname();
+  out.log_directory = c.log_directory();
+  out.dns_config = FromProto(c.dns_config());
+  out.port_mappings.reserve(c.port_mappings_size());
+  for (const pb::PortMapping& p : c.port_mappings()) out.port_mappings.push_back(FromProto(p));
+  out.labels = FromProtoMap(c.labels());
+  out.annotations = FromProtoMap(c.annotations());
+  out.cgroup_parent = c.linux().cgroup_parent();
+  out.network_mode = FromProto(c.linux().security_context().namespace_options().network());
+  return out;
+}
+
+void ToProto(const PodSandbox& s, pb::PodSandbox* out) {
+  out->set_id(s.id);
+  ToProto(s.metadata, out->mutable_metadata());
+  out->set_state(ToProto(s.state));
+  out->set_created_at(s.created_at);
+  ToProtoMap(s.labels, out->mutable_labels());
+  ToProtoMap(s.annotations, out->mutable_annotations());
+  out->set_runtime_handler(s.runtime_handler);
+}
+
+PodSandbox FromProto(const pb::PodSandbox& s) {
+  return PodSandbox{.id = s.id(),
+                    .metadata = FromProto(s.metadata()),
+                    .state = FromProto(s.state()),
+                    .created_at = s.created_at(),
+                    .labels = FromProtoMap(s.labels()),
+                    .annotations = FromProtoMap(s.annotations()),
+                    .runtime_handler = s.runtime_handler()};
+}
+
+void ToProto(const PodSandboxStatus& s, pb::PodSandboxStatus* out) {
+  out->set_id(s.id);
+  ToProto(s.metadata, out->mutable_metadata());
+  out->set_state(ToProto(s.state));
+  out->set_created_at(s.created_at);
+  pb::PodSandboxNetworkStatus* net = out->mutable_network();
+  net->set_ip(s.ip);
+  net->clear_additional_ips();
+  for (const std::string& ip : s.additional_ips) net->add_additional_ips()->set_ip(ip);
+  out->mutable_linux()->mutable_namespaces()->mutable_options()->set_network(
+      ToProto(s.network_mode));
+  ToProtoMap(s.labels, out->mutable_labels());
+  ToProtoMap(s.annotations, out->mutable_annotations());
+}
+
+PodSandboxStatus FromProto(const pb::PodSandboxStatus& s) {
+  PodSandboxStatus out;
+  out.id = s.id();
+  out.metadata = FromProto(s.metadata());
+  out.state = FromProto(s.state());
+  out.created_at = s.created_at();
+  out.ip = s.network().ip();
+  out.additional_ips.reserve(s.network().additional_ips_size());
+  for (const pb::PodIP& ip : s.network().additional_ips()) out.additional_ips.push_back(ip.ip());
+  out.network_mode = FromProto(s.linux().namespaces().options().network());
+  out.labels = FromProtoMap(s.labels());
+  out.annotations = FromProtoMap(s.annotations());
+  return out;
+}
+
+void ToProto(const PodSandboxFilter& f, pb::PodSandboxFilter* out) {
+  out->set_id(f.id);
+  if (f.state) {
+    out->mutable_state()->set_state(ToProto(*f.state));
+  } else {
+    out->clear_state();
+  }
+  ToProtoMap(f.label_selector, out->mutable_label_selector());
+}
+
+PodSandboxFilter FromProto(const pb::PodSandboxFilter& f) {
+  PodSandboxFilter out;
+  out.id = f.id();
+  if (f.has_state()) out.state = FromProto(f.state().state());
+  out.label_selector = FromProtoMap(f.label_selector());
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Containers
+
+void ToProto(const ContainerMetadata& m, pb::ContainerMetadata* out) {
+  out->set_name(m.name);
+  out->set_attempt(m.attempt);
+}
+
+ContainerMetadata FromProto(const pb::ContainerMetadata& m) {
+  return ContainerMetadata{.name = m.name(), .attempt = m.attempt()};
+}
+
+void ToProto(const ImageSpec& i, pb::ImageSpec* out) {
+  out->set_image(i.image);
+  ToProtoMap(i.annotations, out->mutable_annotations());
+}
+
+ImageSpec FromProto(const pb::ImageSpec& i) {
+  return ImageSpec{.image = i.image(), .annotations = FromProtoMap(i.annotations())};
+}
+
+void ToProto(const KeyValue& kv, pb::KeyValue* out) {
+  out->set_key(kv.key);
+  out->set_value(kv.value);
+}
+
+KeyValue FromProto(const pb::KeyValue& kv) {
+  return KeyValue{.key = kv.key(), .value = kv.value()};
+}
+
+void ToProto(const Mount& m, pb::Mount* out) {
+  out->set_container_path(m.container_path);
+  out->set_host_path(m.host_path);
+  out->set_readonly(m.readonly);
+}
+
+Mount FromProto(const pb::Mount& m) {
+  return Mount{
+      .container_path = m.container_path(), .host_path = m.host_path(), .readonly = m.readonly()};
+}
+
+void ToProto(const LinuxContainerResources& r, pb::LinuxContainerResources* out) {
+  out->set_cpu_period(r.cpu_period);
+  out->set_cpu_quota(r.cpu_quota);
+  out->set_cpu_shares(r.cpu_shares);
+  out->set_memory_limit_in_bytes(r.memory_limit_in_bytes);
+  out->set_oom_score_adj(r.oom_score_adj);
+}
+
+LinuxContainerResources FromProto(const pb::LinuxContainerResources& r) {
+  return LinuxContainerResources{.cpu_period = r.cpu_period(),
+                                 .cpu_quota = r.cpu_quota(),
+                                 .cpu_shares = r.cpu_shares(),
+                                 .memory_limit_in_bytes = r.memory_limit_in_bytes(),
+                                 .oom_score_adj = r.oom_score_adj()};
+}
+
+void ToProto(const ContainerConfig& c, pb::ContainerConfig* out) {
+  ToProto(c.metadata, out->mutable_metadata());
+  ToProto(c.image, out->mutable_image());
+  ToProtoStrings(c.command, out->mutable_command());
+  ToProtoStrings(c.args, out->mutable_args());
+  out->set_working_dir(c.working_dir);
+  out->clear_envs();
+  for (const KeyValue& kv : c.envs) ToProto(kv, out->add_envs());
+  out->clear_mounts();
+  for (const Mount& m : c.mounts) ToProto(m, out->add_mounts());
+  ToProtoMap(c.labels, out->mutable_labels());
+  ToProtoMap(c.annotations, out->mutable_annotations());
+  out->set_log_path(c.log_path);
+  out->set_stdin(c.stdin);
+  out->set_tty(c.tty);
+  ToProto(c.resources, out->mutable_linux()->mutable_resources());
+}
+
+ContainerConfig FromProto(const pb::ContainerConfig& c) {
+  ContainerConfig out;
+  out.metadata = FromProto(c.metadata());
+  out.image = FromProto(c.image());
+  out.command = FromProtoStrings(c.command());
+  out.args = FromProtoStrings(c.args());
+  out.working_dir = c.working_dir();
+  out.envs.reserve(c.envs_size());
+  for (const pb::KeyValue& kv : c.envs()) out.envs.push_back(FromProto(kv));
+  out.mounts.reserve(c.mounts_size());
+  for (const pb::Mount& m : c.mounts()) out.mounts.push_back(FromProto(m));
+  out.labels = FromProtoMap(c.labels());
+  out.annotations = FromProtoMap(c.annotations());
+  out.log_path = c.log_path();
+  out.stdin = c.stdin();
+  out.tty = c.tty();
+  out.resources = FromProto(c.linux().resources());
+  return out;
+}
+
+void ToProto(const Container& c, pb::Container* out) {
+  out->set_id(c.id);
+  out->set_pod_sandbox_id(c.pod_sandbox_id);
+  ToProto(c.metadata, out->mutable_metadata());
+  ToProto(c.image, out->mutable_image());
+  out->set_image_ref(c.image_ref);
+  out->set_state(ToProto(c.state));
+  out->set_created_at(c.created_at);
+  ToProtoMap(c.labels, out->mutable_labels());
+  ToProtoMap(c.annotations, out->mutable_annotations());
+}
+
+Container FromProto(const pb::Container& c) {
+  return Container{.id = c.id(),
+                   .pod_sandbox_id = c.pod_sandbox_id(),
+                   .metadata = FromProto(c.metadata()),
+                   .image = FromProto(c.image()),
+                   .image_ref = c.image_ref(),
+                   .state = FromProto(c.state()),
+                   .created_at = c.created_at(),
+                   .labels = FromProtoMap(c.labels()),
+                   .annotations = FromProtoMap(c.annotations())};
+}
+
+void ToProto(const ContainerStatus& s, pb::ContainerStatus* out) {
+  out->set_id(s.id);
+  ToProto(s.metadata, out->mutable_metadata());
+  out->set_state(ToProto(s.state));
+  out->set_created_at(s.created_at);
+  out->set_started_at(s.started_at);
+  out->set_finished_at(s.finished_at);
+  out->set_exit_code(s.exit_code);
+  ToProto(s.image, out->mutable_image());
+  out->set_image_ref(s.image_ref);
+  out->set_reason(s.reason);
+  out->set_message(s.message);
+  ToProtoMap(s.labels, out->mutable_labels());
+  ToProtoMap(s.annotations, out->mutable_annotations());
+  out->clear_mounts();
+  for (const Mount& m : s.mounts) ToProto(m, out->add_mounts());
+  out->set_log_path(s.log_path);
+}
+
+ContainerStatus FromProto(const pb::ContainerStatus& s) {
+  ContainerStatus out;
+  out.id = s.id();
+  out.metadata = FromProto(s.metadata());
+  out.state = FromProto(s.state());
+  out.created_at = s.created_at();
+  out.started_at = s.started_at();
+  out.finished_at = s.finished_at();
+  out.exit_code = s.exit_code();
+  out.image = FromProto(s.image());
+  out.image_ref = s.image_ref();
+  out.reason = s.reason();
+  out.message = s.message();
+  out.labels = FromProtoMap(s.labels());
+  out.annotations = FromProtoMap(s.annotations());
+  out.mounts.reserve(s.mounts_size());
+  for (const pb::Mount& m : s.mounts()) out.mounts.push_back(FromProto(m));
+  out.log_path = s.log_path();
+  return out;
+}
+
+void ToProto(const ContainerFilter& f, pb::ContainerFilter* out) {
+  out->set_id(f.id);
+  if (f.state) {
+    out->mutable_state()->set_state(ToProto(*f.state));
+  } else {
+    out->clear_state();
+  }
+  out->set_pod_sandbox_id(f.pod_sandbox_id);
+  ToProtoMap(f.label_selector, out->mutable_label_selector());
+}
+
+ContainerFilter FromProto(const pb::ContainerFilter& f) {
+  ContainerFilter out;
+  out.id = f.id();
+  if (f.has_state()) out.state = FromProto(f.state().state());
+  out.pod_sandbox_id = f.pod_sandbox_id();
+  out.label_selector = FromProtoMap(f.label_selector());
+  return out;
+}
+
+void ToProto(const ExecSyncResponse& r, pb::ExecSyncResponse* out) {
+  out->set_stdout(r.stdout_data);
+  out->set_stderr(r.stderr_data);
+  out->set_exit_code(r.exit_code);
+}
+
+ExecSyncResponse FromProto(const pb::ExecSyncResponse& r) {
+  return ExecSyncResponse{
+      .stdout_data = r.stdout(), .stderr_data = r.stderr(), .exit_code = r.exit_code()};
+}
+
+// ---------------------------------------------------------------------------
+// Images
+
+void ToProto(const Image& i, pb::Image* out) {
+  out->set_id(i.id);
+  ToProtoStrings(i.repo_tags, out->mutable_repo_tags());
+  ToProtoStrings(i.repo_digests, out->mutable_repo_digests());
+  out->set_size(i.size);
+}
+
+Image FromProto(const pb::Image& i) {
+  return Image{.id = i.id(),
+               .repo_tags = FromProtoStrings(i.repo_tags()),
+               .repo_digests = FromProtoStrings(i.repo_digests()),
+               .size = i.size()};
+}
+
+// ---------------------------------------------------------------------------
+// Status codes. gRPC and absl share the canonical code numbering, so the
+// integer casts are exact.
+
+absl::Status FromGrpcStatus(const ::grpc::Status& s, absl::string_view method,
+                            absl::Duration timeout) {
+  const std::string& detail = s.error_message();
+  switch (s.error_code()) {
+    case ::grpc::StatusCode::OK:
+      return absl::OkStatus();
+    case ::grpc::StatusCode::NOT_FOUND:
+      return absl::NotFoundError(detail);
+    case ::grpc::StatusCode::UNAVAILABLE:
+      return absl::UnavailableError(absl::StrCat("container runtime is unavailable: ", detail));
+    case ::grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::DeadlineExceededError(
+          absl::StrCat(method, ": no answer within ", absl::FormatDuration(timeout), ": ", detail));
+    default:
+      return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                          absl::StrCat(method, ": ", detail));
+  }
+}
+
+::grpc::Status ToGrpcStatus(const absl::Status& s) {
+  if (s.ok()) return ::grpc::Status::OK;
+  return ::grpc::Status(static_cast<::grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+}  // namespace cubelet::cri::convert
