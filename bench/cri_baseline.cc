@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -62,12 +63,19 @@ int Main(int argc, char** argv) {
     return 1;
   }
   cri::GrpcRuntime& cri = **runtime;
-  const std::string run_id = std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  const std::string run_id =
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
 
   std::vector<double> latencies(flags.pods, 0);
   std::vector<std::string> sandboxes(flags.pods);
   std::atomic<int> next{0};
   std::atomic<int> failures{0};
+  // Reports the first few failures; the count is in the RESULT line.
+  auto report = [&](int pod, const char* step, const absl::Status& s) {
+    if (failures.fetch_add(1) < 3) {
+      std::fprintf(stderr, "pod %d: %s: %s\n", pod, step, std::string(s.message()).c_str());
+    }
+  };
   auto start = std::chrono::steady_clock::now();
   auto worker = [&] {
     for (int i = next++; i < flags.pods; i = next++) {
@@ -77,13 +85,16 @@ int Main(int argc, char** argv) {
                           .uid = "baseline-" + run_id + "-" + std::to_string(i),
                           .namespace_ = "default",
                           .attempt = 0};
-      sandbox.hostname = sandbox.metadata.name;
+      // As the kubelet: a host-network pod keeps the node's hostname (runc
+      // cannot set one without a private UTS namespace).
+      if (!flags.host_network) sandbox.hostname = sandbox.metadata.name;
       sandbox.log_directory = "/tmp/cubelet-baseline/" + sandbox.metadata.uid;
-      sandbox.network_mode = flags.host_network ? cri::NamespaceMode::kNode : cri::NamespaceMode::kPod;
+      sandbox.network_mode =
+          flags.host_network ? cri::NamespaceMode::kNode : cri::NamespaceMode::kPod;
+      std::filesystem::create_directories(sandbox.log_directory + "/app");
       auto id = cri.RunPodSandbox(sandbox, "");
       if (!id.ok()) {
-        std::fprintf(stderr, "pod %d: RunPodSandbox: %s\n", i, std::string(id.status().message()).c_str());
-        ++failures;
+        report(i, "RunPodSandbox", id.status());
         continue;
       }
       sandboxes[i] = *id;
@@ -95,8 +106,7 @@ int Main(int argc, char** argv) {
       auto cid = cri.CreateContainer(*id, container, sandbox);
       absl::Status started = cid.ok() ? cri.StartContainer(*cid) : cid.status();
       if (!started.ok()) {
-        std::fprintf(stderr, "pod %d: container: %s\n", i, std::string(started.message()).c_str());
-        ++failures;
+        report(i, "container", started);
         continue;
       }
       latencies[i] = Ms(std::chrono::steady_clock::now() - t0);
@@ -112,15 +122,20 @@ int Main(int argc, char** argv) {
     (void)cri.StopPodSandbox(id);
     (void)cri.RemovePodSandbox(id);
   }
+  std::error_code ec;
+  std::filesystem::remove_all("/tmp/cubelet-baseline", ec);
   std::vector<double> ok;
   for (double l : latencies) {
     if (l > 0) ok.push_back(l);
   }
   std::sort(ok.begin(), ok.end());
-  auto pct = [&](double p) { return ok.empty() ? 0.0 : ok[std::min(ok.size() - 1, size_t(p * ok.size()))]; };
-  std::printf("RESULT n=%d k=%d start_wall_s=%.2f pods_per_s=%.2f p50_ms=%.0f p99_ms=%.0f failures=%d\n",
-              flags.pods, flags.concurrency, wall_s, ok.size() / wall_s, pct(0.50), pct(0.99),
-              failures.load());
+  auto pct = [&](double p) {
+    return ok.empty() ? 0.0 : ok[std::min(ok.size() - 1, size_t(p * ok.size()))];
+  };
+  std::printf(
+      "RESULT n=%d k=%d start_wall_s=%.2f pods_per_s=%.2f p50_ms=%.0f p99_ms=%.0f failures=%d\n",
+      flags.pods, flags.concurrency, wall_s, ok.size() / wall_s, pct(0.50), pct(0.99),
+      failures.load());
   return failures.load() == 0 ? 0 : 1;
 }
 

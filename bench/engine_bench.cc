@@ -155,7 +155,7 @@ int Main(int argc, char** argv) {
 
   cri::InMemoryRuntime cri(RealClock::Get());
   cri.AddImage("docker.io/library/busybox:1.36");
-  kuberuntime::RuntimeManager runtime(&cri, &cri, RealClock::Get(), {.make_log_directories = false});
+  kuberuntime::RuntimeManager runtime(&cri, &cri, RealClock::Get(), {.manage_host_state = false});
   container::PodCache cache;
   kubelet::KubeletPodSyncer syncer(&runtime, &cache, RealClock::Get());
   CountingSyncer counting(&syncer);
@@ -163,8 +163,8 @@ int Main(int argc, char** argv) {
   asio::thread_pool pool(pool_size);
   // No PLEG here: the syncer refreshes the cache itself after acting.
   cache.UpdateTime(RealClock::Get()->Now());
-  podworkers::PodWorkers workers(pool.get_executor(), &counting, &cache, &queue,
-                                 RealClock::Get(), {});
+  podworkers::PodWorkers workers(pool.get_executor(), &counting, &cache, &queue, RealClock::Get(),
+                                 {});
 
   std::vector<api::PodPtr> specs;
   specs.reserve(pods);
@@ -180,7 +180,9 @@ int Main(int argc, char** argv) {
     workers.UpdatePod(std::move(o));
   }
   bool all_running = WaitFor(
-      [&] { return cri.RunningContainerCount() == static_cast<size_t>(pods) && !workers.AnyWorking(); },
+      [&] {
+        return cri.RunningContainerCount() == static_cast<size_t>(pods) && !workers.AnyWorking();
+      },
       600);
   double create_s = Seconds(t_create);
   size_t heap_after = HeapInUse();
@@ -201,7 +203,8 @@ int Main(int argc, char** argv) {
   int64_t syncs = counting.syncs.load() - syncs_before;
   int threads = ThreadCount();
 
-  bool all_synced = all_running && drained && cri.RunningContainerCount() == static_cast<size_t>(pods);
+  bool all_synced =
+      all_running && drained && cri.RunningContainerCount() == static_cast<size_t>(pods);
   for (const auto& pod : specs) {
     auto s = syncer.GetPodStatus(pod->metadata.uid);
     if (!s.has_value() || s->phase != api::kPodRunning) {

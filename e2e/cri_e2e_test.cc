@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "cri/grpc/grpc_runtime.h"
 #include "gtest/gtest.h"
@@ -57,28 +58,30 @@ class ContainerdTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (cri_ == nullptr) return;
-    // Remove every sandbox this test created, then the pod cgroups runc left.
+    if (runtime_ == nullptr) return;
+    // Remove every pod this test created: sandboxes, containers, pod cgroups.
+    auto pods = runtime_->GetPods(/*all=*/true);
+    ASSERT_TRUE(pods.ok()) << pods.status();
+    for (const container::Pod& pod : *pods) {
+      if (!created_.contains(pod.id)) continue;
+      absl::Status removed = runtime_->RemovePod(pod);
+      EXPECT_TRUE(removed.ok()) << pod.id << ": " << removed;
+    }
     for (const auto& [uid, unused] : created_) {
-      cri::PodSandboxFilter filter;
-      filter.label_selector["io.kubernetes.pod.uid"] = uid;
-      auto sandboxes = cri_->ListPodSandbox(filter);
-      if (!sandboxes.ok()) continue;
-      for (const auto& s : *sandboxes) {
-        EXPECT_TRUE(cri_->StopPodSandbox(s.id).ok());
-        EXPECT_TRUE(cri_->RemovePodSandbox(s.id).ok());
+      for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup")) {
+        EXPECT_FALSE(std::filesystem::exists(h.path() / "cubelet-e2e" / ("pod" + uid)))
+            << "cgroup of " << uid << " left in " << h.path();
       }
-      RemovePodCgroups(uid);
     }
     std::error_code ec;
     std::filesystem::remove_all(logs_dir_, ec);
   }
 
-  static void RemovePodCgroups(const std::string& uid) {
-    for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup")) {
-      std::filesystem::path dir = hierarchy.path() / (std::string(kCgroupRoot).substr(1)) /
-                                  ("pod" + uid);
-      rmdir(dir.c_str());
+  // The e2e cgroup root itself, once every pod cgroup under it is gone.
+  static void TearDownTestSuite() {
+    std::error_code ec;
+    for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
+      rmdir((h.path() / "cubelet-e2e").c_str());
     }
   }
 
@@ -118,8 +121,7 @@ class ContainerdTest : public ::testing::Test {
   }
 
   // The latest instance of "app", once it is in `state`.
-  const container::ContainerStatus* WaitForApp(const api::Pod& pod,
-                                               container::ContainerState state,
+  const container::ContainerStatus* WaitForApp(const api::Pod& pod, container::ContainerState state,
                                                container::PodStatusPtr* holder) {
     const container::ContainerStatus* found = nullptr;
     Eventually([&] {
@@ -134,7 +136,7 @@ class ContainerdTest : public ::testing::Test {
   std::unique_ptr<cri::GrpcRuntime> cri_;
   std::unique_ptr<kuberuntime::RuntimeManager> runtime_;
   std::filesystem::path logs_dir_;
-  std::map<std::string, bool> created_;
+  absl::flat_hash_map<std::string, bool> created_;
 };
 
 TEST_F(ContainerdTest, RuntimeAnswersVersionAndIsReady) {
@@ -239,7 +241,8 @@ TEST_F(ContainerdTest, StopIsPromptForATermHandlingContainer) {
     running.containers.push_back({.id = c.id, .name = c.name, .state = c.state});
   }
   absl::Time start = absl::Now();
-  container::PodSyncResult result = runtime_->KillPod(pod.get(), running, 30, CancelToken::Create());
+  container::PodSyncResult result =
+      runtime_->KillPod(pod.get(), running, 30, CancelToken::Create());
   ASSERT_TRUE(result.Error().ok()) << result.Error();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
   const auto* app = Status(*pod)->FindContainerStatusByName("app");
@@ -283,8 +286,7 @@ TEST_F(ContainerdTest, MissingSocketIsAClearUnavailableError) {
   ASSERT_TRUE(cri.ok());
   auto version = (*cri)->GetVersion();
   EXPECT_EQ(version.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_TRUE(absl::StrContains(version.status().message(), "unavailable"))
-      << version.status();
+  EXPECT_TRUE(absl::StrContains(version.status().message(), "unavailable")) << version.status();
   EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 }
 

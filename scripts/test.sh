@@ -4,7 +4,10 @@
 #   release         everything; all tests
 #   asan (ASan+UBSan) the unit tests of the engine and its parts
 #   tsan            the concurrent engine tests (label "engine")
-# CUBELET_SKIP_SANITIZERS=1 runs only the release build (quick local loop).
+# then the e2e tests (label "e2e") against the project's private containerd
+# (scripts/containerd.sh), which is stopped again at the end.
+# CUBELET_SKIP_SANITIZERS=1 skips the sanitizer builds, CUBELET_SKIP_E2E=1 the
+# e2e tests (quick local loops).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +29,7 @@ run_build() {  # preset, ctest label regex (empty: all), targets...
   ctest "${args[@]}"
 }
 
-run_build release "" all
+run_build release "unit" all
 
 if [ "${CUBELET_SKIP_SANITIZERS:-0}" != 1 ]; then
   unit_tests=$(cmake --build build/release --target help | sed -n 's/^\.\.\. \(cubelet_.*_test\)$/\1/p')
@@ -35,5 +38,14 @@ if [ "${CUBELET_SKIP_SANITIZERS:-0}" != 1 ]; then
   engine_tests=$(ctest --test-dir build/release -N -L engine | sed -n 's/^ *Test *#[0-9]*: \(.*\)$/\1/p')
   # shellcheck disable=SC2086
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_build tsan "engine" $engine_tests
+fi
+# End-to-end: the real runtime, on the project's private containerd.
+if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
+  echo "=== e2e: private containerd"
+  bash scripts/containerd.sh start
+  trap 'status=$?; [ $status -ne 0 ] && bash scripts/containerd.sh logs; bash scripts/containerd.sh stop --all || true; exit $status' EXIT
+  eval "export $(bash scripts/containerd.sh env)"
+  export CUBELET_CONTAINERD_SCRIPT="$PWD/scripts/containerd.sh" CUBELET_E2E_REQUIRED=1
+  ctest --test-dir build/release --output-on-failure -L e2e
 fi
 echo "=== all tests passed"

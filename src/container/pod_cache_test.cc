@@ -66,7 +66,8 @@ TEST(PodCacheTest, SubscriberWokenBySetOrUpdateTimeAtOrAfterMinTime) {
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_EQ(seen[0], "new");
 
-  cache.SubscribeNewerThan("v", kT0, [&](CachedPodStatus c) { seen.push_back("v:" + c.status->id); });
+  cache.SubscribeNewerThan("v", kT0,
+                           [&](CachedPodStatus c) { seen.push_back("v:" + c.status->id); });
   cache.UpdateTime(kT0 - absl::Seconds(1));
   EXPECT_EQ(seen.size(), 1u);
   cache.UpdateTime(kT0 + absl::Seconds(1));

@@ -30,10 +30,12 @@ TEST(RuntimeCacheTest, GetPodsServesCacheForTwoSecondsThenRefreshes) {
 TEST(RuntimeCacheTest, ForceUpdateIfOlderRefreshesOnlyWhenOlder) {
   FakeClock clock;
   int lists = 0;
-  RuntimeCache cache([&]() -> absl::StatusOr<std::vector<Pod>> {
-    ++lists;
-    return std::vector<Pod>{};
-  }, &clock);
+  RuntimeCache cache(
+      [&]() -> absl::StatusOr<std::vector<Pod>> {
+        ++lists;
+        return std::vector<Pod>{};
+      },
+      &clock);
   ASSERT_TRUE(cache.GetPods().ok());
   absl::Time filled = clock.Now();
   ASSERT_TRUE(cache.ForceUpdateIfOlder(filled).ok());
@@ -44,9 +46,9 @@ TEST(RuntimeCacheTest, ForceUpdateIfOlderRefreshesOnlyWhenOlder) {
 
 TEST(RuntimeCacheTest, ListErrorIsReturnedAndNothingCached) {
   FakeClock clock;
-  RuntimeCache cache([]() -> absl::StatusOr<std::vector<Pod>> {
-    return absl::UnavailableError("runtime down");
-  }, &clock);
+  RuntimeCache cache(
+      []() -> absl::StatusOr<std::vector<Pod>> { return absl::UnavailableError("runtime down"); },
+      &clock);
   EXPECT_EQ(cache.GetPods().status().code(), absl::StatusCode::kUnavailable);
 }
 

@@ -25,8 +25,7 @@ namespace cubelet::kubelet {
 
 class KubeletPodSyncer final : public podworkers::PodSyncer {
  public:
-  KubeletPodSyncer(container::Runtime* runtime, container::PodCache* pod_cache,
-                   const Clock* clock);
+  KubeletPodSyncer(container::Runtime* runtime, container::PodCache* pod_cache, const Clock* clock);
 
   absl::StatusOr<bool> SyncPod(const CancelTokenPtr& cancel, podworkers::SyncPodType update_type,
                                const api::PodPtr& pod, const api::PodPtr& mirror_pod,

@@ -42,7 +42,8 @@ class EngineTest : public ::testing::Test {
  protected:
   EngineTest()
       : cri_(&clock_),
-        runtime_(&cri_, &cri_, &clock_, kuberuntime::RuntimeManager::Options{.make_log_directories = false}),
+        runtime_(&cri_, &cri_, &clock_,
+                 kuberuntime::RuntimeManager::Options{.manage_host_state = false}),
         syncer_(&runtime_, &cache_, &clock_),
         workers_(io_.get_executor(), &syncer_, &cache_, &queue_, &clock_, {}) {
     cri_.AddImage(kImage);
@@ -62,8 +63,8 @@ class EngineTest : public ::testing::Test {
   void Relist(const api::Pod& pod) {
     clock_.Advance(absl::Seconds(1));
     absl::Time start = clock_.Now();
-    auto status = runtime_.GetPodStatus(pod.metadata.uid, pod.metadata.name,
-                                        pod.metadata.namespace_);
+    auto status =
+        runtime_.GetPodStatus(pod.metadata.uid, pod.metadata.name, pod.metadata.namespace_);
     ASSERT_TRUE(status.ok());
     cache_.Set(pod.metadata.uid, *status, absl::OkStatus(), start);
     cache_.UpdateTime(start);
@@ -78,8 +79,8 @@ class EngineTest : public ::testing::Test {
 
   // The id of the pod's newest container named `name`, from the runtime.
   std::string LatestContainerId(const api::Pod& pod) {
-    auto status = runtime_.GetPodStatus(pod.metadata.uid, pod.metadata.name,
-                                        pod.metadata.namespace_);
+    auto status =
+        runtime_.GetPodStatus(pod.metadata.uid, pod.metadata.name, pod.metadata.namespace_);
     EXPECT_TRUE(status.ok());
     const auto* c = (*status)->FindContainerStatusByName("app");
     return c == nullptr ? "" : c->id;

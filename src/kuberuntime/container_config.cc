@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "api/quantity.h"
 #include "kuberuntime/labels.h"
+#include "kuberuntime/pod_cgroup.h"
 #include "kuberuntime/runtime_manager.h"
 
 namespace cubelet::kuberuntime {
@@ -145,7 +146,7 @@ cri::PodSandboxConfig RuntimeManager::GeneratePodSandboxConfig(const api::Pod& p
   }
   config.labels = NewPodLabels(pod);
   config.annotations = NewPodAnnotations(pod);
-  config.cgroup_parent = JoinPath(options_.cgroup_root, absl::StrCat("pod", pod.metadata.uid));
+  config.cgroup_parent = PodCgroupParent(options_.cgroup_root, pod.metadata.uid);
   config.network_mode =
       pod.spec.host_network ? cri::NamespaceMode::kNode : cri::NamespaceMode::kPod;
   return config;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "kuberuntime/hash.h"
 #include "kuberuntime/labels.h"
+#include "kuberuntime/pod_cgroup.h"
 
 namespace cubelet::kuberuntime {
 namespace {
@@ -297,7 +298,7 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
   if (actions.create_sandbox) {
     if (Cancelled(cancel, result)) return result;
     SyncResult r{.action = SyncResult::Action::kCreatePodSandbox, .target = FormatPod(pod)};
-    if (options_.make_log_directories) {
+    if (options_.manage_host_state) {
       std::error_code ec;
       std::filesystem::create_directories(sandbox_config.log_directory, ec);
     }
@@ -442,7 +443,7 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
   }
   // The runtime writes the log file but, like the kubelet, we make its
   // directory (<pod log dir>/<container>/).
-  if (options_.make_log_directories) {
+  if (options_.manage_host_state) {
     std::error_code ec;
     std::filesystem::create_directories(
         std::filesystem::path(sandbox_config.log_directory) / container.name, ec);
@@ -623,6 +624,18 @@ PodSyncResult RuntimeManager::KillPodWithSyncResult(const api::Pod* pod,
   }
   result.results.push_back(std::move(sandbox));
   return result;
+}
+
+absl::Status RuntimeManager::RemovePod(const container::Pod& running_pod) {
+  for (const container::Container& sandbox : running_pod.sandboxes) {
+    absl::Status stopped = runtime_->StopPodSandbox(sandbox.id);
+    if (!stopped.ok() && !absl::IsNotFound(stopped)) return stopped;
+    if (absl::Status removed = runtime_->RemovePodSandbox(sandbox.id); !removed.ok()) {
+      return removed;
+    }
+  }
+  if (!options_.manage_host_state) return absl::OkStatus();
+  return RemovePodCgroup(options_.cgroup_root, running_pod.id);
 }
 
 }  // namespace cubelet::kuberuntime

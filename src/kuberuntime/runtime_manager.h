@@ -117,9 +117,10 @@ struct RuntimeManagerOptions {
   std::string pod_logs_dir = "/var/log/pods";
   std::string cgroup_root = "/cubelet";
   std::string runtime_handler;
-  // Create the pod and container log directories before the runtime writes
-  // to them (as the kubelet does). Off for in-memory runtimes, which write none.
-  bool make_log_directories = true;
+  // The runtime runs real processes on this host: create the pod and
+  // container log directories before it writes to them, and remove pod
+  // cgroups after it (as the kubelet does). Off for in-memory runtimes.
+  bool manage_host_state = true;
   // Crash-loop back-off (kubelet: 10 s doubling to MaxContainerBackOff 300 s).
   absl::Duration backoff_initial = absl::Seconds(10);
   absl::Duration backoff_max = absl::Seconds(300);
@@ -159,6 +160,11 @@ class RuntimeManager final : public container::Runtime {
   absl::StatusOr<cri::ContainerConfig> GenerateContainerConfig(
       const api::Container& container, const api::Pod& pod, int32_t restart_count,
       const std::vector<std::string>& pod_ips) const;
+
+  // Removes a stopped pod from the runtime: every sandbox (containerd removes
+  // its containers with it), then the pod cgroup runc left behind. For
+  // housekeeping once a pod is finished; logs go with the containers.
+  absl::Status RemovePod(const container::Pod& running_pod);
 
   // Housekeeping calls GC() on these; tests inspect them.
   Backoff& crash_loop_backoff() { return crash_loop_backoff_; }

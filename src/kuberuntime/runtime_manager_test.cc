@@ -62,7 +62,9 @@ bool Started(const PodSyncResult& r, const std::string& name) {
 
 class RuntimeManagerTest : public ::testing::Test {
  protected:
-  RuntimeManagerTest() : cri_(&clock_), m_(&cri_, &cri_, &clock_, RuntimeManager::Options{.make_log_directories = false}) {
+  RuntimeManagerTest()
+      : cri_(&clock_),
+        m_(&cri_, &cri_, &clock_, RuntimeManager::Options{.manage_host_state = false}) {
     cri_.AddImage(kImage);
   }
 

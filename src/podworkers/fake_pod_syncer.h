@@ -45,8 +45,8 @@ class FakePodSyncer final : public PodSyncer {
   absl::StatusOr<bool> SyncPod(const CancelTokenPtr& cancel, SyncPodType update_type,
                                const api::PodPtr& pod, const api::PodPtr& mirror_pod,
                                const container::PodStatusPtr& status) override {
-    Record r{Kind::kSync, pod->metadata.uid, pod->metadata.name, update_type, std::nullopt, {},
-             pod, status};
+    Record r{Kind::kSync, pod->metadata.uid, pod->metadata.name, update_type, std::nullopt, {}, pod,
+             status};
     Enter(r);
     SyncHook hook = Get(sync_hook_);
     absl::StatusOr<bool> result = hook ? hook(r, cancel) : absl::StatusOr<bool>(false);
@@ -58,22 +58,40 @@ class FakePodSyncer final : public PodSyncer {
                                   const container::PodStatusPtr& status,
                                   std::optional<int64_t> grace_period,
                                   const PodStatusFunc& pod_status_fn) override {
-    Record r{Kind::kTerminating, pod->metadata.uid, pod->metadata.name, SyncPodType::kKill,
-             grace_period, pod_status_fn, pod, status};
+    Record r{Kind::kTerminating,
+             pod->metadata.uid,
+             pod->metadata.name,
+             SyncPodType::kKill,
+             grace_period,
+             pod_status_fn,
+             pod,
+             status};
     return Call(r, terminating_hook_, cancel);
   }
 
   absl::Status SyncTerminatingRuntimePod(const CancelTokenPtr& cancel,
                                          const container::Pod& running_pod) override {
-    Record r{Kind::kTerminatingRuntime, running_pod.id, running_pod.name, SyncPodType::kKill,
-             std::nullopt, {}, nullptr, nullptr};
+    Record r{Kind::kTerminatingRuntime,
+             running_pod.id,
+             running_pod.name,
+             SyncPodType::kKill,
+             std::nullopt,
+             {},
+             nullptr,
+             nullptr};
     return Call(r, terminating_runtime_hook_, cancel);
   }
 
   absl::Status SyncTerminatedPod(const CancelTokenPtr& cancel, const api::PodPtr& pod,
                                  const container::PodStatusPtr& status) override {
-    Record r{Kind::kTerminated, pod->metadata.uid, pod->metadata.name, SyncPodType::kSync,
-             std::nullopt, {}, pod, status};
+    Record r{Kind::kTerminated,
+             pod->metadata.uid,
+             pod->metadata.name,
+             SyncPodType::kSync,
+             std::nullopt,
+             {},
+             pod,
+             status};
     return Call(r, terminated_hook_, cancel);
   }
 

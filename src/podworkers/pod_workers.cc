@@ -300,8 +300,8 @@ void PodWorkers::UpdatePod(UpdatePodOptions options) {
       if (kill.pod_status_func) status->status_post_terminating.push_back(kill.pod_status_func);
       kill.on_completed = nullptr;
       kill.pod_status_func = nullptr;
-      int64_t gp = CalculateEffectiveGracePeriod(status->grace_period, options.pod.get(), &kill,
-                                                 &shortened);
+      int64_t gp =
+          CalculateEffectiveGracePeriod(status->grace_period, options.pod.get(), &kill, &shortened);
       status->grace_period = gp;
       kill.grace_period_override = gp;
     } else if (options.kill_pod_options.has_value()) {
@@ -355,13 +355,14 @@ void PodWorkers::DispatchReady() {
     dispatch_posted_ = false;
   }
   for (ReadyWorker& w : batch) {
-    asio::post(w.strand, [this, uid = std::move(w.uid), gen = w.generation] { RunWorker(uid, gen); });
+    asio::post(w.strand,
+               [this, uid = std::move(w.uid), gen = w.generation] { RunWorker(uid, gen); });
   }
 }
 
 std::optional<PodWorkers::Work> PodWorkers::StartPodSyncLocked(const std::string& uid,
-                                                                PodSyncStatus& status,
-                                                                bool* worker_ended) {
+                                                               PodSyncStatus& status,
+                                                               bool* worker_ended) {
   *worker_ended = false;
   if (!status.pending_update.has_value()) {
     status.working = false;
@@ -573,9 +574,9 @@ void PodWorkers::ContinueWork(const std::string& uid, uint64_t generation, Work 
         break;
       }
       case PodWorkerState::kSync: {
-        absl::StatusOr<bool> result = syncer_->SyncPod(
-            work.ctx, work.options.update_type, work.options.pod, work.options.mirror_pod,
-            cached.status);
+        absl::StatusOr<bool> result =
+            syncer_->SyncPod(work.ctx, work.options.update_type, work.options.pod,
+                             work.options.mirror_pod, cached.status);
         if (result.ok()) {
           is_terminal = *result;
         } else {

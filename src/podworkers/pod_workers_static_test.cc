@@ -97,7 +97,8 @@ TEST_F(StaticPodTest, DelayedDeliverySkipsPodWithRequestedTermination) {
   workers_->UpdatePod(Kill(s5));  // not delivered yet: no Drain
   auto s6 = NewStaticPod("6", "pod", "ns");
   workers_->UpdatePod(Update(SyncPodType::kCreate, s6));
-  EXPECT_THAT(workers_->WaitingStaticPods(), UnorderedElementsAre(Pair("pod_ns", ElementsAre("5", "6"))));
+  EXPECT_THAT(workers_->WaitingStaticPods(),
+              UnorderedElementsAre(Pair("pod_ns", ElementsAre("5", "6"))));
   workers_->UpdatePod(Kill(s4));
   Drain();
   workers_->UpdatePod(Update(SyncPodType::kUpdate, s6));

@@ -127,7 +127,8 @@ TEST_F(PodWorkersTest, TerminalPhaseWithRunningRuntimeTerminatesFully) {
   running->container_statuses.push_back(c);
   cache_->Set("1", running, absl::OkStatus(), clock_.Now());
   absl::Time t0 = clock_.Now();
-  workers_->UpdatePod(Update(SyncPodType::kCreate, WithPhase(NewPod("1", "p"), api::kPodSucceeded)));
+  workers_->UpdatePod(
+      Update(SyncPodType::kCreate, WithPhase(NewPod("1", "p"), api::kPodSucceeded)));
   Drain();
   EXPECT_THAT(Kinds("1"), ElementsAre(Kind::kTerminating, Kind::kTerminated));
   EXPECT_EQ(syncer_.RecordsFor("1")[0].grace_period, 30);
@@ -144,7 +145,8 @@ TEST_F(PodWorkersTest, TerminalPhaseWithTerminalRuntimeStartsTerminated) {
   stopped->container_statuses.push_back(c);
   cache_->Set("1", stopped, absl::OkStatus(), clock_.Now());
   absl::Time t0 = clock_.Now();
-  workers_->UpdatePod(Update(SyncPodType::kCreate, WithPhase(NewPod("1", "p"), api::kPodSucceeded)));
+  workers_->UpdatePod(
+      Update(SyncPodType::kCreate, WithPhase(NewPod("1", "p"), api::kPodSucceeded)));
   PodWorkerSnapshot before = Snap("1");
   EXPECT_EQ(before.terminating_at, t0);
   EXPECT_EQ(before.terminated_at, t0);
@@ -718,8 +720,9 @@ TEST_F(PodWorkersTest, SyncKnownPodsPrunesFinishedAndTerminatesOrphans) {
   for (int i = 0; i < 20; ++i) {
     if (i == 2 || i == 14) continue;
     if (i % 2 == 0) {
-      workers_->UpdatePod(Update(SyncPodType::kUpdate,
-                                 Deleted(std::const_pointer_cast<api::Pod>(pods[i]), 0, clock_.Now())));
+      workers_->UpdatePod(
+          Update(SyncPodType::kUpdate,
+                 Deleted(std::const_pointer_cast<api::Pod>(pods[i]), 0, clock_.Now())));
     } else {
       workers_->UpdatePod(Kill(pods[i]));
     }
