@@ -213,12 +213,7 @@ TEST_F(ContainerdTest, StopWaitsTheGraceForATermIgnoringContainer) {
   ASSERT_TRUE(Sync(*pod).Error().ok());
   container::PodStatusPtr status;
   ASSERT_NE(WaitForApp(*pod, container::ContainerState::kRunning, &status), nullptr);
-  container::Pod running;
-  running.id = pod->metadata.uid;
-  for (const auto& c : status->container_statuses) {
-    running.containers.push_back({.id = c.id, .name = c.name, .state = c.state});
-  }
-  for (const auto& s : status->sandbox_statuses) running.sandboxes.push_back({.id = s.id});
+  container::Pod running = container::RunningPodFromStatus(*status);
   absl::Time start = absl::Now();
   container::PodSyncResult result = runtime_->KillPod(pod.get(), running, 3, CancelToken::Create());
   absl::Duration took = absl::Now() - start;
@@ -235,11 +230,7 @@ TEST_F(ContainerdTest, StopIsPromptForATermHandlingContainer) {
   ASSERT_TRUE(Sync(*pod).Error().ok());
   container::PodStatusPtr status;
   ASSERT_NE(WaitForApp(*pod, container::ContainerState::kRunning, &status), nullptr);
-  container::Pod running;
-  running.id = pod->metadata.uid;
-  for (const auto& c : status->container_statuses) {
-    running.containers.push_back({.id = c.id, .name = c.name, .state = c.state});
-  }
+  container::Pod running = container::RunningPodFromStatus(*status);
   absl::Time start = absl::Now();
   container::PodSyncResult result =
       runtime_->KillPod(pod.get(), running, 30, CancelToken::Create());

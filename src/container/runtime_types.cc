@@ -45,4 +45,22 @@ std::vector<const ContainerStatus*> PodStatus::RunningContainers() const {
   return out;
 }
 
+Pod RunningPodFromStatus(const PodStatus& status) {
+  Pod running;
+  running.id = status.id;
+  running.name = status.name;
+  running.namespace_ = status.namespace_;
+  for (const ContainerStatus& c : status.container_statuses) {
+    running.containers.push_back(
+        Container{.id = c.id, .name = c.name, .image = c.image, .hash = c.hash, .state = c.state});
+  }
+  for (const SandboxStatus& s : status.sandbox_statuses) {
+    running.sandboxes.push_back(Container{.id = s.id,
+                                          .state = s.state == SandboxState::kReady
+                                                       ? ContainerState::kRunning
+                                                       : ContainerState::kExited});
+  }
+  return running;
+}
+
 }  // namespace cubelet::container

@@ -95,6 +95,10 @@ struct PodStatus {
 
 using PodStatusPtr = std::shared_ptr<const PodStatus>;
 
+// The runtime pod (containers and sandboxes) a pod status describes: what
+// KillPod needs to stop everything the status shows.
+Pod RunningPodFromStatus(const PodStatus& status);
+
 }  // namespace cubelet::container
 
 #endif  // CUBELET_CONTAINER_RUNTIME_TYPES_H_

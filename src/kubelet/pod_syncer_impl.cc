@@ -6,34 +6,6 @@
 #include "status/generate.h"
 
 namespace cubelet::kubelet {
-namespace {
-
-// The runtime pod (containers and sandboxes) visible in a pod status.
-container::Pod RunningPodFromStatus(const api::Pod& pod, const container::PodStatus& status) {
-  container::Pod running;
-  running.id = pod.metadata.uid;
-  running.name = pod.metadata.name;
-  running.namespace_ = pod.metadata.namespace_;
-  for (const auto& c : status.container_statuses) {
-    container::Container rc;
-    rc.id = c.id;
-    rc.name = c.name;
-    rc.image = c.image;
-    rc.hash = c.hash;
-    rc.state = c.state;
-    running.containers.push_back(std::move(rc));
-  }
-  for (const auto& s : status.sandbox_statuses) {
-    container::Container sandbox;
-    sandbox.id = s.id;
-    sandbox.state = s.state == container::SandboxState::kReady ? container::ContainerState::kRunning
-                                                               : container::ContainerState::kExited;
-    running.sandboxes.push_back(std::move(sandbox));
-  }
-  return running;
-}
-
-}  // namespace
 
 KubeletPodSyncer::KubeletPodSyncer(container::Runtime* runtime, container::PodCache* pod_cache,
                                    const Clock* clock)
@@ -106,8 +78,11 @@ absl::Status KubeletPodSyncer::SyncTerminatingPod(const CancelTokenPtr& cancel,
   if (pod_status_fn) pod_status_fn(&api_status);
   SetPodStatus(*pod, std::move(api_status));
 
-  container::PodSyncResult result =
-      runtime_->KillPod(pod.get(), RunningPodFromStatus(*pod, *status), grace_period, cancel);
+  container::Pod running = container::RunningPodFromStatus(*status);
+  running.id = pod->metadata.uid;
+  running.name = pod->metadata.name;
+  running.namespace_ = pod->metadata.namespace_;
+  container::PodSyncResult result = runtime_->KillPod(pod.get(), running, grace_period, cancel);
   if (absl::Status err = result.Error(); !err.ok()) return err;
 
   absl::StatusOr<container::PodStatusPtr> fresh = RefreshCache(*pod);

@@ -329,7 +329,11 @@ void PodWorkers::UpdatePod(UpdatePodOptions options) {
     status->working = true;
     WakeLocked(uid, *status);
 
-    if ((became_terminating || shortened) && status->ctx != nullptr) to_cancel = status->ctx;
+    if ((became_terminating || shortened) && status->ctx != nullptr) {
+      // Detach the token now, cancel it after unlocking: the worker's next
+      // step must get a fresh token, never this one about to be cancelled.
+      to_cancel = std::move(status->ctx);
+    }
   }
   if (to_cancel != nullptr) to_cancel->Cancel();
   for (auto& fn : notify) fn();
