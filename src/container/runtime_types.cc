@@ -51,14 +51,21 @@ Pod RunningPodFromStatus(const PodStatus& status) {
   running.name = status.name;
   running.namespace_ = status.namespace_;
   for (const ContainerStatus& c : status.container_statuses) {
-    running.containers.push_back(
-        Container{.id = c.id, .name = c.name, .image = c.image, .hash = c.hash, .state = c.state});
+    if (c.state != ContainerState::kRunning) continue;
+    running.containers.push_back(Container{.id = c.id,
+                                           .name = c.name,
+                                           .image = c.image,
+                                           .image_id = c.image_id,
+                                           .hash = c.hash,
+                                           .state = c.state,
+                                           .created_at = c.created_at});
   }
   for (const SandboxStatus& s : status.sandbox_statuses) {
     running.sandboxes.push_back(Container{.id = s.id,
                                           .state = s.state == SandboxState::kReady
                                                        ? ContainerState::kRunning
-                                                       : ContainerState::kExited});
+                                                       : ContainerState::kExited,
+                                          .created_at = s.created_at});
   }
   return running;
 }

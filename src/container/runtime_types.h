@@ -95,8 +95,8 @@ struct PodStatus {
 
 using PodStatusPtr = std::shared_ptr<const PodStatus>;
 
-// The runtime pod (containers and sandboxes) a pod status describes: what
-// KillPod needs to stop everything the status shows.
+// The running part of a pod status (its running containers and all its
+// sandboxes): what KillPod must stop (the kubelet's ConvertPodStatusToRunningPod).
 Pod RunningPodFromStatus(const PodStatus& status);
 
 }  // namespace cubelet::container

@@ -52,32 +52,6 @@ bool ShouldPullImage(const std::string& policy, bool present) {
   return !present;
 }
 
-// The running part of a status: what KillPod must stop.
-container::Pod RunningPodFromStatus(const container::PodStatus& status) {
-  container::Pod pod;
-  pod.id = status.id;
-  pod.name = status.name;
-  pod.namespace_ = status.namespace_;
-  for (const container::ContainerStatus& cs : status.container_statuses) {
-    if (cs.state != container::ContainerState::kRunning) continue;
-    pod.containers.push_back(container::Container{.id = cs.id,
-                                                  .name = cs.name,
-                                                  .image = cs.image,
-                                                  .image_id = cs.image_id,
-                                                  .hash = cs.hash,
-                                                  .state = cs.state,
-                                                  .created_at = cs.created_at});
-  }
-  for (const container::SandboxStatus& s : status.sandbox_statuses) {
-    pod.sandboxes.push_back(container::Container{.id = s.id,
-                                                 .state = s.state == container::SandboxState::kReady
-                                                              ? container::ContainerState::kRunning
-                                                              : container::ContainerState::kExited,
-                                                 .created_at = s.created_at});
-  }
-  return pod;
-}
-
 const api::Container* FindSpec(const api::Pod& pod, const std::string& name) {
   for (const auto* list : {&pod.spec.containers, &pod.spec.init_containers}) {
     for (const api::Container& c : *list) {
@@ -265,7 +239,7 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
   // the containers that must go.
   if (actions.kill_pod) {
     PodSyncResult kill =
-        KillPodWithSyncResult(&pod, RunningPodFromStatus(status), std::nullopt, cancel);
+        KillPodWithSyncResult(&pod, container::RunningPodFromStatus(status), std::nullopt, cancel);
     bool failed = !kill.Error().ok();
     Append(result, std::move(kill));
     if (failed) return result;
