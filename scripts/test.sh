@@ -32,7 +32,7 @@ run_build() {  # preset, ctest label regex (empty: all), targets...
 run_build release "unit" all
 
 if [ "${CUBELET_SKIP_SANITIZERS:-0}" != 1 ]; then
-  unit_tests=$(cmake --build build/release --target help | sed -n 's/^\.\.\. \(cubelet_.*_test\)$/\1/p')
+  unit_tests=$(ctest --test-dir build/release -N -L unit | sed -n 's/^ *Test *#[0-9]*: \(.*\)$/\1/p')
   # shellcheck disable=SC2086
   run_build asan "unit" $unit_tests
   engine_tests=$(ctest --test-dir build/release -N -L engine | sed -n 's/^ *Test *#[0-9]*: \(.*\)$/\1/p')
