@@ -1,0 +1,377 @@
+#include "pleg/generic_pleg.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+
+namespace cubelet::pleg {
+namespace {
+
+// The states PLEG distinguishes: the runtime's, with "created" folded into
+// unknown (nothing consumes it) and "absent" added so that appearing and
+// disappearing are transitions too.
+enum class PlegState { kRunning, kExited, kUnknown, kNonExistent };
+
+PlegState Convert(container::ContainerState s) {
+  switch (s) {
+    case container::ContainerState::kRunning:
+      return PlegState::kRunning;
+    case container::ContainerState::kExited:
+      return PlegState::kExited;
+    case container::ContainerState::kCreated:
+    case container::ContainerState::kUnknown:
+      return PlegState::kUnknown;
+  }
+  return PlegState::kUnknown;
+}
+
+PlegState StateIn(const container::Pod* pod, const std::string& id) {
+  if (pod == nullptr) return PlegState::kNonExistent;
+  for (const auto* list : {&pod->containers, &pod->sandboxes}) {
+    for (const container::Container& c : *list) {
+      if (c.id == id) return Convert(c.state);
+    }
+  }
+  return PlegState::kNonExistent;
+}
+
+std::string FormatFraction(uint64_t value, int digits) {
+  if (value == 0) return "";
+  std::string s = std::to_string(value);
+  s.insert(0, static_cast<size_t>(digits) - s.size(), '0');
+  s.erase(s.find_last_not_of('0') + 1);
+  return "." + s;
+}
+
+std::string FormatPodRef(const container::Pod& pod) {
+  return absl::StrCat(pod.namespace_, "/", pod.name, " (", pod.id, ")");
+}
+
+}  // namespace
+
+std::string FormatGoDuration(absl::Duration d) {
+  int64_t ns = absl::ToInt64Nanoseconds(d);  // saturates, as Go's int64 does
+  if (ns == 0) return "0s";
+  std::string sign = ns < 0 ? "-" : "";
+  uint64_t u = ns < 0 ? -static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
+  if (u < 1'000) return absl::StrCat(sign, u, "ns");
+  if (u < 1'000'000) return absl::StrCat(sign, u / 1'000, FormatFraction(u % 1'000, 3), "\u00b5s");
+  if (u < 1'000'000'000) {
+    return absl::StrCat(sign, u / 1'000'000, FormatFraction(u % 1'000'000, 6), "ms");
+  }
+  uint64_t secs = u / 1'000'000'000;
+  std::string out = absl::StrCat(secs % 60, FormatFraction(u % 1'000'000'000, 9), "s");
+  uint64_t mins = secs / 60;
+  if (mins > 0) {
+    out = absl::StrCat(mins % 60, "m", out);
+    if (mins / 60 > 0) out = absl::StrCat(mins / 60, "h", out);
+  }
+  return sign + out;
+}
+
+GenericPleg::GenericPleg(container::Runtime* runtime, container::PodCache* cache,
+                         EventChannel* events, const Clock* clock, Options options)
+    : runtime_(runtime),
+      cache_(cache),
+      events_(events),
+      clock_(clock),
+      log_(std::move(options.log)),
+      relist_period_(options.relist_period),
+      relist_threshold_(options.relist_threshold) {}
+
+GenericPleg::~GenericPleg() { Stop(); }
+
+void GenericPleg::Start() {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  if (thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    stop_requested_ = false;
+  }
+  thread_ = std::thread([this] { RelistLoop(); });
+}
+
+void GenericPleg::Stop() {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mu_);
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    stop_requested_ = true;
+  }
+  run_cv_.notify_all();
+  thread_.join();
+}
+
+void GenericPleg::RelistLoop() {
+  for (;;) {
+    Relist();
+    absl::Duration period;
+    {
+      std::lock_guard<std::mutex> lock(state_mu_);
+      period = relist_period_;
+    }
+    std::unique_lock<std::mutex> lock(run_mu_);
+    // The period is real time even under a FakeClock: it paces CPU use, it
+    // is not part of any decision.
+    if (run_cv_.wait_for(lock, std::chrono::nanoseconds(absl::ToInt64Nanoseconds(period)),
+                         [this] { return stop_requested_; })) {
+      return;
+    }
+  }
+}
+
+void GenericPleg::SetRelistDurations(absl::Duration relist_period,
+                                     absl::Duration relist_threshold) {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  relist_period_ = relist_period;
+  relist_threshold_ = relist_threshold;
+}
+
+absl::Status GenericPleg::Healthy() const {
+  absl::Time last;
+  absl::Duration threshold;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    last = last_relist_time_;
+    threshold = relist_threshold_;
+  }
+  if (last == absl::InfinitePast()) return absl::UnavailableError("pleg has yet to be successful");
+  absl::Duration elapsed = clock_->Now() - last;
+  if (elapsed > threshold) {
+    return absl::UnavailableError(absl::StrCat("pleg was last seen active ",
+                                               FormatGoDuration(elapsed), " ago; threshold is ",
+                                               FormatGoDuration(threshold)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Time GenericPleg::LastRelistTime() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return last_relist_time_;
+}
+
+RelistStats GenericPleg::Stats() const {
+  std::lock_guard<std::mutex> lock(state_mu_);
+  return stats_;
+}
+
+void GenericPleg::Log(std::vector<std::string>& logs) const {
+  if (log_) {
+    for (const std::string& line : logs) log_(line);
+  }
+  logs.clear();
+}
+
+std::vector<PodLifecycleEvent> GenericPleg::ComputeEvents(const std::string& uid,
+                                                          const container::Pod* old_pod,
+                                                          const container::Pod* new_pod) {
+  std::vector<std::string> ids;
+  absl::flat_hash_set<std::string> seen;
+  for (const container::Pod* p : {old_pod, new_pod}) {
+    if (p == nullptr) continue;
+    // Sandboxes count as containers: a sandbox dying must wake the pod's
+    // worker just like a container dying.
+    for (const auto* list : {&p->containers, &p->sandboxes}) {
+      for (const container::Container& c : *list) {
+        if (seen.insert(c.id).second) ids.push_back(c.id);
+      }
+    }
+  }
+
+  std::vector<PodLifecycleEvent> events;
+  for (const std::string& id : ids) {
+    PlegState before = StateIn(old_pod, id);
+    PlegState after = StateIn(new_pod, id);
+    if (before == after) continue;
+    auto add = [&](PodLifeCycleEventType type) {
+      events.push_back(PodLifecycleEvent{.pod_uid = uid, .type = type, .container_id = id});
+    };
+    switch (after) {
+      case PlegState::kRunning:
+        add(PodLifeCycleEventType::kContainerStarted);
+        break;
+      case PlegState::kExited:
+        add(PodLifeCycleEventType::kContainerDied);
+        break;
+      case PlegState::kUnknown:
+        add(PodLifeCycleEventType::kContainerChanged);
+        break;
+      case PlegState::kNonExistent:
+        // A container that vanished without being seen exited still died.
+        if (before != PlegState::kExited) add(PodLifeCycleEventType::kContainerDied);
+        add(PodLifeCycleEventType::kContainerRemoved);
+        break;
+    }
+  }
+  return events;
+}
+
+container::PodStatusPtr GenericPleg::PreservePodIps(const std::string& uid,
+                                                    container::PodStatusPtr status) {
+  if (!status->ips.empty()) return status;
+  // A ready sandbox without IPs (host network) really has none.
+  for (const container::SandboxStatus& s : status->sandbox_statuses) {
+    if (s.state == container::SandboxState::kReady) return status;
+  }
+  // The pod was torn down (perhaps before this inspection) but the API keeps
+  // showing a finished pod's IP, so carry the last known one forward.
+  container::CachedPodStatus old = cache_->Get(uid);
+  if (!old.error.ok() || old.status->ips.empty()) return status;
+  auto copy = std::make_shared<container::PodStatus>(*status);
+  copy->ips = old.status->ips;
+  return copy;
+}
+
+absl::StatusOr<container::PodStatusPtr> GenericPleg::InspectAndStore(
+    const std::string& uid, const container::Pod* pod, std::vector<std::string>& logs) {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (pod == nullptr) {
+    // No container or sandbox left: the runtime has nothing to say about the
+    // pod any more, and an unknown uid reads as an empty status.
+    cache_->Delete(uid);
+    return container::PodStatusPtr(nullptr);
+  }
+  // Taken before inspecting, so the entry never claims to be fresher than
+  // what was observed; it is per pod (not the relist's start) so that a pod
+  // worker's own refresh made while the list ran does not hide this newer
+  // observation from the cache.
+  absl::Time timestamp = clock_->Now();
+  absl::StatusOr<container::PodStatusPtr> status =
+      runtime_->GetPodStatus(pod->id, pod->name, pod->namespace_);
+  if (status.ok() && *status == nullptr) {
+    status = absl::InternalError("runtime returned no pod status");
+  }
+  if (!status.ok()) {
+    logs.push_back(absl::StrCat("PLEG: inspecting pod ", FormatPodRef(*pod),
+                                " failed: ", status.status().ToString()));
+    // The pod workers see the error and do not sync on a status they lack.
+    auto empty = std::make_shared<container::PodStatus>();
+    empty->id = pod->id;
+    empty->name = pod->name;
+    empty->namespace_ = pod->namespace_;
+    cache_->Set(uid, std::move(empty), status.status(), timestamp);
+    return status.status();
+  }
+  container::PodStatusPtr stored = PreservePodIps(uid, *std::move(status));
+  cache_->Set(uid, stored, absl::OkStatus(), timestamp);
+  return stored;
+}
+
+absl::Status GenericPleg::UpdateCache(const container::Pod& pod) {
+  std::vector<std::string> logs;
+  absl::Status result = InspectAndStore(pod.id, &pod, logs).status();
+  Log(logs);
+  return result;
+}
+
+void GenericPleg::Relist() {
+  std::vector<std::string> logs;
+  {
+    std::lock_guard<std::mutex> relist_lock(relist_mu_);
+    absl::Time timestamp = clock_->Now();
+    absl::StatusOr<std::vector<container::Pod>> pods = runtime_->GetPods(/*all=*/true);
+    if (!pods.ok()) {
+      // The relist time stays put, so a runtime that keeps failing turns
+      // Healthy() red after the threshold.
+      std::lock_guard<std::mutex> lock(state_mu_);
+      ++stats_.relists;
+      ++stats_.failed_relists;
+      stats_.last_duration = clock_->Now() - timestamp;
+      logs.push_back(
+          absl::StrCat("GenericPLEG: unable to retrieve pods: ", pods.status().ToString()));
+    } else {
+      {
+        std::lock_guard<std::mutex> lock(state_mu_);
+        if (last_relist_time_ != absl::InfinitePast()) {
+          stats_.last_interval = timestamp - last_relist_time_;
+        }
+        last_relist_time_ = timestamp;
+      }
+
+      for (auto& [uid, record] : records_) record.current.reset();
+      for (container::Pod& p : *pods) {
+        std::string uid = p.id;
+        records_[uid].current = std::move(p);
+      }
+
+      std::set<std::string> needs_reinspection;
+      for (auto it = records_.begin(); it != records_.end();) {
+        const std::string& uid = it->first;
+        PodRecord& record = it->second;
+        const container::Pod* old_pod = record.old ? &*record.old : nullptr;
+        const container::Pod* pod = record.current ? &*record.current : nullptr;
+        std::vector<PodLifecycleEvent> events = ComputeEvents(uid, old_pod, pod);
+        bool reinspect = pods_to_reinspect_.contains(uid);
+        if (events.empty() && !reinspect) {
+          if (pod == nullptr && old_pod == nullptr) {
+            it = records_.erase(it);
+          } else {
+            ++it;
+          }
+          continue;
+        }
+
+        absl::StatusOr<container::PodStatusPtr> status = InspectAndStore(uid, pod, logs);
+        if (!status.ok()) {
+          // Keep `old` so the diff, and its events, come again next time;
+          // reinspect even if nothing changes by then.
+          logs.push_back(absl::StrCat("PLEG: ignoring ", events.size(), " events for pod ", uid,
+                                      " until it can be inspected"));
+          needs_reinspection.insert(uid);
+          ++it;
+          continue;
+        }
+
+        absl::flat_hash_map<std::string, int32_t> exit_codes;
+        if (*status != nullptr) {
+          for (const container::ContainerStatus& cs : (*status)->container_statuses) {
+            exit_codes.emplace(cs.id, cs.exit_code);
+          }
+        }
+        for (PodLifecycleEvent& e : events) {
+          // Unknown states are unreliable and nothing acts on them.
+          if (e.type == PodLifeCycleEventType::kContainerChanged) continue;
+          if (e.type == PodLifeCycleEventType::kContainerDied) {
+            if (auto code = exit_codes.find(e.container_id); code != exit_codes.end()) {
+              e.exit_code = code->second;
+              logs.push_back(absl::StrCat("GenericPLEG: container finished pod=", uid,
+                                          " container=", e.container_id,
+                                          " exitCode=", code->second));
+            }
+          }
+          std::string description =
+              absl::StrCat(ToString(e.type), " ", e.pod_uid, " ", e.container_id);
+          if (!events_->TryPush(std::move(e))) {
+            logs.push_back(
+                absl::StrCat("GenericPLEG: event channel is full, discarding this relist's event ",
+                             description));
+          }
+        }
+
+        if (pod == nullptr) {
+          it = records_.erase(it);
+        } else {
+          record.old = std::move(record.current);
+          record.current.reset();
+          ++it;
+        }
+      }
+
+      // Only now is every entry at least as fresh as `timestamp`.
+      cache_->UpdateTime(timestamp);
+      pods_to_reinspect_ = std::move(needs_reinspection);
+
+      std::lock_guard<std::mutex> lock(state_mu_);
+      ++stats_.relists;
+      stats_.last_duration = clock_->Now() - timestamp;
+    }
+  }
+  Log(logs);
+}
+
+}  // namespace cubelet::pleg

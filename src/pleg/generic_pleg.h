@@ -1,0 +1,175 @@
+// GenericPleg: the kubelet's GenericPLEG (pkg/kubelet/pleg/generic.go). It
+// relists every pod and container from the runtime periodically, diffs each
+// container's (and sandbox's) state against the previous relist, re-inspects
+// the pods that changed, stores their status in the pod cache and then emits
+// ContainerStarted / ContainerDied / ContainerRemoved events.
+//
+// Like upstream it assumes a container is not created, terminated and removed
+// within one relist period; such a container is never reported. Events are
+// hints: the cache is the truth, and a pod whose inspection fails keeps its
+// previous record so the same events come again at the next relist.
+//
+// Ownership: `runtime`, `cache`, `events` and `clock` are not owned and must
+// outlive the GenericPleg. It owns its relist thread (Start/Stop; the
+// destructor stops it).
+//
+// Thread-safety: every method may be called from any thread. Relists are
+// serialized (a direct Relist() waits for one running on the thread), and
+// UpdateCache() is serialized with a relist's cache writes.
+#ifndef CUBELET_PLEG_GENERIC_PLEG_H_
+#define CUBELET_PLEG_GENERIC_PLEG_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "container/pod_cache.h"
+#include "container/runtime.h"
+#include "container/runtime_types.h"
+#include "pleg/pleg.h"
+#include "util/clock.h"
+
+namespace cubelet::pleg {
+
+struct GenericPlegOptions {
+  // How long the relist thread waits between the end of one relist and the
+  // start of the next (the kubelet's plegRelistPeriod).
+  absl::Duration relist_period = absl::Seconds(1);
+  // Healthy() fails once the last successful relist started longer ago than
+  // this. Must exceed the period plus the time a relist can take, or health
+  // flaps (the kubelet's relistThreshold).
+  absl::Duration relist_threshold = absl::Minutes(3);
+  // Receives the diagnostics the kubelet logs (relist and inspection errors,
+  // dropped events, container exit codes). Null: discarded. Called from the
+  // relisting thread, without GenericPleg's locks held.
+  std::function<void(std::string_view)> log;
+};
+
+// Counters for metrics (the kubelet's pleg_relist_duration_seconds and
+// pleg_relist_interval_seconds).
+struct RelistStats {
+  uint64_t relists = 0;          // attempts, successful or not
+  uint64_t failed_relists = 0;   // GetPods failed
+  absl::Duration last_duration;  // of the latest attempt, by the Clock
+  // Between the starts of the two latest successful relists; zero before the
+  // second one.
+  absl::Duration last_interval;
+};
+
+// Formats `d` as Go's time.Duration.String() does ("3m0s", "1.5s", "250ms",
+// "1h0m0s"): the kubelet's health messages print durations that way.
+std::string FormatGoDuration(absl::Duration d);
+
+class GenericPleg final : public PodLifecycleEventGenerator {
+ public:
+  using Options = GenericPlegOptions;
+
+  GenericPleg(container::Runtime* runtime, container::PodCache* cache, EventChannel* events,
+              const Clock* clock, Options options = {});
+  ~GenericPleg() override;
+
+  GenericPleg(const GenericPleg&) = delete;
+  GenericPleg& operator=(const GenericPleg&) = delete;
+
+  // ---- PodLifecycleEventGenerator ----
+  // Relists at once, then every relist_period, on a thread it owns.
+  void Start() override;
+  // Wakes the thread from its wait and joins it (after the relist in
+  // progress, if any).
+  void Stop() override;
+  // "pleg has yet to be successful" before the first successful relist;
+  // "pleg was last seen active <elapsed> ago; threshold is <threshold>" once
+  // the last one started more than relist_threshold ago.
+  absl::Status Healthy() const override;
+
+  // One relist: list, diff, inspect changed pods, write the cache, emit
+  // events, then mark the whole cache fresh as of the relist's start. Tests
+  // call it directly instead of Start().
+  void Relist();
+
+  // Re-inspects `pod` now and stores the result in the cache, as a relist
+  // does for a changed pod (pod IPs preserved the same way). For sources
+  // other than the relist (an event-driven PLEG reacting to a runtime event).
+  // Returns the inspection error, which is also stored in the cache.
+  absl::Status UpdateCache(const container::Pod& pod);
+
+  // Changes the period and threshold (the kubelet loosens both while an
+  // event-driven PLEG is in use). Takes effect at the next wait.
+  void SetRelistDurations(absl::Duration relist_period, absl::Duration relist_threshold);
+
+  // Start time of the latest successful relist; InfinitePast() if none.
+  absl::Time LastRelistTime() const;
+  RelistStats Stats() const;
+
+ private:
+  // A pod as of the last relist whose events were delivered (`old`) and as
+  // of the current relist (`current`); either may be absent.
+  struct PodRecord {
+    std::optional<container::Pod> old;
+    std::optional<container::Pod> current;
+  };
+
+  // Per-container diff between two views of one pod, in a stable order (old
+  // containers, old sandboxes, then the new ones).
+  static std::vector<PodLifecycleEvent> ComputeEvents(const std::string& uid,
+                                                      const container::Pod* old_pod,
+                                                      const container::Pod* new_pod);
+
+  // Inspects the pod and writes the cache; a pod absent from the runtime
+  // (`pod` null) has its entry deleted and yields a null status. Takes
+  // cache_mu_. Diagnostics are appended to `logs`.
+  absl::StatusOr<container::PodStatusPtr> InspectAndStore(const std::string& uid,
+                                                          const container::Pod* pod,
+                                                          std::vector<std::string>& logs);
+  // `status` with the previously cached pod IPs when it lost them because
+  // the pod is down (the API keeps showing a finished pod's IP).
+  container::PodStatusPtr PreservePodIps(const std::string& uid, container::PodStatusPtr status);
+
+  void RelistLoop();
+  void Log(std::vector<std::string>& logs) const;
+
+  container::Runtime* const runtime_;
+  container::PodCache* const cache_;
+  EventChannel* const events_;
+  const Clock* const clock_;
+  const std::function<void(std::string_view)> log_;
+
+  // Serializes relists; guards records_ and pods_to_reinspect_.
+  std::mutex relist_mu_;
+  std::map<std::string, PodRecord> records_;  // ordered: deterministic event order
+  std::set<std::string> pods_to_reinspect_;   // inspection failed at the last relist
+
+  // Serializes inspect-then-Set, because PreservePodIps reads the entry it
+  // is about to replace.
+  std::mutex cache_mu_;
+
+  // Guards the timing state and durations below.
+  mutable std::mutex state_mu_;
+  absl::Time last_relist_time_ = absl::InfinitePast();
+  RelistStats stats_;
+  absl::Duration relist_period_;
+  absl::Duration relist_threshold_;
+
+  // Start/Stop hold lifecycle_mu_ throughout, so a Start cannot race the
+  // join of a Stop. run_mu_ guards stop_requested_ for the thread's waits.
+  std::mutex lifecycle_mu_;
+  std::mutex run_mu_;
+  std::condition_variable run_cv_;
+  bool stop_requested_ = false;
+  std::thread thread_;
+};
+
+}  // namespace cubelet::pleg
+
+#endif  // CUBELET_PLEG_GENERIC_PLEG_H_
