@@ -52,6 +52,7 @@ class ContainerdTest : public ::testing::Test {
     std::filesystem::create_directories(logs_dir_);
     kuberuntime::RuntimeManager::Options options;
     options.pod_logs_dir = logs_dir_.string();
+    options.root_dir = (logs_dir_ / "root").string();
     options.cgroup_root = kCgroupRoot;
     runtime_ = std::make_unique<kuberuntime::RuntimeManager>(cri_.get(), cri_.get(),
                                                              RealClock::Get(), options);
@@ -269,6 +270,43 @@ TEST_F(ContainerdTest, MissingImageIsErrImagePullAndOtherPodsKeepRunning) {
   const auto* app = Status(*good)->FindContainerStatusByName("app");
   ASSERT_NE(app, nullptr);
   EXPECT_EQ(app->state, container::ContainerState::kRunning);
+}
+
+TEST_F(ContainerdTest, EmptyDirIsSharedByInitAndMainAndHostPathReachesTheHost) {
+  std::filesystem::path host_dir = logs_dir_ / "hostdir";
+  std::filesystem::create_directories(host_dir);
+  auto pod = NewPod("vols", {"sh", "-c", "cat /scratch/msg > /host/out"});
+  api::Volume scratch;
+  scratch.name = "scratch";
+  scratch.empty_dir = api::EmptyDirVolumeSource{};
+  api::Volume host;
+  host.name = "host";
+  host.host_path = api::HostPathVolumeSource{.path = host_dir.string(), .type = "Directory"};
+  pod->spec.volumes = {scratch, host};
+  api::Container writer = pod->spec.containers[0];
+  writer.name = "writer";
+  writer.command = {"sh", "-c", "echo shared-by-init > /scratch/msg"};
+  writer.volume_mounts = {api::VolumeMount{.name = "scratch", .mount_path = "/scratch"}};
+  pod->spec.init_containers = {writer};
+  pod->spec.containers[0].volume_mounts = {
+      api::VolumeMount{.name = "scratch", .mount_path = "/scratch", .read_only = true},
+      api::VolumeMount{.name = "host", .mount_path = "/host"}};
+
+  ASSERT_TRUE(Sync(*pod).Error().ok());  // sandbox + init container
+  ASSERT_TRUE(Eventually([&] {
+    const auto* w = Status(*pod)->FindContainerStatusByName("writer");
+    return w != nullptr && w->state == container::ContainerState::kExited;
+  }));
+  ASSERT_EQ(Status(*pod)->FindContainerStatusByName("writer")->exit_code, 0);
+  ASSERT_TRUE(Sync(*pod).Error().ok());  // main container
+  container::PodStatusPtr status;
+  const auto* app = WaitForApp(*pod, container::ContainerState::kExited, &status);
+  ASSERT_NE(app, nullptr);
+  EXPECT_EQ(app->exit_code, 0);
+  std::ifstream out(host_dir / "out");
+  std::string line;
+  std::getline(out, line);
+  EXPECT_EQ(line, "shared-by-init");
 }
 
 TEST_F(ContainerdTest, MissingSocketIsAClearUnavailableError) {

@@ -20,6 +20,10 @@
 
 namespace cubelet::container {
 
+// Start of the error a sync returns while the runtime's pod network is not
+// ready; the pod workers retry such pods after ~1 s instead of the back-off.
+inline constexpr char kNetworkNotReadyErrorMsg[] = "network is not ready";
+
 // Reasons the kubelet reports in a waiting state after a failed start.
 inline constexpr char kCrashLoopBackOff[] = "CrashLoopBackOff";
 inline constexpr char kErrImagePull[] = "ErrImagePull";

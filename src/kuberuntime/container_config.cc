@@ -152,6 +152,13 @@ cri::PodSandboxConfig RuntimeManager::GeneratePodSandboxConfig(const api::Pod& p
   return config;
 }
 
+std::string RuntimeManager::EmptyDirPath(const api::Pod& pod,
+                                         const std::string& volume_name) const {
+  return JoinPath(
+      options_.root_dir,
+      absl::StrCat("pods/", pod.metadata.uid, "/volumes/kubernetes.io~empty-dir/", volume_name));
+}
+
 absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
     const api::Container& container, const api::Pod& pod, int32_t restart_count,
     const std::vector<std::string>& pod_ips) const {
@@ -180,6 +187,24 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
   for (const std::string& s : container.command) config.command.push_back(Expand(s, vars));
   for (const std::string& s : container.args) config.args.push_back(Expand(s, vars));
   config.working_dir = container.working_dir;
+  for (const api::VolumeMount& m : container.volume_mounts) {
+    const api::Volume* volume = nullptr;
+    for (const api::Volume& v : pod.spec.volumes) {
+      if (v.name == m.name) volume = &v;
+    }
+    std::string host_path;
+    if (volume != nullptr && volume->host_path.has_value()) {
+      host_path = volume->host_path->path;
+    } else if (volume != nullptr && volume->empty_dir.has_value()) {
+      host_path = EmptyDirPath(pod, volume->name);
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("volumeMounts ", m.name, ": no hostPath or emptyDir volume of that name"));
+    }
+    if (!m.sub_path.empty()) host_path = JoinPath(host_path, m.sub_path);
+    config.mounts.push_back(cri::Mount{
+        .container_path = m.mount_path, .host_path = host_path, .readonly = m.read_only});
+  }
   config.labels = NewContainerLabels(container, pod);
   config.annotations = NewContainerAnnotations(container, pod, restart_count);
   config.log_path = absl::StrCat(container.name, "/", restart_count, ".log");

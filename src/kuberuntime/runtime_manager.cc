@@ -271,6 +271,14 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
   const cri::PodSandboxConfig sandbox_config = GeneratePodSandboxConfig(pod, actions.attempt);
   if (actions.create_sandbox) {
     if (Cancelled(cancel, result)) return result;
+    // As the kubelet: a pod-network sandbox created while the network is not
+    // ready fails and stays listed, so wait (the workers retry in ~1 s).
+    if (!pod.spec.host_network) {
+      if (absl::Status network = NetworkReady(); !network.ok()) {
+        result.sync_error = network;
+        return result;
+      }
+    }
     SyncResult r{.action = SyncResult::Action::kCreatePodSandbox, .target = FormatPod(pod)};
     if (options_.manage_host_state) {
       std::error_code ec;
@@ -421,6 +429,10 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
     std::error_code ec;
     std::filesystem::create_directories(
         std::filesystem::path(sandbox_config.log_directory) / container.name, ec);
+    for (const api::Volume& v : pod.spec.volumes) {
+      if (v.empty_dir.has_value())
+        std::filesystem::create_directories(EmptyDirPath(pod, v.name), ec);
+    }
   }
   absl::StatusOr<std::string> id = runtime_->CreateContainer(sandbox_id, *config, sandbox_config);
   if (!id.ok()) {
@@ -598,6 +610,18 @@ PodSyncResult RuntimeManager::KillPodWithSyncResult(const api::Pod* pod,
   }
   result.results.push_back(std::move(sandbox));
   return result;
+}
+
+absl::Status RuntimeManager::NetworkReady() {
+  absl::StatusOr<cri::RuntimeStatus> status = runtime_->GetStatus();
+  if (!status.ok()) return status.status();
+  for (const cri::RuntimeCondition& c : status->conditions) {
+    if (c.type == "NetworkReady" && !c.status) {
+      return absl::UnavailableError(
+          absl::StrCat(container::kNetworkNotReadyErrorMsg, ": ", c.reason, ": ", c.message));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RuntimeManager::RemovePod(const container::Pod& running_pod) {

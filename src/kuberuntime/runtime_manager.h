@@ -115,6 +115,8 @@ std::string FormatGoDuration(absl::Duration d);
 
 struct RuntimeManagerOptions {
   std::string pod_logs_dir = "/var/log/pods";
+  // Agent state: emptyDir volumes live in <root_dir>/pods/<uid>/volumes/.
+  std::string root_dir = "/var/lib/cubelet";
   std::string cgroup_root = "/cubelet";
   std::string runtime_handler;
   // The runtime runs real processes on this host: create the pod and
@@ -166,6 +168,9 @@ class RuntimeManager final : public container::Runtime {
   // housekeeping once a pod is finished; logs go with the containers.
   absl::Status RemovePod(const container::Pod& running_pod);
 
+  // Where an emptyDir volume of the pod lives on the host.
+  std::string EmptyDirPath(const api::Pod& pod, const std::string& volume_name) const;
+
   // Housekeeping calls GC() on these; tests inspect them.
   Backoff& crash_loop_backoff() { return crash_loop_backoff_; }
   Backoff& image_pull_backoff() { return image_pull_backoff_; }
@@ -191,6 +196,8 @@ class RuntimeManager final : public container::Runtime {
   absl::Status KillContainer(const api::Pod* pod, const std::string& container_id,
                              const std::string& container_name, const api::Container* spec,
                              KillReason reason, std::optional<int64_t> grace_period_override);
+  // OK unless the runtime reports NetworkReady=false (or cannot be asked).
+  absl::Status NetworkReady();
   container::PodSyncResult KillPodWithSyncResult(const api::Pod* pod,
                                                  const container::Pod& running_pod,
                                                  std::optional<int64_t> grace_period_override,

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "cri/inmemory/in_memory_runtime.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -629,6 +630,48 @@ TEST_F(RuntimeManagerTest, GetPodStatusNewestFirst) {
   cri_.SetDown(true);
   EXPECT_FALSE(m_.GetPodStatus("uid-st", "st", "default").ok());
   EXPECT_FALSE(m_.GetPods(true).ok());
+}
+
+TEST_F(RuntimeManagerTest, PodNetworkSandboxWaitsForNetworkReady) {
+  cri_.SetNetworkReady(false);
+  api::Pod pod = MakePod("net", api::kRestartAlways, {"app"});
+  PodSyncResult r = Sync(pod);
+  EXPECT_EQ(r.sync_error.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StartsWith(r.sync_error.message(), container::kNetworkNotReadyErrorMsg))
+      << r.sync_error;
+  EXPECT_TRUE(cri_.SandboxIds().empty()) << "no sandbox is created, so none is left behind";
+
+  api::Pod host = MakePod("host", api::kRestartAlways, {"app"});
+  host.spec.host_network = true;
+  EXPECT_TRUE(Sync(host).Error().ok()) << "host-network pods need no pod network";
+
+  cri_.SetNetworkReady(true);
+  EXPECT_TRUE(Sync(pod).Error().ok());
+  EXPECT_EQ(cri_.RunningContainerCount(), 2u);
+}
+
+TEST_F(RuntimeManagerTest, HostPathAndEmptyDirVolumesAreMounted) {
+  api::Pod pod = MakePod("vols", api::kRestartAlways, {"app"});
+  api::Volume host;
+  host.name = "data";
+  host.host_path = api::HostPathVolumeSource{.path = "/srv/data", .type = ""};
+  api::Volume scratch;
+  scratch.name = "scratch";
+  scratch.empty_dir = api::EmptyDirVolumeSource{};
+  pod.spec.volumes = {host, scratch};
+  pod.spec.containers[0].volume_mounts = {
+      api::VolumeMount{.name = "data", .mount_path = "/data", .read_only = true, .sub_path = "in"},
+      api::VolumeMount{.name = "scratch", .mount_path = "/scratch"}};
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  auto config = cri_.GetContainerConfig(Latest(pod, "app").id);
+  ASSERT_TRUE(config.ok());
+  ASSERT_EQ(config->mounts.size(), 2u);
+  EXPECT_EQ(config->mounts[0].container_path, "/data");
+  EXPECT_EQ(config->mounts[0].host_path, "/srv/data/in");
+  EXPECT_TRUE(config->mounts[0].readonly);
+  EXPECT_EQ(config->mounts[1].host_path, "/var/lib/cubelet/pods/" + pod.metadata.uid +
+                                             "/volumes/kubernetes.io~empty-dir/scratch");
+  EXPECT_FALSE(config->mounts[1].readonly);
 }
 
 }  // namespace

@@ -33,6 +33,7 @@
 #include "absl/time/time.h"
 #include "api/pod.h"
 #include "container/pod_cache.h"
+#include "container/runtime.h"
 #include "container/runtime_types.h"
 #include "podworkers/pod_syncer.h"
 #include "podworkers/work_queue.h"
@@ -42,7 +43,7 @@
 namespace cubelet::podworkers {
 
 // The error text that makes a sync retry after ~1 s instead of the back-off.
-inline constexpr char kNetworkNotReadyErrorMsg[] = "network is not ready";
+using container::kNetworkNotReadyErrorMsg;
 
 enum class PodWorkerState { kSync = 0, kTerminating, kTerminated };
 const char* ToString(PodWorkerState s);
