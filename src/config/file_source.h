@@ -1,0 +1,95 @@
+// FileSource: the static pod manifest source (--pod-manifest-path), upstream
+// pkg/kubelet/config/file.go + file_linux.go.
+//
+// Reads every *.yaml, *.yml and *.json file directly in a directory (sorted by
+// name, not recursive, names starting with "." ignored), or a single manifest
+// file when the path is one, applies the static pod defaults and hands the
+// complete list of good pods to `on_update` as one kSet PodUpdate (source
+// "file"). Bad files and documents go to `on_error` and are skipped, so one
+// broken manifest never hides the others.
+//
+// Change detection: inotify on a background thread (events debounced so an
+// editor's write-rename-chmod sequence yields one snapshot) plus a full rescan
+// every `file_check_frequency`. A snapshot is emitted on the first scan and
+// then only when the pod list differs from the last one emitted. A missing
+// path yields an empty snapshot (the source still counts as seen) and is
+// retried.
+//
+// Ownership: the FileSource owns its thread, inotify and wake-up descriptors;
+// the callbacks are copied in. Thread-safety: Start()/Stop() must be called
+// from one thread (the owner). Callbacks run on the background thread (or on
+// the caller of ScanOnce()), never with a FileSource lock held, and must not
+// call Stop(). ScanOnce() may be called from any thread.
+#ifndef CUBELET_CONFIG_FILE_SOURCE_H_
+#define CUBELET_CONFIG_FILE_SOURCE_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "api/pod.h"
+#include "config/pod_update.h"
+
+namespace cubelet::config {
+
+using UpdateCallback = std::function<void(const PodUpdate&)>;
+using ErrorCallback = std::function<void(const std::string& message)>;
+
+struct FileSourceOptions {
+  std::string path;       // directory of manifests, or one manifest file
+  std::string node_name;  // appended to static pod names
+  std::chrono::milliseconds file_check_frequency = std::chrono::seconds(20);
+  // Quiet time after the last inotify event before rescanning; bounded by
+  // kMaxDebounce so a stream of events cannot postpone the scan forever.
+  std::chrono::milliseconds debounce = std::chrono::milliseconds(100);
+  // Test hook: false leaves only the periodic rescan.
+  bool use_inotify = true;
+};
+
+// The result of reading the path once.
+struct FileScan {
+  std::vector<api::PodPtr> pods;    // good pods, in file then document order
+  std::vector<std::string> errors;  // one message per skipped file/document/pod
+};
+
+class FileSource {
+ public:
+  static constexpr std::chrono::milliseconds kMaxDebounce{1000};
+
+  FileSource(FileSourceOptions options, UpdateCallback on_update, ErrorCallback on_error);
+  ~FileSource();  // Stop()s
+
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+
+  // Starts the background thread, which scans at once. No-op when running.
+  void Start();
+  // Wakes and joins the background thread. Idempotent.
+  void Stop();
+
+  // Reads the path now, reporting each problem to `on_error`; does not emit a
+  // snapshot. NotFound when the path does not exist; the errno-derived status
+  // when it cannot be listed.
+  absl::StatusOr<std::vector<api::PodPtr>> ScanOnce();
+
+  // Reads the path without reporting anything (the building block of both
+  // ScanOnce() and the background loop).
+  absl::StatusOr<FileScan> Scan() const;
+
+ private:
+  void Run();
+
+  const FileSourceOptions options_;
+  const UpdateCallback on_update_;
+  const ErrorCallback on_error_;
+  int stop_fd_ = -1;  // eventfd the owner writes to wake the thread for Stop()
+  std::thread thread_;
+};
+
+}  // namespace cubelet::config
+
+#endif  // CUBELET_CONFIG_FILE_SOURCE_H_

@@ -1,0 +1,270 @@
+#include "config/file_source.h"
+
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "config/test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace cubelet::config {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using testing::Names;
+using testing::PodYaml;
+using testing::Recorder;
+using testing::TempDir;
+using testing::WriteFile;
+
+FileSourceOptions Options(const std::string& path) {
+  FileSourceOptions o;
+  o.path = path;
+  o.node_name = "node1";
+  o.debounce = std::chrono::milliseconds(20);
+  return o;
+}
+
+bool HasNames(const PodUpdate& u, const std::vector<std::string>& names) {
+  return u.op == PodOperation::kSet && u.source == "file" && Names(u.pods) == names;
+}
+
+TEST(FileSourceTest, ScanOnceReadsGoodFilesAndReportsBadOnes) {
+  TempDir dir;
+  WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
+  WriteFile(dir.File("b.yaml"), PodYaml("bad", ""));
+  WriteFile(dir.File("c.json"), R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"gamma"},)"
+                                R"("spec":{"containers":[{"name":"c","image":"busybox"}]}})");
+  WriteFile(dir.File("d.yml"), PodYaml("delta") + "---\n" + PodYaml("epsilon"));
+  WriteFile(dir.File(".hidden.yaml"), "this is: [not valid");
+  WriteFile(dir.File("notes.txt"), "not a manifest");
+  WriteFile(dir.File("e.yaml~"), PodYaml("backup"));
+  std::filesystem::create_directory(dir.File("sub.yaml"));
+  WriteFile(dir.File("sub.yaml/inner.yaml"), PodYaml("inner"));
+
+  Recorder rec;
+  FileSource source(Options(dir.path()), rec.UpdateFn(), rec.ErrorFn());
+  absl::StatusOr<std::vector<api::PodPtr>> pods = source.ScanOnce();
+  ASSERT_TRUE(pods.ok()) << pods.status();
+  EXPECT_THAT(Names(*pods),
+              ElementsAre("alpha-node1", "gamma-node1", "delta-node1", "epsilon-node1"));
+  EXPECT_THAT(rec.errors(), ElementsAre(dir.File("b.yaml") + ": document 1: pod \"bad\": "
+                                                             "spec.containers[0].image: Required "
+                                                             "value"));
+  EXPECT_THAT(rec.updates(), IsEmpty());  // ScanOnce does not emit
+
+  const api::Pod& alpha = *(*pods)[0];
+  EXPECT_EQ(alpha.metadata.namespace_, "default");
+  EXPECT_EQ(alpha.spec.node_name, "node1");
+  EXPECT_EQ(alpha.metadata.annotations.at(api::kConfigSourceAnnotation), "file");
+  EXPECT_EQ(alpha.metadata.annotations.at(api::kConfigHashAnnotation), alpha.metadata.uid);
+}
+
+TEST(FileSourceTest, UidIsStableAcrossScansAndTrailingSlash) {
+  TempDir dir;
+  WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
+  FileSource s1(Options(dir.path()), nullptr, nullptr);
+  FileSource s2(Options(dir.path() + "/"), nullptr, nullptr);
+  auto p1 = s1.ScanOnce();
+  auto p2 = s2.ScanOnce();
+  ASSERT_TRUE(p1.ok() && p2.ok());
+  ASSERT_EQ(p1->size(), 1u);
+  ASSERT_EQ(p2->size(), 1u);
+  EXPECT_EQ((*p1)[0]->metadata.uid, (*p2)[0]->metadata.uid);
+  EXPECT_EQ(*(*p1)[0], *(*s1.ScanOnce())[0]);
+}
+
+TEST(FileSourceTest, DuplicateFullNamesFirstFileWins) {
+  TempDir dir;
+  WriteFile(dir.File("a.yaml"), PodYaml("web", "nginx:1"));
+  WriteFile(dir.File("b.yaml"), PodYaml("web", "nginx:2"));
+  Recorder rec;
+  FileSource source(Options(dir.path()), nullptr, rec.ErrorFn());
+  auto pods = source.ScanOnce();
+  ASSERT_TRUE(pods.ok());
+  ASSERT_EQ(pods->size(), 1u);
+  EXPECT_EQ((*pods)[0]->spec.containers[0].image, "nginx:1");
+  EXPECT_THAT(rec.errors(),
+              ElementsAre(dir.File("b.yaml") +
+                          ": pod \"web\": metadata.name: Duplicate value: \"web-node1_default\" "
+                          "(already defined in " +
+                          dir.File("a.yaml") + ")"));
+}
+
+TEST(FileSourceTest, MultiDocumentWithOneBadDocument) {
+  TempDir dir;
+  WriteFile(dir.File("m.yaml"), PodYaml("one") + "---\n" +
+                                    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: two\n"
+                                    "spec:\n  containers:\n  - name: c\n    image: busybox\n"
+                                    "  restartPolicy: Sometimes\n" +
+                                    "---\n" + PodYaml("three"));
+  Recorder rec;
+  FileSource source(Options(dir.path()), nullptr, rec.ErrorFn());
+  auto pods = source.ScanOnce();
+  ASSERT_TRUE(pods.ok());
+  EXPECT_THAT(Names(*pods), ElementsAre("one-node1", "three-node1"));
+  ASSERT_EQ(rec.errors().size(), 1u);
+  EXPECT_EQ(rec.errors()[0],
+            dir.File("m.yaml") +
+                ": document 2: pod \"two\": spec.restartPolicy: Unsupported value: \"Sometimes\": "
+                "supported values: \"Always\", \"Never\", \"OnFailure\"");
+}
+
+TEST(FileSourceTest, SingleFilePath) {
+  TempDir dir;
+  WriteFile(dir.File("only.manifest"), PodYaml("solo"));
+  FileSource source(Options(dir.File("only.manifest")), nullptr, nullptr);
+  auto pods = source.ScanOnce();
+  ASSERT_TRUE(pods.ok());
+  EXPECT_THAT(Names(*pods), ElementsAre("solo-node1"));
+}
+
+TEST(FileSourceTest, MissingPathIsNotFoundAndEmitsEmptySnapshot) {
+  TempDir dir;
+  std::string missing = dir.File("nope");
+  FileSource scan(Options(missing), nullptr, nullptr);
+  EXPECT_EQ(scan.ScanOnce().status().code(), absl::StatusCode::kNotFound);
+
+  Recorder rec;
+  FileSource source(Options(missing), rec.UpdateFn(), rec.ErrorFn());
+  source.Start();
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {}); }));
+  EXPECT_TRUE(rec.WaitForError([&](const std::string& e) {
+    return e == "pod manifest path \"" + missing + "\" does not exist";
+  }));
+  source.Stop();
+}
+
+TEST(FileSourceTest, MissingDirectoryAppearsLater) {
+  TempDir dir;
+  std::string later = dir.File("later");
+  Recorder rec;
+  FileSourceOptions o = Options(later);
+  o.file_check_frequency = std::chrono::milliseconds(50);
+  FileSource source(o, rec.UpdateFn(), rec.ErrorFn());
+  source.Start();
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {}); }));
+  std::filesystem::create_directory(later + ".tmp");
+  WriteFile(later + ".tmp/a.yaml", PodYaml("alpha"));
+  std::filesystem::rename(later + ".tmp", later);
+  EXPECT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {"alpha-node1"}); }));
+  source.Stop();
+}
+
+TEST(FileSourceTest, InotifyCreateEditRenameDelete) {
+  TempDir dir;
+  WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
+  Recorder rec;
+  FileSourceOptions o = Options(dir.path());
+  o.file_check_frequency = std::chrono::hours(1);  // only inotify can see changes
+  FileSource source(o, rec.UpdateFn(), rec.ErrorFn());
+  source.Start();
+  PodUpdate first;
+  ASSERT_TRUE(
+      rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {"alpha-node1"}); }, &first));
+  std::string uid = first.pods[0]->metadata.uid;
+
+  // Create.
+  WriteFile(dir.File("b.yaml"), PodYaml("beta"));
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) {
+    return HasNames(u, {"alpha-node1", "beta-node1"});
+  }));
+
+  // Edit in place: a new UID for alpha.
+  WriteFile(dir.File("a.yaml"), PodYaml("alpha", "busybox:1.37"));
+  PodUpdate edited;
+  ASSERT_TRUE(rec.WaitForUpdate(
+      [](const PodUpdate& u) {
+        return HasNames(u, {"alpha-node1", "beta-node1"}) &&
+               u.pods[0]->spec.containers[0].image == "busybox:1.37";
+      },
+      &edited));
+  EXPECT_NE(edited.pods[0]->metadata.uid, uid);
+
+  // Editor-style replace: write a hidden temp file, rename over the manifest.
+  WriteFile(dir.File(".b.yaml.swp"), PodYaml("beta", "busybox:1.38"));
+  std::filesystem::rename(dir.File(".b.yaml.swp"), dir.File("b.yaml"));
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) {
+    return HasNames(u, {"alpha-node1", "beta-node1"}) &&
+           u.pods[1]->spec.containers[0].image == "busybox:1.38";
+  }));
+
+  // Rename to a name that is not a manifest: the pod goes.
+  std::filesystem::rename(dir.File("a.yaml"), dir.File("a.yaml.disabled"));
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {"beta-node1"}); }));
+
+  // Delete.
+  std::filesystem::remove(dir.File("b.yaml"));
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {}); }));
+  source.Stop();
+
+  // Every snapshot differs from the one before it (no duplicates emitted).
+  std::vector<PodUpdate> all = rec.updates();
+  for (size_t i = 1; i < all.size(); ++i) {
+    EXPECT_FALSE(Names(all[i].pods) == Names(all[i - 1].pods) &&
+                 all[i].pods.size() == all[i - 1].pods.size() &&
+                 std::equal(all[i].pods.begin(), all[i].pods.end(), all[i - 1].pods.begin(),
+                            [](const api::PodPtr& a, const api::PodPtr& b) { return *a == *b; }))
+        << "snapshot " << i << " repeats the previous one";
+  }
+}
+
+TEST(FileSourceTest, InotifyReportsBadFileAndKeepsGoodPods) {
+  TempDir dir;
+  WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
+  Recorder rec;
+  FileSourceOptions o = Options(dir.path());
+  o.file_check_frequency = std::chrono::hours(1);
+  FileSource source(o, rec.UpdateFn(), rec.ErrorFn());
+  source.Start();
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {"alpha-node1"}); }));
+  WriteFile(dir.File("z.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: [1}\n");
+  ASSERT_TRUE(rec.WaitForError(
+      [&](const std::string& e) { return e.starts_with(dir.File("z.yaml") + ": document 1: "); }));
+  source.Stop();
+  // The good pod never left.
+  for (const PodUpdate& u : rec.updates()) EXPECT_THAT(Names(u.pods), ElementsAre("alpha-node1"));
+}
+
+TEST(FileSourceTest, PeriodicRescanWithoutInotify) {
+  TempDir dir;
+  Recorder rec;
+  FileSourceOptions o = Options(dir.path());
+  o.use_inotify = false;
+  o.file_check_frequency = std::chrono::milliseconds(50);
+  FileSource source(o, rec.UpdateFn(), rec.ErrorFn());
+  source.Start();
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {}); }));
+  WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {"alpha-node1"}); }));
+
+  // A bad file is reported once, not on every rescan.
+  WriteFile(dir.File("b.yaml"), PodYaml("bad", ""));
+  ASSERT_TRUE(rec.WaitForError([](const std::string& e) { return e.find("\"bad\"") != e.npos; }));
+  WriteFile(dir.File("c.yaml"), PodYaml("gamma"));
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) {
+    return HasNames(u, {"alpha-node1", "gamma-node1"});
+  }));
+  source.Stop();
+  int bad_reports = 0;
+  for (const std::string& e : rec.errors()) bad_reports += e.find("\"bad\"") != e.npos;
+  EXPECT_EQ(bad_reports, 1);
+}
+
+TEST(FileSourceTest, StopIsIdempotentAndRestartable) {
+  TempDir dir;
+  Recorder rec;
+  FileSource source(Options(dir.path()), rec.UpdateFn(), nullptr);
+  source.Stop();
+  source.Start();
+  source.Start();
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {}); }));
+  source.Stop();
+  source.Stop();
+}
+
+}  // namespace
+}  // namespace cubelet::config
