@@ -72,20 +72,10 @@ FileSource::FileSource(FileSourceOptions options, UpdateCallback on_update, Erro
 FileSource::~FileSource() { Stop(); }
 
 void FileSource::Start() {
-  if (thread_.joinable()) return;
-  stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  thread_ = std::thread([this] { Run(); });
+  worker_.Start([this] { Run(); });
 }
 
-void FileSource::Stop() {
-  if (!thread_.joinable()) return;
-  uint64_t one = 1;
-  // An eventfd write of 1 cannot fail short of a counter overflow.
-  (void)!::write(stop_fd_, &one, sizeof(one));
-  thread_.join();
-  ::close(stop_fd_);
-  stop_fd_ = -1;
-}
+void FileSource::Stop() { worker_.Stop(); }
 
 absl::StatusOr<FileScan> FileSource::Scan() const {
   const std::string& path = options_.path;
@@ -220,7 +210,7 @@ void FileSource::Run() {
       auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake_at - now);
       timeout_ms = static_cast<int>(std::clamp<int64_t>(wait.count(), 0, 60'000));
     }
-    struct pollfd fds[2] = {{stop_fd_, POLLIN, 0}, {inotify_fd, POLLIN, 0}};
+    struct pollfd fds[2] = {{worker_.stop_fd(), POLLIN, 0}, {inotify_fd, POLLIN, 0}};
     int n = ::poll(fds, inotify_fd >= 0 ? 2 : 1, timeout_ms);
     if (n < 0 && errno != EINTR) break;
     if (n <= 0) continue;

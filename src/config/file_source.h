@@ -33,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "api/pod.h"
 #include "config/pod_update.h"
+#include "config/stoppable_thread.h"
 
 namespace cubelet::config {
 
@@ -86,8 +87,7 @@ class FileSource {
   const FileSourceOptions options_;
   const UpdateCallback on_update_;
   const ErrorCallback on_error_;
-  int stop_fd_ = -1;  // eventfd the owner writes to wake the thread for Stop()
-  std::thread thread_;
+  StoppableThread worker_;
 };
 
 }  // namespace cubelet::config

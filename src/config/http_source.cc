@@ -320,19 +320,10 @@ HttpSource::HttpSource(HttpSourceOptions options, UpdateCallback on_update, Erro
 HttpSource::~HttpSource() { Stop(); }
 
 void HttpSource::Start() {
-  if (thread_.joinable()) return;
-  stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  thread_ = std::thread([this] { Run(); });
+  worker_.Start([this] { Run(); });
 }
 
-void HttpSource::Stop() {
-  if (!thread_.joinable()) return;
-  uint64_t one = 1;
-  (void)!::write(stop_fd_, &one, sizeof(one));
-  thread_.join();
-  ::close(stop_fd_);
-  stop_fd_ = -1;
-}
+void HttpSource::Stop() { worker_.Stop(); }
 
 absl::StatusOr<std::vector<api::PodPtr>> HttpSource::FetchOnce() {
   const std::string& url = options_.url;
@@ -394,7 +385,7 @@ void HttpSource::Run() {
         if (on_update_) on_update_(PodUpdate{std::move(*pods), PodOperation::kSet, kHttpSource});
       }
     }
-    struct pollfd p = {stop_fd_, POLLIN, 0};
+    struct pollfd p = {worker_.stop_fd(), POLLIN, 0};
     int n;
     do {
       n = ::poll(&p, 1, static_cast<int>(options_.period.count()));

@@ -28,6 +28,7 @@
 #include "api/pod.h"
 #include "config/file_source.h"
 #include "config/pod_update.h"
+#include "config/stoppable_thread.h"
 
 namespace cubelet::config {
 
@@ -75,8 +76,7 @@ class HttpSource {
   const HttpSourceOptions options_;
   const UpdateCallback on_update_;
   const ErrorCallback on_error_;
-  int stop_fd_ = -1;
-  std::thread thread_;
+  StoppableThread worker_;
 };
 
 }  // namespace cubelet::config
