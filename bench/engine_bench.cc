@@ -157,7 +157,8 @@ int Main(int argc, char** argv) {
   cri.AddImage("docker.io/library/busybox:1.36");
   kuberuntime::RuntimeManager runtime(&cri, &cri, RealClock::Get(), {.manage_host_state = false});
   container::PodCache cache;
-  kubelet::KubeletPodSyncer syncer(&runtime, &cache, RealClock::Get());
+  status::StatusManager statuses;
+  kubelet::KubeletPodSyncer syncer(&runtime, &cache, &statuses, RealClock::Get());
   CountingSyncer counting(&syncer);
   podworkers::WorkQueue queue(RealClock::Get());
   asio::thread_pool pool(pool_size);

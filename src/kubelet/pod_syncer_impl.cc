@@ -4,34 +4,40 @@
 
 #include "absl/strings/str_cat.h"
 #include "status/generate.h"
+#include "util/log.h"
 
 namespace cubelet::kubelet {
 
 KubeletPodSyncer::KubeletPodSyncer(container::Runtime* runtime, container::PodCache* pod_cache,
-                                   const Clock* clock)
-    : runtime_(runtime), pod_cache_(pod_cache), clock_(clock) {}
+                                   status::StatusManager* status_manager, const Clock* clock)
+    : runtime_(runtime), pod_cache_(pod_cache), clock_(clock), status_manager_(status_manager) {}
 
-api::PodStatus KubeletPodSyncer::Generate(const api::Pod& pod, const container::PodStatus& status) {
+api::PodStatus KubeletPodSyncer::Generate(const api::Pod& pod, const container::PodStatus& status,
+                                          bool pod_is_terminal) {
   std::optional<api::PodStatus> previous = GetPodStatus(pod.metadata.uid);
+  status::GenerateOptions options;
+  options.pod_is_terminal = pod_is_terminal;
   return status::GeneratePodStatus(pod, status, reasons_, previous ? &*previous : nullptr,
-                                   clock_->Now());
+                                   clock_->Now(), options);
 }
 
 void KubeletPodSyncer::SetPodStatus(const api::Pod& pod, api::PodStatus status) {
-  std::lock_guard<std::mutex> lock(mu_);
-  statuses_[pod.metadata.uid] = std::move(status);
+  absl::StatusOr<uint64_t> stored = status_manager_->SetPodStatus(pod, std::move(status));
+  if (!stored.ok()) {
+    LOG(WARNING) << "Status for pod " << pod.metadata.name << "_" << pod.metadata.namespace_ << "("
+                 << pod.metadata.uid << ") not stored: " << stored.status().message();
+  }
 }
 
 std::optional<api::PodStatus> KubeletPodSyncer::GetPodStatus(const std::string& uid) const {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto it = statuses_.find(uid);
-  if (it == statuses_.end()) return std::nullopt;
-  return it->second;
+  std::optional<status::VersionedPodStatus> s = status_manager_->GetPodStatus(uid);
+  if (!s.has_value()) return std::nullopt;
+  return std::move(s->status);
 }
 
-void KubeletPodSyncer::ForgetPodStatus(const std::string& uid) {
-  std::lock_guard<std::mutex> lock(mu_);
-  statuses_.erase(uid);
+void KubeletPodSyncer::ForgetPod(const std::string& uid) {
+  status_manager_->RemovePodStatus(uid);
+  reasons_.RemovePod(uid);
 }
 
 absl::StatusOr<container::PodStatusPtr> KubeletPodSyncer::RefreshCache(const api::Pod& pod) {
@@ -51,11 +57,9 @@ absl::StatusOr<bool> KubeletPodSyncer::SyncPod(const CancelTokenPtr& cancel,
                                                const api::PodPtr& mirror_pod,
                                                const container::PodStatusPtr& status) {
   api::PodStatus api_status = Generate(*pod, *status);
-  if (api::IsTerminalPhase(api_status.phase)) {
-    SetPodStatus(*pod, std::move(api_status));
-    return true;
-  }
+  const bool terminal = api::IsTerminalPhase(api_status.phase);
   SetPodStatus(*pod, std::move(api_status));
+  if (terminal) return true;
   if (cancel->IsCancelled()) return CancelledError("pod sync cancelled");
 
   container::PodSyncResult result = runtime_->SyncPod(*pod, *status, cancel);
@@ -92,7 +96,7 @@ absl::Status KubeletPodSyncer::SyncTerminatingPod(const CancelTokenPtr& cancel,
         absl::StrCat("detected running containers after a successful KillPod, CRI violation: pod ",
                      pod->metadata.name));
   }
-  api::PodStatus final_status = Generate(*pod, **fresh);
+  api::PodStatus final_status = Generate(*pod, **fresh, /*pod_is_terminal=*/true);
   if (pod_status_fn) pod_status_fn(&final_status);
   SetPodStatus(*pod, std::move(final_status));
   return absl::OkStatus();
@@ -107,7 +111,7 @@ absl::Status KubeletPodSyncer::SyncTerminatingRuntimePod(const CancelTokenPtr& c
 absl::Status KubeletPodSyncer::SyncTerminatedPod(const CancelTokenPtr& cancel,
                                                  const api::PodPtr& pod,
                                                  const container::PodStatusPtr& status) {
-  SetPodStatus(*pod, Generate(*pod, *status));
+  SetPodStatus(*pod, Generate(*pod, *status, /*pod_is_terminal=*/true));
   // Volumes and pod cgroups are released here once cubelet manages them.
   return absl::OkStatus();
 }

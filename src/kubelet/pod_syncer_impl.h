@@ -1,31 +1,31 @@
 // KubeletPodSyncer: what one pod-worker step does (the kubelet's SyncPod,
 // SyncTerminatingPod, SyncTerminatingRuntimePod and SyncTerminatedPod): turn
-// the runtime's view of a pod into an API status, ask the runtime manager to
-// act, record why starts failed, refresh the pod cache after acting, and keep
-// the newest API status of every pod.
+// the runtime's view of a pod into an API status (stored through the status
+// manager), ask the runtime manager to act, record why starts failed, and
+// refresh the pod cache after acting.
 //
-// Ownership: borrows the runtime, pod cache and clock (they must outlive it).
-// Thread-safety: safe for concurrent calls on different pods (the pod workers
-// never call it twice at once for one pod); the status map has its own lock.
+// Ownership: borrows the runtime, pod cache, status manager and clock (they
+// must outlive it). Thread-safety: safe for concurrent calls on different pods
+// (the pod workers never call it twice at once for one pod).
 #ifndef CUBELET_KUBELET_POD_SYNCER_IMPL_H_
 #define CUBELET_KUBELET_POD_SYNCER_IMPL_H_
 
-#include <mutex>
 #include <optional>
 #include <string>
 
-#include "absl/container/flat_hash_map.h"
 #include "container/pod_cache.h"
 #include "container/runtime.h"
 #include "podworkers/pod_syncer.h"
 #include "status/reason_cache.h"
+#include "status/status_manager.h"
 #include "util/clock.h"
 
 namespace cubelet::kubelet {
 
 class KubeletPodSyncer final : public podworkers::PodSyncer {
  public:
-  KubeletPodSyncer(container::Runtime* runtime, container::PodCache* pod_cache, const Clock* clock);
+  KubeletPodSyncer(container::Runtime* runtime, container::PodCache* pod_cache,
+                   status::StatusManager* status_manager, const Clock* clock);
 
   absl::StatusOr<bool> SyncPod(const CancelTokenPtr& cancel, podworkers::SyncPodType update_type,
                                const api::PodPtr& pod, const api::PodPtr& mirror_pod,
@@ -41,22 +41,23 @@ class KubeletPodSyncer final : public podworkers::PodSyncer {
 
   // The newest API status generated for the pod, if any.
   std::optional<api::PodStatus> GetPodStatus(const std::string& uid) const;
-  void ForgetPodStatus(const std::string& uid);
+  // Drops what the syncer remembers of a pod that is gone (its status and
+  // the reasons of its failed starts). For housekeeping.
+  void ForgetPod(const std::string& uid);
 
  private:
   // Reads the pod's runtime status after acting on it and stores it in the
   // pod cache, so the worker's next step need not wait for a relist.
   absl::StatusOr<container::PodStatusPtr> RefreshCache(const api::Pod& pod);
-  api::PodStatus Generate(const api::Pod& pod, const container::PodStatus& status);
+  api::PodStatus Generate(const api::Pod& pod, const container::PodStatus& status,
+                          bool pod_is_terminal = false);
   void SetPodStatus(const api::Pod& pod, api::PodStatus status);
 
   container::Runtime* const runtime_;
   container::PodCache* const pod_cache_;
   const Clock* const clock_;
+  status::StatusManager* const status_manager_;
   status::ReasonCache reasons_;
-
-  mutable std::mutex mu_;
-  absl::flat_hash_map<std::string, api::PodStatus> statuses_;
 };
 
 }  // namespace cubelet::kubelet

@@ -44,7 +44,7 @@ class EngineTest : public ::testing::Test {
       : cri_(&clock_),
         runtime_(&cri_, &cri_, &clock_,
                  kuberuntime::RuntimeManager::Options{.manage_host_state = false}),
-        syncer_(&runtime_, &cache_, &clock_),
+        syncer_(&runtime_, &cache_, &statuses_, &clock_),
         workers_(io_.get_executor(), &syncer_, &cache_, &queue_, &clock_, {}) {
     cri_.AddImage(kImage);
     cache_.UpdateTime(clock_.Now());
@@ -98,6 +98,7 @@ class EngineTest : public ::testing::Test {
   cri::InMemoryRuntime cri_;
   kuberuntime::RuntimeManager runtime_;
   container::PodCache cache_;
+  status::StatusManager statuses_;
   KubeletPodSyncer syncer_;
   podworkers::WorkQueue queue_{&clock_};
   podworkers::PodWorkers workers_;

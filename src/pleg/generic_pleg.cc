@@ -81,6 +81,7 @@ GenericPleg::GenericPleg(container::Runtime* runtime, container::PodCache* cache
       events_(events),
       clock_(clock),
       log_(std::move(options.log)),
+      on_relist_(std::move(options.on_relist)),
       relist_period_(options.relist_period),
       relist_threshold_(options.relist_threshold) {}
 
@@ -372,6 +373,7 @@ void GenericPleg::Relist() {
     }
   }
   Log(logs);
+  if (on_relist_) on_relist_(Stats());
 }
 
 }  // namespace cubelet::pleg

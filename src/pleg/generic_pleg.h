@@ -42,6 +42,17 @@
 
 namespace cubelet::pleg {
 
+// Counters for metrics (the kubelet's pleg_relist_duration_seconds and
+// pleg_relist_interval_seconds).
+struct RelistStats {
+  uint64_t relists = 0;          // attempts, successful or not
+  uint64_t failed_relists = 0;   // GetPods failed
+  absl::Duration last_duration;  // of the latest attempt, by the Clock
+  // Between the starts of the two latest successful relists; zero before the
+  // second one.
+  absl::Duration last_interval;
+};
+
 struct GenericPlegOptions {
   // How long the relist thread waits between the end of one relist and the
   // start of the next (the kubelet's plegRelistPeriod).
@@ -54,17 +65,9 @@ struct GenericPlegOptions {
   // dropped events, container exit codes). Null: discarded. Called from the
   // relisting thread, without GenericPleg's locks held.
   std::function<void(std::string_view)> log;
-};
-
-// Counters for metrics (the kubelet's pleg_relist_duration_seconds and
-// pleg_relist_interval_seconds).
-struct RelistStats {
-  uint64_t relists = 0;          // attempts, successful or not
-  uint64_t failed_relists = 0;   // GetPods failed
-  absl::Duration last_duration;  // of the latest attempt, by the Clock
-  // Between the starts of the two latest successful relists; zero before the
-  // second one.
-  absl::Duration last_interval;
+  // Called after every relist attempt with the counters as of its end (the
+  // agent feeds its relist metrics from it). Same thread rules as `log`.
+  std::function<void(const RelistStats&)> on_relist;
 };
 
 // Formats `d` as Go's time.Duration.String() does ("3m0s", "1.5s", "250ms",
@@ -144,6 +147,7 @@ class GenericPleg final : public PodLifecycleEventGenerator {
   EventChannel* const events_;
   const Clock* const clock_;
   const std::function<void(std::string_view)> log_;
+  const std::function<void(const RelistStats&)> on_relist_;
 
   // Serializes relists; guards records_ and pods_to_reinspect_.
   std::mutex relist_mu_;

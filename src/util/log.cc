@@ -18,9 +18,12 @@ std::function<void(std::string_view)>* g_sink = nullptr;  // guarded by g_sink_m
 
 char SeverityLetter(Severity s) {
   switch (s) {
-    case Severity::kInfo: return 'I';
-    case Severity::kWarning: return 'W';
-    case Severity::kError: return 'E';
+    case Severity::kInfo:
+      return 'I';
+    case Severity::kWarning:
+      return 'W';
+    case Severity::kError:
+      return 'E';
   }
   return 'I';
 }

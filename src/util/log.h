@@ -54,9 +54,9 @@ class LogMessage {
 #define CUBELET_LOG_ERROR ::cubelet::log::Severity::kError
 #define LOG(severity) \
   ::cubelet::log::LogMessage(__FILE__, __LINE__, CUBELET_LOG_##severity).stream()
-#define VLOG(level)                             \
-  if (!::cubelet::log::VEnabled(level)) {       \
-  } else                                        \
+#define VLOG(level)                       \
+  if (!::cubelet::log::VEnabled(level)) { \
+  } else                                  \
     LOG(INFO)
 
 #endif  // CUBELET_UTIL_LOG_H_

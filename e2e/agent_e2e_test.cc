@@ -1,0 +1,417 @@
+// The real `cubelet` binary against the project's private containerd: pods
+// from a manifest folder run, restart and stop as under a kubelet; the HTTP
+// API and the CLI report them; kill -9 and a restart of the agent leave
+// running containers alone.
+//
+// Each test runs its own agent (own manifest dir, root dir, logs dir, cgroup
+// root and port) and leaves nothing behind: at the end it deletes its
+// manifests, waits for the agent to remove the pods, then stops it.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "api/json.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "nlohmann/json.hpp"
+
+namespace cubelet {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kCgroupRoot[] = "/cubelet-agent-e2e";
+constexpr char kNode[] = "e2e-node";
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+template <typename Pred>
+bool Eventually(Pred pred, absl::Duration timeout = absl::Seconds(30)) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (!pred()) {
+    if (absl::Now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return true;
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+// Runs `argv` and returns (exit code, stdout).
+std::pair<int, std::string> RunCommand(const std::vector<std::string>& argv) {
+  std::string cmd;
+  for (const std::string& a : argv) absl::StrAppend(&cmd, "'", a, "' ");
+  absl::StrAppend(&cmd, "2>&1");
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class AgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    endpoint_ = Env("CUBELET_CRI_ENDPOINT");
+    if (endpoint_.empty()) {
+      if (Env("CUBELET_E2E_REQUIRED") == "1") FAIL() << "CUBELET_CRI_ENDPOINT is not set";
+      GTEST_SKIP() << "CUBELET_CRI_ENDPOINT not set: no containerd to test against";
+    }
+    dir_ = fs::temp_directory_path() /
+           absl::StrCat("cubelet-agent-e2e-", getpid(), "-",
+                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "manifests");
+    port_ = FreePort();
+  }
+
+  void TearDown() override {
+    if (endpoint_.empty()) return;
+    // Delete every manifest; the agent stops and removes the pods.
+    for (const auto& e : fs::directory_iterator(dir_ / "manifests")) fs::remove(e.path());
+    if (pid_ > 0) {
+      bool gone = Eventually([&] { return Pods().empty() && NoRuntimePods(); }, absl::Seconds(60));
+      EXPECT_TRUE(gone) << "pods left behind";
+      StopAgent(SIGTERM);
+    }
+    for (const fs::path& cgroup : PodCgroups()) ADD_FAILURE() << "pod cgroup left: " << cgroup;
+    std::error_code ec;
+    rmdir((fs::path("/sys/fs/cgroup") / (kCgroupRoot + 1)).c_str());
+    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+      rmdir((h.path() / (kCgroupRoot + 1)).c_str());
+    }
+    if (HasFailure()) PrintAgentLog();
+    fs::remove_all(dir_, ec);
+  }
+
+  std::vector<std::string> AgentArgs() const {
+    return {CUBELET_BINARY,
+            "--pod-manifest-path=" + (dir_ / "manifests").string(),
+            "--container-runtime-endpoint=" + endpoint_,
+            "--root-dir=" + (dir_ / "root").string(),
+            "--pod-logs-dir=" + (dir_ / "logs").string(),
+            "--node-name=" + std::string(kNode),
+            "--cgroup-root=" + std::string(kCgroupRoot),
+            "--read-only-port=" + std::to_string(port_),
+            "--file-check-frequency=2s",
+            "-v=2"};
+  }
+
+  void StartAgent() {
+    std::vector<std::string> args = AgentArgs();
+    std::string log = (dir_ / "agent.log").string();
+    pid_ = fork();
+    if (pid_ == 0) {
+      FILE* f = freopen(log.c_str(), "a", stderr);
+      (void)f;
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    ASSERT_TRUE(Eventually([&] { return Get("/healthz").first == 200; }))
+        << "agent not healthy: " << Get("/healthz").second;
+  }
+
+  void StopAgent(int signal) {
+    if (pid_ <= 0) return;
+    kill(pid_, signal);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    if (signal == SIGTERM) {
+      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "agent status " << status;
+    }
+    pid_ = -1;
+  }
+
+  void PrintAgentLog() {
+    std::ifstream in(dir_ / "agent.log");
+    std::stringstream s;
+    s << in.rdbuf();
+    std::string text = s.str();
+    if (text.size() > 20000) text = text.substr(text.size() - 20000);
+    std::cerr << "---- agent log (tail) ----\n" << text << "\n----\n";
+  }
+
+  std::pair<int, std::string> Get(const std::string& path) {
+    httplib::Client client("127.0.0.1", port_);
+    client.set_connection_timeout(1);
+    client.set_read_timeout(5);
+    auto res = client.Get(path.c_str());
+    if (!res) return {0, httplib::to_string(res.error())};
+    return {res->status, res->body};
+  }
+
+  std::vector<api::Pod> Pods() {
+    auto [code, body] = Get("/pods");
+    if (code != 200) return {};
+    nlohmann::json list = nlohmann::json::parse(body, nullptr, false);
+    std::vector<api::Pod> pods;
+    if (!list.is_object() || !list.contains("items")) return pods;
+    for (const auto& item : list["items"]) {
+      absl::StatusOr<api::Pod> pod = api::PodFromJson(item);
+      if (pod.ok()) pods.push_back(*pod);
+    }
+    return pods;
+  }
+
+  std::optional<api::Pod> FindPod(const std::string& name) {
+    for (api::Pod& p : Pods()) {
+      if (p.metadata.name == absl::StrCat(name, "-", kNode)) return p;
+    }
+    return std::nullopt;
+  }
+
+  static bool PodCgroupExists(const std::string& uid) {
+    std::error_code ec;
+    const std::string leaf = absl::StrCat(kCgroupRoot + 1, "/pod", uid);
+    if (fs::exists(fs::path("/sys/fs/cgroup") / leaf, ec)) return true;
+    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+      if (fs::exists(h.path() / leaf, ec)) return true;
+    }
+    return false;
+  }
+
+  // The pod cgroups under this suite's cgroup root, in every hierarchy (runc
+  // creates them; the agent removes them with the pod's sandbox).
+  static std::vector<fs::path> PodCgroups() {
+    std::vector<fs::path> found;
+    std::error_code ec;
+    auto scan = [&](const fs::path& root) {
+      for (const auto& e : fs::directory_iterator(root, ec)) {
+        if (e.is_directory(ec) && e.path().filename().string().rfind("pod", 0) == 0) {
+          found.push_back(e.path());
+        }
+      }
+    };
+    scan(fs::path("/sys/fs/cgroup") / (kCgroupRoot + 1));
+    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+      if (h.is_directory(ec)) scan(h.path() / (kCgroupRoot + 1));
+    }
+    return found;
+  }
+  static bool NoRuntimePods() { return PodCgroups().empty(); }
+
+  void WriteManifest(const std::string& file, const std::string& yaml) {
+    // Write-then-rename, as editors and config tools do.
+    fs::path tmp = dir_ / (file + ".tmp");
+    {
+      std::ofstream out(tmp);
+      out << yaml;
+    }
+    fs::rename(tmp, dir_ / "manifests" / file);
+  }
+
+  static std::string PodYaml(const std::string& name, const std::string& command,
+                             const std::string& restart_policy = "Always", int grace = 30,
+                             bool host_network = true) {
+    return absl::StrCat(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ", name,
+        "\nspec:\n  restartPolicy: ", restart_policy, "\n  terminationGracePeriodSeconds: ", grace,
+        "\n  hostNetwork: ", host_network ? "true" : "false",
+        "\n  containers:\n  - name: app\n    image: docker.io/library/busybox:latest"
+        "\n    imagePullPolicy: IfNotPresent\n    command: [\"sh\", \"-c\", \"",
+        command, "\"]\n");
+  }
+
+  std::string PodPhase(const std::string& name) {
+    std::optional<api::Pod> pod = FindPod(name);
+    return pod ? pod->status.phase : "<absent>";
+  }
+
+  std::string endpoint_;
+  fs::path dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(AgentTest, PodsFromFolderRunAndCliShowsThem) {
+  WriteManifest("web.yaml", PodYaml("web", "echo hello from web; exec sleep 3600"));
+  WriteManifest("db.yaml", PodYaml("db", "exec sleep 3600", "Always", 30, false));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] {
+    return PodPhase("web") == "Running" && PodPhase("db") == "Running";
+  })) << PodPhase("web")
+      << " " << PodPhase("db");
+  api::Pod db = *FindPod("db");
+  EXPECT_FALSE(db.status.pod_ip.empty());
+  EXPECT_TRUE(absl::StartsWith(db.status.container_statuses[0].container_id, "containerd://"));
+  EXPECT_EQ(db.metadata.annotations["kubernetes.io/config.source"], "file");
+
+  std::string server = absl::StrCat("http://127.0.0.1:", port_);
+  auto [code, table] = RunCommand({CUBELET_BINARY, "get", "pods", "--server", server});
+  EXPECT_EQ(code, 0) << table;
+  EXPECT_TRUE(absl::StrContains(table, "NAME")) << table;
+  EXPECT_TRUE(absl::StrContains(table, "web-e2e-node")) << table;
+  EXPECT_TRUE(absl::StrContains(table, "Running")) << table;
+
+  ASSERT_TRUE(Eventually([&] {
+    return absl::StrContains(
+        RunCommand({CUBELET_BINARY, "logs", "web-e2e-node", "--server", server}).second,
+        "hello from web");
+  }));
+  auto [missing_code, missing] =
+      RunCommand({CUBELET_BINARY, "get", "pods", "nope", "--server", server});
+  EXPECT_EQ(missing_code, 1);
+  EXPECT_TRUE(absl::StrContains(missing, "not found")) << missing;
+  EXPECT_EQ(Get("/containerLogs/default/nope/app").first, 404);
+}
+
+TEST_F(AgentTest, RestartPoliciesBehave) {
+  WriteManifest("never.yaml", PodYaml("never", "exit 3", "Never"));
+  WriteManifest("onfailure.yaml", PodYaml("onfailure", "exit 0", "OnFailure"));
+  WriteManifest("always.yaml", PodYaml("always", "sleep 1; exit 1", "Always"));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] {
+    return PodPhase("never") == "Failed" && PodPhase("onfailure") == "Succeeded";
+  })) << PodPhase("never")
+      << " " << PodPhase("onfailure");
+  api::Pod never = *FindPod("never");
+  ASSERT_TRUE(never.status.container_statuses[0].state.terminated.has_value());
+  EXPECT_EQ(never.status.container_statuses[0].state.terminated->exit_code, 3);
+  EXPECT_EQ(never.status.container_statuses[0].restart_count, 0);
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<api::Pod> p = FindPod("always");
+    return p && !p->status.container_statuses.empty() &&
+           p->status.container_statuses[0].restart_count >= 1;
+  }));
+  EXPECT_EQ(PodPhase("always"), "Running");
+}
+
+TEST_F(AgentTest, DeletedManifestStopsPodWithinGrace) {
+  // Ignores TERM: the agent must SIGKILL it after the 3 s grace.
+  WriteManifest("stubborn.yaml",
+                PodYaml("stubborn", "trap '' TERM; while true; do sleep 1; done", "Always", 3));
+  WriteManifest("keeper.yaml", PodYaml("keeper", "exec sleep 3600"));
+  StartAgent();
+  ASSERT_TRUE(Eventually(
+      [&] { return PodPhase("stubborn") == "Running" && PodPhase("keeper") == "Running"; }));
+  std::string keeper_id = FindPod("keeper")->status.container_statuses[0].container_id;
+  std::string uid = FindPod("stubborn")->metadata.uid;
+  ASSERT_TRUE(PodCgroupExists(uid));
+  absl::Time removed = absl::Now();
+  fs::remove(dir_ / "manifests" / "stubborn.yaml");
+  ASSERT_TRUE(Eventually([&] { return !FindPod("stubborn").has_value(); }, absl::Seconds(5)));
+  // The pod cgroup goes once its container is dead and the sandbox removed.
+  ASSERT_TRUE(Eventually([&] { return !PodCgroupExists(uid); }, absl::Seconds(20)));
+  absl::Duration took = absl::Now() - removed;
+  // TERM was ignored, so the kill waited out the 3 s grace, not the 30 s default.
+  EXPECT_GE(took, absl::Milliseconds(2900)) << took;
+  EXPECT_LT(took, absl::Seconds(12)) << took;
+  EXPECT_EQ(FindPod("keeper")->status.container_statuses[0].container_id, keeper_id);
+}
+
+TEST_F(AgentTest, EditedManifestReplacesItsPod) {
+  WriteManifest("app.yaml", PodYaml("app", "echo v1; exec sleep 3600"));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("app") == "Running"; }));
+  api::Pod v1 = *FindPod("app");
+  WriteManifest("app.yaml", PodYaml("app", "echo v2; exec sleep 3600"));
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<api::Pod> p = FindPod("app");
+    return p && p->metadata.uid != v1.metadata.uid && p->status.phase == "Running";
+  })) << PodPhase("app");
+  api::Pod v2 = *FindPod("app");
+  EXPECT_NE(v2.status.container_statuses[0].container_id,
+            v1.status.container_statuses[0].container_id);
+  EXPECT_EQ(Pods().size(), 1u);
+}
+
+TEST_F(AgentTest, BadManifestIsReportedAndOthersRun) {
+  WriteManifest("good.yaml", PodYaml("good", "exec sleep 3600"));
+  WriteManifest("bad.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n"
+                "  - name: app\n");
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("good") == "Running"; }));
+  EXPECT_FALSE(FindPod("bad").has_value());
+  std::ifstream in(dir_ / "agent.log");
+  std::stringstream log;
+  log << in.rdbuf();
+  EXPECT_TRUE(absl::StrContains(log.str(), "bad.yaml")) << log.str();
+  EXPECT_TRUE(absl::StrContains(log.str(), "spec.containers[0].image: Required value"))
+      << log.str();
+}
+
+TEST_F(AgentTest, KillNineAndRestartLeavesContainersRunning) {
+  WriteManifest("steady.yaml", PodYaml("steady", "exec sleep 3600"));
+  WriteManifest("crashy.yaml", PodYaml("crashy", "sleep 1; exit 1", "Always"));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("steady") == "Running"; }));
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<api::Pod> p = FindPod("crashy");
+    return p && !p->status.container_statuses.empty() &&
+           p->status.container_statuses[0].restart_count >= 1;
+  }));
+  api::Pod before = *FindPod("steady");
+  StopAgent(SIGKILL);
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<api::Pod> p = FindPod("steady");
+    return p && !p->status.container_statuses.empty() &&
+           p->status.container_statuses[0].state.running.has_value();
+  }));
+  api::Pod after = *FindPod("steady");
+  EXPECT_EQ(after.metadata.uid, before.metadata.uid);
+  EXPECT_EQ(after.status.container_statuses[0].container_id,
+            before.status.container_statuses[0].container_id);
+  EXPECT_EQ(after.status.container_statuses[0].restart_count, 0);
+  EXPECT_EQ(after.status.container_statuses[0].state.running->started_at,
+            before.status.container_statuses[0].state.running->started_at);
+  // The crash-looping pod keeps its restart count across the agent restart.
+  std::optional<api::Pod> crashy = FindPod("crashy");
+  ASSERT_TRUE(crashy.has_value());
+  EXPECT_GE(crashy->status.container_statuses[0].restart_count, 1);
+}
+
+TEST_F(AgentTest, MetricsAndHealth) {
+  WriteManifest("web.yaml", PodYaml("web", "exec sleep 3600"));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("web") == "Running"; }));
+  EXPECT_EQ(Get("/healthz"), std::make_pair(200, std::string("ok")));
+  ASSERT_TRUE(Eventually([&] {
+    return absl::StrContains(Get("/metrics").second, "kubelet_running_pods 1");
+  })) << Get("/metrics").second;
+  std::string metrics = Get("/metrics").second;
+  EXPECT_TRUE(absl::StrContains(metrics, "kubelet_pod_start_duration_seconds_count 1"));
+  EXPECT_TRUE(absl::StrContains(
+      metrics, "kubelet_runtime_operations_total{operation_type=\"run_podsandbox\"}"));
+  EXPECT_TRUE(absl::StrContains(metrics, "kubelet_pleg_relist_duration_seconds_count"));
+  EXPECT_TRUE(absl::StrContains(metrics, "process_resident_memory_bytes"));
+  EXPECT_EQ(Get("/nope").first, 404);
+}
+
+}  // namespace
+}  // namespace cubelet

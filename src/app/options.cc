@@ -1,0 +1,257 @@
+#include "app/options.h"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "yaml-cpp/yaml.h"
+
+namespace cubelet::app {
+namespace {
+
+using Setter = std::function<absl::Status(const std::string& value, AgentOptions& o)>;
+
+absl::Status SetInt(const std::string& value, int& out, int min, int max) {
+  int v;
+  if (!absl::SimpleAtoi(value, &v) || v < min || v > max) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid value \"", value, "\": must be an integer in [", min, ", ", max, "]"));
+  }
+  out = v;
+  return absl::OkStatus();
+}
+
+absl::Status SetDuration(const std::string& value, absl::Duration& out) {
+  absl::Duration d;
+  if (!absl::ParseDuration(value, &d) || d <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "invalid value \"", value, "\": must be a positive duration such as 20s or 1m30s"));
+  }
+  out = d;
+  return absl::OkStatus();
+}
+
+Setter String(std::string AgentOptions::*field) {
+  return [field](const std::string& v, AgentOptions& o) {
+    o.*field = v;
+    return absl::OkStatus();
+  };
+}
+Setter Duration(absl::Duration AgentOptions::*field) {
+  return [field](const std::string& v, AgentOptions& o) { return SetDuration(v, o.*field); };
+}
+Setter Int(int AgentOptions::*field, int min, int max) {
+  return [field, min, max](const std::string& v, AgentOptions& o) {
+    return SetInt(v, o.*field, min, max);
+  };
+}
+
+struct Flag {
+  Setter set;
+  const char* help;
+};
+
+const std::map<std::string, Flag>& Flags() {
+  static const auto* flags = new std::map<std::string, Flag>{
+      {"config",
+       {String(&AgentOptions::config_file),
+        "KubeletConfiguration file (kubelet.config.k8s.io/v1beta1); flags override it"}},
+      {"pod-manifest-path",
+       {String(&AgentOptions::pod_manifest_path), "directory (or file) of static pod manifests"}},
+      {"manifest-url", {String(&AgentOptions::manifest_url), "URL of a pod manifest source"}},
+      {"container-runtime-endpoint",
+       {String(&AgentOptions::container_runtime_endpoint),
+        "CRI socket (default unix:///run/containerd/containerd.sock)"}},
+      {"root-dir", {String(&AgentOptions::root_dir), "agent state (default /var/lib/cubelet)"}},
+      {"pod-logs-dir",
+       {String(&AgentOptions::pod_logs_dir), "container logs (default /var/log/pods)"}},
+      {"node-name", {String(&AgentOptions::node_name), "node name (default: the host name)"}},
+      {"hostname-override", {String(&AgentOptions::node_name), "alias of --node-name"}},
+      {"address", {String(&AgentOptions::address), "read-only API address (default 127.0.0.1)"}},
+      {"read-only-port",
+       {Int(&AgentOptions::read_only_port, 0, 65535),
+        "read-only API port; 0 disables (default 10255)"}},
+      {"file-check-frequency",
+       {Duration(&AgentOptions::file_check_frequency),
+        "manifest directory rescan period (default 20s)"}},
+      {"http-check-frequency",
+       {Duration(&AgentOptions::http_check_frequency), "manifest URL poll period (default 20s)"}},
+      {"sync-frequency",
+       {Duration(&AgentOptions::sync_frequency), "per-pod resync period (default 1m)"}},
+      {"cgroup-root",
+       {String(&AgentOptions::cgroup_root), "parent cgroup of pod cgroups (default /cubelet)"}},
+      {"v", {Int(&AgentOptions::verbosity, 0, 10), "log verbosity (default 0)"}},
+      {"pod-worker-threads",
+       {Int(&AgentOptions::pod_worker_threads, 1, 256),
+        "threads that run pod sync steps (default 8)"}},
+  };
+  return *flags;
+}
+
+std::string Hostname() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+absl::Status Finish(AgentOptions& o) {
+  if (o.node_name.empty()) o.node_name = Hostname();
+  // Static pod names embed the node name and must be valid DNS subdomains.
+  o.node_name = Lower(o.node_name);
+  if (!o.container_runtime_endpoint.empty() &&
+      !absl::StartsWith(o.container_runtime_endpoint, "unix://") &&
+      o.container_runtime_endpoint[0] != '/') {
+    return absl::InvalidArgumentError(absl::StrCat("--container-runtime-endpoint: \"",
+                                                   o.container_runtime_endpoint,
+                                                   "\": only unix:// endpoints are supported"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::string Usage() {
+  std::ostringstream out;
+  out << "Usage: cubelet [flags]            run the node agent\n"
+         "       cubelet get|describe|logs|validate ...   talk to it (cubelet help)\n\nFlags:\n";
+  for (const auto& [name, flag] : Flags()) {
+    out << "  --" << name << std::string(name.size() < 28 ? 28 - name.size() : 1, ' ') << flag.help
+        << "\n";
+  }
+  return out.str();
+}
+
+absl::Status ApplyConfigFile(const std::string& content, const std::string& source,
+                             AgentOptions& options) {
+  YAML::Node doc;
+  try {
+    doc = YAML::Load(content);
+  } catch (const YAML::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": ", e.what()));
+  }
+  if (!doc.IsMap()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": not a KubeletConfiguration object"));
+  }
+  // KubeletConfiguration field -> flag it stands for.
+  static const auto* fields = new std::map<std::string, std::string>{
+      {"staticPodPath", "pod-manifest-path"},
+      {"staticPodURL", "manifest-url"},
+      {"containerRuntimeEndpoint", "container-runtime-endpoint"},
+      {"podLogsDir", "pod-logs-dir"},
+      {"address", "address"},
+      {"readOnlyPort", "read-only-port"},
+      {"fileCheckFrequency", "file-check-frequency"},
+      {"httpCheckFrequency", "http-check-frequency"},
+      {"syncFrequency", "sync-frequency"},
+      {"cgroupRoot", "cgroup-root"},
+  };
+  std::string api_version, kind;
+  for (const auto& entry : doc) {
+    std::string key = entry.first.as<std::string>();
+    if (!entry.second.IsScalar()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": ", key, ": must be a string or number"));
+    }
+    std::string value = entry.second.as<std::string>();
+    if (key == "apiVersion") {
+      api_version = value;
+      continue;
+    }
+    if (key == "kind") {
+      kind = value;
+      continue;
+    }
+    auto field = fields->find(key);
+    if (field == fields->end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": ", key, ": unknown or unsupported KubeletConfiguration field"));
+    }
+    if (absl::Status s = Flags().at(field->second).set(value, options); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": ", key, ": ", s.message()));
+    }
+  }
+  if (api_version != "kubelet.config.k8s.io/v1beta1") {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": apiVersion: Unsupported value: \"", api_version,
+                     "\": supported values: \"kubelet.config.k8s.io/v1beta1\""));
+  }
+  if (kind != "KubeletConfiguration") {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": kind: Unsupported value: \"", kind,
+                                                   "\": supported values: "
+                                                   "\"KubeletConfiguration\""));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<AgentOptions> ParseOptions(const std::vector<std::string>& args) {
+  // First pass: split into (name, value) pairs.
+  std::vector<std::pair<std::string, std::string>> flags;
+  for (size_t i = 1; i < args.size(); ++i) {
+    absl::string_view arg = args[i];
+    if (arg == "-h" || arg == "--help" || arg == "-help") {
+      AgentOptions o;
+      o.help = true;
+      return o;
+    }
+    if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument \"", args[i], "\" (see cubelet --help)"));
+    }
+    std::string name(arg), value;
+    bool has_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    if (!Flags().contains(name)) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag: --", name));
+    }
+    if (!has_value) {
+      if (i + 1 >= args.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("flag needs an argument: --", name));
+      }
+      value = args[++i];
+    }
+    flags.emplace_back(name, value);
+  }
+  AgentOptions options;
+  for (const auto& [name, value] : flags) {
+    if (name == "config") options.config_file = value;
+  }
+  if (!options.config_file.empty()) {
+    std::ifstream in(options.config_file);
+    if (!in) {
+      return absl::NotFoundError(
+          absl::StrCat("--config: cannot read \"", options.config_file, "\""));
+    }
+    std::stringstream content;
+    content << in.rdbuf();
+    if (absl::Status s = ApplyConfigFile(content.str(), options.config_file, options); !s.ok()) {
+      return s;
+    }
+  }
+  for (const auto& [name, value] : flags) {
+    if (absl::Status s = Flags().at(name).set(value, options); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--", name, ": ", s.message()));
+    }
+  }
+  if (absl::Status s = Finish(options); !s.ok()) return s;
+  return options;
+}
+
+}  // namespace cubelet::app

@@ -1,0 +1,54 @@
+// AgentOptions: the daemon's settings, from kubelet-compatible flags and an
+// optional --config file holding a KubeletConfiguration
+// (kubelet.config.k8s.io/v1beta1) subset; flags override the file, as with
+// the kubelet. Flags take `--flag=value` or `--flag value`.
+//
+// Stateless parsing functions; safe from any thread.
+#ifndef CUBELET_APP_OPTIONS_H_
+#define CUBELET_APP_OPTIONS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace cubelet::app {
+
+struct AgentOptions {
+  std::string config_file;
+  std::string pod_manifest_path;
+  std::string manifest_url;
+  std::string container_runtime_endpoint = "unix:///run/containerd/containerd.sock";
+  std::string root_dir = "/var/lib/cubelet";
+  std::string pod_logs_dir = "/var/log/pods";
+  std::string node_name;  // defaults to the host name, lower-cased
+  std::string address = "127.0.0.1";
+  int read_only_port = 10255;  // 0 disables the HTTP API
+  absl::Duration file_check_frequency = absl::Seconds(20);
+  absl::Duration http_check_frequency = absl::Seconds(20);
+  absl::Duration sync_frequency = absl::Minutes(1);
+  std::string cgroup_root = "/cubelet";
+  int verbosity = 0;
+  // Threads that run pod workers' steps (CRI calls block, so this bounds how
+  // many pods are acted on at once). Not a kubelet flag: the kubelet uses a
+  // goroutine per pod.
+  int pod_worker_threads = 8;
+  bool help = false;
+};
+
+// The usage text (--help).
+std::string Usage();
+
+// Parses argv (argv[0] is the program): reads --config first, then applies
+// the flags over it. Errors name the flag, or the file and the field.
+absl::StatusOr<AgentOptions> ParseOptions(const std::vector<std::string>& args);
+
+// Applies a KubeletConfiguration document (YAML or JSON) to `options`;
+// `source` names the file in errors. Unknown fields are errors.
+absl::Status ApplyConfigFile(const std::string& content, const std::string& source,
+                             AgentOptions& options);
+
+}  // namespace cubelet::app
+
+#endif  // CUBELET_APP_OPTIONS_H_

@@ -1,0 +1,624 @@
+#include "kubelet/kubelet.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "kubelet/instrumented_pod_syncer.h"
+#include "kuberuntime/pod_cgroup.h"
+#include "util/log.h"
+
+namespace cubelet::kubelet {
+namespace {
+
+// The sync loop's back-off while the runtime is down (upstream syncLoop:
+// 100 ms doubling to 5 s).
+constexpr absl::Duration kRuntimeBackoffInitial = absl::Milliseconds(100);
+constexpr absl::Duration kRuntimeBackoffMax = absl::Seconds(5);
+// Healthy() fails when the loop has not turned for this long (upstream
+// syncLoop health: the PLEG's relist threshold).
+constexpr absl::Duration kSyncLoopThreshold = absl::Minutes(3);
+constexpr char kPodDirPrefix[] = "pod";
+
+std::string FormatPod(const api::Pod& pod) {
+  return absl::StrCat(pod.metadata.name, "_", pod.metadata.namespace_, "(", pod.metadata.uid, ")");
+}
+
+// Whether anything is mounted at or below `dir` (never remove such a dir).
+bool HasMountsUnder(const std::string& dir) {
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  const std::string prefix = dir + "/";
+  while (std::getline(mountinfo, line)) {
+    std::vector<std::string> fields = absl::StrSplit(line, ' ');
+    if (fields.size() < 5) continue;
+    if (fields[4] == dir || absl::StartsWith(fields[4], prefix)) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> ListDir(const std::string& dir) {
+  std::vector<std::string> names;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(std::move(name));
+  }
+  ::closedir(d);
+  return names;
+}
+
+}  // namespace
+
+Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_service,
+                 Clock* clock, asio::any_io_executor executor, metrics::Registry* registry,
+                 KubeletOptions options)
+    : runtime_service_(runtime_service),
+      clock_(clock),
+      registry_(registry),
+      options_(std::move(options)),
+      runtime_manager_(runtime_service, image_service, clock,
+                       kuberuntime::RuntimeManagerOptions{
+                           .pod_logs_dir = options_.pod_logs_dir,
+                           .root_dir = options_.root_dir,
+                           .cgroup_root = options_.cgroup_root,
+                           .manage_host_state = options_.manage_host_state,
+                           .backoff_initial = options_.backoff_initial,
+                           .backoff_max = options_.backoff_max,
+                       }),
+      status_manager_([this](const api::Pod& pod, const api::PodStatus* old_status,
+                             const api::PodStatus& new_status) {
+        OnStatusChange(pod, old_status, new_status);
+      }),
+      syncer_(&runtime_manager_, &pod_cache_, &status_manager_, clock),
+      work_queue_(clock) {
+  RegisterMetrics();
+  instrumented_syncer_ =
+      std::make_unique<InstrumentedPodSyncer>(&syncer_, pod_worker_duration_, clock);
+  podworkers::PodWorkers::Options worker_options;
+  worker_options.resync_interval = options_.sync_frequency;
+  worker_options.event_sink = [](const std::string& uid, const std::string& reason,
+                                 const std::string& message) {
+    LOG(WARNING) << "Pod " << uid << ": " << reason << ": " << message;
+  };
+  pod_workers_ = std::make_unique<podworkers::PodWorkers>(
+      std::move(executor), instrumented_syncer_.get(), &pod_cache_, &work_queue_, clock,
+      std::move(worker_options));
+  pleg::GenericPleg::Options pleg_options;
+  pleg_options.relist_period = options_.relist_period;
+  pleg_options.log = [](std::string_view line) { LOG(INFO) << line; };
+  pleg_options.on_relist = [this](const pleg::RelistStats& stats) {
+    relist_duration_->Observe(absl::ToDoubleSeconds(stats.last_duration));
+    if (stats.last_interval > absl::ZeroDuration()) {
+      relist_interval_->Observe(absl::ToDoubleSeconds(stats.last_interval));
+    }
+  };
+  pleg_ = std::make_unique<pleg::GenericPleg>(&runtime_manager_, &pod_cache_, &events_, clock,
+                                              std::move(pleg_options));
+}
+
+Kubelet::~Kubelet() { Stop(); }
+
+void Kubelet::RegisterMetrics() {
+  // Buckets as upstream's (pkg/kubelet/metrics).
+  pod_start_duration_ = registry_->NewHistogram(
+      "kubelet_pod_start_duration_seconds",
+      "Duration in seconds from kubelet seeing a pod for the first time to the pod starting to "
+      "run",
+      {0.5, 1,   2,   3,   4,   5,   6,   8,   10,   20,   30,   45,  60,
+       120, 180, 240, 300, 360, 480, 600, 900, 1200, 1800, 2700, 3600});
+  pod_worker_duration_ = registry_->NewHistogramVec(
+      "kubelet_pod_worker_duration_seconds",
+      "Duration in seconds to sync a single pod. Broken down by operation type: create, update, "
+      "or sync",
+      {"operation_type"}, metrics::ExponentialBuckets(0.005, 2, 10));
+  relist_duration_ = registry_->NewHistogram("kubelet_pleg_relist_duration_seconds",
+                                             "Duration in seconds for relisting pods in PLEG.",
+                                             metrics::ExponentialBuckets(0.005, 2, 10));
+  relist_interval_ = registry_->NewHistogram("kubelet_pleg_relist_interval_seconds",
+                                             "Interval in seconds between relisting in PLEG.",
+                                             metrics::ExponentialBuckets(0.005, 2, 10));
+  running_pods_ =
+      registry_->NewGauge("kubelet_running_pods", "Number of pods that have a running pod sandbox");
+  running_containers_ = registry_->NewGaugeVec(
+      "kubelet_running_containers", "Number of containers currently running", {"container_state"});
+  housekeeping_runs_ = registry_->NewCounter("cubelet_housekeeping_runs_total",
+                                             "Housekeeping passes run by the sync loop");
+  registry_->NewGaugeFunc(
+      "kubelet_node_name", "The node's name. The count is always 1.", {"node"},
+      [node = options_.node_name] {
+        return std::vector<std::pair<std::vector<std::string>, double>>{{{node}, 1.0}};
+      });
+  registry_->NewGaugeFunc("kubelet_pleg_discard_events", "The number of discard events in PLEG.",
+                          {}, [this] {
+                            return std::vector<std::pair<std::vector<std::string>, double>>{
+                                {{}, static_cast<double>(events_.dropped())}};
+                          });
+  registry_->NewGaugeFunc("kubelet_desired_pods",
+                          "The number of pods the kubelet is being "
+                          "instructed to run.",
+                          {"static"}, [this] {
+                            std::lock_guard<std::mutex> lock(pods_mu_);
+                            return std::vector<std::pair<std::vector<std::string>, double>>{
+                                {{"true"}, static_cast<double>(pods_.size())}};
+                          });
+  registry_->NewGaugeFunc("kubelet_working_pods",
+                          "Number of pods the kubelet is actually running, broken down by "
+                          "lifecycle phase",
+                          {}, [this] {
+                            return std::vector<std::pair<std::vector<std::string>, double>>{
+                                {{}, static_cast<double>(pod_workers_->NumWorkers())}};
+                          });
+}
+
+void Kubelet::Start() {
+  std::lock_guard<std::mutex> lock(inbox_mu_);
+  if (started_threads_) return;
+  started_threads_ = true;
+  stopping_ = false;
+  UpdateRuntimeState();
+  pleg_->Start();
+  events_thread_ = std::thread([this] { ForwardPlegEvents(); });
+  loop_thread_ = std::thread([this] { SyncLoop(); });
+}
+
+void Kubelet::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    if (!started_threads_) return;
+    started_threads_ = false;
+    stopping_ = true;
+  }
+  inbox_cv_.notify_all();
+  pleg_->Stop();
+  events_.Close();
+  if (events_thread_.joinable()) events_thread_.join();
+  if (loop_thread_.joinable()) loop_thread_.join();
+}
+
+void Kubelet::OnPodUpdate(const config::PodUpdate& update) {
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    inbox_.push_back(update);
+  }
+  inbox_cv_.notify_one();
+}
+
+void Kubelet::SetSourcesReady(std::function<bool()> sources_ready) {
+  std::lock_guard<std::mutex> lock(loop_mu_);
+  sources_ready_ = std::move(sources_ready);
+}
+
+void Kubelet::ForwardPlegEvents() {
+  while (std::optional<pleg::PodLifecycleEvent> event = events_.Pop(absl::InfiniteDuration())) {
+    {
+      std::lock_guard<std::mutex> lock(inbox_mu_);
+      inbox_.push_back(std::move(*event));
+    }
+    inbox_cv_.notify_one();
+  }
+}
+
+void Kubelet::RelistNow() {
+  pleg_->Relist();
+  while (std::optional<pleg::PodLifecycleEvent> event = events_.TryPop()) {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    inbox_.push_back(std::move(*event));
+  }
+}
+
+void Kubelet::UpdateRuntimeState() {
+  absl::Status verdict;
+  absl::StatusOr<cri::RuntimeStatus> status = runtime_service_->GetStatus();
+  if (!status.ok()) {
+    verdict = absl::UnavailableError(
+        absl::StrCat("container runtime is down: ", status.status().message()));
+  } else {
+    for (const cri::RuntimeCondition& c : status->conditions) {
+      if (c.type == "RuntimeReady" && !c.status) {
+        verdict = absl::UnavailableError(
+            absl::StrCat("container runtime not ready: ", c.reason, ": ", c.message));
+      }
+    }
+  }
+  std::lock_guard<std::mutex> lock(health_mu_);
+  if (verdict.ok() && !runtime_error_.ok()) {
+    LOG(INFO) << "Container runtime is ready";
+  } else if (!verdict.ok() && verdict != runtime_error_) {
+    LOG(ERROR) << verdict.message();
+  }
+  runtime_error_ = verdict;
+}
+
+void Kubelet::SyncLoop() {
+  LOG(INFO) << "Starting kubelet main sync loop";
+  const absl::Time start = clock_->Now();
+  absl::Time next_tick = start + options_.sync_tick;
+  absl::Time next_housekeeping = start + options_.housekeeping_period;
+  absl::Time next_runtime_check = start + options_.runtime_check_period;
+  absl::Duration backoff = kRuntimeBackoffInitial;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(inbox_mu_);
+      absl::Time wake = std::min(next_tick, next_housekeeping);
+      absl::Duration wait = std::max(wake - clock_->Now(), absl::ZeroDuration());
+      inbox_cv_.wait_for(lock, absl::ToChronoNanoseconds(wait),
+                         [this] { return stopping_ || !inbox_.empty(); });
+      if (stopping_) return;
+    }
+    absl::Time now = clock_->Now();
+    if (now >= next_runtime_check) {
+      UpdateRuntimeState();
+      next_runtime_check = now + options_.runtime_check_period;
+    }
+    bool runtime_down;
+    {
+      std::lock_guard<std::mutex> lock(health_mu_);
+      runtime_down = !runtime_error_.ok();
+      last_loop_time_ = now;
+    }
+    if (runtime_down) {
+      // Nothing is acted on while the runtime is down; config updates and
+      // events wait in the inbox. Poll the runtime with a back-off.
+      std::unique_lock<std::mutex> lock(inbox_mu_);
+      inbox_cv_.wait_for(lock, absl::ToChronoNanoseconds(backoff), [this] { return stopping_; });
+      if (stopping_) return;
+      lock.unlock();
+      backoff = std::min(backoff * 2, kRuntimeBackoffMax);
+      UpdateRuntimeState();
+      next_runtime_check = clock_->Now() + options_.runtime_check_period;
+      continue;
+    }
+    backoff = kRuntimeBackoffInitial;
+    bool tick = now >= next_tick;
+    bool housekeeping = now >= next_housekeeping;
+    SyncLoopIteration(tick, housekeeping);
+    if (tick) next_tick = now + options_.sync_tick;
+    if (housekeeping) next_housekeeping = now + options_.housekeeping_period;
+  }
+}
+
+void Kubelet::SyncLoopIteration(bool tick, bool housekeeping) {
+  std::deque<InboxItem> items;
+  {
+    std::lock_guard<std::mutex> lock(inbox_mu_);
+    items.swap(inbox_);
+  }
+  std::lock_guard<std::mutex> loop_lock(loop_mu_);
+  for (const InboxItem& item : items) Handle(item);
+  if (tick) {
+    std::vector<api::PodPtr> due;
+    {
+      std::lock_guard<std::mutex> lock(pods_mu_);
+      for (const std::string& uid : work_queue_.GetWork()) {
+        auto it = pods_.find(uid);
+        if (it != pods_.end()) due.push_back(it->second);
+      }
+    }
+    HandlePodSyncs(due);
+  }
+  if (housekeeping && (!sources_ready_ || sources_ready_())) HandlePodCleanups();
+}
+
+void Kubelet::Handle(const InboxItem& item) {
+  if (const auto* update = std::get_if<config::PodUpdate>(&item)) {
+    HandlePodUpdate(*update);
+  } else {
+    HandlePlegEvent(std::get<pleg::PodLifecycleEvent>(item));
+  }
+}
+
+void Kubelet::DispatchWork(podworkers::SyncPodType type, const api::PodPtr& pod) {
+  podworkers::UpdatePodOptions options;
+  options.update_type = type;
+  options.pod = pod;
+  {
+    std::lock_guard<std::mutex> lock(pods_mu_);
+    auto it = first_seen_.find(pod->metadata.uid);
+    if (it != first_seen_.end()) options.start_time = it->second;
+  }
+  pod_workers_->UpdatePod(std::move(options));
+}
+
+void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
+  using config::PodOperation;
+  if (update.pods.empty()) return;
+  VLOG(2) << "SyncLoop " << config::PodOperationName(update.op) << " source=\"" << update.source
+          << "\" pods=" << update.pods.size();
+  switch (update.op) {
+    case PodOperation::kAdd: {
+      // Oldest first, as the kubelet admits pods (here: by first sight).
+      absl::Time now = clock_->Now();
+      for (const api::PodPtr& pod : update.pods) {
+        {
+          std::lock_guard<std::mutex> lock(pods_mu_);
+          pods_[pod->metadata.uid] = pod;
+          first_seen_.try_emplace(pod->metadata.uid, now);
+        }
+        LOG(INFO) << "SyncLoop ADD source=\"" << update.source << "\" pod=\"" << FormatPod(*pod)
+                  << "\"";
+        DispatchWork(podworkers::SyncPodType::kCreate, pod);
+      }
+      break;
+    }
+    case PodOperation::kUpdate:
+    case PodOperation::kReconcile:
+      for (const api::PodPtr& pod : update.pods) {
+        {
+          std::lock_guard<std::mutex> lock(pods_mu_);
+          pods_[pod->metadata.uid] = pod;
+        }
+        if (update.op == PodOperation::kUpdate) {
+          LOG(INFO) << "SyncLoop UPDATE source=\"" << update.source << "\" pod=\""
+                    << FormatPod(*pod) << "\"";
+          DispatchWork(podworkers::SyncPodType::kUpdate, pod);
+        }
+      }
+      break;
+    case PodOperation::kDelete:
+      // Graceful deletion: the pod stays known while it terminates; the
+      // workers read the grace from deletionGracePeriodSeconds.
+      for (const api::PodPtr& pod : update.pods) {
+        {
+          std::lock_guard<std::mutex> lock(pods_mu_);
+          pods_[pod->metadata.uid] = pod;
+        }
+        LOG(INFO) << "SyncLoop DELETE source=\"" << update.source << "\" pod=\"" << FormatPod(*pod)
+                  << "\"";
+        DispatchWork(podworkers::SyncPodType::kUpdate, pod);
+      }
+      break;
+    case PodOperation::kRemove:
+      for (const api::PodPtr& pod : update.pods) {
+        {
+          std::lock_guard<std::mutex> lock(pods_mu_);
+          pods_.erase(pod->metadata.uid);
+          started_.erase(pod->metadata.uid);
+        }
+        LOG(INFO) << "SyncLoop REMOVE source=\"" << update.source << "\" pod=\"" << FormatPod(*pod)
+                  << "\"";
+        // The grace period comes from the pod's spec (the worker computes it).
+        DispatchWork(podworkers::SyncPodType::kKill, pod);
+      }
+      break;
+    case PodOperation::kSet:
+      LOG(ERROR) << "SyncLoop got a SET update from PodConfig; ignored";
+      break;
+  }
+}
+
+void Kubelet::HandlePlegEvent(const pleg::PodLifecycleEvent& event) {
+  if (event.type == pleg::PodLifeCycleEventType::kContainerDied && event.exit_code.has_value()) {
+    VLOG(1) << "Container " << event.container_id << " of pod " << event.pod_uid
+            << " died with exit code " << *event.exit_code;
+  }
+  api::PodPtr pod;
+  {
+    std::lock_guard<std::mutex> lock(pods_mu_);
+    auto it = pods_.find(event.pod_uid);
+    if (it == pods_.end()) return;  // housekeeping deals with runtime-only pods
+    pod = it->second;
+  }
+  VLOG(3) << "SyncLoop (PLEG) pod=\"" << FormatPod(*pod) << "\" event=" << ToString(event.type);
+  HandlePodSyncs({pod});
+}
+
+void Kubelet::HandlePodSyncs(const std::vector<api::PodPtr>& pods) {
+  for (const api::PodPtr& pod : pods) DispatchWork(podworkers::SyncPodType::kSync, pod);
+}
+
+void Kubelet::HandlePodCleanups() {
+  housekeeping_runs_->Inc();
+  std::vector<api::PodPtr> desired;
+  absl::flat_hash_set<std::string> desired_uids;
+  {
+    std::lock_guard<std::mutex> lock(pods_mu_);
+    desired.reserve(pods_.size());
+    for (const auto& [uid, pod] : pods_) {
+      desired.push_back(pod);
+      desired_uids.insert(uid);
+    }
+  }
+  absl::flat_hash_map<std::string, podworkers::PodWorkerSync> working =
+      pod_workers_->SyncKnownPods(desired);
+
+  // What the agent still remembers of pods it no longer knows goes.
+  absl::flat_hash_set<std::string> known = desired_uids;
+  for (const auto& [uid, sync] : working) known.insert(uid);
+  for (const std::string& uid : known_last_housekeeping_) {
+    if (!known.contains(uid)) {
+      syncer_.ForgetPod(uid);
+      std::lock_guard<std::mutex> lock(pods_mu_);
+      first_seen_.erase(uid);
+      started_.erase(uid);
+    }
+  }
+  known_last_housekeeping_ = known;
+  status_manager_.RemoveOrphanedStatuses(known);
+
+  absl::StatusOr<std::vector<container::Pod>> runtime_pods = runtime_manager_.GetPods(true);
+  if (!runtime_pods.ok()) {
+    LOG(ERROR) << "Housekeeping: unable to list runtime pods: " << runtime_pods.status();
+    return;
+  }
+  double running_pods = 0;
+  absl::flat_hash_map<std::string, double> containers_by_state;
+  for (const container::Pod& rp : *runtime_pods) {
+    bool sandbox_ready = false;
+    bool any_running = false;
+    for (const container::Container& s : rp.sandboxes) {
+      if (s.state == container::ContainerState::kRunning) sandbox_ready = any_running = true;
+    }
+    for (const container::Container& c : rp.containers) {
+      containers_by_state[container::ToString(c.state)] += 1;
+      if (c.state == container::ContainerState::kRunning ||
+          c.state == container::ContainerState::kCreated) {
+        any_running = true;
+      }
+    }
+    if (sandbox_ready) running_pods += 1;
+    if (working.contains(rp.id) || desired_uids.contains(rp.id)) continue;
+    if (any_running) {
+      // Orphaned runtime pod: kill it at once (upstream: grace 1).
+      LOG(INFO) << "Killing orphaned runtime pod " << rp.name << "_" << rp.namespace_ << "("
+                << rp.id << ")";
+      podworkers::UpdatePodOptions kill;
+      kill.update_type = podworkers::SyncPodType::kKill;
+      kill.running_pod = std::make_shared<const container::Pod>(rp);
+      podworkers::KillPodOptions kill_options;
+      kill_options.grace_period_override = 1;
+      kill.kill_pod_options = std::move(kill_options);
+      pod_workers_->UpdatePod(std::move(kill));
+    } else {
+      // Dead and unwanted: remove the sandboxes (their containers and logs
+      // go with them) and the pod cgroup.
+      VLOG(1) << "Removing terminated runtime pod " << rp.name << "_" << rp.namespace_ << "("
+              << rp.id << ")";
+      if (absl::Status s = runtime_manager_.RemovePod(rp); !s.ok()) {
+        LOG(WARNING) << "Failed to remove runtime pod " << rp.id << ": " << s;
+      } else {
+        pod_cache_.Delete(rp.id);
+      }
+    }
+  }
+  running_pods_->Set(running_pods);
+  for (const char* state : {"created", "running", "exited", "unknown"}) {
+    auto it = containers_by_state.find(state);
+    running_containers_->WithLabels({state})->Set(it == containers_by_state.end() ? 0 : it->second);
+  }
+
+  // Desired pods without a worker (purged after finishing, e.g. when their
+  // UID came back) start again.
+  for (const api::PodPtr& pod : desired) {
+    if (working.contains(pod->metadata.uid)) continue;
+    VLOG(1) << "Housekeeping: starting worker for desired pod " << FormatPod(*pod);
+    DispatchWork(podworkers::SyncPodType::kCreate, pod);
+  }
+
+  if (options_.manage_host_state) {
+    absl::flat_hash_set<std::string> keep = known;
+    for (const container::Pod& rp : *runtime_pods) keep.insert(rp.id);
+    RemoveOrphanedPodDirs(keep);
+    RemoveOrphanedCgroups(keep);
+  }
+  runtime_manager_.crash_loop_backoff().GC();
+  runtime_manager_.image_pull_backoff().GC();
+}
+
+void Kubelet::RemoveOrphanedPodDirs(const absl::flat_hash_set<std::string>& keep) {
+  const std::string pods_dir = options_.root_dir + "/pods";
+  for (const std::string& uid : ListDir(pods_dir)) {
+    if (keep.contains(uid)) continue;
+    const std::string dir = pods_dir + "/" + uid;
+    if (HasMountsUnder(dir)) {
+      LOG(WARNING) << "Orphaned pod dir " << dir << " still has mounts; left in place";
+      continue;
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    if (ec) {
+      LOG(WARNING) << "Failed to remove orphaned pod dir " << dir << ": " << ec.message();
+    } else {
+      LOG(INFO) << "Removed orphaned pod dir " << dir;
+    }
+  }
+}
+
+void Kubelet::RemoveOrphanedCgroups(const absl::flat_hash_set<std::string>& keep) {
+  // Pod cgroups are <hierarchy>/<cgroup_root>/pod<uid>; on cgroup v1 every
+  // controller has its own tree, so collect the uids from all of them.
+  absl::flat_hash_set<std::string> orphans;
+  auto scan = [&](const std::string& dir) {
+    for (const std::string& name : ListDir(dir)) {
+      if (!absl::StartsWith(name, kPodDirPrefix)) continue;
+      std::string uid = name.substr(std::strlen(kPodDirPrefix));
+      if (!keep.contains(uid)) orphans.insert(uid);
+    }
+  };
+  scan(options_.cgroup_fs + options_.cgroup_root);
+  for (const std::string& controller : ListDir(options_.cgroup_fs)) {
+    scan(options_.cgroup_fs + "/" + controller + options_.cgroup_root);
+  }
+  for (const std::string& uid : orphans) {
+    absl::Status s = kuberuntime::RemovePodCgroup(options_.cgroup_root, uid, options_.cgroup_fs);
+    if (!s.ok()) {
+      VLOG(1) << "Orphaned pod cgroup of " << uid << " not removed: " << s.message();
+    } else {
+      LOG(INFO) << "Removed orphaned pod cgroup of " << uid;
+    }
+  }
+}
+
+void Kubelet::OnStatusChange(const api::Pod& pod, const api::PodStatus* old_status,
+                             const api::PodStatus& new_status) {
+  const bool was_running = old_status != nullptr && old_status->phase == api::kPodRunning;
+  if (was_running || new_status.phase != api::kPodRunning) return;
+  absl::Time first_seen;
+  {
+    std::lock_guard<std::mutex> lock(pods_mu_);
+    auto it = first_seen_.find(pod.metadata.uid);
+    if (it == first_seen_.end() || !started_.insert(pod.metadata.uid).second) return;
+    first_seen = it->second;
+  }
+  pod_start_duration_->Observe(absl::ToDoubleSeconds(clock_->Now() - first_seen));
+}
+
+std::vector<api::Pod> Kubelet::GetPods() const {
+  std::vector<api::PodPtr> pods;
+  {
+    std::lock_guard<std::mutex> lock(pods_mu_);
+    pods.reserve(pods_.size());
+    for (const auto& [uid, pod] : pods_) pods.push_back(pod);
+  }
+  std::vector<api::Pod> out;
+  out.reserve(pods.size());
+  for (const api::PodPtr& pod : pods) {
+    api::Pod copy = *pod;
+    if (std::optional<status::VersionedPodStatus> s =
+            status_manager_.GetPodStatus(pod->metadata.uid)) {
+      copy.status = std::move(s->status);
+    } else {
+      copy.status.phase = api::kPodPending;
+    }
+    if (copy.status.host_ip.empty()) copy.status.host_ip = options_.host_ip;
+    // A host-network pod's IP is the node's (as the kubelet reports it).
+    if (copy.spec.host_network && copy.status.pod_ip.empty() && !options_.host_ip.empty() &&
+        copy.status.phase != api::kPodPending) {
+      copy.status.pod_ip = options_.host_ip;
+      copy.status.pod_ips = {api::PodIP{options_.host_ip}};
+    }
+    out.push_back(std::move(copy));
+  }
+  std::sort(out.begin(), out.end(), [](const api::Pod& a, const api::Pod& b) {
+    return std::tie(a.metadata.namespace_, a.metadata.name) <
+           std::tie(b.metadata.namespace_, b.metadata.name);
+  });
+  return out;
+}
+
+absl::Status Kubelet::Healthy() const {
+  {
+    std::lock_guard<std::mutex> lock(health_mu_);
+    if (!runtime_error_.ok()) return runtime_error_;
+    if (last_loop_time_ != absl::InfinitePast() &&
+        clock_->Now() - last_loop_time_ > kSyncLoopThreshold) {
+      return absl::UnavailableError(
+          absl::StrCat("sync loop was last seen active ",
+                       pleg::FormatGoDuration(clock_->Now() - last_loop_time_),
+                       " ago; threshold is ", pleg::FormatGoDuration(kSyncLoopThreshold)));
+    }
+  }
+  return pleg_->Healthy();
+}
+
+}  // namespace cubelet::kubelet

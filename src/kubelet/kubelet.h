@@ -1,0 +1,191 @@
+// Kubelet: the agent's core (the kubelet's pkg/kubelet/kubelet.go): it owns
+// the engine (runtime manager, pod cache, PLEG, pod workers, status manager)
+// and runs the sync loop that feeds the pod workers:
+//   - pod config updates (ADD, UPDATE, REMOVE, DELETE, RECONCILE) from the
+//     merged sources, through OnPodUpdate();
+//   - PLEG events (a container started, died or was removed);
+//   - a tick (1 s) that re-syncs the pods whose periodic resync is due;
+//   - housekeeping (2 s, once every source has been seen): forget finished
+//     workers, kill runtime pods nobody wants, re-create desired pods whose
+//     worker was purged (UID reuse), remove dead orphaned sandboxes, pod
+//     directories and pod cgroups, and trim the back-offs and caches.
+// While the runtime is down (its Status call fails or reports
+// RuntimeReady=false) the loop backs off without acting, so nothing is killed,
+// and Healthy() says why.
+//
+// Agent restarts adopt what runs: pods keep their static UIDs, the PLEG's
+// first relist fills the cache from the CRI objects, and each pod's first sync
+// finds its containers with matching hashes and restart counts (annotations),
+// so nothing is restarted that did not need it.
+//
+// Ownership: borrows the CRI services, clock, executor and metrics registry
+// (all must outlive it); owns everything else. Destroy it after Stop() and
+// after the executor has stopped running handlers.
+// Thread-safety: every public method may be called from any thread. The sync
+// loop's handlers run one at a time (loop_mu_).
+#ifndef CUBELET_KUBELET_KUBELET_H_
+#define CUBELET_KUBELET_KUBELET_H_
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "api/pod.h"
+#include "asio/any_io_executor.hpp"
+#include "config/pod_update.h"
+#include "container/pod_cache.h"
+#include "cri/runtime_service.h"
+#include "kubelet/pod_syncer_impl.h"
+#include "kuberuntime/runtime_manager.h"
+#include "metrics/registry.h"
+#include "pleg/generic_pleg.h"
+#include "pleg/pleg.h"
+#include "podworkers/pod_workers.h"
+#include "podworkers/work_queue.h"
+#include "status/status_manager.h"
+#include "util/clock.h"
+
+namespace cubelet::kubelet {
+
+struct KubeletOptions {
+  std::string node_name;
+  std::string host_ip;  // status.hostIP of every pod
+  std::string root_dir = "/var/lib/cubelet";
+  std::string pod_logs_dir = "/var/log/pods";
+  std::string cgroup_root = "/cubelet";
+  std::string cgroup_fs = "/sys/fs/cgroup";
+  absl::Duration sync_frequency = absl::Minutes(1);  // per-pod resync
+  absl::Duration sync_tick = absl::Seconds(1);
+  absl::Duration housekeeping_period = absl::Seconds(2);
+  absl::Duration relist_period = absl::Seconds(1);
+  absl::Duration runtime_check_period = absl::Seconds(5);
+  // Crash-loop back-off (the kubelet's 10 s doubling to 300 s).
+  absl::Duration backoff_initial = absl::Seconds(10);
+  absl::Duration backoff_max = absl::Seconds(300);
+  // Real host: create log and volume directories, remove pod cgroups and
+  // orphaned pod directories. Off for in-memory runtimes.
+  bool manage_host_state = true;
+};
+
+class Kubelet {
+ public:
+  Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_service, Clock* clock,
+          asio::any_io_executor executor, metrics::Registry* registry, KubeletOptions options);
+  ~Kubelet();
+
+  Kubelet(const Kubelet&) = delete;
+  Kubelet& operator=(const Kubelet&) = delete;
+
+  // Starts the PLEG and the sync loop threads; returns at once.
+  void Start();
+  // Stops the loop and the PLEG and waits for the pod workers to finish the
+  // step in progress. Pods and containers keep running (as with the kubelet).
+  void Stop();
+
+  // Queues a merged config update for the sync loop (PodConfig's callback).
+  void OnPodUpdate(const config::PodUpdate& update);
+  // Housekeeping waits until this returns true (every source seen once), so
+  // a slow source never gets its pods killed as orphans at start-up.
+  void SetSourcesReady(std::function<bool()> sources_ready);
+
+  // Every pod from the sources, with its newest status (Pending until its
+  // first sync), sorted by namespace and name.
+  std::vector<api::Pod> GetPods() const;
+  // OK while the runtime answers and is ready, the PLEG relists and the sync
+  // loop turns; otherwise the first reason found.
+  absl::Status Healthy() const;
+
+  // ---- for tests that drive the loop by hand (no Start()) ----
+  // Handles what is queued (config updates, PLEG events), then the tick's
+  // due pods and housekeeping when asked.
+  void SyncLoopIteration(bool tick, bool housekeeping);
+  // Relists once and queues the resulting events.
+  void RelistNow();
+  podworkers::PodWorkers& pod_workers() { return *pod_workers_; }
+  status::StatusManager& status_manager() { return status_manager_; }
+  kuberuntime::RuntimeManager& runtime_manager() { return runtime_manager_; }
+
+ private:
+  using InboxItem = std::variant<config::PodUpdate, pleg::PodLifecycleEvent>;
+
+  void SyncLoop();
+  void ForwardPlegEvents();
+  // Checks the runtime (Status: RuntimeReady) and records the verdict.
+  void UpdateRuntimeState();
+  void Handle(const InboxItem& item);
+  void HandlePodUpdate(const config::PodUpdate& update);
+  void HandlePlegEvent(const pleg::PodLifecycleEvent& event);
+  void HandlePodSyncs(const std::vector<api::PodPtr>& pods);
+  void DispatchWork(podworkers::SyncPodType type, const api::PodPtr& pod);
+  void HandlePodCleanups();
+  void RemoveOrphanedPodDirs(const absl::flat_hash_set<std::string>& keep);
+  void RemoveOrphanedCgroups(const absl::flat_hash_set<std::string>& keep);
+  void OnStatusChange(const api::Pod& pod, const api::PodStatus* old_status,
+                      const api::PodStatus& new_status);
+  void RegisterMetrics();
+
+  cri::RuntimeService* const runtime_service_;
+  Clock* const clock_;
+  metrics::Registry* const registry_;
+  const KubeletOptions options_;
+
+  kuberuntime::RuntimeManager runtime_manager_;
+  container::PodCache pod_cache_;
+  status::StatusManager status_manager_;
+  KubeletPodSyncer syncer_;
+  std::unique_ptr<podworkers::PodSyncer> instrumented_syncer_;
+  podworkers::WorkQueue work_queue_;
+  std::unique_ptr<podworkers::PodWorkers> pod_workers_;
+  pleg::EventChannel events_;
+  std::unique_ptr<pleg::GenericPleg> pleg_;
+
+  // Metrics (owned by the registry).
+  metrics::Histogram* pod_start_duration_ = nullptr;
+  metrics::HistogramVec* pod_worker_duration_ = nullptr;
+  metrics::Histogram* relist_duration_ = nullptr;
+  metrics::Histogram* relist_interval_ = nullptr;
+  metrics::Gauge* running_pods_ = nullptr;
+  metrics::GaugeVec* running_containers_ = nullptr;
+  metrics::Counter* housekeeping_runs_ = nullptr;
+
+  // The desired pods (the kubelet's pod manager) and when each was first
+  // seen. Guarded by pods_mu_.
+  mutable std::mutex pods_mu_;
+  absl::flat_hash_map<std::string, api::PodPtr> pods_;
+  absl::flat_hash_map<std::string, absl::Time> first_seen_;
+  absl::flat_hash_set<std::string> started_;  // pods whose start was measured
+
+  // Inbox of the sync loop.
+  std::mutex inbox_mu_;
+  std::condition_variable inbox_cv_;
+  std::deque<InboxItem> inbox_;
+  bool stopping_ = false;
+
+  // Serializes handlers (the loop thread, or a test driving it).
+  std::mutex loop_mu_;
+  std::function<bool()> sources_ready_;                       // guarded by loop_mu_
+  absl::flat_hash_set<std::string> known_last_housekeeping_;  // guarded by loop_mu_
+
+  mutable std::mutex health_mu_;
+  absl::Status runtime_error_ = absl::UnavailableError("container runtime not checked yet");
+  absl::Time last_loop_time_ = absl::InfinitePast();
+  absl::Status housekeeping_error_;
+
+  std::thread loop_thread_;
+  std::thread events_thread_;
+  bool started_threads_ = false;
+};
+
+}  // namespace cubelet::kubelet
+
+#endif  // CUBELET_KUBELET_KUBELET_H_

@@ -1,0 +1,259 @@
+// The sync loop on the in-memory CRI, driven by hand: config updates and PLEG
+// events go through the inbox, housekeeping runs when asked, the executor is
+// an io_context drained by the test, and the clock is fake. No sleeps.
+#include "kubelet/kubelet.h"
+
+#include <asio/io_context.hpp>
+
+#include "cri/inmemory/in_memory_runtime.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "metrics/registry.h"
+
+namespace cubelet::kubelet {
+namespace {
+
+constexpr char kImage[] = "docker.io/library/busybox:1.36";
+
+api::PodPtr MakePod(const std::string& name, const std::string& restart_policy = "Always") {
+  auto pod = std::make_shared<api::Pod>();
+  pod->metadata.name = name;
+  pod->metadata.namespace_ = "default";
+  pod->metadata.uid = "uid-" + name;
+  pod->spec.restart_policy = restart_policy;
+  pod->spec.termination_grace_period_seconds = 30;
+  api::Container c;
+  c.name = "app";
+  c.image = kImage;
+  c.image_pull_policy = api::kPullIfNotPresent;
+  c.termination_message_path = "/dev/termination-log";
+  c.termination_message_policy = "File";
+  pod->spec.containers.push_back(c);
+  return pod;
+}
+
+config::PodUpdate Update(config::PodOperation op, std::vector<api::PodPtr> pods) {
+  config::PodUpdate u;
+  u.op = op;
+  u.source = config::kFileSource;
+  u.pods = std::move(pods);
+  return u;
+}
+
+class KubeletTest : public ::testing::Test {
+ protected:
+  KubeletTest() : cri_(&clock_) {
+    cri_.AddImage(kImage);
+    kubelet_ = NewKubelet();
+  }
+
+  std::unique_ptr<Kubelet> NewKubelet() {
+    registry_ = std::make_unique<metrics::Registry>();
+    KubeletOptions options;
+    options.node_name = "node1";
+    options.host_ip = "192.0.2.10";
+    options.manage_host_state = false;
+    return std::make_unique<Kubelet>(&cri_, &cri_, &clock_, io_.get_executor(), registry_.get(),
+                                     options);
+  }
+
+  void Drain() {
+    for (;;) {
+      io_.restart();
+      if (io_.poll() == 0) break;
+    }
+  }
+
+  // One turn of the world: time passes, the PLEG relists, the loop handles
+  // what came in (with the tick and, if asked, housekeeping), workers run.
+  void Turn(bool housekeeping = false) {
+    clock_.Advance(absl::Seconds(1));
+    kubelet_->RelistNow();
+    kubelet_->SyncLoopIteration(/*tick=*/true, housekeeping);
+    Drain();
+  }
+  void Settle(int turns = 4, bool housekeeping = false) {
+    kubelet_->SyncLoopIteration(false, housekeeping);
+    Drain();
+    for (int i = 0; i < turns; ++i) Turn(housekeeping);
+  }
+
+  std::optional<api::Pod> FindPod(const std::string& name) {
+    for (api::Pod& p : kubelet_->GetPods()) {
+      if (p.metadata.name == name) return p;
+    }
+    return std::nullopt;
+  }
+
+  int RunningContainers() {
+    int n = 0;
+    for (const std::string& id : cri_.ContainerIds()) {
+      auto s = cri_.GetContainerStatus(id);
+      if (s.ok() && s->state == cri::ContainerState::kRunning) ++n;
+    }
+    return n;
+  }
+
+  FakeClock clock_;
+  asio::io_context io_;
+  cri::InMemoryRuntime cri_;
+  std::unique_ptr<metrics::Registry> registry_;
+  std::unique_ptr<Kubelet> kubelet_;
+};
+
+TEST_F(KubeletTest, AddedPodsRunAndReportStatus) {
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {MakePod("web"), MakePod("db")}));
+  Settle();
+  std::vector<api::Pod> pods = kubelet_->GetPods();
+  ASSERT_EQ(pods.size(), 2u);
+  EXPECT_EQ(pods[0].metadata.name, "db");  // sorted
+  for (const api::Pod& pod : pods) {
+    EXPECT_EQ(pod.status.phase, "Running") << pod.metadata.name;
+    EXPECT_EQ(pod.status.host_ip, "192.0.2.10");
+    ASSERT_EQ(pod.status.container_statuses.size(), 1u);
+    EXPECT_THAT(pod.status.container_statuses[0].container_id,
+                ::testing::StartsWith("containerd://"));
+    EXPECT_TRUE(pod.status.start_time.has_value());
+  }
+  EXPECT_EQ(RunningContainers(), 2);
+  EXPECT_GE(kubelet_->status_manager().GetPodStatus("uid-web")->version, 1u);
+  std::string metrics = registry_->Render();
+  EXPECT_THAT(metrics, ::testing::HasSubstr("kubelet_pod_start_duration_seconds_count 2"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr("kubelet_pod_worker_duration_seconds_count{"
+                                            "operation_type=\"create\"}"));
+}
+
+TEST_F(KubeletTest, PodIsPendingBeforeItsFirstSync) {
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {MakePod("web")}));
+  kubelet_->SyncLoopIteration(false, false);  // no drain: the worker has not run
+  std::optional<api::Pod> pod = FindPod("web");
+  ASSERT_TRUE(pod.has_value());
+  EXPECT_EQ(pod->status.phase, "Pending");
+}
+
+TEST_F(KubeletTest, ExitNoticedThroughPlegAndRestarted) {
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {MakePod("web")}));
+  Settle();
+  std::string first = FindPod("web")->status.container_statuses[0].container_id;
+  ASSERT_TRUE(cri_.ExitContainer(first.substr(strlen("containerd://")), 1).ok());
+  Settle(2);
+  api::ContainerStatus s = FindPod("web")->status.container_statuses[0];
+  EXPECT_EQ(s.restart_count, 1);
+  EXPECT_NE(s.container_id, first);
+  ASSERT_TRUE(s.last_state.terminated.has_value());
+  EXPECT_EQ(s.last_state.terminated->exit_code, 1);
+}
+
+TEST_F(KubeletTest, RemovedPodIsKilledThenCleanedUp) {
+  api::PodPtr web = MakePod("web");
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {web, MakePod("db")}));
+  Settle();
+  ASSERT_EQ(RunningContainers(), 2);
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kRemove, {web}));
+  Settle(3, /*housekeeping=*/true);
+  EXPECT_FALSE(FindPod("web").has_value());
+  EXPECT_EQ(RunningContainers(), 1);  // db untouched
+  EXPECT_FALSE(kubelet_->status_manager().GetPodStatus("uid-web").has_value());
+  EXPECT_FALSE(kubelet_->pod_workers().IsPodKnownToWorker("uid-web"));
+  // The dead sandbox was removed from the runtime.
+  auto pods = kubelet_->runtime_manager().GetPods(true);
+  ASSERT_TRUE(pods.ok());
+  ASSERT_EQ(pods->size(), 1u);
+  EXPECT_EQ((*pods)[0].id, "uid-db");
+}
+
+TEST_F(KubeletTest, OrphanedRuntimePodIsKilledOnlyOnceSourcesAreSeen) {
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {MakePod("old")}));
+  Settle();
+  ASSERT_EQ(RunningContainers(), 1);
+
+  // A new agent whose sources have not reported yet must not touch it.
+  kubelet_.reset();
+  kubelet_ = NewKubelet();
+  bool ready = false;
+  kubelet_->SetSourcesReady([&ready] { return ready; });
+  Settle(3, /*housekeeping=*/true);
+  EXPECT_EQ(RunningContainers(), 1);
+
+  ready = true;  // the sources were seen, without the pod: it is an orphan
+  Settle(3, /*housekeeping=*/true);
+  EXPECT_EQ(RunningContainers(), 0);
+  auto pods = kubelet_->runtime_manager().GetPods(true);
+  ASSERT_TRUE(pods.ok());
+  EXPECT_TRUE(pods->empty());
+}
+
+TEST_F(KubeletTest, RestartedAgentAdoptsRunningPodsWithoutRestarts) {
+  api::PodPtr web = MakePod("web");
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {web}));
+  Settle();
+  std::string id = FindPod("web")->status.container_statuses[0].container_id;
+  ASSERT_TRUE(cri_.ExitContainer(id.substr(strlen("containerd://")), 2).ok());
+  Settle(2);
+  api::ContainerStatus before = FindPod("web")->status.container_statuses[0];
+  ASSERT_EQ(before.restart_count, 1);
+  const int creates = cri_.CallCount("CreateContainer");
+  const int stops = cri_.CallCount("StopContainer");
+
+  kubelet_.reset();  // the agent goes away; containers stay
+  kubelet_ = NewKubelet();
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {web}));
+  Settle(4, /*housekeeping=*/true);
+  api::ContainerStatus after = FindPod("web")->status.container_statuses[0];
+  EXPECT_EQ(after.container_id, before.container_id);
+  EXPECT_EQ(after.restart_count, 1);  // read back from the CRI annotations
+  EXPECT_EQ(cri_.CallCount("CreateContainer"), creates);
+  EXPECT_EQ(cri_.CallCount("StopContainer"), stops);
+  EXPECT_EQ(FindPod("web")->status.phase, "Running");
+}
+
+TEST_F(KubeletTest, DesiredPodWhosePurgedWorkerIsGoneStartsAgain) {
+  api::PodPtr job = MakePod("job", "Never");
+  cri_.SetExitOnStart("app", 0);
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {job}));
+  Settle(4, /*housekeeping=*/true);
+  EXPECT_EQ(FindPod("job")->status.phase, "Succeeded");
+  // Removed and added back with the same UID (same file content): a new run.
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kRemove, {job}));
+  Settle(3, /*housekeeping=*/true);
+  cri_.ClearExitOnStart("app");
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {job}));
+  Settle(4, /*housekeeping=*/true);
+  EXPECT_EQ(FindPod("job")->status.phase, "Running");
+  EXPECT_EQ(RunningContainers(), 1);
+}
+
+TEST_F(KubeletTest, RuntimeDownIsUnhealthyAndNothingIsKilled) {
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {MakePod("web")}));
+  Settle();
+  cri_.SetDown(true);
+  kubelet_->Start();  // checks the runtime at once
+  absl::Status health = kubelet_->Healthy();
+  EXPECT_EQ(health.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(health.message()), ::testing::HasSubstr("container runtime is down"));
+  kubelet_->Stop();
+  cri_.SetDown(false);
+  EXPECT_EQ(RunningContainers(), 1);
+}
+
+TEST_F(KubeletTest, HealthyOnceRuntimeAndPlegAreUp) {
+  kubelet_->Start();
+  // Start() checked the runtime; the PLEG's first relist ran on its thread or
+  // runs here.
+  kubelet_->RelistNow();
+  EXPECT_TRUE(kubelet_->Healthy().ok()) << kubelet_->Healthy();
+  kubelet_->Stop();
+}
+
+TEST_F(KubeletTest, MetricsCountRunningPodsAndContainers) {
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {MakePod("web"), MakePod("db")}));
+  Settle(3, /*housekeeping=*/true);
+  std::string metrics = registry_->Render();
+  EXPECT_THAT(metrics, ::testing::HasSubstr("kubelet_running_pods 2"));
+  EXPECT_THAT(metrics,
+              ::testing::HasSubstr("kubelet_running_containers{container_state=\"running\"} 2"));
+  EXPECT_THAT(metrics, ::testing::HasSubstr("kubelet_node_name{node=\"node1\"} 1"));
+}
+
+}  // namespace
+}  // namespace cubelet::kubelet

@@ -1,0 +1,393 @@
+#include "server/server.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "api/json.h"
+#include "httplib.h"
+#include "server/container_logs.h"
+#include "util/log.h"
+
+namespace cubelet::server {
+namespace {
+
+constexpr char kTextPlain[] = "text/plain; charset=utf-8";
+constexpr char kMetricsContentType[] = "text/plain; version=0.0.4";
+// How often a follow looks for appended data, and for the pod still existing.
+constexpr auto kLogPollInterval = std::chrono::milliseconds(100);
+constexpr auto kPodCheckInterval = std::chrono::seconds(1);
+
+constexpr char kIndex[] =
+    "cubelet read-only API\n"
+    "GET /healthz\n"
+    "GET /pods\n"
+    "GET /metrics\n"
+    "GET /containerLogs/{namespace}/{pod}/{container}"
+    "?tailLines=N&follow=true&previous=true&limitBytes=N&timestamps=true\n";
+
+std::string HostPort(const std::string& host, int port) {
+  if (host.find(':') != std::string::npos) return absl::StrCat("[", host, "]:", port);
+  return absl::StrCat(host, ":", port);
+}
+
+void IgnoreSigpipe() {
+  // cpp-httplib sends without MSG_NOSIGNAL: a write to a socket the client
+  // closed would raise SIGPIPE and kill the process.
+  struct sigaction current;
+  if (::sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+    ::signal(SIGPIPE, SIG_IGN);
+  }
+}
+
+void Reply(httplib::Response& res, int status, const std::string& body,
+           const char* content_type = kTextPlain) {
+  res.status = status;
+  res.set_content(body, content_type);
+}
+
+const api::Pod* FindPod(const std::vector<api::Pod>& pods, const std::string& namespace_,
+                        const std::string& name) {
+  for (const api::Pod& p : pods) {
+    if (p.metadata.namespace_ == namespace_ && p.metadata.name == name) return &p;
+  }
+  return nullptr;
+}
+
+bool HasContainer(const api::Pod& pod, const std::string& name) {
+  for (const auto* list : {&pod.spec.containers, &pod.spec.init_containers}) {
+    for (const api::Container& c : *list) {
+      if (c.name == name) return true;
+    }
+  }
+  return false;
+}
+
+const api::ContainerStatus* FindStatus(const api::Pod& pod, const std::string& name) {
+  for (const auto* list : {&pod.status.container_statuses, &pod.status.init_container_statuses}) {
+    for (const api::ContainerStatus& s : *list) {
+      if (s.name == name) return &s;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+class Server::Impl {
+ public:
+  Impl(const AgentView* view, ServerOptions options) : view_(view), options_(std::move(options)) {}
+
+  absl::Status Start();
+  void Stop();
+  int port() const { return port_.load(); }
+
+ private:
+  // One log response in progress. A follow holds one of the kMaxLogStreams
+  // slots until it is destroyed.
+  struct LogStream {
+    LogStream(Impl* impl, bool follow) : impl(impl), follow(follow) {}
+    ~LogStream() {
+      if (follow) impl->log_streams_.fetch_sub(1);
+    }
+    LogStream(const LogStream&) = delete;
+    LogStream& operator=(const LogStream&) = delete;
+
+    Impl* const impl;
+    const bool follow;
+    std::unique_ptr<LogFileReader> reader;
+    std::string namespace_, pod_name, pod_uid, dir;
+    int64_t number = 0;     // the file's restart number
+    bool draining = false;  // a newer file appeared: end at the end of this one
+    std::chrono::steady_clock::time_point next_pod_check;
+  };
+
+  void Routes();
+  void HandleHealthz(httplib::Response& res) const;
+  void HandleLogs(const httplib::Request& req, httplib::Response& res);
+  // The chunked provider's body: writes what is available, waits while
+  // following. Returns false when the client is gone.
+  bool ProduceLogs(LogStream& s, httplib::DataSink& sink);
+  bool PodStillThere(const LogStream& s) const;
+
+  const AgentView* const view_;
+  const ServerOptions options_;
+  httplib::Server http_;
+  std::mutex mu_;  // Start/Stop
+  bool started_ = false;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> listen_returned_{false};
+  bool routes_ = false;
+  std::atomic<int> port_{0};
+  std::atomic<int> log_streams_{0};
+};
+
+absl::Status Server::Impl::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (started_) return absl::FailedPreconditionError("the server was already started");
+  IgnoreSigpipe();
+  if (!routes_) Routes();  // once, even if a bind failed before
+  routes_ = true;
+  http_.new_task_queue = [] { return new httplib::ThreadPool(Server::kWorkerThreads); };
+  // SO_REUSEADDR only: with SO_REUSEPORT a second agent would share the port.
+  http_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  // Idle keep-alive connections hold a worker; keep that (and Stop()) short.
+  http_.set_keep_alive_timeout(2);
+
+  errno = 0;
+  int port = options_.port;
+  bool bound = false;
+  if (options_.port == 0) {
+    port = http_.bind_to_any_port(options_.address);
+    bound = port > 0;
+  } else {
+    bound = http_.bind_to_port(options_.address, options_.port);
+  }
+  if (!bound) {
+    int err = errno;
+    std::string why = err != 0 ? std::strerror(err) : "bind failed";
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", HostPort(options_.address, options_.port), ": ", why));
+  }
+  started_ = true;
+  port_.store(port);
+  thread_ = std::thread([this] {
+    http_.listen_after_bind();
+    listen_returned_.store(true);
+  });
+  // Requests are served once the loop runs; wait so the caller can connect.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!http_.is_running() && !listen_returned_.load() &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  VLOG(1) << "Serving the read-only API on http://" << HostPort(options_.address, port);
+  return absl::OkStatus();
+}
+
+void Server::Impl::Stop() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!started_) return;
+  if (!thread_.joinable()) return;
+  stopping_.store(true);
+  // httplib's stop() does nothing until its loop runs, so repeat it until
+  // the loop has returned. The loop returns after the workers finished their
+  // requests (follows see stopping_ within a poll interval).
+  while (!listen_returned_.load()) {
+    http_.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  thread_.join();
+}
+
+void Server::Impl::Routes() {
+  http_.Get("/", [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kIndex); });
+  http_.Get("/healthz",
+            [this](const httplib::Request&, httplib::Response& res) { HandleHealthz(res); });
+  http_.Get("/pods", [this](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 200, api::PodListJson(view_->GetPods()), "application/json");
+  });
+  http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    if (options_.registry == nullptr) {
+      Reply(res, 404, "metrics are not enabled\n");
+      return;
+    }
+    Reply(res, 200, options_.registry->Render(), kMetricsContentType);
+  });
+  http_.Get(R"(/containerLogs/([^/]+)/([^/]+)/([^/]+))",
+            [this](const httplib::Request& req, httplib::Response& res) { HandleLogs(req, res); });
+
+  http_.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    res.set_content(
+        res.status == 404 ? "404 page not found\n" : absl::StrCat("HTTP status ", res.status, "\n"),
+        kTextPlain);
+  });
+  http_.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        LOG(ERROR) << "HTTP " << req.method << " " << req.path << ": " << what;
+        Reply(res, 500, absl::StrCat("internal error: ", what, "\n"));
+      });
+  http_.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    VLOG(4) << "HTTP " << req.method << " " << req.path << " " << res.status << " from "
+            << req.remote_addr;
+  });
+}
+
+void Server::Impl::HandleHealthz(httplib::Response& res) const {
+  absl::Status healthy = view_->Healthy();
+  if (healthy.ok()) {
+    Reply(res, 200, "ok");
+    return;
+  }
+  Reply(res, 500, std::string(healthy.message().empty() ? healthy.ToString() : healthy.message()));
+}
+
+void Server::Impl::HandleLogs(const httplib::Request& req, httplib::Response& res) {
+  const std::string namespace_ = req.matches[1];
+  const std::string pod_name = req.matches[2];
+  const std::string container = req.matches[3];
+
+  absl::StatusOr<LogOptions> options = ParseLogOptions(req.params);
+  if (!options.ok()) {
+    Reply(res, 400, std::string(options.status().message()) + "\n");
+    return;
+  }
+  std::vector<api::Pod> pods = view_->GetPods();
+  const api::Pod* pod = FindPod(pods, namespace_, pod_name);
+  if (pod == nullptr) {
+    Reply(res, 404, absl::StrCat("pod \"", namespace_, "/", pod_name, "\" not found\n"));
+    return;
+  }
+  if (!HasContainer(*pod, container)) {
+    Reply(res, 404,
+          absl::StrCat("container \"", container, "\" in pod \"", pod_name, "\" not found\n"));
+    return;
+  }
+
+  const std::string dir = ContainerLogDir(options_.pod_logs_dir, *pod, container);
+  std::vector<int64_t> numbers = ListLogNumbers(dir);
+  size_t index = options->previous ? 1 : 0;
+  if (numbers.size() <= index) {
+    if (options->previous) {
+      Reply(res, 404,
+            absl::StrCat("previous terminated container \"", container, "\" in pod \"", pod_name,
+                         "\" not found\n"));
+      return;
+    }
+    const api::ContainerStatus* status = FindStatus(*pod, container);
+    if (status == nullptr || status->state.waiting.has_value()) {
+      std::string reason = status != nullptr && !status->state.waiting->reason.empty()
+                               ? status->state.waiting->reason
+                               : "ContainerCreating";
+      Reply(res, 400,
+            absl::StrCat("container \"", container, "\" in pod \"", pod_name,
+                         "\" is waiting to start: ", reason, "\n"));
+      return;
+    }
+    Reply(res, 404,
+          absl::StrCat("log file for container \"", container, "\" in pod \"", pod_name,
+                       "\" not found\n"));
+    return;
+  }
+
+  if (options->follow && log_streams_.fetch_add(1) >= kMaxLogStreams) {
+    log_streams_.fetch_sub(1);
+    Reply(res, 503, "too many log streams; try again later\n");
+    return;
+  }
+  // From here on the stream owns the slot.
+  auto stream = std::make_shared<LogStream>(this, options->follow);
+  stream->namespace_ = namespace_;
+  stream->pod_name = pod_name;
+  stream->pod_uid = pod->metadata.uid;
+  stream->dir = dir;
+  stream->number = numbers[index];
+  stream->next_pod_check = std::chrono::steady_clock::now() + kPodCheckInterval;
+  absl::StatusOr<std::unique_ptr<LogFileReader>> reader =
+      LogFileReader::Open(absl::StrCat(dir, "/", stream->number, ".log"), *options);
+  if (!reader.ok()) {
+    // Removed between listing and opening: as if it never existed.
+    Reply(res, absl::IsNotFound(reader.status()) ? 404 : 500,
+          std::string(reader.status().message()) + "\n");
+    return;
+  }
+  stream->reader = std::move(*reader);
+  res.status = 200;
+  res.set_chunked_content_provider(kTextPlain,
+                                   [this, stream](size_t /*offset*/, httplib::DataSink& sink) {
+                                     return ProduceLogs(*stream, sink);
+                                   });
+}
+
+bool Server::Impl::ProduceLogs(LogStream& s, httplib::DataSink& sink) {
+  std::string out;
+  while (true) {
+    if (stopping_.load()) {
+      sink.done();
+      return true;
+    }
+    out.clear();
+    absl::StatusOr<size_t> n = s.reader->Read(&out);
+    if (!n.ok()) {
+      // The status line is sent: all that can be done is to end the body.
+      LOG(WARNING) << "containerLogs " << s.namespace_ << "/" << s.pod_name << ": " << n.status();
+      sink.done();
+      return true;
+    }
+    if (!out.empty() && !sink.write(out.data(), out.size())) return false;
+    if (s.reader->limit_reached()) {
+      sink.done();
+      return true;
+    }
+    if (*n > 0) {
+      if (!out.empty()) return true;  // let httplib check the connection, then call again
+      continue;
+    }
+    // Nothing new in the file.
+    if (!s.follow || s.draining) {
+      sink.done();
+      return true;
+    }
+    if (s.reader->ReopenIfReplaced()) continue;
+    std::vector<int64_t> numbers = ListLogNumbers(s.dir);
+    if (!numbers.empty() && numbers.front() > s.number) {
+      // The container restarted: read what the old one wrote last, then end.
+      s.draining = true;
+      continue;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now >= s.next_pod_check) {
+      if (!PodStillThere(s)) {
+        sink.done();
+        return true;
+      }
+      s.next_pod_check = now + kPodCheckInterval;
+    }
+    if (!sink.is_writable()) return false;
+    std::this_thread::sleep_for(kLogPollInterval);
+  }
+}
+
+bool Server::Impl::PodStillThere(const LogStream& s) const {
+  std::vector<api::Pod> pods = view_->GetPods();
+  const api::Pod* pod = FindPod(pods, s.namespace_, s.pod_name);
+  return pod != nullptr && pod->metadata.uid == s.pod_uid;
+}
+
+// ---- Server ----
+
+Server::Server(const AgentView* view, ServerOptions options)
+    : impl_(std::make_unique<Impl>(view, std::move(options))) {}
+
+Server::~Server() { Stop(); }
+
+absl::Status Server::Start() { return impl_->Start(); }
+
+int Server::port() const { return impl_->port(); }
+
+void Server::Stop() { impl_->Stop(); }
+
+}  // namespace cubelet::server

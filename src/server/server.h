@@ -1,0 +1,69 @@
+// Server: the agent's read-only HTTP API (the kubelet's read-only port) on
+// cpp-httplib:
+//   GET /healthz        200 "ok", or 500 with the reason AgentView::Healthy() gives
+//   GET /pods           {"kind":"PodList","apiVersion":"v1","metadata":{},"items":[...]}
+//   GET /metrics        the registry in the Prometheus text format 0.0.4
+//   GET /containerLogs/{namespace}/{pod}/{container}
+//                       ?tailLines=N&follow=true&previous=true&limitBytes=N&timestamps=true
+//                       the container's CRI log as text (server/container_logs.h);
+//                       follow streams (chunked) until the client goes away, the
+//                       pod disappears, the container restarts (a newer log file
+//                       appears; the old one is drained first) or the server stops
+//   GET /               the list of endpoints
+// Unknown pods and containers are 404 with a message (`pod "default/x" not
+// found`), bad query values 400; at most kMaxLogStreams follows run at once
+// (503 beyond). The server ignores SIGPIPE process-wide when it is at its
+// default, so a client that disconnects never kills the agent.
+//
+// Ownership: borrows the view and options.registry (both must outlive the
+// server). Owns its listening thread and worker pool.
+// Thread-safety: Start/Stop/port may be called from any thread but Start and
+// Stop are meant for the owner; the view is called from worker threads.
+#ifndef CUBELET_SERVER_SERVER_H_
+#define CUBELET_SERVER_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "metrics/registry.h"
+#include "server/agent_view.h"
+
+namespace cubelet::server {
+
+struct ServerOptions {
+  std::string address = "127.0.0.1";
+  int port = 10255;  // 0 = pick a free port (tests); the agent disables the server itself when
+                     // the flag is 0
+  std::string pod_logs_dir = "/var/log/pods";
+  const metrics::Registry* registry = nullptr;  // null: /metrics answers 404
+};
+
+class Server {
+ public:
+  // Worker threads; each running follow holds one.
+  static constexpr int kWorkerThreads = 16;
+  static constexpr int kMaxLogStreams = 10;
+
+  Server(const AgentView* view, ServerOptions options);
+  ~Server();  // stops
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and serves on its own threads. The error names address:port when
+  // the bind fails; FailedPrecondition when already started (a stopped
+  // server is not started again).
+  absl::Status Start();
+  // The bound port (after Start(); 0 before).
+  int port() const;
+  // Ends running log streams and waits for the workers. Idempotent.
+  void Stop();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cubelet::server
+
+#endif  // CUBELET_SERVER_SERVER_H_

@@ -1,0 +1,57 @@
+// Helpers shared by the server tests: a scratch directory and CRI log lines.
+#ifndef CUBELET_SERVER_TEST_UTIL_H_
+#define CUBELET_SERVER_TEST_UTIL_H_
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace cubelet::server::testing {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cubelet-server-XXXXXX").string();
+    char* made = ::mkdtemp(tmpl.data());
+    EXPECT_NE(made, nullptr);
+    path_ = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Writes (or appends) `content` to `path`, creating parent directories.
+inline void WriteFile(const std::string& path, const std::string& content, bool append = false) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary | (append ? std::ios::app : std::ios::trunc));
+  out << content;
+  out.flush();
+  ASSERT_TRUE(out.good()) << path;
+}
+
+// One CRI log record line: "<ts> <stream> <tag> <content>\n". The timestamp
+// is second `second` of a fixed minute.
+inline std::string Rec(const std::string& content, const std::string& tag = "F", int second = 5,
+                       const std::string& stream = "stdout") {
+  char ts[64];
+  std::snprintf(ts, sizeof(ts), "2024-01-02T03:04:%02d.123456789Z", second);
+  return std::string(ts) + " " + stream + " " + tag + " " + content + "\n";
+}
+
+}  // namespace cubelet::server::testing
+
+#endif  // CUBELET_SERVER_TEST_UTIL_H_

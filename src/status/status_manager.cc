@@ -1,0 +1,120 @@
+#include "status/status_manager.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+namespace cubelet::status {
+namespace {
+
+// Whether a container that terminated with `exit_code` may run again.
+bool MayRestart(const std::string& restart_policy, int32_t exit_code) {
+  if (restart_policy == api::kRestartAlways) return true;
+  if (restart_policy == api::kRestartOnFailure) return exit_code != 0;
+  return false;
+}
+
+const api::ContainerStatus* FindStatus(const std::vector<api::ContainerStatus>& statuses,
+                                       const std::string& name) {
+  for (const api::ContainerStatus& s : statuses) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+absl::Status CheckTransitions(const std::vector<api::ContainerStatus>& old_statuses,
+                              const std::vector<api::ContainerStatus>& new_statuses,
+                              const std::string& restart_policy,
+                              const std::vector<api::Container>* specs) {
+  for (const api::ContainerStatus& old : old_statuses) {
+    if (!old.state.terminated.has_value()) continue;
+    if (specs != nullptr) {
+      // Sidecars (restartable init containers) restart whatever the policy.
+      bool sidecar = false;
+      for (const api::Container& c : *specs) {
+        if (c.name == old.name) sidecar = api::IsRestartableInitContainer(c);
+      }
+      if (sidecar) continue;
+    }
+    if (MayRestart(restart_policy, old.state.terminated->exit_code)) continue;
+    const api::ContainerStatus* now = FindStatus(new_statuses, old.name);
+    if (now != nullptr && !now->state.terminated.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat("terminated container ", old.name,
+                                                     " attempted illegal transition to "
+                                                     "non-terminated state"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+StatusManager::StatusManager(Listener on_change) : on_change_(std::move(on_change)) {}
+
+absl::StatusOr<uint64_t> StatusManager::SetPodStatus(const api::Pod& pod, api::PodStatus status) {
+  std::optional<api::PodStatus> old_copy;
+  uint64_t version = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = statuses_.find(pod.metadata.uid);
+    if (it != statuses_.end()) {
+      const api::PodStatus& old = it->second.status;
+      if (absl::Status s = CheckTransitions(old.container_statuses, status.container_statuses,
+                                            pod.spec.restart_policy, nullptr);
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s =
+              CheckTransitions(old.init_container_statuses, status.init_container_statuses,
+                               pod.spec.restart_policy, &pod.spec.init_containers);
+          !s.ok()) {
+        return s;
+      }
+      if (old.start_time.has_value()) status.start_time = old.start_time;
+      if (api::IsTerminalPhase(old.phase) && !api::IsTerminalPhase(status.phase)) {
+        status.phase = old.phase;
+      }
+      if (status == old) return it->second.version;
+      old_copy = old;
+      version = it->second.version + 1;
+      it->second = VersionedPodStatus{status, version};
+    } else {
+      version = 1;
+      statuses_.emplace(pod.metadata.uid, VersionedPodStatus{status, version});
+    }
+  }
+  if (on_change_) on_change_(pod, old_copy ? &*old_copy : nullptr, status);
+  return version;
+}
+
+std::optional<VersionedPodStatus> StatusManager::GetPodStatus(const std::string& uid) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = statuses_.find(uid);
+  if (it == statuses_.end()) return std::nullopt;
+  return it->second;
+}
+
+void StatusManager::RemovePodStatus(const std::string& uid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  statuses_.erase(uid);
+}
+
+void StatusManager::RemoveOrphanedStatuses(const absl::flat_hash_set<std::string>& keep) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = statuses_.begin(); it != statuses_.end();) {
+    if (keep.contains(it->first)) {
+      ++it;
+    } else {
+      statuses_.erase(it++);
+    }
+  }
+}
+
+size_t StatusManager::Size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return statuses_.size();
+}
+
+}  // namespace cubelet::status
