@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "asio/post.hpp"
 #include "kubelet/instrumented_pod_syncer.h"
 #include "kuberuntime/pod_cgroup.h"
 #include "util/log.h"
@@ -81,7 +82,8 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
         OnStatusChange(pod, old_status, new_status);
       }),
       syncer_(&runtime_manager_, &pod_cache_, &status_manager_, clock),
-      work_queue_(clock) {
+      work_queue_(clock),
+      executor_(executor) {
   RegisterMetrics();
   instrumented_syncer_ =
       std::make_unique<InstrumentedPodSyncer>(&syncer_, pod_worker_duration_, clock);
@@ -482,13 +484,7 @@ void Kubelet::HandlePodCleanups() {
     } else {
       // Dead and unwanted: remove the sandboxes (their containers and logs
       // go with them) and the pod cgroup.
-      VLOG(1) << "Removing terminated runtime pod " << rp.name << "_" << rp.namespace_ << "("
-              << rp.id << ")";
-      if (absl::Status s = runtime_manager_.RemovePod(rp); !s.ok()) {
-        LOG(WARNING) << "Failed to remove runtime pod " << rp.id << ": " << s;
-      } else {
-        pod_cache_.Delete(rp.id);
-      }
+      RemoveRuntimePodAsync(rp);
     }
   }
   running_pods_->Set(running_pods);
@@ -513,6 +509,27 @@ void Kubelet::HandlePodCleanups() {
   }
   runtime_manager_.crash_loop_backoff().GC();
   runtime_manager_.image_pull_backoff().GC();
+}
+
+void Kubelet::RemoveRuntimePodAsync(const container::Pod& running_pod) {
+  {
+    std::lock_guard<std::mutex> lock(pods_mu_);
+    if (!removing_.insert(running_pod.id).second) return;  // already queued
+  }
+  // Off the sync loop: removing a sandbox takes a few CRI calls, and a
+  // hundred of them must not hold up config updates and PLEG events.
+  asio::post(executor_, [this, alive = std::weak_ptr<int>(alive_), running_pod] {
+    if (alive.expired()) return;
+    VLOG(1) << "Removing terminated runtime pod " << running_pod.name << "_"
+            << running_pod.namespace_ << "(" << running_pod.id << ")";
+    if (absl::Status s = runtime_manager_.RemovePod(running_pod); !s.ok()) {
+      LOG(WARNING) << "Failed to remove runtime pod " << running_pod.id << ": " << s;
+    } else {
+      pod_cache_.Delete(running_pod.id);
+    }
+    std::lock_guard<std::mutex> lock(pods_mu_);
+    removing_.erase(running_pod.id);
+  });
 }
 
 void Kubelet::RemoveOrphanedPodDirs(const absl::flat_hash_set<std::string>& keep) {

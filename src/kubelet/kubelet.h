@@ -128,6 +128,9 @@ class Kubelet {
   void HandlePodSyncs(const std::vector<api::PodPtr>& pods);
   void DispatchWork(podworkers::SyncPodType type, const api::PodPtr& pod);
   void HandlePodCleanups();
+  // Removes a dead, unwanted runtime pod (sandboxes, containers, cgroup) on
+  // the executor; at most one removal per pod is queued.
+  void RemoveRuntimePodAsync(const container::Pod& running_pod);
   void RemoveOrphanedPodDirs(const absl::flat_hash_set<std::string>& keep);
   void RemoveOrphanedCgroups(const absl::flat_hash_set<std::string>& keep);
   void OnStatusChange(const api::Pod& pod, const api::PodStatus* old_status,
@@ -145,6 +148,10 @@ class Kubelet {
   KubeletPodSyncer syncer_;
   std::unique_ptr<podworkers::PodSyncer> instrumented_syncer_;
   podworkers::WorkQueue work_queue_;
+  asio::any_io_executor executor_;
+  // Tasks posted to the executor check it, so they never touch a destroyed
+  // Kubelet.
+  const std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::unique_ptr<podworkers::PodWorkers> pod_workers_;
   pleg::EventChannel events_;
   std::unique_ptr<pleg::GenericPleg> pleg_;
@@ -163,7 +170,8 @@ class Kubelet {
   mutable std::mutex pods_mu_;
   absl::flat_hash_map<std::string, api::PodPtr> pods_;
   absl::flat_hash_map<std::string, absl::Time> first_seen_;
-  absl::flat_hash_set<std::string> started_;  // pods whose start was measured
+  absl::flat_hash_set<std::string> started_;   // pods whose start was measured
+  absl::flat_hash_set<std::string> removing_;  // runtime pods queued for removal
 
   // Inbox of the sync loop.
   std::mutex inbox_mu_;

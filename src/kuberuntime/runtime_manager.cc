@@ -295,12 +295,13 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
     }
     result.results.push_back(std::move(r));
     sandbox_id = *std::move(id);
-    absl::StatusOr<cri::PodSandboxStatus> s = runtime_->GetPodSandboxStatus(sandbox_id);
-    if (!s.ok()) {
-      result.sync_error = s.status();
-      return result;
-    }
+    // A host-network pod's IPs are the node's: no need to ask (as upstream).
     if (!pod.spec.host_network) {
+      absl::StatusOr<cri::PodSandboxStatus> s = runtime_->GetPodSandboxStatus(sandbox_id);
+      if (!s.ok()) {
+        result.sync_error = s.status();
+        return result;
+      }
       pod_ips.clear();
       if (!s->ip.empty()) pod_ips.push_back(s->ip);
       for (const std::string& ip : s->additional_ips) pod_ips.push_back(ip);
