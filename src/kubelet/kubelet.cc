@@ -487,6 +487,14 @@ void Kubelet::HandlePodCleanups() {
       RemoveRuntimePodAsync(rp);
     }
   }
+  if (clock_->Now() >= next_container_gc_) {
+    next_container_gc_ = clock_->Now() + options_.container_gc_period;
+    std::vector<container::Pod> staying;
+    for (const container::Pod& rp : *runtime_pods) {
+      if (working.contains(rp.id) || desired_uids.contains(rp.id)) staying.push_back(rp);
+    }
+    CollectDeadContainersAsync(std::move(staying));
+  }
   running_pods_->Set(running_pods);
   for (const char* state : {"created", "running", "exited", "unknown"}) {
     auto it = containers_by_state.find(state);
@@ -529,6 +537,21 @@ void Kubelet::RemoveRuntimePodAsync(const container::Pod& running_pod) {
     }
     std::lock_guard<std::mutex> lock(pods_mu_);
     removing_.erase(running_pod.id);
+  });
+}
+
+void Kubelet::CollectDeadContainersAsync(std::vector<container::Pod> pods) {
+  asio::post(executor_, [this, alive = std::weak_ptr<int>(alive_), pods = std::move(pods)] {
+    if (alive.expired()) return;
+    for (const container::Pod& pod : pods) {
+      absl::StatusOr<int> removed = runtime_manager_.RemoveDeadContainers(pod);
+      if (!removed.ok()) {
+        LOG(WARNING) << "Container GC of pod " << pod.id << ": " << removed.status();
+      } else if (*removed > 0) {
+        VLOG(1) << "Container GC removed " << *removed << " dead containers of pod " << pod.name
+                << "_" << pod.namespace_ << "(" << pod.id << ")";
+      }
+    }
   });
 }
 

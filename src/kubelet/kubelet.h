@@ -8,7 +8,8 @@
 //   - housekeeping (2 s, once every source has been seen): forget finished
 //     workers, kill runtime pods nobody wants, re-create desired pods whose
 //     worker was purged (UID reuse), remove dead orphaned sandboxes, pod
-//     directories and pod cgroups, and trim the back-offs and caches.
+//     directories and pod cgroups, trim the back-offs and caches, and every
+//     minute trim the dead containers of the pods that stay.
 // While the runtime is down (its Status call fails or reports
 // RuntimeReady=false) the loop backs off without acting, so nothing is killed,
 // and Healthy() says why.
@@ -69,6 +70,9 @@ struct KubeletOptions {
   absl::Duration housekeeping_period = absl::Seconds(2);
   absl::Duration relist_period = absl::Seconds(1);
   absl::Duration runtime_check_period = absl::Seconds(5);
+  // Dead containers of pods that stay are trimmed to the newest one per
+  // container name this often (the kubelet's ContainerGCPeriod).
+  absl::Duration container_gc_period = absl::Minutes(1);
   // Crash-loop back-off (the kubelet's 10 s doubling to 300 s).
   absl::Duration backoff_initial = absl::Seconds(10);
   absl::Duration backoff_max = absl::Seconds(300);
@@ -131,6 +135,8 @@ class Kubelet {
   // Removes a dead, unwanted runtime pod (sandboxes, containers, cgroup) on
   // the executor; at most one removal per pod is queued.
   void RemoveRuntimePodAsync(const container::Pod& running_pod);
+  // Trims the dead containers of `pods` on the executor.
+  void CollectDeadContainersAsync(std::vector<container::Pod> pods);
   void RemoveOrphanedPodDirs(const absl::flat_hash_set<std::string>& keep);
   void RemoveOrphanedCgroups(const absl::flat_hash_set<std::string>& keep);
   void OnStatusChange(const api::Pod& pod, const api::PodStatus* old_status,
@@ -183,6 +189,7 @@ class Kubelet {
   std::mutex loop_mu_;
   std::function<bool()> sources_ready_;                       // guarded by loop_mu_
   absl::flat_hash_set<std::string> known_last_housekeeping_;  // guarded by loop_mu_
+  absl::Time next_container_gc_ = absl::InfinitePast();       // guarded by loop_mu_
 
   mutable std::mutex health_mu_;
   absl::Status runtime_error_ = absl::UnavailableError("container runtime not checked yet");

@@ -49,12 +49,8 @@ class KubeletTest : public ::testing::Test {
 
   std::unique_ptr<Kubelet> NewKubelet() {
     registry_ = std::make_unique<metrics::Registry>();
-    KubeletOptions options;
-    options.node_name = "node1";
-    options.host_ip = "192.0.2.10";
-    options.manage_host_state = false;
     return std::make_unique<Kubelet>(&cri_, &cri_, &clock_, io_.get_executor(), registry_.get(),
-                                     options);
+                                     options_);
   }
 
   void Drain() {
@@ -94,6 +90,15 @@ class KubeletTest : public ::testing::Test {
     return n;
   }
 
+  static KubeletOptions DefaultOptions() {
+    KubeletOptions options;
+    options.node_name = "node1";
+    options.host_ip = "192.0.2.10";
+    options.manage_host_state = false;
+    return options;
+  }
+
+  KubeletOptions options_ = DefaultOptions();
   FakeClock clock_;
   asio::io_context io_;
   cri::InMemoryRuntime cri_;
@@ -243,6 +248,38 @@ TEST_F(KubeletTest, HealthyOnceRuntimeAndPlegAreUp) {
   kubelet_->RelistNow();
   EXPECT_TRUE(kubelet_->Healthy().ok()) << kubelet_->Healthy();
   kubelet_->Stop();
+}
+
+TEST_F(KubeletTest, ContainerGcKeepsTheNewestDeadContainerPerName) {
+  options_.backoff_initial = absl::Seconds(1);
+  options_.backoff_max = absl::Seconds(1);
+  options_.container_gc_period = absl::Seconds(3);
+  kubelet_ = NewKubelet();
+  cri_.SetExitOnStart("app", 1);
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {MakePod("crashy")}));
+  Settle(20, /*housekeeping=*/true);
+  const int restarts = FindPod("crashy")->status.container_statuses[0].restart_count;
+  EXPECT_GE(restarts, 4);
+  // It stops crashing; the next GC pass leaves one dead instance.
+  cri_.ClearExitOnStart("app");
+  Settle(4, /*housekeeping=*/true);
+  clock_.Advance(options_.container_gc_period);
+  Turn(/*housekeeping=*/true);
+  auto pods = kubelet_->runtime_manager().GetPods(true);
+  ASSERT_TRUE(pods.ok());
+  ASSERT_EQ(pods->size(), 1u);
+  int exited = 0, running = 0;
+  for (const container::Container& c : (*pods)[0].containers) {
+    if (c.state == container::ContainerState::kExited) ++exited;
+    if (c.state == container::ContainerState::kRunning) ++running;
+  }
+  EXPECT_EQ(exited, 1);
+  EXPECT_EQ(running, 1);
+  // The kept instance carries the restart count.
+  api::ContainerStatus s = FindPod("crashy")->status.container_statuses[0];
+  EXPECT_GE(s.restart_count, restarts);
+  ASSERT_TRUE(s.last_state.terminated.has_value());
+  EXPECT_EQ(s.last_state.terminated->exit_code, 1);
 }
 
 TEST_F(KubeletTest, MetricsCountRunningPodsAndContainers) {

@@ -168,6 +168,14 @@ class RuntimeManager final : public container::Runtime {
   // housekeeping once a pod is finished; logs go with the containers.
   absl::Status RemovePod(const container::Pod& running_pod);
 
+  // Container garbage collection for a pod that stays (upstream
+  // containerGC with MaxPerPodContainer): removes all but the newest
+  // `keep_per_container` exited instances of each container name, with their
+  // log files. The newest one is kept because it carries the restart count
+  // and the `previous` logs. Returns how many were removed.
+  absl::StatusOr<int> RemoveDeadContainers(const container::Pod& running_pod,
+                                           int keep_per_container = 1);
+
   // Where an emptyDir volume of the pod lives on the host.
   std::string EmptyDirPath(const api::Pod& pod, const std::string& volume_name) const;
 
