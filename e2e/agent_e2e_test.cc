@@ -26,6 +26,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/json.h"
+#include "e2e_util.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
@@ -33,38 +34,14 @@
 namespace cubelet {
 namespace {
 
+using e2e::Env;
+using e2e::Eventually;
+using e2e::FreePort;
+
 namespace fs = std::filesystem;
 
 constexpr char kCgroupRoot[] = "/cubelet-agent-e2e";
 constexpr char kNode[] = "e2e-node";
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
-
-template <typename Pred>
-bool Eventually(Pred pred, absl::Duration timeout = absl::Seconds(30)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (!pred()) {
-    if (absl::Now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return true;
-}
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
-}
 
 // Runs `argv` and returns (exit code, stdout).
 std::pair<int, std::string> RunCommand(const std::vector<std::string>& argv) {
@@ -411,6 +388,31 @@ TEST_F(AgentTest, MetricsAndHealth) {
   EXPECT_TRUE(absl::StrContains(metrics, "kubelet_pleg_relist_duration_seconds_count"));
   EXPECT_TRUE(absl::StrContains(metrics, "process_resident_memory_bytes"));
   EXPECT_EQ(Get("/nope").first, 404);
+}
+
+TEST_F(AgentTest, RuntimeDownIsReportedAndNothingIsKilled) {
+  std::string script = Env("CUBELET_CONTAINERD_SCRIPT");
+  if (script.empty()) GTEST_SKIP() << "CUBELET_CONTAINERD_SCRIPT not set";
+  WriteManifest("steady.yaml", PodYaml("steady", "exec sleep 3600"));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("steady") == "Running"; }));
+  std::string id = FindPod("steady")->status.container_statuses[0].container_id;
+
+  ASSERT_EQ(std::system(("bash " + script + " stop >/dev/null").c_str()), 0);
+  // Within the runtime check period (5 s) health turns red and says why.
+  EXPECT_TRUE(Eventually([&] { return Get("/healthz").first == 500; }, absl::Seconds(15)));
+  EXPECT_TRUE(absl::StrContains(Get("/healthz").second, "container runtime is down"))
+      << Get("/healthz").second;
+  // Meanwhile a new manifest waits; nothing is torn down.
+  WriteManifest("later.yaml", PodYaml("later", "exec sleep 3600"));
+  ASSERT_EQ(std::system(("bash " + script + " start >/dev/null").c_str()), 0);
+
+  EXPECT_TRUE(Eventually([&] { return Get("/healthz").first == 200; }, absl::Seconds(30)))
+      << Get("/healthz").second;
+  ASSERT_TRUE(Eventually([&] { return PodPhase("later") == "Running"; }));
+  api::Pod steady = *FindPod("steady");
+  EXPECT_EQ(steady.status.container_statuses[0].container_id, id);
+  EXPECT_EQ(steady.status.container_statuses[0].restart_count, 0);
 }
 
 }  // namespace

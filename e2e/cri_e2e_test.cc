@@ -12,29 +12,18 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "cri/grpc/grpc_runtime.h"
+#include "e2e_util.h"
 #include "gtest/gtest.h"
 #include "kuberuntime/runtime_manager.h"
 
 namespace cubelet {
 namespace {
 
+using e2e::Env;
+using e2e::Eventually;
+
 constexpr char kBusybox[] = "docker.io/library/busybox:latest";
 constexpr char kCgroupRoot[] = "/cubelet-e2e";
-
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
-
-template <typename Pred>
-bool Eventually(Pred pred, absl::Duration timeout = absl::Seconds(30)) {
-  absl::Time deadline = absl::Now() + timeout;
-  while (!pred()) {
-    if (absl::Now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return true;
-}
 
 class ContainerdTest : public ::testing::Test {
  protected:

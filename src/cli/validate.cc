@@ -14,22 +14,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "api/parse.h"
+#include "config/file_source.h"
 
 namespace cubelet::cli {
 namespace {
-
-// The daemon's manifest directory filter (config/file_source.cc).
-bool IsManifestName(std::string_view name) {
-  if (name.empty() || name[0] == '.') return false;
-  return name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json");
-}
-
-std::string JoinPath(const std::string& dir, const std::string& name) {
-  std::string out = dir;
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  if (out != "/") out.push_back('/');
-  return out + name;
-}
 
 std::string Plural(size_t n, const char* one, const char* many) {
   return absl::StrCat(n, " ", n == 1 ? one : many);
@@ -59,7 +47,7 @@ bool ValidateDirectory(const std::string& dir, std::ostream& out, std::ostream& 
   std::vector<std::string> names;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::string name = it->path().filename().string();
-    if (IsManifestName(name)) names.push_back(std::move(name));
+    if (config::IsManifestFileName(name)) names.push_back(std::move(name));
   }
   if (ec) {
     err << "list \"" << dir << "\": " << ec.message() << "\n";
@@ -70,7 +58,7 @@ bool ValidateDirectory(const std::string& dir, std::ostream& out, std::ostream& 
   bool ok = true;
   size_t files = 0;
   for (const std::string& name : names) {
-    std::string file = JoinPath(dir, name);
+    std::string file = config::JoinManifestPath(dir, name);
     // Sub-directories are not descended into, even when named like manifests.
     if (std::filesystem::is_directory(file, ec)) continue;
     ++files;

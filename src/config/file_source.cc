@@ -31,19 +31,6 @@ constexpr uint32_t kWatchMask = IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_DELE
 constexpr std::chrono::milliseconds kWatchRetryInitial{1000};
 constexpr std::chrono::milliseconds kWatchRetryMax{20000};
 
-bool IsManifestName(std::string_view name) {
-  if (name.empty() || name[0] == '.') return false;
-  return name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json");
-}
-
-// "dir/" and "dir" must name the same files, because the path feeds the UID.
-std::string JoinPath(const std::string& dir, const std::string& name) {
-  std::string out = dir;
-  while (out.size() > 1 && out.back() == '/') out.pop_back();
-  if (out != "/") out.push_back('/');
-  return out + name;
-}
-
 bool SamePods(const std::vector<api::PodPtr>& a, const std::vector<api::PodPtr>& b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(),
                     [](const api::PodPtr& x, const api::PodPtr& y) { return *x == *y; });
@@ -102,7 +89,7 @@ absl::StatusOr<FileScan> FileSource::Scan() const {
     errno = 0;
     struct dirent* entry = ::readdir(dir);
     if (entry == nullptr) break;
-    if (IsManifestName(entry->d_name)) names.emplace_back(entry->d_name);
+    if (IsManifestFileName(entry->d_name)) names.emplace_back(entry->d_name);
   }
   int read_errno = errno;
   ::closedir(dir);
@@ -111,7 +98,7 @@ absl::StatusOr<FileScan> FileSource::Scan() const {
   }
   std::sort(names.begin(), names.end());
   for (const std::string& name : names) {
-    std::string file = JoinPath(path, name);
+    std::string file = JoinManifestPath(path, name);
     struct stat fst;
     // Sub-directories are not descended into, even when named like manifests;
     // a file that vanished since the listing is simply no longer there.
@@ -236,7 +223,7 @@ void FileSource::Run() {
             watch_retry_at = SteadyClock::now();
             relevant = true;
           }
-        } else if (ev->len == 0 || IsManifestName(ev->name)) {
+        } else if (ev->len == 0 || IsManifestFileName(ev->name)) {
           relevant = true;
         }
       }
@@ -249,6 +236,19 @@ void FileSource::Run() {
     }
   }
   if (inotify_fd >= 0) ::close(inotify_fd);
+}
+
+bool IsManifestFileName(std::string_view name) {
+  if (name.empty() || name[0] == '.') return false;
+  return name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json");
+}
+
+// "dir/" and "dir" must name the same files, because the path feeds the UID.
+std::string JoinManifestPath(const std::string& dir, const std::string& name) {
+  std::string out = dir;
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  if (out != "/") out.push_back('/');
+  return out + name;
 }
 
 }  // namespace cubelet::config

@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -39,6 +40,13 @@ namespace cubelet::config {
 
 using UpdateCallback = std::function<void(const PodUpdate&)>;
 using ErrorCallback = std::function<void(const std::string& message)>;
+
+// Whether a file in a manifest directory is read: *.yaml, *.yml or *.json,
+// not starting with ".". Shared with `cubelet validate`.
+bool IsManifestFileName(std::string_view name);
+// `dir` + "/" + `name`, with "dir/" and "dir" giving the same path (the path
+// feeds the static pod UID).
+std::string JoinManifestPath(const std::string& dir, const std::string& name);
 
 struct FileSourceOptions {
   std::string path;       // directory of manifests, or one manifest file
