@@ -129,7 +129,10 @@ absl::Status InMemoryRuntime::CheckFaultsLocked(const std::string& method) {
   auto it = errors_.find(method);
   if (it == errors_.end()) return absl::OkStatus();
   InjectedError& front = it->second.front();
-  absl::Status error = front.error;
+  // A fresh Status, not a copy: copies share a reference-counted payload,
+  // and Debian's abseil releases it in uninstrumented code, which TSan
+  // would report as a race between callers on different threads.
+  absl::Status error(front.error.code(), front.error.message());
   if (front.remaining > 0 && --front.remaining == 0) {
     it->second.pop_front();
     if (it->second.empty()) errors_.erase(it);
