@@ -27,7 +27,8 @@ Watch them from another shell:
   ${bin} describe pod web-$(hostname | tr 'A-Z' 'a-z')
   ${bin} logs ticker-$(hostname | tr 'A-Z' 'a-z') -f
   curl -s http://127.0.0.1:10255/metrics | grep ^kubelet_
-Edit, add or delete files in ${manifests}: pods follow within a second.
+Add or delete files in ${manifests}: pods follow within a second (an edit
+replaces its pod once the old one has stopped, as with the kubelet).
 Ctrl-C stops cubelet and leaves the pods running.
 
 EOT
