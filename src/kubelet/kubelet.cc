@@ -302,9 +302,21 @@ void Kubelet::SyncLoopIteration(bool tick, bool housekeeping) {
     std::vector<api::PodPtr> due;
     {
       std::lock_guard<std::mutex> lock(pods_mu_);
+      absl::flat_hash_set<std::string> uids;
       for (const std::string& uid : work_queue_.GetWork()) {
         auto it = pods_.find(uid);
-        if (it != pods_.end()) due.push_back(it->second);
+        if (it != pods_.end() && uids.insert(uid).second) due.push_back(it->second);
+      }
+      // Pods past their active deadline are synced at once, so they fail
+      // and stop without waiting for their resync (upstream getPodsToSync).
+      const absl::Time now = clock_->Now();
+      for (const auto& [uid, pod] : pods_) {
+        if (!pod->spec.active_deadline_seconds.has_value() || uids.contains(uid)) continue;
+        std::optional<status::VersionedPodStatus> s = status_manager_.GetPodStatus(uid);
+        if (s.has_value() && !api::IsTerminalPhase(s->status.phase) &&
+            PastActiveDeadline(*pod, s->status.start_time, now)) {
+          due.push_back(pod);
+        }
       }
     }
     HandlePodSyncs(due);

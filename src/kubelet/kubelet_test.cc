@@ -282,6 +282,37 @@ TEST_F(KubeletTest, ContainerGcKeepsTheNewestDeadContainerPerName) {
   EXPECT_EQ(s.last_state.terminated->exit_code, 1);
 }
 
+TEST_F(KubeletTest, ActiveDeadlineFailsAndStopsThePod) {
+  auto pod = std::make_shared<api::Pod>(*MakePod("deadline"));
+  pod->spec.active_deadline_seconds = 10;
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {pod, MakePod("other")}));
+  Settle();
+  ASSERT_EQ(FindPod("deadline")->status.phase, "Running");
+  absl::Time started = *FindPod("deadline")->status.start_time;
+  // Just before the deadline nothing happens.
+  clock_.Advance(started + absl::Seconds(10) - clock_.Now() - absl::Milliseconds(1500));
+  Turn();
+  EXPECT_EQ(FindPod("deadline")->status.phase, "Running");
+  // At the deadline the next tick syncs it: Failed, DeadlineExceeded, killed.
+  Settle(2);
+  api::Pod failed = *FindPod("deadline");
+  EXPECT_EQ(failed.status.phase, "Failed");
+  EXPECT_EQ(failed.status.reason, "DeadlineExceeded");
+  EXPECT_EQ(failed.status.message, "Pod was active on the node longer than the specified deadline");
+  EXPECT_EQ(RunningContainers(), 1);  // only "other"
+  EXPECT_EQ(FindPod("other")->status.phase, "Running");
+}
+
+TEST(ActiveDeadlineTest, PastActiveDeadline) {
+  api::Pod pod;
+  absl::Time start = absl::FromUnixSeconds(1000);
+  EXPECT_FALSE(PastActiveDeadline(pod, start, start + absl::Hours(1)));  // no deadline
+  pod.spec.active_deadline_seconds = 30;
+  EXPECT_FALSE(PastActiveDeadline(pod, std::nullopt, start + absl::Hours(1)));  // not started
+  EXPECT_FALSE(PastActiveDeadline(pod, start, start + absl::Seconds(29)));
+  EXPECT_TRUE(PastActiveDeadline(pod, start, start + absl::Seconds(30)));
+}
+
 TEST_F(KubeletTest, MetricsCountRunningPodsAndContainers) {
   kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {MakePod("web"), MakePod("db")}));
   Settle(3, /*housekeeping=*/true);

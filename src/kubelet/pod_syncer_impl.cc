@@ -17,8 +17,23 @@ api::PodStatus KubeletPodSyncer::Generate(const api::Pod& pod, const container::
   std::optional<api::PodStatus> previous = GetPodStatus(pod.metadata.uid);
   status::GenerateOptions options;
   options.pod_is_terminal = pod_is_terminal;
-  return status::GeneratePodStatus(pod, status, reasons_, previous ? &*previous : nullptr,
-                                   clock_->Now(), options);
+  api::PodStatus generated = status::GeneratePodStatus(
+      pod, status, reasons_, previous ? &*previous : nullptr, clock_->Now(), options);
+  // The kubelet's activeDeadlineHandler (an eviction request honoured by
+  // generateAPIPodStatus): the pod fails, and SyncPod's terminal check then
+  // has the worker kill it.
+  if (PastActiveDeadline(pod, generated.start_time, clock_->Now())) {
+    generated.phase = api::kPodFailed;
+    generated.reason = kDeadlineExceededReason;
+    generated.message = kDeadlineExceededMessage;
+  }
+  return generated;
+}
+
+bool PastActiveDeadline(const api::Pod& pod, const std::optional<absl::Time>& start_time,
+                        absl::Time now) {
+  if (!pod.spec.active_deadline_seconds.has_value() || !start_time.has_value()) return false;
+  return now - *start_time >= absl::Seconds(*pod.spec.active_deadline_seconds);
 }
 
 void KubeletPodSyncer::SetPodStatus(const api::Pod& pod, api::PodStatus status) {

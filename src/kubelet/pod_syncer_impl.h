@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/time/time.h"
 #include "container/pod_cache.h"
 #include "container/runtime.h"
 #include "podworkers/pod_syncer.h"
@@ -21,6 +22,17 @@
 #include "util/clock.h"
 
 namespace cubelet::kubelet {
+
+// The status reason and message of a pod failed for running past
+// spec.activeDeadlineSeconds (upstream pkg/kubelet/active_deadline.go).
+inline constexpr char kDeadlineExceededReason[] = "DeadlineExceeded";
+inline constexpr char kDeadlineExceededMessage[] =
+    "Pod was active on the node longer than the specified deadline";
+
+// Whether the pod has run for spec.activeDeadlineSeconds since `start_time`
+// (false without a deadline or before the pod started).
+bool PastActiveDeadline(const api::Pod& pod, const std::optional<absl::Time>& start_time,
+                        absl::Time now);
 
 class KubeletPodSyncer final : public podworkers::PodSyncer {
  public:
