@@ -32,12 +32,15 @@
 #include <thread>
 #include <vector>
 
+#include "e2e_util.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using cubelet::e2e::Eventually;
+using cubelet::e2e::FreePort;
 using Clock = std::chrono::steady_clock;
 
 struct Flags {
@@ -48,19 +51,6 @@ struct Flags {
 };
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  close(fd);
-  return port;
-}
 
 // (RSS in MiB, user+system CPU seconds) of `pid`.
 std::pair<double, double> Usage(pid_t pid) {
@@ -126,16 +116,6 @@ int PodCgroups() {
     if (h.is_directory(ec)) scan(h.path() / "cubelet-bench");
   }
   return n;
-}
-
-template <typename Pred>
-bool WaitFor(Pred pred, std::chrono::seconds timeout, std::chrono::milliseconds poll) {
-  auto deadline = Clock::now() + timeout;
-  while (!pred()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(poll);
-  }
-  return true;
 }
 
 double RunBaseline(const Flags& flags) {
@@ -208,8 +188,8 @@ int main(int argc, char** argv) {
   }
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(1);
-  if (!WaitFor([&] { return TotalPods(client) == 0; }, std::chrono::seconds(30),
-               std::chrono::milliseconds(50))) {
+  if (!Eventually([&] { return TotalPods(client) == 0; }, absl::Seconds(30),
+                  absl::Milliseconds(50))) {
     std::fprintf(stderr, "agent did not come up; see %s\n", (dir / "agent.log").c_str());
     kill(pid, SIGTERM);
     return 1;
@@ -236,8 +216,8 @@ int main(int argc, char** argv) {
   }
   // Polled every 100 ms: each poll encodes and decodes every pod, which on
   // two cores would otherwise compete with the pods being started.
-  bool all = WaitFor([&] { return RunningPods(client) == flags.pods; }, std::chrono::seconds(600),
-                     std::chrono::milliseconds(100));
+  bool all = Eventually([&] { return RunningPods(client) == flags.pods; }, absl::Seconds(600),
+                        absl::Milliseconds(100));
   double cubelet_s = Seconds(Clock::now() - t0);
   if (!all) std::fprintf(stderr, "not all pods reached Running\n");
   std::printf("RESULT n=%d k=%d cubelet_s=%.2f baseline_s=%.2f ratio=%.3f\n", flags.pods,
@@ -247,10 +227,9 @@ int main(int argc, char** argv) {
 
   // Clean up: the agent stops and removes every pod, then exits.
   for (const auto& e : fs::directory_iterator(dir / "manifests")) fs::remove(e.path());
-  WaitFor([&] { return TotalPods(client) == 0; }, std::chrono::seconds(120),
-          std::chrono::milliseconds(100));
-  bool clean = WaitFor([] { return PodCgroups() == 0; }, std::chrono::seconds(120),
-                       std::chrono::milliseconds(200));
+  Eventually([&] { return TotalPods(client) == 0; }, absl::Seconds(120), absl::Milliseconds(100));
+  bool clean =
+      Eventually([] { return PodCgroups() == 0; }, absl::Seconds(120), absl::Milliseconds(200));
   if (!clean) std::fprintf(stderr, "pods left behind\n");
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);

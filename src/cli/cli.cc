@@ -331,6 +331,22 @@ absl::StatusOr<std::vector<api::Pod>> FetchPods(const ApiClient& client, const s
   return out;
 }
 
+// The pods `get` and `describe` work on: those of -n (or of every namespace
+// with -A, which cannot be combined with names), from the server. Sets `ns`
+// to the namespace asked for ("" for all).
+absl::StatusOr<std::vector<api::Pod>> ListPods(const Args& args, const CliEnvironment& env,
+                                               bool by_name, std::string& ns) {
+  const bool all = args.Bool("all-namespaces");
+  if (all && by_name) {
+    return absl::InvalidArgumentError(
+        "a resource cannot be retrieved by name across all namespaces");
+  }
+  ns = all ? "" : NamespaceOf(args);
+  absl::StatusOr<ApiClient> client = ApiClient::Create(ServerOf(args, env));
+  if (!client.ok()) return client.status();
+  return FetchPods(*client, ns);
+}
+
 const api::Pod* FindPod(const std::vector<api::Pod>& pods, std::string_view name) {
   for (const api::Pod& pod : pods) {
     if (pod.metadata.name == name) return &pod;
@@ -367,18 +383,8 @@ int RunGet(const Args& args, const CliEnvironment& env, std::ostream& out, std::
     return kExitFailed;
   }
   const bool all = args.Bool("all-namespaces");
-  if (all && !names->empty()) {
-    err << "error: a resource cannot be retrieved by name across all namespaces\n";
-    return kExitFailed;
-  }
-  const std::string ns = all ? "" : NamespaceOf(args);
-
-  absl::StatusOr<ApiClient> client = ApiClient::Create(ServerOf(args, env));
-  if (!client.ok()) {
-    PrintError(err, client.status());
-    return kExitFailed;
-  }
-  absl::StatusOr<std::vector<api::Pod>> pods = FetchPods(*client, ns);
+  std::string ns;
+  absl::StatusOr<std::vector<api::Pod>> pods = ListPods(args, env, !names->empty(), ns);
   if (!pods.ok()) {
     PrintError(err, pods.status());
     return kExitFailed;
@@ -430,19 +436,8 @@ int RunDescribe(const Args& args, const CliEnvironment& env, std::ostream& out, 
     PrintError(err, names.status());
     return kExitFailed;
   }
-  const bool all = args.Bool("all-namespaces");
-  if (all && !names->empty()) {
-    err << "error: a resource cannot be retrieved by name across all namespaces\n";
-    return kExitFailed;
-  }
-  const std::string ns = all ? "" : NamespaceOf(args);
-
-  absl::StatusOr<ApiClient> client = ApiClient::Create(ServerOf(args, env));
-  if (!client.ok()) {
-    PrintError(err, client.status());
-    return kExitFailed;
-  }
-  absl::StatusOr<std::vector<api::Pod>> pods = FetchPods(*client, ns);
+  std::string ns;
+  absl::StatusOr<std::vector<api::Pod>> pods = ListPods(args, env, !names->empty(), ns);
   if (!pods.ok()) {
     PrintError(err, pods.status());
     return kExitFailed;

@@ -17,26 +17,14 @@
 
 #include "config/pod_update.h"
 #include "gtest/gtest.h"
+#include "util/testing/temp_dir.h"
 
 namespace cubelet::config::testing {
 
-class TempDir {
+// A scratch directory named cubelet-config-XXXXXX.
+class TempDir : public test_support::ScopedTempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cubelet-config-XXXXXX").string();
-    char* made = ::mkdtemp(tmpl.data());
-    EXPECT_NE(made, nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : ScopedTempDir("cubelet-config") {}
 };
 
 inline void WriteFile(const std::string& path, const std::string& content) {

@@ -10,6 +10,7 @@
 #include "cri/inmemory/in_memory_runtime.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kubelet/test_pods.h"
 #include "kuberuntime/runtime_manager.h"
 #include "podworkers/pod_workers.h"
 
@@ -19,24 +20,9 @@ namespace {
 using podworkers::SyncPodType;
 using podworkers::UpdatePodOptions;
 
-constexpr char kImage[] = "docker.io/library/busybox:1.36";
+constexpr const char* kImage = testing::kTestImage;
 
-std::shared_ptr<api::Pod> MakePod(const std::string& name, const std::string& restart_policy) {
-  auto pod = std::make_shared<api::Pod>();
-  pod->metadata.name = name;
-  pod->metadata.namespace_ = "default";
-  pod->metadata.uid = "uid-" + name;
-  pod->spec.restart_policy = restart_policy;
-  pod->spec.termination_grace_period_seconds = 30;
-  api::Container c;
-  c.name = "app";
-  c.image = kImage;
-  c.image_pull_policy = api::kPullIfNotPresent;
-  c.termination_message_path = "/dev/termination-log";
-  c.termination_message_policy = "File";
-  pod->spec.containers.push_back(c);
-  return pod;
-}
+using testing::MakePod;
 
 class EngineTest : public ::testing::Test {
  protected:

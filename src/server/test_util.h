@@ -9,29 +9,14 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "util/testing/temp_dir.h"
 
 namespace cubelet::server::testing {
 
-class TempDir {
+// A scratch directory named cubelet-server-XXXXXX.
+class TempDir : public test_support::ScopedTempDir {
  public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cubelet-server-XXXXXX").string();
-    char* made = ::mkdtemp(tmpl.data());
-    EXPECT_NE(made, nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
+  TempDir() : ScopedTempDir("cubelet-server") {}
 };
 
 // Writes (or appends) `content` to `path`, creating parent directories.
