@@ -36,6 +36,8 @@
 namespace cubelet::app {
 namespace {
 
+constexpr int kProbeThreads = 4;
+
 // The IPv4 address of the interface that holds the default route, else the
 // first non-loopback one (the kubelet's node InternalIP, shown as hostIP).
 std::string DetectHostIp() {
@@ -108,6 +110,9 @@ int RunAgent(const AgentOptions& options) {
   cri::InstrumentedImageService image_service(grpc->get(), &registry);
 
   asio::thread_pool pool(options.pod_worker_threads);
+  // Probes block on their timeouts (exec, http, tcp, grpc): their own small
+  // pool keeps them from holding up pod syncs and bounds how many run at once.
+  asio::thread_pool probe_pool(kProbeThreads);
   kubelet::KubeletOptions kubelet_options;
   kubelet_options.node_name = options.node_name;
   kubelet_options.host_ip = DetectHostIp();
@@ -115,6 +120,7 @@ int RunAgent(const AgentOptions& options) {
   kubelet_options.pod_logs_dir = options.pod_logs_dir;
   kubelet_options.cgroup_root = options.cgroup_root;
   kubelet_options.sync_frequency = options.sync_frequency;
+  kubelet_options.probe_executor = probe_pool.get_executor();
   auto kubelet =
       std::make_unique<kubelet::Kubelet>(&runtime_service, &image_service, RealClock::Get(),
                                          pool.get_executor(), &registry, kubelet_options);
@@ -175,6 +181,8 @@ int RunAgent(const AgentOptions& options) {
   kubelet->Stop();
   pool.stop();
   pool.join();
+  probe_pool.stop();
+  probe_pool.join();
   kubelet.reset();
   LOG(INFO) << "cubelet stopped";
   return 0;

@@ -68,6 +68,23 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
       clock_(clock),
       registry_(registry),
       options_(std::move(options)),
+      runtime_prober_(std::make_unique<prober::RuntimeProber>(runtime_service)),
+      prober_manager_(std::make_unique<prober::ProberManager>(
+          options_.prober != nullptr ? options_.prober : runtime_prober_.get(), clock,
+          options_.probe_executor.value_or(executor),
+          [this](const std::string& uid) -> std::optional<api::PodStatus> {
+            std::optional<status::VersionedPodStatus> s = status_manager_.GetPodStatus(uid);
+            if (!s.has_value()) return std::nullopt;
+            return std::move(s->status);
+          },
+          [this](const std::string& uid) {
+            {
+              std::lock_guard<std::mutex> lock(inbox_mu_);
+              inbox_.push_back(ProbeUpdate{uid});
+            }
+            inbox_cv_.notify_one();
+          },
+          prober::ProberManagerOptions{.log = [](const std::string& line) { LOG(INFO) << line; }})),
       runtime_manager_(runtime_service, image_service, clock,
                        kuberuntime::RuntimeManagerOptions{
                            .pod_logs_dir = options_.pod_logs_dir,
@@ -76,6 +93,7 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
                            .manage_host_state = options_.manage_host_state,
                            .backoff_initial = options_.backoff_initial,
                            .backoff_max = options_.backoff_max,
+                           .probe_results = prober_manager_.get(),
                        }),
       status_manager_([this](const api::Pod& pod, const api::PodStatus* old_status,
                              const api::PodStatus& new_status) {
@@ -85,6 +103,8 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
       work_queue_(clock),
       executor_(executor) {
   RegisterMetrics();
+  syncer_.SetProbeStatusFunc(
+      [this](const std::string& uid) { return prober_manager_->GetProbeStatus(uid); });
   instrumented_syncer_ =
       std::make_unique<InstrumentedPodSyncer>(&syncer_, pod_worker_duration_, clock);
   podworkers::PodWorkers::Options worker_options;
@@ -170,6 +190,7 @@ void Kubelet::Start() {
   stopping_ = false;
   UpdateRuntimeState();
   pleg_->Start();
+  prober_manager_->Start();
   events_thread_ = std::thread([this] { ForwardPlegEvents(); });
   loop_thread_ = std::thread([this] { SyncLoop(); });
 }
@@ -182,6 +203,7 @@ void Kubelet::Stop() {
     stopping_ = true;
   }
   inbox_cv_.notify_all();
+  prober_manager_->Stop();
   pleg_->Stop();
   events_.Close();
   if (events_thread_.joinable()) events_thread_.join();
@@ -327,6 +349,15 @@ void Kubelet::SyncLoopIteration(bool tick, bool housekeeping) {
 void Kubelet::Handle(const InboxItem& item) {
   if (const auto* update = std::get_if<config::PodUpdate>(&item)) {
     HandlePodUpdate(*update);
+  } else if (const auto* probe = std::get_if<ProbeUpdate>(&item)) {
+    api::PodPtr pod;
+    {
+      std::lock_guard<std::mutex> lock(pods_mu_);
+      auto it = pods_.find(probe->uid);
+      if (it == pods_.end()) return;
+      pod = it->second;
+    }
+    HandlePodSyncs({pod});
   } else {
     HandlePlegEvent(std::get<pleg::PodLifecycleEvent>(item));
   }
@@ -361,6 +392,7 @@ void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
         }
         LOG(INFO) << "SyncLoop ADD source=\"" << update.source << "\" pod=\"" << FormatPod(*pod)
                   << "\"";
+        prober_manager_->AddPod(pod);
         DispatchWork(podworkers::SyncPodType::kCreate, pod);
       }
       break;
@@ -401,6 +433,7 @@ void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
         }
         LOG(INFO) << "SyncLoop REMOVE source=\"" << update.source << "\" pod=\"" << FormatPod(*pod)
                   << "\"";
+        prober_manager_->RemovePod(pod->metadata.uid);
         // The grace period comes from the pod's spec (the worker computes it).
         DispatchWork(podworkers::SyncPodType::kKill, pod);
       }
@@ -459,6 +492,7 @@ void Kubelet::HandlePodCleanups() {
   }
   known_last_housekeeping_ = known;
   status_manager_.RemoveOrphanedStatuses(known);
+  prober_manager_->CleanupPods(desired_uids);
 
   absl::StatusOr<std::vector<container::Pod>> runtime_pods = runtime_manager_.GetPods(true);
   if (!runtime_pods.ok()) {

@@ -53,6 +53,8 @@
 #include "pleg/pleg.h"
 #include "podworkers/pod_workers.h"
 #include "podworkers/work_queue.h"
+#include "prober/prober.h"
+#include "prober/prober_manager.h"
 #include "status/status_manager.h"
 #include "util/clock.h"
 
@@ -79,6 +81,11 @@ struct KubeletOptions {
   // Real host: create log and volume directories, remove pod cgroups and
   // orphaned pod directories. Off for in-memory runtimes.
   bool manage_host_state = true;
+  // Where probes run (a small pool bounds how many run at once); the pod
+  // workers' executor when unset.
+  std::optional<asio::any_io_executor> probe_executor;
+  // Runs the probes; RuntimeProber over the CRI when null (tests pass a fake).
+  prober::Prober* prober = nullptr;
 };
 
 class Kubelet {
@@ -118,9 +125,14 @@ class Kubelet {
   podworkers::PodWorkers& pod_workers() { return *pod_workers_; }
   status::StatusManager& status_manager() { return status_manager_; }
   kuberuntime::RuntimeManager& runtime_manager() { return runtime_manager_; }
+  prober::ProberManager& prober_manager() { return *prober_manager_; }
 
  private:
-  using InboxItem = std::variant<config::PodUpdate, pleg::PodLifecycleEvent>;
+  // A probe verdict of the pod changed: sync it (upstream handleProbeSync).
+  struct ProbeUpdate {
+    std::string uid;
+  };
+  using InboxItem = std::variant<config::PodUpdate, pleg::PodLifecycleEvent, ProbeUpdate>;
 
   void SyncLoop();
   void ForwardPlegEvents();
@@ -148,6 +160,9 @@ class Kubelet {
   metrics::Registry* const registry_;
   const KubeletOptions options_;
 
+  // Before the runtime manager, which reads its liveness/startup verdicts.
+  std::unique_ptr<prober::RuntimeProber> runtime_prober_;
+  std::unique_ptr<prober::ProberManager> prober_manager_;
   kuberuntime::RuntimeManager runtime_manager_;
   container::PodCache pod_cache_;
   status::StatusManager status_manager_;

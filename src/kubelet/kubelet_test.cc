@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "kubelet/test_pods.h"
 #include "metrics/registry.h"
+#include "prober/testing/fake_prober.h"
 
 namespace cubelet::kubelet {
 namespace {
@@ -51,6 +52,8 @@ class KubeletTest : public ::testing::Test {
   void Turn(bool housekeeping = false) {
     clock_.Advance(absl::Seconds(1));
     kubelet_->RelistNow();
+    kubelet_->prober_manager().RunDueProbes();
+    Drain();
     kubelet_->SyncLoopIteration(/*tick=*/true, housekeeping);
     Drain();
   }
@@ -84,7 +87,14 @@ class KubeletTest : public ::testing::Test {
     return options;
   }
 
-  KubeletOptions options_ = DefaultOptions();
+  KubeletOptions WithFakeProber() {
+    KubeletOptions options = DefaultOptions();
+    options.prober = &prober_;
+    return options;
+  }
+
+  prober::FakeProber prober_;
+  KubeletOptions options_ = WithFakeProber();
   FakeClock clock_;
   asio::io_context io_;
   cri::InMemoryRuntime cri_;
@@ -307,6 +317,99 @@ TEST_F(KubeletTest, MetricsCountRunningPodsAndContainers) {
   EXPECT_THAT(metrics,
               ::testing::HasSubstr("kubelet_running_containers{container_state=\"running\"} 2"));
   EXPECT_THAT(metrics, ::testing::HasSubstr("kubelet_node_name{node=\"node1\"} 1"));
+}
+
+api::Probe EveryTurn() {
+  api::Probe p;
+  p.handler.exec = api::ExecAction{.command = {"check"}};
+  p.period_seconds = 1;
+  p.failure_threshold = 2;
+  return p;
+}
+
+const api::PodCondition* Condition(const api::Pod& pod, const std::string& type) {
+  for (const api::PodCondition& c : pod.status.conditions) {
+    if (c.type == type) return &c;
+  }
+  return nullptr;
+}
+
+TEST_F(KubeletTest, ReadinessProbeDrivesReadyConditions) {
+  auto pod = MakePod("web");
+  pod->spec.containers[0].readiness_probe = EveryTurn();
+  prober_.Set("app", prober::ProbeType::kReadiness, probe::Result::kFailure);
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {pod}));
+  Settle();
+  std::optional<api::Pod> got = FindPod("web");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status.phase, api::kPodRunning);
+  EXPECT_FALSE(got->status.container_statuses[0].ready);
+  EXPECT_EQ(Condition(*got, api::kPodReady)->status, api::kConditionFalse);
+  EXPECT_EQ(Condition(*got, api::kContainersReady)->reason, "ContainersNotReady");
+
+  prober_.Set("app", prober::ProbeType::kReadiness, probe::Result::kSuccess);
+  Settle(2);
+  got = FindPod("web");
+  EXPECT_TRUE(got->status.container_statuses[0].ready);
+  EXPECT_EQ(Condition(*got, api::kPodReady)->status, api::kConditionTrue);
+  EXPECT_EQ(Condition(*got, api::kContainersReady)->status, api::kConditionTrue);
+
+  // Not ready again after failureThreshold (2) failures; nothing restarts.
+  prober_.Set("app", prober::ProbeType::kReadiness, probe::Result::kFailure);
+  Settle(1);
+  EXPECT_TRUE(FindPod("web")->status.container_statuses[0].ready) << "one failure of two";
+  Settle(2);
+  got = FindPod("web");
+  EXPECT_FALSE(got->status.container_statuses[0].ready);
+  EXPECT_EQ(Condition(*got, api::kPodReady)->status, api::kConditionFalse);
+  EXPECT_EQ(got->status.container_statuses[0].restart_count, 0);
+}
+
+TEST_F(KubeletTest, LivenessProbeFailureRestartsTheContainer) {
+  auto pod = MakePod("web");
+  pod->spec.containers[0].liveness_probe = EveryTurn();
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {pod}));
+  Settle();
+  std::optional<api::Pod> got = FindPod("web");
+  const std::string first_id = got->status.container_statuses[0].container_id;
+  EXPECT_EQ(got->status.container_statuses[0].restart_count, 0);
+
+  prober_.Set("app", prober::ProbeType::kLiveness, probe::Result::kFailure);
+  Settle(3);
+  prober_.Set("app", prober::ProbeType::kLiveness, probe::Result::kSuccess);
+  Settle(3);
+  got = FindPod("web");
+  const api::ContainerStatus& cs = got->status.container_statuses[0];
+  EXPECT_EQ(cs.restart_count, 1);
+  EXPECT_NE(cs.container_id, first_id);
+  ASSERT_TRUE(cs.state.running.has_value());
+  ASSERT_TRUE(cs.last_state.terminated.has_value());
+  EXPECT_EQ(cs.last_state.terminated->container_id, first_id);
+  EXPECT_EQ(RunningContainers(), 1);
+  // The new container is probed from a fresh verdict and stays.
+  Settle(3);
+  EXPECT_EQ(FindPod("web")->status.container_statuses[0].restart_count, 1);
+}
+
+TEST_F(KubeletTest, StartupProbeHoldsLivenessAndStartedUntilItPasses) {
+  auto pod = MakePod("web");
+  pod->spec.containers[0].startup_probe = EveryTurn();
+  pod->spec.containers[0].liveness_probe = EveryTurn();
+  prober_.Set("app", prober::ProbeType::kStartup, probe::Result::kUnknown);
+  prober_.Set("app", prober::ProbeType::kLiveness, probe::Result::kFailure);
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {pod}));
+  Settle();
+  std::optional<api::Pod> got = FindPod("web");
+  EXPECT_EQ(got->status.container_statuses[0].started, false);
+  EXPECT_EQ(prober_.Calls("app", prober::ProbeType::kLiveness), 0) << "liveness waits";
+
+  prober_.Set("app", prober::ProbeType::kStartup, probe::Result::kSuccess);
+  prober_.Set("app", prober::ProbeType::kLiveness, probe::Result::kSuccess);
+  Settle(3);
+  got = FindPod("web");
+  EXPECT_EQ(got->status.container_statuses[0].started, true);
+  EXPECT_GE(prober_.Calls("app", prober::ProbeType::kLiveness), 1);
+  EXPECT_EQ(got->status.container_statuses[0].restart_count, 0);
 }
 
 }  // namespace

@@ -17,6 +17,11 @@ api::PodStatus KubeletPodSyncer::Generate(const api::Pod& pod, const container::
   std::optional<api::PodStatus> previous = GetPodStatus(pod.metadata.uid);
   status::GenerateOptions options;
   options.pod_is_terminal = pod_is_terminal;
+  status::ProbeStatus probes;
+  if (probe_status_) {
+    probes = probe_status_(pod.metadata.uid);
+    options.probes = &probes;
+  }
   api::PodStatus generated = status::GeneratePodStatus(
       pod, status, reasons_, previous ? &*previous : nullptr, clock_->Now(), options);
   // The kubelet's activeDeadlineHandler (an eviction request honoured by

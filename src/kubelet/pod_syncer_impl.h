@@ -10,6 +10,7 @@
 #ifndef CUBELET_KUBELET_POD_SYNCER_IMPL_H_
 #define CUBELET_KUBELET_POD_SYNCER_IMPL_H_
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,7 @@
 #include "container/pod_cache.h"
 #include "container/runtime.h"
 #include "podworkers/pod_syncer.h"
+#include "status/generate.h"
 #include "status/reason_cache.h"
 #include "status/status_manager.h"
 #include "util/clock.h"
@@ -51,6 +53,12 @@ class KubeletPodSyncer final : public podworkers::PodSyncer {
   absl::Status SyncTerminatedPod(const CancelTokenPtr& cancel, const api::PodPtr& pod,
                                  const container::PodStatusPtr& status) override;
 
+  // Where status generation reads the pod's readiness/startup verdicts
+  // (the prober manager); none means no probe has passed. Call before use.
+  void SetProbeStatusFunc(std::function<status::ProbeStatus(const std::string& uid)> fn) {
+    probe_status_ = std::move(fn);
+  }
+
   // The newest API status generated for the pod, if any.
   std::optional<api::PodStatus> GetPodStatus(const std::string& uid) const;
   // Drops what the syncer remembers of a pod that is gone (its status and
@@ -70,6 +78,7 @@ class KubeletPodSyncer final : public podworkers::PodSyncer {
   const Clock* const clock_;
   status::StatusManager* const status_manager_;
   status::ReasonCache reasons_;
+  std::function<status::ProbeStatus(const std::string& uid)> probe_status_;
 };
 
 }  // namespace cubelet::kubelet
