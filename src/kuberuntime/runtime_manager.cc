@@ -1,17 +1,22 @@
 #include "kuberuntime/runtime_manager.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "kuberuntime/hash.h"
 #include "kuberuntime/labels.h"
 #include "kuberuntime/pod_cgroup.h"
+#include "probe/http.h"
+#include "util/log.h"
 
 namespace cubelet::kuberuntime {
 namespace {
@@ -82,6 +87,11 @@ RuntimeManager::RuntimeManager(cri::RuntimeService* runtime, cri::ImageService* 
       options_(std::move(options)),
       crash_loop_backoff_(options_.backoff_initial, options_.backoff_max, clock),
       image_pull_backoff_(options_.image_backoff_initial, options_.image_backoff_max, clock) {}
+
+RuntimeManager::~RuntimeManager() {
+  std::unique_lock<std::mutex> lock(inflight_mu_);
+  inflight_cv_.wait(lock, [this] { return inflight_kills_ == 0; });
+}
 
 PodActions RuntimeManager::ComputePodActions(const api::Pod& pod,
                                              const container::PodStatus& status) const {
@@ -444,7 +454,9 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
   }
   if (container.lifecycle && container.lifecycle->post_start) {
     int64_t grace = pod.spec.termination_grace_period_seconds.value_or(kMinimumGracePeriodSeconds);
-    absl::Status hook = RunHandler(*id, *container.lifecycle->post_start, absl::Seconds(grace));
+    absl::Status hook =
+        RunHandler(pod.metadata.uid, *id, container.ports, *container.lifecycle->post_start,
+                   absl::Seconds(grace), &pod_ips);
     if (!hook.ok()) {
       KillContainer(&pod, *id, container.name, &container, KillReason::kNone, std::nullopt)
           .IgnoreError();
@@ -456,19 +468,68 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
   return absl::OkStatus();
 }
 
-absl::Status RuntimeManager::RunHandler(const std::string& container_id,
+absl::Status RuntimeManager::RunHandler(const std::string& pod_uid, const std::string& container_id,
+                                        const std::vector<api::ContainerPort>& ports,
                                         const api::LifecycleHandler& handler,
-                                        absl::Duration timeout) {
-  if (!handler.exec.has_value()) return absl::OkStatus();
-  absl::StatusOr<cri::ExecSyncResponse> r =
-      runtime_->ExecSync(container_id, handler.exec->command, timeout);
-  if (!r.ok()) return r.status();
-  if (r->exit_code != 0) {
-    return absl::UnknownError(absl::StrCat("command '", absl::StrJoin(handler.exec->command, " "),
-                                           "' exited with ", r->exit_code, ": ", r->stdout_data,
-                                           r->stderr_data));
+                                        absl::Duration timeout,
+                                        const std::vector<std::string>* pod_ips) {
+  if (handler.exec.has_value()) {
+    absl::StatusOr<cri::ExecSyncResponse> r =
+        runtime_->ExecSync(container_id, handler.exec->command, timeout);
+    if (!r.ok()) return r.status();
+    if (r->exit_code != 0) {
+      return absl::UnknownError(absl::StrCat("command '", absl::StrJoin(handler.exec->command, " "),
+                                             "' exited with ", r->exit_code, ": ", r->stdout_data,
+                                             r->stderr_data));
+    }
+    return absl::OkStatus();
   }
+  if (handler.http_get.has_value()) {
+    const api::HTTPGetAction& g = *handler.http_get;
+    probe::HttpTarget target;
+    target.scheme = g.scheme.empty() ? "HTTP" : g.scheme;
+    target.host = g.host;
+    if (target.host.empty()) {
+      std::vector<std::string> ips = pod_ips != nullptr ? *pod_ips : PodIps(pod_uid);
+      // A host-network pod has no IP of its own: it shares the node's.
+      target.host = ips.empty() ? "127.0.0.1" : ips.front();
+    }
+    target.port = g.port.int_value;
+    if (g.port.is_string) {
+      target.port = -1;
+      for (const api::ContainerPort& p : ports) {
+        if (p.name == g.port.string_value) target.port = p.container_port;
+      }
+    }
+    target.path = g.path.empty() ? "/" : g.path;
+    for (const api::HTTPHeader& h : g.http_headers) target.headers.emplace_back(h.name, h.value);
+    probe::Outcome outcome = probe::HttpGet(target, timeout);
+    if (!outcome.ok()) {
+      return absl::UnknownError(
+          absl::StrCat("HTTP lifecycle hook (", target.path, ") failed: ", outcome.output));
+    }
+    return absl::OkStatus();
+  }
+  if (handler.sleep.has_value()) {
+    absl::SleepFor(std::min(absl::Seconds(handler.sleep->seconds), timeout));
+    return absl::OkStatus();
+  }
+  // tcpSocket is accepted by the API for compatibility but never run (as
+  // upstream).
   return absl::OkStatus();
+}
+
+std::vector<std::string> RuntimeManager::PodIps(const std::string& pod_uid) {
+  std::vector<std::string> ips;
+  absl::StatusOr<std::vector<cri::PodSandbox>> sandboxes =
+      runtime_->ListPodSandbox(cri::PodSandboxFilter{.state = cri::PodSandboxState::kReady,
+                                                     .label_selector = {{kPodUidLabel, pod_uid}}});
+  if (!sandboxes.ok() || sandboxes->empty()) return ips;
+  absl::StatusOr<cri::PodSandboxStatus> s = runtime_->GetPodSandboxStatus(sandboxes->front().id);
+  if (!s.ok() || s->ip.empty()) return ips;
+  ips.push_back(s->ip);
+  for (const std::string& ip : s->additional_ips) ips.push_back(ip);
+  return ips;
 }
 
 void RuntimeManager::PurgeInitContainers(const api::Pod& pod, const container::PodStatus& status) {
@@ -506,11 +567,15 @@ absl::Status RuntimeManager::KillContainer(const api::Pod* pod, const std::strin
   std::optional<int64_t> deletion_grace;
   std::optional<int64_t> termination_grace;
   std::optional<api::LifecycleHandler> pre_stop;
+  std::vector<api::ContainerPort> ports;
+  std::string pod_uid;
   const api::Probe* probe = nullptr;
   if (pod != nullptr && spec != nullptr) {
     deletion_grace = pod->metadata.deletion_grace_period_seconds;
     termination_grace = pod->spec.termination_grace_period_seconds;
     if (spec->lifecycle && spec->lifecycle->pre_stop) pre_stop = spec->lifecycle->pre_stop;
+    ports = spec->ports;
+    pod_uid = pod->metadata.uid;
     if (reason == KillReason::kLivenessProbe && spec->liveness_probe)
       probe = &*spec->liveness_probe;
     if (reason == KillReason::kStartupProbe && spec->startup_probe) probe = &*spec->startup_probe;
@@ -524,6 +589,8 @@ absl::Status RuntimeManager::KillContainer(const api::Pod* pod, const std::strin
     deletion_grace = info.pod_deletion_grace_period;
     termination_grace = info.pod_termination_grace_period;
     pre_stop = info.pre_stop_handler;
+    ports = info.ports;
+    pod_uid = GetContainerInfoFromLabels(s->labels).pod_uid;
   }
 
   int64_t grace = kMinimumGracePeriodSeconds;
@@ -537,11 +604,27 @@ absl::Status RuntimeManager::KillContainer(const api::Pod* pod, const std::strin
   }
   if (grace_period_override.has_value()) grace = *grace_period_override;
 
+  // A stop already in flight (an earlier, longer grace that was interrupted)
+  // has run the preStop hook: this one only stops, with its own grace.
+  bool first_stop;
+  {
+    std::lock_guard<std::mutex> lock(stopping_mu_);
+    first_stop = ++stopping_[container_id] == 1;
+  }
+  absl::Cleanup done = [&] {
+    std::lock_guard<std::mutex> lock(stopping_mu_);
+    if (--stopping_[container_id] == 0) stopping_.erase(container_id);
+  };
   // The preStop hook spends part of the grace period.
-  if (pre_stop.has_value() && grace > 0) {
+  if (first_stop && pre_stop.has_value() && grace > 0) {
     absl::Time start = clock_->Now();
     // A failing hook does not prevent the stop.
-    RunHandler(container_id, *pre_stop, absl::Seconds(grace)).IgnoreError();
+    absl::Status hook =
+        RunHandler(pod_uid, container_id, ports, *pre_stop, absl::Seconds(grace), nullptr);
+    if (!hook.ok()) {
+      LOG(WARNING) << "PreStop hook for container \"" << container_name
+                   << "\" failed: " << hook.message();
+    }
     grace -= absl::ToInt64Seconds(clock_->Now() - start);
   }
   // Always leave a minimal window so a well-behaved process is not SIGKILLed.
@@ -561,42 +644,125 @@ PodSyncResult RuntimeManager::KillPod(const api::Pod* pod, const container::Pod&
   return KillPodWithSyncResult(pod, running_pod, grace_period_override, cancel);
 }
 
+// Containers being stopped on their own threads; the manager waits for them
+// before it goes, since each uses it.
+struct RuntimeManager::KillBatch {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t pending = 0;
+  bool cancelled = false;
+  std::vector<SyncResult> results;
+};
+
+std::optional<std::vector<SyncResult>> RuntimeManager::KillContainersInParallel(
+    const api::Pod* pod, const std::vector<const container::Container*>& containers,
+    std::optional<int64_t> grace_period_override, const CancelTokenPtr& cancel) {
+  auto batch = std::make_shared<KillBatch>();
+  batch->pending = containers.size();
+  batch->results.resize(containers.size());
+  for (size_t i = 0; i < containers.size(); ++i) {
+    {
+      std::lock_guard<std::mutex> lock(inflight_mu_);
+      ++inflight_kills_;
+    }
+    // Each stop may wait out its own grace period. The copies let a thread
+    // outlive this call when the kill is interrupted.
+    std::thread([this, batch, i, c = *containers[i],
+                 pod_copy = pod == nullptr ? nullptr : std::make_shared<api::Pod>(*pod),
+                 grace_period_override] {
+      const api::Container* spec = pod_copy == nullptr ? nullptr : FindSpec(*pod_copy, c.name);
+      SyncResult r{.action = SyncResult::Action::kKillContainer, .target = c.name};
+      absl::Status s = KillContainer(pod_copy.get(), c.id, c.name, spec, KillReason::kNone,
+                                     grace_period_override);
+      if (!s.ok()) {
+        r.error = s;
+        r.reason = kKillContainerError;
+        r.message = std::string(s.message());
+      }
+      {
+        std::lock_guard<std::mutex> lock(batch->mu);
+        batch->results[i] = std::move(r);
+        --batch->pending;
+      }
+      batch->cv.notify_all();
+      std::lock_guard<std::mutex> lock(inflight_mu_);
+      if (--inflight_kills_ == 0) inflight_cv_.notify_all();
+    }).detach();
+  }
+  if (cancel != nullptr) {
+    cancel->OnCancel([batch] {
+      {
+        std::lock_guard<std::mutex> lock(batch->mu);
+        batch->cancelled = true;
+      }
+      batch->cv.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(batch->mu);
+  batch->cv.wait(lock, [&] { return batch->pending == 0 || batch->cancelled; });
+  // Interrupted (e.g. a shorter grace arrived): the stops keep running, and
+  // the caller's next kill stops the same containers with the new grace.
+  if (batch->pending != 0) return std::nullopt;
+  return std::move(batch->results);
+}
+
 PodSyncResult RuntimeManager::KillPodWithSyncResult(const api::Pod* pod,
                                                     const container::Pod& running_pod,
                                                     std::optional<int64_t> grace_period_override,
                                                     const CancelTokenPtr& cancel) {
   PodSyncResult result;
   if (Cancelled(cancel, result)) return result;
+  const absl::Time start = clock_->Now();
 
-  std::vector<const container::Container*> to_kill;
+  // Main containers stop together; sidecars (restartable init containers)
+  // stop after them, in reverse order, with what is left of the grace period
+  // (upstream killContainersWithSyncResult with sidecar containers).
+  std::vector<const container::Container*> main_containers;
+  std::vector<const container::Container*> sidecars;
   for (const container::Container& c : running_pod.containers) {
-    if (c.state != container::ContainerState::kExited) to_kill.push_back(&c);
-  }
-  // All containers stop in parallel: each may wait out its own grace period.
-  std::vector<SyncResult> kills(to_kill.size());
-  auto kill_one = [&](size_t i) {
-    const container::Container& c = *to_kill[i];
-    const api::Container* spec = pod == nullptr ? nullptr : FindSpec(*pod, c.name);
-    SyncResult& r = kills[i];
-    r.action = SyncResult::Action::kKillContainer;
-    r.target = c.name;
-    absl::Status s =
-        KillContainer(pod, c.id, c.name, spec, KillReason::kNone, grace_period_override);
-    if (!s.ok()) {
-      r.error = s;
-      r.reason = kKillContainerError;
-      r.message = std::string(s.message());
+    if (c.state == container::ContainerState::kExited) continue;
+    bool sidecar = false;
+    if (pod != nullptr) {
+      for (const api::Container& ic : pod->spec.init_containers) {
+        if (ic.name == c.name && api::IsRestartableInitContainer(ic)) sidecar = true;
+      }
     }
-  };
-  if (to_kill.size() == 1) {
-    kill_one(0);
-  } else {
-    std::vector<std::thread> threads;
-    threads.reserve(to_kill.size());
-    for (size_t i = 0; i < to_kill.size(); ++i) threads.emplace_back(kill_one, i);
-    for (std::thread& t : threads) t.join();
+    (sidecar ? sidecars : main_containers).push_back(&c);
   }
-  for (SyncResult& r : kills) result.results.push_back(std::move(r));
+  auto interrupted = [&] {
+    result.sync_error = CancelledError("pod kill interrupted");
+    return result;
+  };
+  if (!main_containers.empty()) {
+    std::optional<std::vector<SyncResult>> kills =
+        KillContainersInParallel(pod, main_containers, grace_period_override, cancel);
+    if (!kills.has_value()) return interrupted();
+    for (SyncResult& r : *kills) result.results.push_back(std::move(r));
+  }
+  if (!sidecars.empty()) {
+    std::sort(sidecars.begin(), sidecars.end(),
+              [pod](const container::Container* a, const container::Container* b) {
+                auto index = [pod](const std::string& name) {
+                  for (size_t i = 0; i < pod->spec.init_containers.size(); ++i) {
+                    if (pod->spec.init_containers[i].name == name) return i;
+                  }
+                  return size_t{0};
+                };
+                return index(a->name) > index(b->name);
+              });
+    int64_t grace =
+        grace_period_override.value_or(pod->metadata.deletion_grace_period_seconds.value_or(
+            pod->spec.termination_grace_period_seconds.value_or(kMinimumGracePeriodSeconds)));
+    for (const container::Container* c : sidecars) {
+      if (Cancelled(cancel, result)) return result;
+      int64_t left =
+          std::max(grace - absl::ToInt64Seconds(clock_->Now() - start), kMinimumGracePeriodSeconds);
+      std::optional<std::vector<SyncResult>> kills =
+          KillContainersInParallel(pod, {c}, left, cancel);
+      if (!kills.has_value()) return interrupted();
+      for (SyncResult& r : *kills) result.results.push_back(std::move(r));
+    }
+  }
 
   if (Cancelled(cancel, result)) return result;
   // Then the sandboxes; they are removed later by garbage collection.

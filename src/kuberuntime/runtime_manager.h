@@ -20,8 +20,11 @@
 #ifndef CUBELET_KUBERUNTIME_RUNTIME_MANAGER_H_
 #define CUBELET_KUBERUNTIME_RUNTIME_MANAGER_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -138,7 +141,8 @@ class RuntimeManager final : public container::Runtime {
 
   RuntimeManager(cri::RuntimeService* runtime, cri::ImageService* images, Clock* clock,
                  Options options);
-  ~RuntimeManager() override = default;
+  // Waits for container stops still running after an interrupted KillPod.
+  ~RuntimeManager() override;
 
   RuntimeManager(const RuntimeManager&) = delete;
   RuntimeManager& operator=(const RuntimeManager&) = delete;
@@ -210,10 +214,24 @@ class RuntimeManager final : public container::Runtime {
                                                  const container::Pod& running_pod,
                                                  std::optional<int64_t> grace_period_override,
                                                  const CancelTokenPtr& cancel);
-  // Runs an exec handler in the container; other handler kinds are not
-  // supported yet and succeed without doing anything.
-  absl::Status RunHandler(const std::string& container_id, const api::LifecycleHandler& handler,
-                          absl::Duration timeout);
+  // Runs a lifecycle handler of the container: exec through ExecSync,
+  // httpGet against the handler's host or else the pod IP (`pod_ips`, or
+  // looked up from the pod's sandbox when null), sleep; tcpSocket is accepted
+  // and not run (as upstream). Named ports resolve through `ports`.
+  absl::Status RunHandler(const std::string& pod_uid, const std::string& container_id,
+                          const std::vector<api::ContainerPort>& ports,
+                          const api::LifecycleHandler& handler, absl::Duration timeout,
+                          const std::vector<std::string>* pod_ips);
+  // The IPs of the pod's ready sandbox (none for host-network pods).
+  std::vector<std::string> PodIps(const std::string& pod_uid);
+  // Stops `containers` at once, each on its own thread. Returns their results,
+  // or nullopt when `cancel` fires first: the stops go on, and a later kill
+  // with a shorter grace stops the same containers sooner (what the kubelet
+  // cannot do, kubernetes#113717).
+  struct KillBatch;
+  std::optional<std::vector<container::SyncResult>> KillContainersInParallel(
+      const api::Pod* pod, const std::vector<const container::Container*>& containers,
+      std::optional<int64_t> grace_period_override, const CancelTokenPtr& cancel);
   void PurgeInitContainers(const api::Pod& pod, const container::PodStatus& status);
   void PruneInitContainersBeforeStart(const api::Pod& pod, const container::PodStatus& status);
 
@@ -223,6 +241,14 @@ class RuntimeManager final : public container::Runtime {
   const Options options_;
   Backoff crash_loop_backoff_;
   Backoff image_pull_backoff_;
+
+  // Stops in flight per container id: a second stop skips the preStop hook.
+  std::mutex stopping_mu_;
+  std::map<std::string, int> stopping_;
+  // Kill threads still running (the destructor waits for them).
+  std::mutex inflight_mu_;
+  std::condition_variable inflight_cv_;
+  int inflight_kills_ = 0;
 };
 
 }  // namespace cubelet::kuberuntime

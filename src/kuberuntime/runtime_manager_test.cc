@@ -2,7 +2,10 @@
 #include "kuberuntime/runtime_manager.h"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -473,6 +476,103 @@ TEST_F(RuntimeManagerTest, KillOrphanPodUsesAnnotations) {
   EXPECT_EQ(hooks, (std::vector<std::string>{"/bin/drain"}));
   EXPECT_EQ(cri_.RunningContainerCount(), 0u);
   EXPECT_EQ(Status(pod)->sandbox_statuses[0].state, container::SandboxState::kNotReady);
+}
+
+// Records the order in which preStop hooks ran (one per container name).
+class HookLog {
+ public:
+  void Install(cri::InMemoryRuntime& cri, const std::string& name) {
+    cri.SetExecHandler(name, [this, name](const std::vector<std::string>&) {
+      std::lock_guard<std::mutex> lock(mu_);
+      order_.push_back(name);
+      return cri::ExecSyncResponse{};
+    });
+  }
+  std::vector<std::string> order() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return order_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> order_;
+};
+
+api::Lifecycle ExecPreStop() {
+  return api::Lifecycle{
+      .pre_stop = api::LifecycleHandler{.exec = api::ExecAction{.command = {"/bin/drain"}}}};
+}
+
+TEST_F(RuntimeManagerTest, SidecarsStopAfterMainContainersInReverseOrder) {
+  api::Pod pod = MakePod("sidecars", api::kRestartAlways, {"app", "worker"}, {"log", "proxy"});
+  HookLog hooks;
+  for (auto* list : {&pod.spec.containers, &pod.spec.init_containers}) {
+    for (api::Container& c : *list) {
+      c.lifecycle = ExecPreStop();
+      hooks.Install(cri_, c.name);
+    }
+  }
+  for (api::Container& c : pod.spec.init_containers) c.restart_policy = api::kRestartAlways;
+  // Sidecars start one by one (each must be running before the next).
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Sync(pod).Error().ok());
+  container::Pod running = RunningPod(pod);
+  ASSERT_EQ(running.containers.size(), 4u);
+
+  PodSyncResult r = m_.KillPod(&pod, running, std::nullopt, nullptr);
+  ASSERT_TRUE(r.Error().ok()) << r.Error();
+  std::vector<std::string> order = hooks.order();
+  ASSERT_EQ(order.size(), 4u);
+  EXPECT_THAT(std::vector<std::string>(order.begin(), order.begin() + 2),
+              ::testing::UnorderedElementsAre("app", "worker"));
+  EXPECT_EQ(order[2], "proxy");
+  EXPECT_EQ(order[3], "log");
+  EXPECT_EQ(cri_.RunningContainerCount(), 0u);
+}
+
+TEST_F(RuntimeManagerTest, ShorterGraceInterruptsAStopInFlight) {
+  api::Pod pod = MakePod("interrupt", api::kRestartAlways, {"app"});
+  pod.spec.containers[0].lifecycle = ExecPreStop();
+  std::mutex mu;
+  std::condition_variable cv;
+  bool hook_entered = false, release = false;
+  int hook_calls = 0;
+  cri_.SetExecHandler("app", [&](const std::vector<std::string>&) {
+    std::unique_lock<std::mutex> lock(mu);
+    ++hook_calls;
+    hook_entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });  // a preStop that takes "forever"
+    return cri::ExecSyncResponse{};
+  });
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  container::Pod running = RunningPod(pod);
+  const std::string id = running.containers[0].id;
+
+  CancelTokenPtr first = CancelToken::Create();
+  PodSyncResult first_result;
+  std::thread slow([&] { first_result = m_.KillPod(&pod, running, std::nullopt, first); });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return hook_entered; });
+  }
+  // A second deletion with a shorter grace: the pod workers cancel the kill
+  // in flight and kill again with the new grace.
+  first->Cancel();
+  slow.join();
+  EXPECT_TRUE(absl::IsCancelled(first_result.Error())) << first_result.Error();
+  EXPECT_EQ(cri_.RunningContainerCount(), 1u) << "the interrupted stop has not stopped it yet";
+
+  PodSyncResult second = m_.KillPod(&pod, running, 1, CancelToken::Create());
+  ASSERT_TRUE(second.Error().ok()) << second.Error();
+  EXPECT_EQ(cri_.RunningContainerCount(), 0u);
+  EXPECT_EQ(cri_.LastStopTimeout(id), kMinimumGracePeriodSeconds);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(hook_calls, 1) << "the preStop hook runs once";
+    release = true;
+  }
+  cv.notify_all();
+  // The manager's destructor waits for the abandoned stop to finish.
 }
 
 TEST_F(RuntimeManagerTest, MissingImageFailsOnlyThatPod) {
