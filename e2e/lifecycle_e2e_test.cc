@@ -1,0 +1,217 @@
+// Pod lifecycle on the real runtime: preStop hooks run before TERM, probes
+// restart and gate containers, sidecars start first and stop last. Each test
+// runs its own `cubelet` against the private containerd (see agent_fixture.h).
+#include <fstream>
+#include <sstream>
+
+#include "agent_fixture.h"
+
+namespace cubelet {
+namespace {
+
+// The lines a pod's containers appended to <shared>/order (a hostPath).
+std::vector<std::string> ReadLines(const fs::path& file) {
+  std::ifstream in(file);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// A container that appends `name`-start, and `name`-term on SIGTERM, to the
+// shared order file (sleeps in short steps so the trap runs promptly).
+std::string Recorder(const std::string& name) {
+  return absl::StrCat("echo ", name, "-start >> /shared/order; trap 'echo ", name,
+                      "-term >> /shared/order; exit 0' TERM; while true; do sleep 0.2; done");
+}
+
+class LifecycleTest : public AgentTest {
+ protected:
+  void SetUp() override {
+    AgentTest::SetUp();
+    fs::create_directories(shared());
+  }
+  fs::path shared() const { return dir_ / "shared"; }
+  std::string SharedVolume() const {
+    return absl::StrCat(
+        "  volumes:\n  - name: shared\n    hostPath:\n      path: ", shared().string(), "\n");
+  }
+  // Deletes the manifest and waits until the agent has removed the pod.
+  void DeleteAndWait(const std::string& file, const std::string& pod) {
+    fs::remove(dir_ / "manifests" / file);
+    EXPECT_TRUE(
+        Eventually([&] { return !FindPod(pod).has_value() && NoRuntimePods(); }, absl::Seconds(60)))
+        << pod << " not removed";
+  }
+  static const api::PodCondition* Condition(const api::Pod& pod, const std::string& type) {
+    for (const api::PodCondition& c : pod.status.conditions) {
+      if (c.type == type) return &c;
+    }
+    return nullptr;
+  }
+  bool Ready(const std::string& name) {
+    std::optional<api::Pod> pod = FindPod(name);
+    if (!pod.has_value()) return false;
+    const api::PodCondition* c = Condition(*pod, api::kPodReady);
+    return c != nullptr && c->status == api::kConditionTrue;
+  }
+};
+
+TEST_F(LifecycleTest, PreStopHookRunsBeforeTerm) {
+  WriteManifest("hook.yaml", absl::StrCat(R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: hook
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 20
+  containers:
+  - name: app
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", ")",
+                                          Recorder("app"), R"("]
+    lifecycle:
+      preStop:
+        exec:
+          command: ["sh", "-c", "echo prestop >> /shared/order; sleep 1"]
+    volumeMounts:
+    - name: shared
+      mountPath: /shared
+)",
+                                          SharedVolume()));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("hook") == "Running"; })) << PodPhase("hook");
+  ASSERT_TRUE(Eventually([&] { return ReadLines(shared() / "order").size() == 1; }));
+  const absl::Time deleted = absl::Now();
+  DeleteAndWait("hook.yaml", "hook-" + std::string(kNode));
+  EXPECT_EQ(ReadLines(shared() / "order"),
+            (std::vector<std::string>{"app-start", "prestop", "app-term"}));
+  // The container handled TERM: nothing waited for the 20 s grace.
+  EXPECT_LT(absl::Now() - deleted, absl::Seconds(15));
+}
+
+TEST_F(LifecycleTest, FailingLivenessProbeRestartsTheContainer) {
+  WriteManifest("live.yaml", R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: live
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: app
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "touch /tmp/healthy; sleep 3; rm /tmp/healthy; exec sleep 3600"]
+    livenessProbe:
+      exec:
+        command: ["cat", "/tmp/healthy"]
+      periodSeconds: 1
+      failureThreshold: 2
+)");
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("live") == "Running"; })) << PodPhase("live");
+  ASSERT_TRUE(Eventually(
+      [&] {
+        std::optional<api::Pod> pod = FindPod("live");
+        return pod && !pod->status.container_statuses.empty() &&
+               pod->status.container_statuses[0].restart_count >= 1;
+      },
+      absl::Seconds(40)))
+      << "never restarted";
+  const api::ContainerStatus cs = FindPod("live")->status.container_statuses[0];
+  ASSERT_TRUE(cs.last_state.terminated.has_value());
+  // Killed by the kubelet: TERM (sh exits 143) or KILL after the grace (137).
+  EXPECT_TRUE(cs.last_state.terminated->exit_code == 143 ||
+              cs.last_state.terminated->exit_code == 137)
+      << cs.last_state.terminated->exit_code;
+}
+
+TEST_F(LifecycleTest, ReadinessProbeFlipsReadyAndTcpLivenessKeepsItRunning) {
+  WriteManifest("ready.yaml", R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: ready
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: web
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "mkdir -p /www; (sleep 4; echo ok > /www/ready.html; sleep 5; rm /www/ready.html) & exec httpd -f -p 8080 -h /www"]
+    ports:
+    - name: http
+      containerPort: 8080
+    readinessProbe:
+      httpGet:
+        path: /ready.html
+        port: http
+      periodSeconds: 1
+      failureThreshold: 1
+    livenessProbe:
+      tcpSocket:
+        port: 8080
+      periodSeconds: 1
+)");
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("ready") == "Running"; })) << PodPhase("ready");
+  EXPECT_FALSE(Ready("ready")) << "ready before the probe passed";
+  ASSERT_TRUE(Eventually([&] { return Ready("ready"); }, absl::Seconds(20))) << "never ready";
+  std::optional<api::Pod> pod = FindPod("ready");
+  EXPECT_TRUE(pod->status.container_statuses[0].ready);
+  EXPECT_FALSE(pod->status.pod_ip.empty());
+  ASSERT_TRUE(Eventually([&] { return !Ready("ready"); }, absl::Seconds(20)))
+      << "still ready after the page went";
+  pod = FindPod("ready");
+  EXPECT_EQ(pod->status.phase, "Running");
+  EXPECT_EQ(pod->status.container_statuses[0].restart_count, 0) << "tcp liveness kept passing";
+}
+
+TEST_F(LifecycleTest, SidecarStartsFirstAndStopsLast) {
+  WriteManifest("sidecar.yaml", absl::StrCat(R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: sidecar
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 20
+  initContainers:
+  - name: proxy
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: IfNotPresent
+    restartPolicy: Always
+    command: ["sh", "-c", ")",
+                                             Recorder("proxy"), R"("]
+    startupProbe:
+      exec:
+        command: ["cat", "/shared/order"]
+      periodSeconds: 1
+    volumeMounts:
+    - name: shared
+      mountPath: /shared
+  containers:
+  - name: app
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", ")",
+                                             Recorder("app"), R"("]
+    volumeMounts:
+    - name: shared
+      mountPath: /shared
+)",
+                                             SharedVolume()));
+  StartAgent();
+  ASSERT_TRUE(
+      Eventually([&] { return ReadLines(shared() / "order").size() == 2; }, absl::Seconds(40)))
+      << "app never started";
+  ASSERT_TRUE(Eventually([&] { return PodPhase("sidecar") == "Running"; }));
+  std::optional<api::Pod> pod = FindPod("sidecar");
+  ASSERT_EQ(pod->status.init_container_statuses.size(), 1u);
+  EXPECT_TRUE(pod->status.init_container_statuses[0].state.running.has_value());
+  DeleteAndWait("sidecar.yaml", "sidecar-" + std::string(kNode));
+  EXPECT_EQ(ReadLines(shared() / "order"),
+            (std::vector<std::string>{"proxy-start", "app-start", "app-term", "proxy-term"}));
+}
+
+}  // namespace
+}  // namespace cubelet
