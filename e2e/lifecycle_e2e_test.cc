@@ -90,6 +90,36 @@ spec:
   EXPECT_LT(absl::Now() - deleted, absl::Seconds(15));
 }
 
+TEST_F(LifecycleTest, TermIgnoringContainerIsKilledAfterExactlyItsGrace) {
+  // The container ignores TERM and touches a file every 100 ms: the file's
+  // last modification is when SIGKILL came.
+  WriteManifest("stubborn.yaml", absl::StrCat(R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: stubborn
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 3
+  containers:
+  - name: app
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "trap '' TERM; while true; do touch /shared/alive; sleep 0.1; done"]
+    volumeMounts:
+    - name: shared
+      mountPath: /shared
+)",
+                                              SharedVolume()));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return fs::exists(shared() / "alive"); }, absl::Seconds(30)));
+  const auto deleted = fs::file_time_type::clock::now();
+  DeleteAndWait("stubborn.yaml", "stubborn-" + std::string(kNode));
+  const double lived =
+      std::chrono::duration<double>(fs::last_write_time(shared() / "alive") - deleted).count();
+  EXPECT_GE(lived, 2.8) << "killed before its grace";
+  EXPECT_LE(lived, 4.0) << "killed late";
+}
+
 TEST_F(LifecycleTest, FailingLivenessProbeRestartsTheContainer) {
   WriteManifest("live.yaml", R"(apiVersion: v1
 kind: Pod
