@@ -228,7 +228,10 @@ absl::Time ProberManager::RunDueProbes() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     const absl::Time now = clock_->Now();
-    while (!heap_.empty() && heap_.top().at <= now) {
+    // Probes due within the batching window run now: thousands of workers
+    // on their own phases would otherwise wake the timer thousands of times
+    // a second.
+    while (!heap_.empty() && heap_.top().at <= now + options_.batch_window) {
       Due d = heap_.top();
       heap_.pop();
       if (d.worker->stopped) continue;

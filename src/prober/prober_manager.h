@@ -59,6 +59,9 @@ struct ProberManagerOptions {
   // Start workers at a random point of their first period when the pod is
   // added within one period of Start() (upstream's restart jitter).
   bool jitter_after_start = true;
+  // Probes due this close together run in one wake-up of the timer thread
+  // (at most this early).
+  absl::Duration batch_window = absl::Milliseconds(10);
   // Log lines for probe failures (as the kubelet's "Probe failed" events).
   std::function<void(const std::string&)> log;
 };
