@@ -2,8 +2,9 @@
 // each (period 1 s) on one ProberManager with a 4-thread probe pool, real
 // clock, for a fixed time. The prober answers at once, so this measures the
 // scheduling machinery (timer thread, heap, executor hand-off, verdicts),
-// not the probes' own work. Prints probes run per second, CPU used, the
-// process's thread count and RSS growth per worker.
+// not the probes' own work. Prints one line:
+//   RESULT pods=… workers=… seconds=… probes_per_s=… cpu_pct=… cpu_us_per_probe=…
+//          threads=… bytes_per_worker=…
 //
 // Usage: prober_bench [pods=1000] [seconds=10]
 #include <sys/resource.h>
@@ -98,12 +99,12 @@ int Run(int pods, int seconds) {
   manager.Stop();
   pool.join();
   const int workers = 2 * pods;
-  std::printf("pods=%d workers=%d seconds=%d\n", pods, workers, seconds);
-  std::printf("probes_per_s=%.0f expected_per_s=%d\n", calls / double(seconds), workers);
-  std::printf("cpu_percent_of_one_core=%.2f cpu_us_per_probe=%.1f\n", 100.0 * cpu / seconds,
-              calls == 0 ? 0.0 : 1e6 * cpu / calls);
-  std::printf("threads=%ld rss_growth_kib=%ld bytes_per_worker=%.0f\n", threads,
-              rss_after - rss_before, 1024.0 * (rss_after - rss_before) / workers);
+  std::printf(
+      "RESULT pods=%d workers=%d seconds=%d probes_per_s=%.0f cpu_pct=%.2f cpu_us_per_probe=%.1f "
+      "threads=%ld bytes_per_worker=%.0f\n",
+      pods, workers, seconds, calls / double(seconds), 100.0 * cpu / seconds,
+      calls == 0 ? 0.0 : 1e6 * cpu / calls, threads,
+      1024.0 * (rss_after - rss_before) / workers);
   return 0;
 }
 
