@@ -16,6 +16,7 @@
 #include "kuberuntime/labels.h"
 #include "kuberuntime/pod_cgroup.h"
 #include "kuberuntime/runtime_manager.h"
+#include "kuberuntime/termination_message.h"
 
 namespace cubelet::kuberuntime {
 namespace {
@@ -154,9 +155,7 @@ cri::PodSandboxConfig RuntimeManager::GeneratePodSandboxConfig(const api::Pod& p
 
 std::string RuntimeManager::EmptyDirPath(const api::Pod& pod,
                                          const std::string& volume_name) const {
-  return JoinPath(
-      options_.root_dir,
-      absl::StrCat("pods/", pod.metadata.uid, "/volumes/kubernetes.io~empty-dir/", volume_name));
+  return volumes_.EmptyDirPath(pod.metadata.uid, volume_name);
 }
 
 absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
@@ -204,6 +203,14 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
     if (!m.sub_path.empty()) host_path = JoinPath(host_path, m.sub_path);
     config.mounts.push_back(cri::Mount{
         .container_path = m.mount_path, .host_path = host_path, .readonly = m.read_only});
+  }
+  // Only a runtime on this host can mount a host file.
+  if (options_.manage_host_state && !container.termination_message_path.empty()) {
+    absl::StatusOr<cri::Mount> mount = MakeTerminationMessageMount(
+        absl::StrCat(volumes_.PodDir(pod.metadata.uid), "/containers/", container.name),
+        container.termination_message_path);
+    if (!mount.ok()) return mount.status();
+    config.mounts.push_back(*std::move(mount));
   }
   config.labels = NewContainerLabels(container, pod);
   config.annotations = NewContainerAnnotations(container, pod, restart_count);

@@ -11,8 +11,9 @@
 // crash-loop back-off before each start and the image-pull back-off before
 // each pull.
 //
-// Ownership: `runtime`, `images`, `clock` and Options::probe_results are not
-// owned and must outlive the manager. The manager owns its two Backoffs.
+// Ownership: `runtime`, `images`, `clock`, Options::probe_results and
+// Options::mounter are not owned and must outlive the manager. The manager
+// owns its two Backoffs and its VolumeManager.
 // Thread-safety: all methods may be called concurrently (the CRI services and
 // the Backoffs are thread-safe; nothing else is mutable). As the interface
 // says, the pod workers serialise calls for one pod: SyncPod assumes nobody
@@ -37,6 +38,8 @@
 #include "util/backoff.h"
 #include "util/cancellation.h"
 #include "util/clock.h"
+#include "volume/mounter.h"
+#include "volume/volume_manager.h"
 
 namespace cubelet::kuberuntime {
 
@@ -130,6 +133,8 @@ struct RuntimeManagerOptions {
   absl::Duration image_backoff_initial = absl::Seconds(10);
   absl::Duration image_backoff_max = absl::Seconds(300);
   const ProbeResults* probe_results = nullptr;  // not owned; may be null
+  // Mounts tmpfs emptyDirs; not owned. Null: volume::SystemMounter().
+  volume::Mounter* mounter = nullptr;
 };
 
 class RuntimeManager final : public container::Runtime {
@@ -179,6 +184,10 @@ class RuntimeManager final : public container::Runtime {
   // Where an emptyDir volume of the pod lives on the host.
   std::string EmptyDirPath(const api::Pod& pod, const std::string& volume_name) const;
 
+  // The pods' volumes on this host (the kubelet's orphaned pod-dir cleanup
+  // tears down through it too).
+  volume::VolumeManager& volume_manager() { return volumes_; }
+
   // Housekeeping calls GC() on these; tests inspect them.
   Backoff& crash_loop_backoff() { return crash_loop_backoff_; }
   Backoff& image_pull_backoff() { return image_pull_backoff_; }
@@ -223,6 +232,7 @@ class RuntimeManager final : public container::Runtime {
   const Options options_;
   Backoff crash_loop_backoff_;
   Backoff image_pull_backoff_;
+  volume::VolumeManager volumes_;
 };
 
 }  // namespace cubelet::kuberuntime

@@ -2,6 +2,8 @@
 #include "kuberuntime/runtime_manager.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "kuberuntime/hash.h"
 #include "kuberuntime/labels.h"
 #include "util/clock.h"
+#include "util/testing/temp_dir.h"
 
 namespace cubelet::kuberuntime {
 namespace {
@@ -672,6 +675,114 @@ TEST_F(RuntimeManagerTest, HostPathAndEmptyDirVolumesAreMounted) {
   EXPECT_EQ(config->mounts[1].host_path, "/var/lib/cubelet/pods/" + pod.metadata.uid +
                                              "/volumes/kubernetes.io~empty-dir/scratch");
   EXPECT_FALSE(config->mounts[1].readonly);
+}
+
+// A manager that keeps host state in temp dirs: termination-message files,
+// emptyDirs, pod log directories.
+class HostStateTest : public ::testing::Test {
+ protected:
+  HostStateTest()
+      : cri_(&clock_),
+        m_(&cri_, &cri_, &clock_,
+           RuntimeManager::Options{.pod_logs_dir = tmp_.File("logs"),
+                                   .root_dir = tmp_.File("root"),
+                                   .cgroup_root = "/cubelet-unit-test-none",
+                                   .manage_host_state = true}) {
+    cri_.AddImage(kImage);
+  }
+
+  container::PodStatusPtr Status(const api::Pod& pod) {
+    absl::StatusOr<container::PodStatusPtr> s =
+        m_.GetPodStatus(pod.metadata.uid, pod.metadata.name, pod.metadata.namespace_);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *s : std::make_shared<container::PodStatus>();
+  }
+  PodSyncResult Sync(const api::Pod& pod) { return m_.SyncPod(pod, *Status(pod), nullptr); }
+  container::ContainerStatus Latest(const api::Pod& pod, const std::string& name) {
+    container::PodStatusPtr s = Status(pod);
+    const container::ContainerStatus* cs = s->FindContainerStatusByName(name);
+    EXPECT_NE(cs, nullptr) << name;
+    return cs == nullptr ? container::ContainerStatus{} : *cs;
+  }
+
+  // The host file mounted at the container's termination-message path.
+  std::string TerminationFile(const std::string& id) {
+    absl::StatusOr<cri::ContainerConfig> config = cri_.GetContainerConfig(id);
+    EXPECT_TRUE(config.ok());
+    if (!config.ok()) return "";
+    for (const cri::Mount& m : config->mounts) {
+      if (m.container_path == "/dev/termination-log") return m.host_path;
+    }
+    return "";
+  }
+
+  test_support::ScopedTempDir tmp_;
+  FakeClock clock_;
+  cri::InMemoryRuntime cri_;
+  RuntimeManager m_;
+};
+
+TEST_F(HostStateTest, TerminationMessageFileBecomesTheTerminatedMessage) {
+  api::Pod pod = MakePod("term", api::kRestartNever, {"app"});
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  container::PodStatusPtr running = Status(pod);
+  const container::ContainerStatus* cs = running->FindContainerStatusByName("app");
+  ASSERT_NE(cs, nullptr);
+  const std::string file = TerminationFile(cs->id);
+  ASSERT_FALSE(file.empty()) << "termination-log mount missing";
+  EXPECT_TRUE(absl::StartsWith(file, tmp_.File("root/pods/uid-term/containers/app/")));
+  {
+    std::ofstream out(file);
+    out << "bye";
+  }
+  ASSERT_TRUE(cri_.ExitContainer(cs->id, 1).ok());
+  container::ContainerStatus exited = Latest(pod, "app");
+  EXPECT_EQ(exited.exit_code, 1);
+  EXPECT_EQ(exited.message, "bye");
+}
+
+TEST_F(HostStateTest, FallbackToLogsOnErrorUsesTheLogTail) {
+  api::Pod pod = MakePod("fallback", api::kRestartNever, {"app"});
+  pod.spec.containers[0].termination_message_policy = "FallbackToLogsOnError";
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  const std::string id = Latest(pod, "app").id;
+  absl::StatusOr<cri::ContainerStatus> s = cri_.GetContainerStatus(id);
+  ASSERT_TRUE(s.ok());
+  {
+    std::ofstream out(s->log_path);
+    out << "2024-01-02T03:04:05Z stderr F panic: out of cheese\n";
+  }
+  ASSERT_TRUE(cri_.ExitContainer(id, 2).ok());
+  EXPECT_EQ(Latest(pod, "app").message, "panic: out of cheese\n");
+}
+
+TEST_F(HostStateTest, HostPathTypeFailureFailsTheStartNamingVolumeAndPath) {
+  api::Pod pod = MakePod("hostpath", api::kRestartAlways, {"app"});
+  const std::string missing = tmp_.File("missing");
+  pod.spec.volumes = {
+      api::Volume{.name = "data",
+                  .host_path = api::HostPathVolumeSource{.path = missing, .type = "Directory"}}};
+  pod.spec.containers[0].volume_mounts = {api::VolumeMount{.name = "data", .mount_path = "/d"}};
+  PodSyncResult r = Sync(pod);
+  auto starts = Results(r, SyncResult::Action::kStartContainer, "app");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].reason, kCreateContainerConfigError);
+  EXPECT_EQ(starts[0].message,
+            "MountVolume.SetUp failed for volume \"data\" : path " + missing + " does not exist");
+  EXPECT_EQ(cri_.RunningContainerCount(), 0u);
+
+  std::filesystem::create_directories(missing);
+  EXPECT_TRUE(Started(Sync(pod), "app"));
+}
+
+TEST_F(HostStateTest, EmptyDirIsCreatedBeforeTheFirstContainer) {
+  api::Pod pod = MakePod("scratch", api::kRestartAlways, {"app"});
+  pod.spec.volumes = {api::Volume{.name = "s", .empty_dir = api::EmptyDirVolumeSource{}}};
+  pod.spec.containers[0].volume_mounts = {api::VolumeMount{.name = "s", .mount_path = "/s"}};
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  EXPECT_TRUE(std::filesystem::is_directory(m_.EmptyDirPath(pod, "s")));
+  EXPECT_EQ(m_.EmptyDirPath(pod, "s"),
+            tmp_.File("root/pods/uid-scratch/volumes/kubernetes.io~empty-dir/s"));
 }
 
 }  // namespace
