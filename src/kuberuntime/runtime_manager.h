@@ -113,6 +113,14 @@ std::string FormatPod(const api::Pod& pod);
 // spec hash, so a spec change starts a fresh back-off.
 std::string ContainerBackoffKey(const api::Pod& pod, const api::Container& container);
 
+// verifyRunAsNonRoot: with runAsNonRoot, runAsUser 0 is refused; without a
+// runAsUser the image's user decides (uid 0 refused, a non-numeric name
+// cannot be verified and is refused too). `image_uid`/`image_username` are
+// what the image runs as (uid 0 when it sets no USER).
+absl::Status VerifyRunAsNonRoot(const api::Pod& pod, const api::Container& container,
+                                std::optional<int64_t> image_uid,
+                                const std::string& image_username);
+
 // A Go-style duration ("10s", "1m20s", "5m0s"), as in the kubelet's messages.
 std::string FormatGoDuration(absl::Duration d);
 

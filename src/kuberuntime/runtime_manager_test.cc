@@ -677,6 +677,75 @@ TEST_F(RuntimeManagerTest, HostPathAndEmptyDirVolumesAreMounted) {
   EXPECT_FALSE(config->mounts[1].readonly);
 }
 
+TEST_F(RuntimeManagerTest, SecurityContextMapsToTheRuntime) {
+  api::Pod pod = MakePod("sec", api::kRestartAlways, {"app", "plain", "priv"});
+  pod.spec.containers[0].security_context = api::SecurityContext{
+      .run_as_user = 1000,
+      .run_as_group = 2000,
+      .read_only_root_filesystem = true,
+      .allow_privilege_escalation = false,
+      .capabilities = api::Capabilities{.add = {"NET_ADMIN"}, .drop = {"ALL"}}};
+  pod.spec.containers[2].security_context =
+      api::SecurityContext{.privileged = true, .allow_privilege_escalation = true};
+  ASSERT_TRUE(Sync(pod).Error().ok());
+
+  auto app = cri_.GetContainerConfig(Latest(pod, "app").id);
+  ASSERT_TRUE(app.ok());
+  const cri::LinuxContainerSecurityContext& sc = app->security_context;
+  EXPECT_EQ(sc.run_as_user, 1000);
+  EXPECT_EQ(sc.run_as_group, 2000);
+  EXPECT_TRUE(sc.readonly_rootfs);
+  EXPECT_TRUE(sc.no_new_privs);
+  EXPECT_FALSE(sc.privileged);
+  EXPECT_THAT(sc.capabilities.add_capabilities, ::testing::ElementsAre("NET_ADMIN"));
+  EXPECT_THAT(sc.capabilities.drop_capabilities, ::testing::ElementsAre("ALL"));
+
+  // No securityContext: the image's user, escalation allowed, nothing added.
+  auto plain = cri_.GetContainerConfig(Latest(pod, "plain").id);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->security_context.run_as_user.has_value());
+  EXPECT_FALSE(plain->security_context.no_new_privs);
+  EXPECT_FALSE(plain->security_context.readonly_rootfs);
+  EXPECT_TRUE(plain->security_context.capabilities.add_capabilities.empty());
+
+  auto priv = cri_.GetContainerConfig(Latest(pod, "priv").id);
+  ASSERT_TRUE(priv.ok());
+  EXPECT_TRUE(priv->security_context.privileged);
+  EXPECT_FALSE(priv->security_context.no_new_privs);
+  // containerd refuses a privileged container in an unprivileged sandbox.
+  ASSERT_EQ(cri_.SandboxIds().size(), 1u);
+  auto sandbox = cri_.GetPodSandboxConfig(cri_.SandboxIds()[0]);
+  ASSERT_TRUE(sandbox.ok());
+  EXPECT_TRUE(sandbox->privileged);
+  EXPECT_FALSE(m_.GeneratePodSandboxConfig(MakePod("p", api::kRestartAlways, {"a"}), 0).privileged);
+}
+
+TEST_F(RuntimeManagerTest, RunAsNonRootIsVerified) {
+  auto start_error = [&](const std::string& name, api::SecurityContext sc) -> std::string {
+    api::Pod pod = MakePod(name, api::kRestartAlways, {"app"});
+    pod.spec.containers[0].security_context = sc;
+    auto starts = Results(Sync(pod), SyncResult::Action::kStartContainer, "app");
+    if (starts.size() != 1) return "no start";
+    if (starts[0].error.ok()) return "";
+    EXPECT_EQ(starts[0].reason, kCreateContainerConfigError);
+    return starts[0].message;
+  };
+  EXPECT_EQ(start_error("uid0", {.run_as_user = 0, .run_as_non_root = true}),
+            "container's runAsUser breaks non-root policy (pod: \"uid0_default(uid-uid0)\", "
+            "container: app)");
+  EXPECT_EQ(start_error("uid1000", {.run_as_user = 1000, .run_as_non_root = true}), "");
+  EXPECT_EQ(start_error("rootallowed", {.run_as_user = 0, .run_as_non_root = false}), "");
+  // No runAsUser: the image's USER decides; none means root.
+  EXPECT_EQ(start_error("imageroot", {.run_as_non_root = true}),
+            "container has runAsNonRoot and image will run as root (pod: "
+            "\"imageroot_default(uid-imageroot)\", container: app)");
+  cri_.SetImageUser(kImage, std::nullopt, "nobody");
+  EXPECT_THAT(start_error("named", {.run_as_non_root = true}),
+              HasSubstr("image has non-numeric user (nobody), cannot verify user is non-root"));
+  cri_.SetImageUser(kImage, 65534);
+  EXPECT_EQ(start_error("imageuser", {.run_as_non_root = true}), "");
+}
+
 // A manager that keeps host state in temp dirs: termination-message files,
 // emptyDirs, pod log directories.
 class HostStateTest : public ::testing::Test {
