@@ -23,6 +23,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/json.h"
@@ -228,6 +229,48 @@ class AgentTest : public ::testing::Test {
     return pod ? pod->status.phase : "<absent>";
   }
 
+  // A pod manifest with `body` (containers, volumes, ...) under spec.
+  static std::string PodWithBody(const std::string& name, const std::string& restart_policy,
+                                 const std::string& body) {
+    return absl::StrCat("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ", name,
+                        "\nspec:\n  restartPolicy: ", restart_policy,
+                        "\n  terminationGracePeriodSeconds: 2\n  hostNetwork: true\n", body);
+  }
+
+  // One busybox list item for containers:/initContainers:; `extra` is more
+  // of the container's fields, indented by four spaces.
+  static std::string Busybox(const std::string& name, const std::string& script,
+                             const std::string& extra = "") {
+    return absl::StrCat("  - name: ", name,
+                        "\n    image: docker.io/library/busybox:latest"
+                        "\n    imagePullPolicy: IfNotPresent\n    command: [\"sh\", \"-c\", \"",
+                        script, "\"]\n", extra);
+  }
+
+  std::string Log(const std::string& pod, const std::string& container) {
+    auto [code, body] =
+        Get(absl::StrCat("/containerLogs/default/", pod, "-", kNode, "/", container));
+    return code == 200 ? body : "";
+  }
+
+  const api::ContainerStatus* StatusOf(const api::Pod& pod, const std::string& container) {
+    for (const api::ContainerStatus& s : pod.status.container_statuses) {
+      if (s.name == container) return &s;
+    }
+    return nullptr;
+  }
+
+  // The mountinfo line of the mount at `path`, or "".
+  static std::string MountAt(const std::string& path) {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+      std::vector<std::string> f = absl::StrSplit(line, ' ');
+      if (f.size() > 4 && f[4] == path) return line;
+    }
+    return "";
+  }
+
   std::string endpoint_;
   fs::path dir_;
   int port_ = 0;
@@ -316,12 +359,15 @@ TEST_F(AgentTest, EditedManifestReplacesItsPod) {
   ASSERT_TRUE(Eventually([&] { return PodPhase("app") == "Running"; }));
   api::Pod v1 = *FindPod("app");
   WriteManifest("app.yaml", PodYaml("app", "echo v2; exec sleep 3600"));
-  ASSERT_TRUE(Eventually([&] {
-    std::optional<api::Pod> p = FindPod("app");
-    return p && p->metadata.uid != v1.metadata.uid && p->status.phase == "Running";
-    // The new UID waits for the old pod to terminate, then for the pod
-    // workers' back-off retry (10 s + jitter), as the kubelet's static pods do.
-  }, absl::Seconds(60))) << PodPhase("app");
+  ASSERT_TRUE(Eventually(
+      [&] {
+        std::optional<api::Pod> p = FindPod("app");
+        return p && p->metadata.uid != v1.metadata.uid && p->status.phase == "Running";
+        // The new UID waits for the old pod to terminate, then for the pod
+        // workers' back-off retry (10 s + jitter), as the kubelet's static pods do.
+      },
+      absl::Seconds(60)))
+      << PodPhase("app");
   api::Pod v2 = *FindPod("app");
   EXPECT_NE(v2.status.container_statuses[0].container_id,
             v1.status.container_statuses[0].container_id);
@@ -415,6 +461,179 @@ TEST_F(AgentTest, RuntimeDownIsReportedAndNothingIsKilled) {
   api::Pod steady = *FindPod("steady");
   EXPECT_EQ(steady.status.container_statuses[0].container_id, id);
   EXPECT_EQ(steady.status.container_statuses[0].restart_count, 0);
+}
+
+TEST_F(AgentTest, TerminationMessagesAreReported) {
+  WriteManifest(
+      "msg.yaml",
+      PodWithBody("msg", "Never",
+                  absl::StrCat("  containers:\n",
+                               Busybox("file", "printf bye > /dev/termination-log; exit 1"),
+                               Busybox("logs", "echo some noise; echo last words; exit 2",
+                                       "    terminationMessagePolicy: FallbackToLogsOnError\n"),
+                               Busybox("quiet", "echo not an error; exit 0",
+                                       "    terminationMessagePolicy: FallbackToLogsOnError\n"))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("msg") == "Failed"; })) << PodPhase("msg");
+  api::Pod pod = *FindPod("msg");
+  const api::ContainerStatus* file = StatusOf(pod, "file");
+  const api::ContainerStatus* logs = StatusOf(pod, "logs");
+  const api::ContainerStatus* quiet = StatusOf(pod, "quiet");
+  ASSERT_TRUE(file && logs && quiet);
+  ASSERT_TRUE(file->state.terminated && logs->state.terminated && quiet->state.terminated);
+  EXPECT_EQ(file->state.terminated->exit_code, 1);
+  EXPECT_EQ(file->state.terminated->message, "bye");
+  EXPECT_EQ(logs->state.terminated->message, "some noise\nlast words\n");
+  // Exit 0: no fallback to the log.
+  EXPECT_EQ(quiet->state.terminated->message, "");
+  // The host side of the mount lives with the pod.
+  EXPECT_FALSE(fs::is_empty(dir_ / "root/pods" / pod.metadata.uid / "containers/file"));
+}
+
+TEST_F(AgentTest, OomKilledIsReported) {
+  const std::string limits = "    resources:\n      limits:\n        memory: 32Mi\n";
+  // tail keeps the current line in memory, and /dev/zero has no newline.
+  WriteManifest(
+      "oom.yaml",
+      PodWithBody("oom", "Never",
+                  absl::StrCat("  containers:\n", Busybox("app", "exec tail /dev/zero", limits))));
+  WriteManifest(
+      "oomloop.yaml",
+      PodWithBody("oomloop", "Always",
+                  absl::StrCat("  containers:\n", Busybox("app", "exec tail /dev/zero", limits))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("oom") == "Failed"; }, absl::Seconds(60)))
+      << PodPhase("oom");
+  api::Pod pod = *FindPod("oom");
+  ASSERT_TRUE(pod.status.container_statuses[0].state.terminated.has_value());
+  EXPECT_EQ(pod.status.container_statuses[0].state.terminated->reason, "OOMKilled");
+  EXPECT_EQ(pod.status.container_statuses[0].state.terminated->exit_code, 137);
+  // A restarted container keeps the OOM kill in its last state.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        std::optional<api::Pod> p = FindPod("oomloop");
+        return p && !p->status.container_statuses.empty() &&
+               p->status.container_statuses[0].restart_count >= 1 &&
+               p->status.container_statuses[0].last_state.terminated.has_value();
+      },
+      absl::Seconds(60)));
+  api::ContainerStatus loop = FindPod("oomloop")->status.container_statuses[0];
+  EXPECT_EQ(loop.last_state.terminated->reason, "OOMKilled");
+  EXPECT_EQ(loop.last_state.terminated->exit_code, 137);
+}
+
+TEST_F(AgentTest, MemoryEmptyDirIsATmpfsThatGoesWithThePod) {
+  WriteManifest(
+      "mem.yaml",
+      PodWithBody("mem", "Always",
+                  absl::StrCat("  volumes:\n  - name: cache\n    emptyDir:\n      medium: Memory\n"
+                               "      sizeLimit: 16Mi\n  containers:\n",
+                               Busybox("app",
+                                       "grep ' /cache ' /proc/mounts; echo hi > /cache/f; "
+                                       "cat /cache/f; exec sleep 3600",
+                                       "    volumeMounts:\n    - name: cache\n"
+                                       "      mountPath: /cache\n"))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return absl::StrContains(Log("mem", "app"), "hi"); }))
+      << Log("mem", "app");
+  std::string log = Log("mem", "app");
+  EXPECT_TRUE(absl::StartsWith(log, "tmpfs /cache tmpfs ")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "size=16384k")) << log;
+  const std::string uid = FindPod("mem")->metadata.uid;
+  const fs::path pod_dir = dir_ / "root/pods" / uid;
+  const std::string volume = (pod_dir / "volumes/kubernetes.io~empty-dir/cache").string();
+  EXPECT_TRUE(absl::StrContains(MountAt(volume), " - tmpfs ")) << MountAt(volume);
+
+  fs::remove(dir_ / "manifests" / "mem.yaml");
+  ASSERT_TRUE(Eventually([&] { return !FindPod("mem").has_value(); }));
+  EXPECT_TRUE(Eventually([&] { return MountAt(volume).empty(); })) << MountAt(volume);
+  EXPECT_TRUE(Eventually([&] { return !fs::exists(pod_dir); })) << pod_dir;
+}
+
+TEST_F(AgentTest, EmptyDirIsSharedWithInitContainers) {
+  const std::string mount = "    volumeMounts:\n    - name: work\n      mountPath: /work\n";
+  WriteManifest(
+      "share.yaml",
+      PodWithBody("share", "Always",
+                  absl::StrCat("  volumes:\n  - name: work\n    emptyDir: {}\n"
+                               "  initContainers:\n",
+                               Busybox("writer", "echo from-init > /work/greeting", mount),
+                               "  containers:\n",
+                               Busybox("reader", "cat /work/greeting; exec sleep 3600", mount))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("share") == "Running"; })) << PodPhase("share");
+  EXPECT_TRUE(Eventually([&] { return Log("share", "reader") == "from-init\n"; }))
+      << Log("share", "reader");
+}
+
+TEST_F(AgentTest, SecurityContextIsApplied) {
+  WriteManifest(
+      "sec.yaml",
+      PodWithBody("sec", "Never",
+                  absl::StrCat("  containers:\n",
+                               Busybox("app",
+                                       "id -u; if touch /probe; then echo rootfs-writable; "
+                                       "else echo rootfs-readonly; fi; "
+                                       "printf ok > /dev/termination-log",
+                                       "    securityContext:\n      runAsUser: 1000\n"
+                                       "      readOnlyRootFilesystem: true\n"
+                                       "      allowPrivilegeEscalation: false\n"))));
+  WriteManifest("nonroot.yaml", PodWithBody("nonroot", "Never",
+                                            absl::StrCat("  containers:\n",
+                                                         Busybox("app", "id -u",
+                                                                 "    securityContext:\n"
+                                                                 "      runAsNonRoot: true\n"))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("sec") == "Succeeded"; })) << PodPhase("sec");
+  std::string log = Log("sec", "app");
+  EXPECT_TRUE(absl::StartsWith(log, "1000\n")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "rootfs-readonly")) << log;
+  EXPECT_FALSE(absl::StrContains(log, "rootfs-writable")) << log;
+  // uid 1000 could write its termination message (the file is 0666).
+  EXPECT_EQ(FindPod("sec")->status.container_statuses[0].state.terminated->message, "ok");
+
+  // busybox has no USER: runAsNonRoot without runAsUser is refused.
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<api::Pod> p = FindPod("nonroot");
+    return p && !p->status.container_statuses.empty() &&
+           p->status.container_statuses[0].state.waiting.has_value() &&
+           p->status.container_statuses[0].state.waiting->reason == "CreateContainerConfigError";
+  })) << PodPhase("nonroot");
+  EXPECT_TRUE(
+      absl::StrContains(FindPod("nonroot")->status.container_statuses[0].state.waiting->message,
+                        "container has runAsNonRoot and image will run as root"));
+}
+
+TEST_F(AgentTest, HostPathTypesAreChecked) {
+  const std::string made = (dir_ / "made/deep").string();
+  const std::string missing = (dir_ / "missing").string();
+  WriteManifest(
+      "hp.yaml",
+      PodWithBody("hp", "Always",
+                  absl::StrCat("  volumes:\n  - name: made\n    hostPath:\n      path: ", made,
+                               "\n      type: DirectoryOrCreate\n  - name: needed\n"
+                               "    hostPath:\n      path: ",
+                               missing, "\n      type: Directory\n  containers:\n",
+                               Busybox("app", "ls -d /made /needed; exec sleep 3600",
+                                       "    volumeMounts:\n    - name: made\n"
+                                       "      mountPath: /made\n    - name: needed\n"
+                                       "      mountPath: /needed\n"))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<api::Pod> p = FindPod("hp");
+    return p && !p->status.container_statuses.empty() &&
+           p->status.container_statuses[0].state.waiting.has_value() &&
+           !p->status.container_statuses[0].state.waiting->message.empty();
+  })) << PodPhase("hp");
+  api::ContainerStateWaiting waiting = *FindPod("hp")->status.container_statuses[0].state.waiting;
+  EXPECT_EQ(waiting.reason, "CreateContainerConfigError");
+  EXPECT_EQ(waiting.message, absl::StrCat("MountVolume.SetUp failed for volume \"needed\" : path ",
+                                          missing, " does not exist"));
+  EXPECT_TRUE(fs::is_directory(made));
+
+  fs::create_directories(missing);
+  EXPECT_TRUE(Eventually([&] { return PodPhase("hp") == "Running"; }, absl::Seconds(60)))
+      << PodPhase("hp");
 }
 
 }  // namespace
