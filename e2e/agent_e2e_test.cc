@@ -572,10 +572,11 @@ TEST_F(AgentTest, SecurityContextIsApplied) {
       PodWithBody("sec", "Never",
                   absl::StrCat("  containers:\n",
                                Busybox("app",
-                                       "id -u; if touch /probe; then echo rootfs-writable; "
+                                       "id -u; id -g; if touch /probe; then echo rootfs-writable; "
                                        "else echo rootfs-readonly; fi; "
                                        "printf ok > /dev/termination-log",
                                        "    securityContext:\n      runAsUser: 1000\n"
+                                       "      runAsGroup: 3000\n"
                                        "      readOnlyRootFilesystem: true\n"
                                        "      allowPrivilegeEscalation: false\n"))));
   WriteManifest("nonroot.yaml", PodWithBody("nonroot", "Never",
@@ -583,14 +584,33 @@ TEST_F(AgentTest, SecurityContextIsApplied) {
                                                          Busybox("app", "id -u",
                                                                  "    securityContext:\n"
                                                                  "      runAsNonRoot: true\n"))));
+  // Privileged needs a privileged sandbox on containerd; dropping ALL leaves
+  // no capability at all.
+  WriteManifest(
+      "caps.yaml",
+      PodWithBody("caps", "Never",
+                  absl::StrCat("  containers:\n", Busybox("plain", "grep CapEff /proc/self/status"),
+                               Busybox("none", "grep CapEff /proc/self/status",
+                                       "    securityContext:\n      capabilities:\n"
+                                       "        drop: [\"ALL\"]\n"),
+                               Busybox("priv", "grep CapEff /proc/self/status",
+                                       "    securityContext:\n      privileged: true\n"))));
   StartAgent();
   ASSERT_TRUE(Eventually([&] { return PodPhase("sec") == "Succeeded"; })) << PodPhase("sec");
   std::string log = Log("sec", "app");
-  EXPECT_TRUE(absl::StartsWith(log, "1000\n")) << log;
+  EXPECT_TRUE(absl::StartsWith(log, "1000\n3000\n")) << log;
   EXPECT_TRUE(absl::StrContains(log, "rootfs-readonly")) << log;
   EXPECT_FALSE(absl::StrContains(log, "rootfs-writable")) << log;
   // uid 1000 could write its termination message (the file is 0666).
   EXPECT_EQ(FindPod("sec")->status.container_statuses[0].state.terminated->message, "ok");
+
+  ASSERT_TRUE(Eventually([&] { return PodPhase("caps") == "Succeeded"; })) << PodPhase("caps");
+  std::string plain = Log("caps", "plain");
+  std::string priv = Log("caps", "priv");
+  EXPECT_EQ(Log("caps", "none"), "CapEff:\t0000000000000000\n");
+  EXPECT_TRUE(absl::StartsWith(plain, "CapEff:\t")) << plain;
+  EXPECT_TRUE(absl::StartsWith(priv, "CapEff:\t")) << priv;
+  EXPECT_NE(plain, priv);
 
   // busybox has no USER: runAsNonRoot without runAsUser is refused.
   ASSERT_TRUE(Eventually([&] {
