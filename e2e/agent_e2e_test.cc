@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -654,6 +655,34 @@ TEST_F(AgentTest, HostPathTypesAreChecked) {
   fs::create_directories(missing);
   EXPECT_TRUE(Eventually([&] { return PodPhase("hp") == "Running"; }, absl::Seconds(60)))
       << PodPhase("hp");
+}
+
+TEST_F(AgentTest, OrphanedPodDirsLoseTheirTmpfsButNotForeignMounts) {
+  // Left by an earlier run: a tmpfs emptyDir of a pod nobody knows, and a
+  // pod dir with some other mount the agent did not make.
+  const fs::path ours = dir_ / "root/pods/gone-uid/volumes/kubernetes.io~empty-dir/cache";
+  const fs::path foreign = dir_ / "root/pods/other-uid/volumes/something";
+  fs::create_directories(ours);
+  fs::create_directories(foreign);
+  // Whatever happens, nothing stays mounted under the test dir.
+  struct Unmounter {
+    std::vector<fs::path> paths;
+    ~Unmounter() {
+      for (const fs::path& p : paths) umount2(p.c_str(), MNT_DETACH);
+    }
+  } unmounter{{ours, foreign}};
+  ASSERT_EQ(std::system(absl::StrCat("mount -t tmpfs tmpfs '", ours.string(), "'").c_str()), 0);
+  ASSERT_EQ(std::system(absl::StrCat("mount -t tmpfs tmpfs '", foreign.string(), "'").c_str()), 0);
+  WriteManifest("web.yaml", PodYaml("web", "exec sleep 3600"));
+  StartAgent();
+  EXPECT_TRUE(Eventually([&] { return !fs::exists(dir_ / "root/pods/gone-uid"); }))
+      << MountAt(ours.string());
+  EXPECT_TRUE(MountAt(ours.string()).empty());
+  // Still mounted: never removed.
+  EXPECT_FALSE(MountAt(foreign.string()).empty());
+  EXPECT_TRUE(fs::exists(foreign));
+  EXPECT_EQ(std::system(absl::StrCat("umount '", foreign.string(), "'").c_str()), 0);
+  EXPECT_TRUE(Eventually([&] { return !fs::exists(dir_ / "root/pods/other-uid"); }));
 }
 
 }  // namespace
