@@ -265,14 +265,6 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
     config.mounts.push_back(cri::Mount{
         .container_path = m.mount_path, .host_path = host_path, .readonly = m.read_only});
   }
-  // Only a runtime on this host can mount a host file.
-  if (options_.manage_host_state && !container.termination_message_path.empty()) {
-    absl::StatusOr<cri::Mount> mount = MakeTerminationMessageMount(
-        absl::StrCat(volumes_.PodDir(pod.metadata.uid), "/containers/", container.name),
-        container.termination_message_path);
-    if (!mount.ok()) return mount.status();
-    config.mounts.push_back(*std::move(mount));
-  }
   config.labels = NewContainerLabels(container, pod);
   config.annotations = NewContainerAnnotations(container, pod, restart_count);
   config.log_path = absl::StrCat(container.name, "/", restart_count, ".log");
@@ -316,6 +308,16 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
     return s;
   }
   config.security_context = ToRuntimeSecurityContext(sc);
+
+  // Last, so a config that fails above leaves no file behind. Only a runtime
+  // on this host can mount a host file.
+  if (options_.manage_host_state && !container.termination_message_path.empty()) {
+    absl::StatusOr<cri::Mount> mount = MakeTerminationMessageMount(
+        absl::StrCat(volumes_.PodDir(pod.metadata.uid), "/containers/", container.name),
+        container.termination_message_path);
+    if (!mount.ok()) return mount.status();
+    config.mounts.push_back(*std::move(mount));
+  }
   return config;
 }
 
