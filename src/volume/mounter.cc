@@ -42,8 +42,8 @@ class SystemMounterImpl final : public Mounter {
   absl::Status MountTmpfs(const std::string& target, std::optional<int64_t> size_bytes) override {
     std::string data;
     if (size_bytes.has_value()) data = absl::StrCat("size=", *size_bytes);
-    if (::mount("tmpfs", target.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
-                data.empty() ? nullptr : data.c_str()) != 0) {
+    // No nosuid/nodev: upstream's emptyDir tmpfs has only size=.
+    if (::mount("tmpfs", target.c_str(), "tmpfs", 0, data.empty() ? nullptr : data.c_str()) != 0) {
       return absl::InternalError(absl::StrCat("mount tmpfs at ", target, ": ", strerror(errno)));
     }
     return absl::OkStatus();
