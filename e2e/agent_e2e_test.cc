@@ -598,6 +598,9 @@ TEST_F(AgentTest, SecurityContextIsApplied) {
                                        "    securityContext:\n      privileged: true\n"))));
   StartAgent();
   ASSERT_TRUE(Eventually([&] { return PodPhase("sec") == "Succeeded"; })) << PodPhase("sec");
+  // The exit can be reported before the runtime has flushed the last line.
+  EXPECT_TRUE(Eventually([&] { return absl::StrContains(Log("sec", "app"), "rootfs-"); }))
+      << Log("sec", "app");
   std::string log = Log("sec", "app");
   EXPECT_TRUE(absl::StartsWith(log, "1000\n3000\n")) << log;
   EXPECT_TRUE(absl::StrContains(log, "rootfs-readonly")) << log;
@@ -606,6 +609,10 @@ TEST_F(AgentTest, SecurityContextIsApplied) {
   EXPECT_EQ(FindPod("sec")->status.container_statuses[0].state.terminated->message, "ok");
 
   ASSERT_TRUE(Eventually([&] { return PodPhase("caps") == "Succeeded"; })) << PodPhase("caps");
+  EXPECT_TRUE(Eventually([&] {
+    return !Log("caps", "plain").empty() && !Log("caps", "none").empty() &&
+           !Log("caps", "priv").empty();
+  }));
   std::string plain = Log("caps", "plain");
   std::string priv = Log("caps", "priv");
   EXPECT_EQ(Log("caps", "none"), "CapEff:\t0000000000000000\n");
