@@ -528,18 +528,27 @@ TEST_F(AgentTest, MemoryEmptyDirIsATmpfsThatGoesWithThePod) {
       "mem.yaml",
       PodWithBody("mem", "Always",
                   absl::StrCat("  volumes:\n  - name: cache\n    emptyDir:\n      medium: Memory\n"
-                               "      sizeLimit: 16Mi\n  containers:\n",
+                               "      sizeLimit: 16Mi\n  - name: bounded\n    emptyDir:\n"
+                               "      medium: Memory\n  containers:\n",
                                Busybox("app",
-                                       "grep ' /cache ' /proc/mounts; echo hi > /cache/f; "
-                                       "cat /cache/f; exec sleep 3600",
+                                       "grep ' /cache ' /proc/mounts; grep ' /bounded ' "
+                                       "/proc/mounts; echo hi > /cache/f; cat /cache/f; "
+                                       "exec sleep 3600",
+                                       "    resources:\n      limits:\n        memory: 48Mi\n"
                                        "    volumeMounts:\n    - name: cache\n"
-                                       "      mountPath: /cache\n"))));
+                                       "      mountPath: /cache\n    - name: bounded\n"
+                                       "      mountPath: /bounded\n"))));
   StartAgent();
   ASSERT_TRUE(Eventually([&] { return absl::StrContains(Log("mem", "app"), "hi"); }))
       << Log("mem", "app");
   std::string log = Log("mem", "app");
   EXPECT_TRUE(absl::StartsWith(log, "tmpfs /cache tmpfs ")) << log;
-  EXPECT_TRUE(absl::StrContains(log, "size=16384k")) << log;
+  std::vector<std::string> lines = absl::StrSplit(log, '\n');
+  ASSERT_GE(lines.size(), 2u) << log;
+  EXPECT_TRUE(absl::StrContains(lines[0], "size=16384k")) << log;
+  // Without a sizeLimit the pod's memory limit bounds the tmpfs.
+  EXPECT_TRUE(absl::StartsWith(lines[1], "tmpfs /bounded tmpfs ")) << log;
+  EXPECT_TRUE(absl::StrContains(lines[1], "size=49152k")) << log;
   const std::string uid = FindPod("mem")->metadata.uid;
   const fs::path pod_dir = dir_ / "root/pods" / uid;
   const std::string volume = (pod_dir / "volumes/kubernetes.io~empty-dir/cache").string();

@@ -2,9 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -44,16 +46,59 @@ absl::Status SetUpDir(const std::string& dir) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<int64_t>> TmpfsSize(const std::optional<std::string>& size_limit) {
-  if (!size_limit.has_value() || size_limit->empty()) return std::optional<int64_t>();
-  absl::StatusOr<int64_t> bytes = api::ParseValue(*size_limit);
-  if (!bytes.ok()) return bytes.status();
-  if (*bytes <= 0) return std::optional<int64_t>();
-  return std::optional<int64_t>(*bytes);
+absl::StatusOr<std::optional<int64_t>> PodMemoryLimit(const api::Pod& pod) {
+  auto limit_of = [](const api::Container& c) -> absl::StatusOr<int64_t> {
+    auto it = c.resources.limits.find("memory");
+    if (it == c.resources.limits.end()) return 0;
+    return api::ParseValue(it->second);
+  };
+  int64_t sum = 0;
+  for (const api::Container& c : pod.spec.containers) {
+    absl::StatusOr<int64_t> l = limit_of(c);
+    if (!l.ok()) return l.status();
+    if (*l <= 0) return std::optional<int64_t>();
+    sum += *l;
+  }
+  int64_t max_init = 0;
+  for (const api::Container& c : pod.spec.init_containers) {
+    absl::StatusOr<int64_t> l = limit_of(c);
+    if (!l.ok()) return l.status();
+    max_init = std::max(max_init, *l);
+  }
+  int64_t limit = std::max(sum, max_init);
+  return limit > 0 ? std::optional<int64_t>(limit) : std::nullopt;
 }
 
-VolumeManager::VolumeManager(std::string root_dir, Mounter* mounter)
-    : root_dir_(std::move(root_dir)), mounter_(mounter) {}
+absl::StatusOr<int64_t> TmpfsSize(const api::Pod& pod, const api::EmptyDirVolumeSource& source,
+                                  int64_t node_allocatable_memory) {
+  int64_t size = node_allocatable_memory;
+  absl::StatusOr<std::optional<int64_t>> pod_limit = PodMemoryLimit(pod);
+  if (!pod_limit.ok()) return pod_limit.status();
+  if (pod_limit->has_value() && **pod_limit <= size) size = **pod_limit;
+  if (source.size_limit.has_value() && !source.size_limit->empty()) {
+    absl::StatusOr<int64_t> limit = api::ParseValue(*source.size_limit);
+    if (!limit.ok()) return limit.status();
+    if (*limit > 0 && *limit <= size) size = *limit;
+  }
+  return size;
+}
+
+int64_t NodeMemoryBytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key, unit;
+  int64_t value = 0;
+  while (in >> key >> value) {
+    std::getline(in, unit);
+    if (key == "MemTotal:") return value * 1024;  // the kernel writes kB
+  }
+  return 0;
+}
+
+VolumeManager::VolumeManager(std::string root_dir, Mounter* mounter,
+                             std::optional<int64_t> node_allocatable_memory)
+    : root_dir_(std::move(root_dir)),
+      mounter_(mounter),
+      node_allocatable_memory_(node_allocatable_memory) {}
 
 std::string VolumeManager::PodDir(const std::string& uid) const {
   return Join(root_dir_, absl::StrCat("pods/", uid));
@@ -80,7 +125,8 @@ absl::Status VolumeManager::SetUpEmptyDir(const api::Pod& pod, const api::Volume
   const std::string dir = EmptyDirPath(pod.metadata.uid, volume.name);
   if (volume.empty_dir->medium != kMediumMemory) return SetUpDir(dir);
 
-  absl::StatusOr<std::optional<int64_t>> size = TmpfsSize(volume.empty_dir->size_limit);
+  absl::StatusOr<int64_t> size =
+      TmpfsSize(pod, *volume.empty_dir, node_allocatable_memory_.value_or(NodeMemoryBytes()));
   if (!size.ok()) return size.status();
   absl::StatusOr<std::vector<MountPoint>> mounts = mounter_->List();
   if (!mounts.ok()) return mounts.status();
@@ -91,7 +137,10 @@ absl::Status VolumeManager::SetUpEmptyDir(const api::Pod& pod, const api::Volume
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("mkdir ", dir, ": ", ec.message()));
-  if (absl::Status s = mounter_->MountTmpfs(dir, *size); !s.ok()) return s;
+  // No size at all (meminfo unreadable) leaves the kernel's default, half of RAM.
+  std::optional<int64_t> size_option;
+  if (*size > 0) size_option = *size;
+  if (absl::Status s = mounter_->MountTmpfs(dir, size_option); !s.ok()) return s;
   // The mode is the new tmpfs root's, which mount(2) set to 1777 - make it
   // exactly 0777 as upstream.
   return SetUpDir(dir);

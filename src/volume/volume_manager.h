@@ -3,8 +3,8 @@
 // volume kinds cubelet supports).
 //
 //   emptyDir  <root>/pods/<uid>/volumes/kubernetes.io~empty-dir/<name>, mode
-//             0777; medium Memory mounts a tmpfs there (size= the sizeLimit
-//             when given) before the first container starts.
+//             0777; medium Memory mounts a tmpfs there (size= TmpfsSize)
+//             before the first container starts.
 //   hostPath  the type check (host_path.h): DirectoryOrCreate/FileOrCreate
 //             create, the others must already match.
 //
@@ -32,14 +32,28 @@ namespace cubelet::volume {
 inline constexpr char kEmptyDirPluginDir[] = "kubernetes.io~empty-dir";
 inline constexpr char kMediumMemory[] = "Memory";
 
-// The tmpfs size for an emptyDir sizeLimit: nullopt when unset or not
-// positive (no size= option: the kernel default), else the quantity in bytes
-// (rounded up, as Quantity.Value()).
-absl::StatusOr<std::optional<int64_t>> TmpfsSize(const std::optional<std::string>& size_limit);
+// The pod's memory limit as its cgroup gets it (ResourceConfigForPod): the
+// larger of the regular containers' sum and the largest init container's
+// limit, only when every regular container declares one; else nullopt.
+absl::StatusOr<std::optional<int64_t>> PodMemoryLimit(const api::Pod& pod);
+
+// The size= of a Memory emptyDir's tmpfs (calculateEmptyDirMemorySize): the
+// node's allocatable memory, lowered to the pod's memory limit and then to
+// the volume's sizeLimit when those are positive and smaller. Quantities in
+// bytes, rounded up as Quantity.Value().
+absl::StatusOr<int64_t> TmpfsSize(const api::Pod& pod, const api::EmptyDirVolumeSource& source,
+                                  int64_t node_allocatable_memory);
+
+// MemTotal of /proc/meminfo (cubelet reserves nothing, so all of it is
+// allocatable); 0 when it cannot be read.
+int64_t NodeMemoryBytes();
 
 class VolumeManager {
  public:
-  VolumeManager(std::string root_dir, Mounter* mounter);
+  // `node_allocatable_memory` bounds tmpfs sizes; nullopt reads
+  // NodeMemoryBytes() on first use.
+  VolumeManager(std::string root_dir, Mounter* mounter,
+                std::optional<int64_t> node_allocatable_memory = std::nullopt);
 
   VolumeManager(const VolumeManager&) = delete;
   VolumeManager& operator=(const VolumeManager&) = delete;
@@ -64,6 +78,7 @@ class VolumeManager {
 
   const std::string root_dir_;
   Mounter* const mounter_;
+  const std::optional<int64_t> node_allocatable_memory_;
 };
 
 }  // namespace cubelet::volume

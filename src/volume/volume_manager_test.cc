@@ -76,21 +76,58 @@ api::Volume HostPath(const std::string& name, const std::string& path, const std
                      .host_path = api::HostPathVolumeSource{.path = path, .type = type}};
 }
 
-TEST(TmpfsSizeTest, SizeLimitInBytes) {
-  EXPECT_EQ(*TmpfsSize(std::nullopt), std::nullopt);
-  EXPECT_EQ(*TmpfsSize(std::string("")), std::nullopt);
-  EXPECT_EQ(*TmpfsSize(std::string("0")), std::nullopt);
-  EXPECT_EQ(*TmpfsSize(std::string("64Mi")), 64 * 1024 * 1024);
-  EXPECT_EQ(*TmpfsSize(std::string("1G")), 1000 * 1000 * 1000);
-  EXPECT_EQ(*TmpfsSize(std::string("1500m")), 2);  // rounded up, as Quantity.Value()
-  EXPECT_FALSE(TmpfsSize(std::string("lots")).ok());
+constexpr int64_t kMi = 1024 * 1024;
+constexpr int64_t kNodeMemory = 1024 * kMi;
+
+api::Container WithMemoryLimit(const std::string& name, std::optional<std::string> limit) {
+  api::Container c;
+  c.name = name;
+  if (limit.has_value()) c.resources.limits["memory"] = *limit;
+  return c;
 }
+
+TEST(PodMemoryLimitTest, OnlyWhenEveryContainerDeclaresOne) {
+  api::Pod pod;
+  pod.spec.containers = {WithMemoryLimit("a", "64Mi"), WithMemoryLimit("b", "32Mi")};
+  EXPECT_EQ(*PodMemoryLimit(pod), 96 * kMi);
+  pod.spec.init_containers = {WithMemoryLimit("init", "200Mi")};
+  EXPECT_EQ(*PodMemoryLimit(pod), 200 * kMi);  // the init container runs alone
+  pod.spec.containers.push_back(WithMemoryLimit("unbounded", std::nullopt));
+  EXPECT_EQ(*PodMemoryLimit(pod), std::nullopt);
+}
+
+TEST(TmpfsSizeTest, SmallestOfNodePodAndSizeLimit) {
+  api::Pod pod;
+  pod.spec.containers = {WithMemoryLimit("a", std::nullopt)};
+  api::EmptyDirVolumeSource memory{.medium = "Memory"};
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), kNodeMemory);
+  memory.size_limit = "64Mi";
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), 64 * kMi);
+  memory.size_limit = "2Gi";  // more than the node has: the node's
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), kNodeMemory);
+  memory.size_limit = "0";
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), kNodeMemory);
+
+  pod.spec.containers = {WithMemoryLimit("a", "128Mi")};
+  memory.size_limit = std::nullopt;
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), 128 * kMi);
+  memory.size_limit = "16Mi";
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), 16 * kMi);
+  memory.size_limit = "256Mi";  // above the pod's limit: the pod's
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), 128 * kMi);
+  memory.size_limit = "1500m";  // rounded up, as Quantity.Value()
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), 2);
+  memory.size_limit = "lots";
+  EXPECT_FALSE(TmpfsSize(pod, memory, kNodeMemory).ok());
+}
+
+TEST(TmpfsSizeTest, NodeMemoryIsReadFromMeminfo) { EXPECT_GT(NodeMemoryBytes(), 0); }
 
 class VolumeManagerTest : public ::testing::Test {
  protected:
   ScopedTempDir root_;
   FakeMounter mounter_;
-  VolumeManager vm_{root_.path(), &mounter_};
+  VolumeManager vm_{root_.path(), &mounter_, kNodeMemory};
 };
 
 TEST_F(VolumeManagerTest, PathsFollowTheKubeletLayout) {
@@ -117,7 +154,7 @@ TEST_F(VolumeManagerTest, MemoryEmptyDirMountsTmpfsOnceWithSizeLimit) {
   ASSERT_EQ(mounter_.mounts_.size(), 2u);
   EXPECT_EQ(mounter_.mounts_[0].path, mem);
   EXPECT_EQ(mounter_.mounts_[0].fs_type, "tmpfs");
-  EXPECT_THAT(mounter_.sizes_, ElementsAre(16 * 1024 * 1024, std::nullopt));
+  EXPECT_THAT(mounter_.sizes_, ElementsAre(16 * kMi, kNodeMemory));
   EXPECT_EQ(Mode(mem), 0777u);
 
   // A later sync keeps the mounted tmpfs (and its content).
