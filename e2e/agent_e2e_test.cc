@@ -197,5 +197,242 @@ TEST_F(AgentTest, RuntimeDownIsReportedAndNothingIsKilled) {
   EXPECT_EQ(steady.status.container_statuses[0].restart_count, 0);
 }
 
+TEST_F(AgentTest, TerminationMessagesAreReported) {
+  WriteManifest(
+      "msg.yaml",
+      PodWithBody("msg", "Never",
+                  absl::StrCat("  containers:\n",
+                               Busybox("file", "printf bye > /dev/termination-log; exit 1"),
+                               Busybox("logs", "echo some noise; echo last words; exit 2",
+                                       "    terminationMessagePolicy: FallbackToLogsOnError\n"),
+                               Busybox("quiet", "echo not an error; exit 0",
+                                       "    terminationMessagePolicy: FallbackToLogsOnError\n"))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("msg") == "Failed"; })) << PodPhase("msg");
+  api::Pod pod = *FindPod("msg");
+  const api::ContainerStatus* file = StatusOf(pod, "file");
+  const api::ContainerStatus* logs = StatusOf(pod, "logs");
+  const api::ContainerStatus* quiet = StatusOf(pod, "quiet");
+  ASSERT_TRUE(file && logs && quiet);
+  ASSERT_TRUE(file->state.terminated && logs->state.terminated && quiet->state.terminated);
+  EXPECT_EQ(file->state.terminated->exit_code, 1);
+  EXPECT_EQ(file->state.terminated->message, "bye");
+  EXPECT_EQ(logs->state.terminated->message, "some noise\nlast words\n");
+  // Exit 0: no fallback to the log.
+  EXPECT_EQ(quiet->state.terminated->message, "");
+  // The host side of the mount lives with the pod.
+  EXPECT_FALSE(fs::is_empty(dir_ / "root/pods" / pod.metadata.uid / "containers/file"));
+}
+
+TEST_F(AgentTest, OomKilledIsReported) {
+  const std::string limits = "    resources:\n      limits:\n        memory: 32Mi\n";
+  // tail keeps the current line in memory, and /dev/zero has no newline.
+  WriteManifest(
+      "oom.yaml",
+      PodWithBody("oom", "Never",
+                  absl::StrCat("  containers:\n", Busybox("app", "exec tail /dev/zero", limits))));
+  WriteManifest(
+      "oomloop.yaml",
+      PodWithBody("oomloop", "Always",
+                  absl::StrCat("  containers:\n", Busybox("app", "exec tail /dev/zero", limits))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("oom") == "Failed"; }, absl::Seconds(60)))
+      << PodPhase("oom");
+  api::Pod pod = *FindPod("oom");
+  ASSERT_TRUE(pod.status.container_statuses[0].state.terminated.has_value());
+  EXPECT_EQ(pod.status.container_statuses[0].state.terminated->reason, "OOMKilled");
+  EXPECT_EQ(pod.status.container_statuses[0].state.terminated->exit_code, 137);
+  // A restarted container keeps the OOM kill in its last state.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        std::optional<api::Pod> p = FindPod("oomloop");
+        return p && !p->status.container_statuses.empty() &&
+               p->status.container_statuses[0].restart_count >= 1 &&
+               p->status.container_statuses[0].last_state.terminated.has_value();
+      },
+      absl::Seconds(60)));
+  api::ContainerStatus loop = FindPod("oomloop")->status.container_statuses[0];
+  EXPECT_EQ(loop.last_state.terminated->reason, "OOMKilled");
+  EXPECT_EQ(loop.last_state.terminated->exit_code, 137);
+}
+
+TEST_F(AgentTest, MemoryEmptyDirIsATmpfsThatGoesWithThePod) {
+  WriteManifest(
+      "mem.yaml",
+      PodWithBody("mem", "Always",
+                  absl::StrCat("  volumes:\n  - name: cache\n    emptyDir:\n      medium: Memory\n"
+                               "      sizeLimit: 16Mi\n  - name: bounded\n    emptyDir:\n"
+                               "      medium: Memory\n  containers:\n",
+                               Busybox("app",
+                                       "grep ' /cache ' /proc/mounts; grep ' /bounded ' "
+                                       "/proc/mounts; echo hi > /cache/f; cat /cache/f; "
+                                       "exec sleep 3600",
+                                       "    resources:\n      limits:\n        memory: 48Mi\n"
+                                       "    volumeMounts:\n    - name: cache\n"
+                                       "      mountPath: /cache\n    - name: bounded\n"
+                                       "      mountPath: /bounded\n"))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return absl::StrContains(Log("mem", "app"), "hi"); }))
+      << Log("mem", "app");
+  std::string log = Log("mem", "app");
+  EXPECT_TRUE(absl::StartsWith(log, "tmpfs /cache tmpfs ")) << log;
+  std::vector<std::string> lines = absl::StrSplit(log, '\n');
+  ASSERT_GE(lines.size(), 2u) << log;
+  EXPECT_TRUE(absl::StrContains(lines[0], "size=16384k")) << log;
+  // Without a sizeLimit the pod's memory limit bounds the tmpfs.
+  EXPECT_TRUE(absl::StartsWith(lines[1], "tmpfs /bounded tmpfs ")) << log;
+  EXPECT_TRUE(absl::StrContains(lines[1], "size=49152k")) << log;
+  const std::string uid = FindPod("mem")->metadata.uid;
+  const fs::path pod_dir = dir_ / "root/pods" / uid;
+  const std::string volume = (pod_dir / "volumes/kubernetes.io~empty-dir/cache").string();
+  EXPECT_TRUE(absl::StrContains(MountAt(volume), " - tmpfs ")) << MountAt(volume);
+
+  fs::remove(dir_ / "manifests" / "mem.yaml");
+  ASSERT_TRUE(Eventually([&] { return !FindPod("mem").has_value(); }));
+  EXPECT_TRUE(Eventually([&] { return MountAt(volume).empty(); })) << MountAt(volume);
+  EXPECT_TRUE(Eventually([&] { return !fs::exists(pod_dir); })) << pod_dir;
+}
+
+TEST_F(AgentTest, EmptyDirIsSharedWithInitContainers) {
+  const std::string mount = "    volumeMounts:\n    - name: work\n      mountPath: /work\n";
+  WriteManifest(
+      "share.yaml",
+      PodWithBody("share", "Always",
+                  absl::StrCat("  volumes:\n  - name: work\n    emptyDir: {}\n"
+                               "  initContainers:\n",
+                               Busybox("writer", "echo from-init > /work/greeting", mount),
+                               "  containers:\n",
+                               Busybox("reader", "cat /work/greeting; exec sleep 3600", mount))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("share") == "Running"; })) << PodPhase("share");
+  EXPECT_TRUE(Eventually([&] { return Log("share", "reader") == "from-init\n"; }))
+      << Log("share", "reader");
+}
+
+TEST_F(AgentTest, SecurityContextIsApplied) {
+  WriteManifest(
+      "sec.yaml",
+      PodWithBody("sec", "Never",
+                  absl::StrCat("  containers:\n",
+                               Busybox("app",
+                                       "id -u; id -g; if touch /probe; then echo rootfs-writable; "
+                                       "else echo rootfs-readonly; fi; "
+                                       "printf ok > /dev/termination-log",
+                                       "    securityContext:\n      runAsUser: 1000\n"
+                                       "      runAsGroup: 3000\n"
+                                       "      readOnlyRootFilesystem: true\n"
+                                       "      allowPrivilegeEscalation: false\n"))));
+  WriteManifest("nonroot.yaml", PodWithBody("nonroot", "Never",
+                                            absl::StrCat("  containers:\n",
+                                                         Busybox("app", "id -u",
+                                                                 "    securityContext:\n"
+                                                                 "      runAsNonRoot: true\n"))));
+  // Privileged needs a privileged sandbox on containerd; dropping ALL leaves
+  // no capability at all.
+  WriteManifest(
+      "caps.yaml",
+      PodWithBody("caps", "Never",
+                  absl::StrCat("  containers:\n", Busybox("plain", "grep CapEff /proc/self/status"),
+                               Busybox("none", "grep CapEff /proc/self/status",
+                                       "    securityContext:\n      capabilities:\n"
+                                       "        drop: [\"ALL\"]\n"),
+                               Busybox("priv", "grep CapEff /proc/self/status",
+                                       "    securityContext:\n      privileged: true\n"))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("sec") == "Succeeded"; })) << PodPhase("sec");
+  // The exit can be reported before the runtime has flushed the last line.
+  EXPECT_TRUE(Eventually([&] { return absl::StrContains(Log("sec", "app"), "rootfs-"); }))
+      << Log("sec", "app");
+  std::string log = Log("sec", "app");
+  EXPECT_TRUE(absl::StartsWith(log, "1000\n3000\n")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "rootfs-readonly")) << log;
+  EXPECT_FALSE(absl::StrContains(log, "rootfs-writable")) << log;
+  // uid 1000 could write its termination message (the file is 0666).
+  EXPECT_EQ(FindPod("sec")->status.container_statuses[0].state.terminated->message, "ok");
+
+  ASSERT_TRUE(Eventually([&] { return PodPhase("caps") == "Succeeded"; })) << PodPhase("caps");
+  EXPECT_TRUE(Eventually([&] {
+    return !Log("caps", "plain").empty() && !Log("caps", "none").empty() &&
+           !Log("caps", "priv").empty();
+  }));
+  std::string plain = Log("caps", "plain");
+  std::string priv = Log("caps", "priv");
+  EXPECT_EQ(Log("caps", "none"), "CapEff:\t0000000000000000\n");
+  EXPECT_TRUE(absl::StartsWith(plain, "CapEff:\t")) << plain;
+  EXPECT_TRUE(absl::StartsWith(priv, "CapEff:\t")) << priv;
+  EXPECT_NE(plain, priv);
+
+  // busybox has no USER: runAsNonRoot without runAsUser is refused.
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<api::Pod> p = FindPod("nonroot");
+    return p && !p->status.container_statuses.empty() &&
+           p->status.container_statuses[0].state.waiting.has_value() &&
+           p->status.container_statuses[0].state.waiting->reason == "CreateContainerConfigError";
+  })) << PodPhase("nonroot");
+  EXPECT_TRUE(
+      absl::StrContains(FindPod("nonroot")->status.container_statuses[0].state.waiting->message,
+                        "container has runAsNonRoot and image will run as root"));
+}
+
+TEST_F(AgentTest, HostPathTypesAreChecked) {
+  const std::string made = (dir_ / "made/deep").string();
+  const std::string missing = (dir_ / "missing").string();
+  WriteManifest(
+      "hp.yaml",
+      PodWithBody("hp", "Always",
+                  absl::StrCat("  volumes:\n  - name: made\n    hostPath:\n      path: ", made,
+                               "\n      type: DirectoryOrCreate\n  - name: needed\n"
+                               "    hostPath:\n      path: ",
+                               missing, "\n      type: Directory\n  containers:\n",
+                               Busybox("app", "ls -d /made /needed; exec sleep 3600",
+                                       "    volumeMounts:\n    - name: made\n"
+                                       "      mountPath: /made\n    - name: needed\n"
+                                       "      mountPath: /needed\n"))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] {
+    std::optional<api::Pod> p = FindPod("hp");
+    return p && !p->status.container_statuses.empty() &&
+           p->status.container_statuses[0].state.waiting.has_value() &&
+           !p->status.container_statuses[0].state.waiting->message.empty();
+  })) << PodPhase("hp");
+  api::ContainerStateWaiting waiting = *FindPod("hp")->status.container_statuses[0].state.waiting;
+  EXPECT_EQ(waiting.reason, "CreateContainerConfigError");
+  EXPECT_EQ(waiting.message, absl::StrCat("MountVolume.SetUp failed for volume \"needed\" : path ",
+                                          missing, " does not exist"));
+  EXPECT_TRUE(fs::is_directory(made));
+
+  fs::create_directories(missing);
+  EXPECT_TRUE(Eventually([&] { return PodPhase("hp") == "Running"; }, absl::Seconds(60)))
+      << PodPhase("hp");
+}
+
+TEST_F(AgentTest, OrphanedPodDirsLoseTheirTmpfsButNotForeignMounts) {
+  // Left by an earlier run: a tmpfs emptyDir of a pod nobody knows, and a
+  // pod dir with some other mount the agent did not make.
+  const fs::path ours = dir_ / "root/pods/gone-uid/volumes/kubernetes.io~empty-dir/cache";
+  const fs::path foreign = dir_ / "root/pods/other-uid/volumes/something";
+  fs::create_directories(ours);
+  fs::create_directories(foreign);
+  // Whatever happens, nothing stays mounted under the test dir.
+  struct Unmounter {
+    std::vector<fs::path> paths;
+    ~Unmounter() {
+      for (const fs::path& p : paths) umount2(p.c_str(), MNT_DETACH);
+    }
+  } unmounter{{ours, foreign}};
+  ASSERT_EQ(std::system(absl::StrCat("mount -t tmpfs tmpfs '", ours.string(), "'").c_str()), 0);
+  ASSERT_EQ(std::system(absl::StrCat("mount -t tmpfs tmpfs '", foreign.string(), "'").c_str()), 0);
+  WriteManifest("web.yaml", PodYaml("web", "exec sleep 3600"));
+  StartAgent();
+  EXPECT_TRUE(Eventually([&] { return !fs::exists(dir_ / "root/pods/gone-uid"); }))
+      << MountAt(ours.string());
+  EXPECT_TRUE(MountAt(ours.string()).empty());
+  // Still mounted: never removed.
+  EXPECT_FALSE(MountAt(foreign.string()).empty());
+  EXPECT_TRUE(fs::exists(foreign));
+  EXPECT_EQ(std::system(absl::StrCat("umount '", foreign.string(), "'").c_str()), 0);
+  EXPECT_TRUE(Eventually([&] { return !fs::exists(dir_ / "root/pods/other-uid"); }));
+}
+
 }  // namespace
 }  // namespace cubelet

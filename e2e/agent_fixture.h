@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "api/json.h"
@@ -225,6 +227,48 @@ class AgentTest : public ::testing::Test {
   std::string PodPhase(const std::string& name) {
     std::optional<api::Pod> pod = FindPod(name);
     return pod ? pod->status.phase : "<absent>";
+  }
+
+  // A pod manifest with `body` (containers, volumes, ...) under spec.
+  static std::string PodWithBody(const std::string& name, const std::string& restart_policy,
+                                 const std::string& body) {
+    return absl::StrCat("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ", name,
+                        "\nspec:\n  restartPolicy: ", restart_policy,
+                        "\n  terminationGracePeriodSeconds: 2\n  hostNetwork: true\n", body);
+  }
+
+  // One busybox list item for containers:/initContainers:; `extra` is more
+  // of the container's fields, indented by four spaces.
+  static std::string Busybox(const std::string& name, const std::string& script,
+                             const std::string& extra = "") {
+    return absl::StrCat("  - name: ", name,
+                        "\n    image: docker.io/library/busybox:latest"
+                        "\n    imagePullPolicy: IfNotPresent\n    command: [\"sh\", \"-c\", \"",
+                        script, "\"]\n", extra);
+  }
+
+  std::string Log(const std::string& pod, const std::string& container) {
+    auto [code, body] =
+        Get(absl::StrCat("/containerLogs/default/", pod, "-", kNode, "/", container));
+    return code == 200 ? body : "";
+  }
+
+  const api::ContainerStatus* StatusOf(const api::Pod& pod, const std::string& container) {
+    for (const api::ContainerStatus& s : pod.status.container_statuses) {
+      if (s.name == container) return &s;
+    }
+    return nullptr;
+  }
+
+  // The mountinfo line of the mount at `path`, or "".
+  static std::string MountAt(const std::string& path) {
+    std::ifstream in("/proc/self/mountinfo");
+    std::string line;
+    while (std::getline(in, line)) {
+      std::vector<std::string> f = absl::StrSplit(line, ' ');
+      if (f.size() > 4 && f[4] == path) return line;
+    }
+    return "";
   }
 
   std::string endpoint_;

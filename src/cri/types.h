@@ -79,6 +79,9 @@ struct PodSandboxConfig {
   // linux: cgroup_parent and the network namespace mode (kNode = host network).
   std::string cgroup_parent;
   NamespaceMode network_mode = NamespaceMode::kPod;
+  // security_context.privileged: containerd refuses privileged containers in
+  // a sandbox without it.
+  bool privileged = false;
 };
 
 struct PodSandbox {
@@ -130,6 +133,21 @@ struct Mount {
   bool readonly = false;
 };
 
+struct Capability {
+  std::vector<std::string> add_capabilities;  // "NET_ADMIN", as in the pod spec
+  std::vector<std::string> drop_capabilities;
+};
+
+// linux.security_context of a container (the fields cubelet sets).
+struct LinuxContainerSecurityContext {
+  Capability capabilities;
+  bool privileged = false;
+  std::optional<int64_t> run_as_user;  // unset: the image's user
+  std::optional<int64_t> run_as_group;
+  bool readonly_rootfs = false;
+  bool no_new_privs = false;
+};
+
 struct ContainerConfig {
   ContainerMetadata metadata;
   ImageSpec image;
@@ -144,6 +162,7 @@ struct ContainerConfig {
   bool stdin = false;
   bool tty = false;
   LinuxContainerResources resources;
+  LinuxContainerSecurityContext security_context;
 };
 
 struct Container {
@@ -194,6 +213,9 @@ struct Image {
   std::vector<std::string> repo_tags;
   std::vector<std::string> repo_digests;
   uint64_t size = 0;
+  // The image's USER: a numeric uid, or else a name; neither when it has none.
+  std::optional<int64_t> uid;
+  std::string username;
 };
 
 }  // namespace cubelet::cri

@@ -606,6 +606,11 @@ void Kubelet::RemoveOrphanedPodDirs(const absl::flat_hash_set<std::string>& keep
   for (const std::string& uid : ListDir(pods_dir)) {
     if (keep.contains(uid)) continue;
     const std::string dir = pods_dir + "/" + uid;
+    // Our own tmpfs emptyDirs would otherwise keep the dir forever (the pod
+    // may have gone while the agent was down, without RemovePod).
+    if (absl::Status s = runtime_manager_.volume_manager().TearDownPodVolumes(uid); !s.ok()) {
+      LOG(WARNING) << "Orphaned pod dir " << dir << ": " << s;
+    }
     if (HasMountsUnder(dir)) {
       LOG(WARNING) << "Orphaned pod dir " << dir << " still has mounts; left in place";
       continue;

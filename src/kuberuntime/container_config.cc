@@ -16,6 +16,7 @@
 #include "kuberuntime/labels.h"
 #include "kuberuntime/pod_cgroup.h"
 #include "kuberuntime/runtime_manager.h"
+#include "kuberuntime/termination_message.h"
 
 namespace cubelet::kuberuntime {
 namespace {
@@ -111,7 +112,67 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
   return absl::StrCat(dir, "/", name);
 }
 
+// convertToRuntimeSecurityContext plus the no_new_privs rule of
+// determineEffectiveSecurityContext (securitycontext.AddNoNewPrivileges). The
+// pod has no pod-level securityContext in cubelet's API, so the container's
+// is the effective one.
+cri::LinuxContainerSecurityContext ToRuntimeSecurityContext(
+    const std::optional<api::SecurityContext>& sc) {
+  cri::LinuxContainerSecurityContext out;
+  if (!sc.has_value()) return out;
+  if (sc->capabilities.has_value()) {
+    out.capabilities.add_capabilities = sc->capabilities->add;
+    out.capabilities.drop_capabilities = sc->capabilities->drop;
+  }
+  out.privileged = sc->privileged.value_or(false);
+  out.run_as_user = sc->run_as_user;
+  out.run_as_group = sc->run_as_group;
+  out.readonly_rootfs = sc->read_only_root_filesystem.value_or(false);
+  // Only an explicit false sets the flag; unset leaves escalation allowed.
+  out.no_new_privs = sc->allow_privilege_escalation.has_value() && !*sc->allow_privilege_escalation;
+  return out;
+}
+
+// kubecontainer.HasPrivilegedContainer.
+bool HasPrivilegedContainer(const api::Pod& pod) {
+  for (const auto* list : {&pod.spec.init_containers, &pod.spec.containers}) {
+    for (const api::Container& c : *list) {
+      if (c.security_context.has_value() && c.security_context->privileged.value_or(false)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
+
+absl::Status VerifyRunAsNonRoot(const api::Pod& pod, const api::Container& container,
+                                std::optional<int64_t> image_uid,
+                                const std::string& image_username) {
+  const std::optional<api::SecurityContext>& sc = container.security_context;
+  if (!sc.has_value() || !sc->run_as_non_root.value_or(false)) return absl::OkStatus();
+  if (sc->run_as_user.has_value()) {
+    if (*sc->run_as_user == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("container's runAsUser breaks non-root policy (pod: \"", FormatPod(pod),
+                       "\", container: ", container.name, ")"));
+    }
+    return absl::OkStatus();
+  }
+  if (image_uid.has_value() && *image_uid == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container has runAsNonRoot and image will run as root (pod: \"",
+                     FormatPod(pod), "\", container: ", container.name, ")"));
+  }
+  if (!image_uid.has_value() && !image_username.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("container has runAsNonRoot and image has non-numeric user (", image_username,
+                     "), cannot verify user is non-root (pod: \"", FormatPod(pod),
+                     "\", container: ", container.name, ")"));
+  }
+  return absl::OkStatus();
+}
 
 cri::PodSandboxConfig RuntimeManager::GeneratePodSandboxConfig(const api::Pod& pod,
                                                                uint32_t attempt) const {
@@ -149,14 +210,13 @@ cri::PodSandboxConfig RuntimeManager::GeneratePodSandboxConfig(const api::Pod& p
   config.cgroup_parent = PodCgroupParent(options_.cgroup_root, pod.metadata.uid);
   config.network_mode =
       pod.spec.host_network ? cri::NamespaceMode::kNode : cri::NamespaceMode::kPod;
+  config.privileged = HasPrivilegedContainer(pod);
   return config;
 }
 
 std::string RuntimeManager::EmptyDirPath(const api::Pod& pod,
                                          const std::string& volume_name) const {
-  return JoinPath(
-      options_.root_dir,
-      absl::StrCat("pods/", pod.metadata.uid, "/volumes/kubernetes.io~empty-dir/", volume_name));
+  return volumes_.EmptyDirPath(pod.metadata.uid, volume_name);
 }
 
 absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
@@ -228,6 +288,36 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
         std::max(*cpu_limit * kQuotaPeriod / kMilliCpuToCpu, kMinQuotaPeriod);
   }
   config.resources.memory_limit_in_bytes = *memory_limit;
+
+  const std::optional<api::SecurityContext>& sc = container.security_context;
+  std::optional<int64_t> image_uid;
+  std::string image_username;
+  if (sc.has_value() && sc->run_as_non_root.value_or(false) && !sc->run_as_user.has_value()) {
+    // Only then does the image's user matter (getImageUser): an image
+    // without USER runs as root.
+    absl::StatusOr<std::optional<cri::Image>> image =
+        images_->GetImageStatus({.image = container.image});
+    if (!image.ok()) return image.status();
+    image_uid = 0;
+    if (image->has_value() && ((*image)->uid.has_value() || !(*image)->username.empty())) {
+      image_uid = (*image)->uid;
+      image_username = (*image)->username;
+    }
+  }
+  if (absl::Status s = VerifyRunAsNonRoot(pod, container, image_uid, image_username); !s.ok()) {
+    return s;
+  }
+  config.security_context = ToRuntimeSecurityContext(sc);
+
+  // Last, so a config that fails above leaves no file behind. Only a runtime
+  // on this host can mount a host file.
+  if (options_.manage_host_state && !container.termination_message_path.empty()) {
+    absl::StatusOr<cri::Mount> mount = MakeTerminationMessageMount(
+        absl::StrCat(volumes_.PodDir(pod.metadata.uid), "/containers/", container.name),
+        container.termination_message_path);
+    if (!mount.ok()) return mount.status();
+    config.mounts.push_back(*std::move(mount));
+  }
   return config;
 }
 

@@ -15,6 +15,7 @@
 #include "kuberuntime/hash.h"
 #include "kuberuntime/labels.h"
 #include "kuberuntime/pod_cgroup.h"
+#include "kuberuntime/termination_message.h"
 #include "probe/http.h"
 #include "util/log.h"
 
@@ -86,7 +87,9 @@ RuntimeManager::RuntimeManager(cri::RuntimeService* runtime, cri::ImageService* 
       clock_(clock),
       options_(std::move(options)),
       crash_loop_backoff_(options_.backoff_initial, options_.backoff_max, clock),
-      image_pull_backoff_(options_.image_backoff_initial, options_.image_backoff_max, clock) {}
+      image_pull_backoff_(options_.image_backoff_initial, options_.image_backoff_max, clock),
+      volumes_(options_.root_dir,
+               options_.mounter != nullptr ? options_.mounter : volume::SystemMounter()) {}
 
 RuntimeManager::~RuntimeManager() {
   std::unique_lock<std::mutex> lock(inflight_mu_);
@@ -219,6 +222,14 @@ absl::StatusOr<container::PodStatusPtr> RuntimeManager::GetPodStatus(
       cs.exit_code = s->exit_code;
       cs.reason = s->reason;
       cs.message = s->message;
+      // What the application left in its termination-message file (or its
+      // log's tail) follows the runtime's own message, as upstream.
+      std::string termination = TerminationMessage(*s, annotated.termination_message_path,
+                                                   annotated.termination_message_policy);
+      if (!termination.empty()) {
+        if (!cs.message.empty()) cs.message += ": ";
+        cs.message += termination;
+      }
     }
     cs.image = s->image.image;
     cs.image_id = s->image_ref;
@@ -428,6 +439,12 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
   const container::ContainerStatus* latest = status.FindContainerStatusByName(container.name);
   int32_t restart_count = latest == nullptr ? 0 : latest->restart_count + 1;
 
+  // Volumes before the config: hostPath checks may create what it mounts.
+  if (options_.manage_host_state) {
+    if (absl::Status s = volumes_.SetUpPodVolumes(pod); !s.ok()) {
+      return fail(s, kCreateContainerConfigError, std::string(s.message()));
+    }
+  }
   absl::StatusOr<cri::ContainerConfig> config =
       GenerateContainerConfig(container, pod, restart_count, pod_ips);
   if (!config.ok()) {
@@ -440,10 +457,6 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
     std::error_code ec;
     std::filesystem::create_directories(
         std::filesystem::path(sandbox_config.log_directory) / container.name, ec);
-    for (const api::Volume& v : pod.spec.volumes) {
-      if (v.empty_dir.has_value())
-        std::filesystem::create_directories(EmptyDirPath(pod, v.name), ec);
-    }
   }
   absl::StatusOr<std::string> id = runtime_->CreateContainer(sandbox_id, *config, sandbox_config);
   if (!id.ok()) {
@@ -800,6 +813,8 @@ absl::Status RuntimeManager::RemovePod(const container::Pod& running_pod) {
     }
   }
   if (!options_.manage_host_state) return absl::OkStatus();
+  // No container uses the pod's tmpfs emptyDirs any more.
+  if (absl::Status s = volumes_.TearDownPodVolumes(running_pod.id); !s.ok()) return s;
   // The pod's logs go with it (upstream's container GC removes the log
   // directories of pods that are gone).
   std::error_code ec;

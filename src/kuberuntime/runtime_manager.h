@@ -11,8 +11,9 @@
 // crash-loop back-off before each start and the image-pull back-off before
 // each pull.
 //
-// Ownership: `runtime`, `images`, `clock` and Options::probe_results are not
-// owned and must outlive the manager. The manager owns its two Backoffs.
+// Ownership: `runtime`, `images`, `clock`, Options::probe_results and
+// Options::mounter are not owned and must outlive the manager. The manager
+// owns its two Backoffs and its VolumeManager.
 // Thread-safety: all methods may be called concurrently (the CRI services and
 // the Backoffs are thread-safe; nothing else is mutable). As the interface
 // says, the pod workers serialise calls for one pod: SyncPod assumes nobody
@@ -40,6 +41,8 @@
 #include "util/backoff.h"
 #include "util/cancellation.h"
 #include "util/clock.h"
+#include "volume/mounter.h"
+#include "volume/volume_manager.h"
 
 namespace cubelet::kuberuntime {
 
@@ -113,6 +116,14 @@ std::string FormatPod(const api::Pod& pod);
 // spec hash, so a spec change starts a fresh back-off.
 std::string ContainerBackoffKey(const api::Pod& pod, const api::Container& container);
 
+// verifyRunAsNonRoot: with runAsNonRoot, runAsUser 0 is refused; without a
+// runAsUser the image's user decides (uid 0 refused, a non-numeric name
+// cannot be verified and is refused too). `image_uid`/`image_username` are
+// what the image runs as (uid 0 when it sets no USER).
+absl::Status VerifyRunAsNonRoot(const api::Pod& pod, const api::Container& container,
+                                std::optional<int64_t> image_uid,
+                                const std::string& image_username);
+
 // A Go-style duration ("10s", "1m20s", "5m0s"), as in the kubelet's messages.
 std::string FormatGoDuration(absl::Duration d);
 
@@ -133,6 +144,8 @@ struct RuntimeManagerOptions {
   absl::Duration image_backoff_initial = absl::Seconds(10);
   absl::Duration image_backoff_max = absl::Seconds(300);
   const ProbeResults* probe_results = nullptr;  // not owned; may be null
+  // Mounts tmpfs emptyDirs; not owned. Null: volume::SystemMounter().
+  volume::Mounter* mounter = nullptr;
 };
 
 class RuntimeManager final : public container::Runtime {
@@ -182,6 +195,10 @@ class RuntimeManager final : public container::Runtime {
 
   // Where an emptyDir volume of the pod lives on the host.
   std::string EmptyDirPath(const api::Pod& pod, const std::string& volume_name) const;
+
+  // The pods' volumes on this host (the kubelet's orphaned pod-dir cleanup
+  // tears down through it too).
+  volume::VolumeManager& volume_manager() { return volumes_; }
 
   // Housekeeping calls GC() on these; tests inspect them.
   Backoff& crash_loop_backoff() { return crash_loop_backoff_; }
@@ -241,6 +258,7 @@ class RuntimeManager final : public container::Runtime {
   const Options options_;
   Backoff crash_loop_backoff_;
   Backoff image_pull_backoff_;
+  volume::VolumeManager volumes_;
 
   // Stops in flight per container id: a second stop skips the preStop hook.
   std::mutex stopping_mu_;

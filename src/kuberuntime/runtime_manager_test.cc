@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -15,6 +17,7 @@
 #include "kuberuntime/hash.h"
 #include "kuberuntime/labels.h"
 #include "util/clock.h"
+#include "util/testing/temp_dir.h"
 
 namespace cubelet::kuberuntime {
 namespace {
@@ -772,6 +775,183 @@ TEST_F(RuntimeManagerTest, HostPathAndEmptyDirVolumesAreMounted) {
   EXPECT_EQ(config->mounts[1].host_path, "/var/lib/cubelet/pods/" + pod.metadata.uid +
                                              "/volumes/kubernetes.io~empty-dir/scratch");
   EXPECT_FALSE(config->mounts[1].readonly);
+}
+
+TEST_F(RuntimeManagerTest, SecurityContextMapsToTheRuntime) {
+  api::Pod pod = MakePod("sec", api::kRestartAlways, {"app", "plain", "priv"});
+  pod.spec.containers[0].security_context = api::SecurityContext{
+      .run_as_user = 1000,
+      .run_as_group = 2000,
+      .read_only_root_filesystem = true,
+      .allow_privilege_escalation = false,
+      .capabilities = api::Capabilities{.add = {"NET_ADMIN"}, .drop = {"ALL"}}};
+  pod.spec.containers[2].security_context =
+      api::SecurityContext{.privileged = true, .allow_privilege_escalation = true};
+  ASSERT_TRUE(Sync(pod).Error().ok());
+
+  auto app = cri_.GetContainerConfig(Latest(pod, "app").id);
+  ASSERT_TRUE(app.ok());
+  const cri::LinuxContainerSecurityContext& sc = app->security_context;
+  EXPECT_EQ(sc.run_as_user, 1000);
+  EXPECT_EQ(sc.run_as_group, 2000);
+  EXPECT_TRUE(sc.readonly_rootfs);
+  EXPECT_TRUE(sc.no_new_privs);
+  EXPECT_FALSE(sc.privileged);
+  EXPECT_THAT(sc.capabilities.add_capabilities, ::testing::ElementsAre("NET_ADMIN"));
+  EXPECT_THAT(sc.capabilities.drop_capabilities, ::testing::ElementsAre("ALL"));
+
+  // No securityContext: the image's user, escalation allowed, nothing added.
+  auto plain = cri_.GetContainerConfig(Latest(pod, "plain").id);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->security_context.run_as_user.has_value());
+  EXPECT_FALSE(plain->security_context.no_new_privs);
+  EXPECT_FALSE(plain->security_context.readonly_rootfs);
+  EXPECT_TRUE(plain->security_context.capabilities.add_capabilities.empty());
+
+  auto priv = cri_.GetContainerConfig(Latest(pod, "priv").id);
+  ASSERT_TRUE(priv.ok());
+  EXPECT_TRUE(priv->security_context.privileged);
+  EXPECT_FALSE(priv->security_context.no_new_privs);
+  // containerd refuses a privileged container in an unprivileged sandbox.
+  ASSERT_EQ(cri_.SandboxIds().size(), 1u);
+  auto sandbox = cri_.GetPodSandboxConfig(cri_.SandboxIds()[0]);
+  ASSERT_TRUE(sandbox.ok());
+  EXPECT_TRUE(sandbox->privileged);
+  EXPECT_FALSE(m_.GeneratePodSandboxConfig(MakePod("p", api::kRestartAlways, {"a"}), 0).privileged);
+}
+
+TEST_F(RuntimeManagerTest, RunAsNonRootIsVerified) {
+  auto start_error = [&](const std::string& name, api::SecurityContext sc) -> std::string {
+    api::Pod pod = MakePod(name, api::kRestartAlways, {"app"});
+    pod.spec.containers[0].security_context = sc;
+    auto starts = Results(Sync(pod), SyncResult::Action::kStartContainer, "app");
+    if (starts.size() != 1) return "no start";
+    if (starts[0].error.ok()) return "";
+    EXPECT_EQ(starts[0].reason, kCreateContainerConfigError);
+    return starts[0].message;
+  };
+  EXPECT_EQ(start_error("uid0", {.run_as_user = 0, .run_as_non_root = true}),
+            "container's runAsUser breaks non-root policy (pod: \"uid0_default(uid-uid0)\", "
+            "container: app)");
+  EXPECT_EQ(start_error("uid1000", {.run_as_user = 1000, .run_as_non_root = true}), "");
+  EXPECT_EQ(start_error("rootallowed", {.run_as_user = 0, .run_as_non_root = false}), "");
+  // No runAsUser: the image's USER decides; none means root.
+  EXPECT_EQ(start_error("imageroot", {.run_as_non_root = true}),
+            "container has runAsNonRoot and image will run as root (pod: "
+            "\"imageroot_default(uid-imageroot)\", container: app)");
+  cri_.SetImageUser(kImage, std::nullopt, "nobody");
+  EXPECT_THAT(start_error("named", {.run_as_non_root = true}),
+              HasSubstr("image has non-numeric user (nobody), cannot verify user is non-root"));
+  cri_.SetImageUser(kImage, 65534);
+  EXPECT_EQ(start_error("imageuser", {.run_as_non_root = true}), "");
+}
+
+// A manager that keeps host state in temp dirs: termination-message files,
+// emptyDirs, pod log directories.
+class HostStateTest : public ::testing::Test {
+ protected:
+  HostStateTest()
+      : cri_(&clock_),
+        m_(&cri_, &cri_, &clock_,
+           RuntimeManager::Options{.pod_logs_dir = tmp_.File("logs"),
+                                   .root_dir = tmp_.File("root"),
+                                   .cgroup_root = "/cubelet-unit-test-none",
+                                   .manage_host_state = true}) {
+    cri_.AddImage(kImage);
+  }
+
+  container::PodStatusPtr Status(const api::Pod& pod) {
+    absl::StatusOr<container::PodStatusPtr> s =
+        m_.GetPodStatus(pod.metadata.uid, pod.metadata.name, pod.metadata.namespace_);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *s : std::make_shared<container::PodStatus>();
+  }
+  PodSyncResult Sync(const api::Pod& pod) { return m_.SyncPod(pod, *Status(pod), nullptr); }
+  container::ContainerStatus Latest(const api::Pod& pod, const std::string& name) {
+    container::PodStatusPtr s = Status(pod);
+    const container::ContainerStatus* cs = s->FindContainerStatusByName(name);
+    EXPECT_NE(cs, nullptr) << name;
+    return cs == nullptr ? container::ContainerStatus{} : *cs;
+  }
+
+  // The host file mounted at the container's termination-message path.
+  std::string TerminationFile(const std::string& id) {
+    absl::StatusOr<cri::ContainerConfig> config = cri_.GetContainerConfig(id);
+    EXPECT_TRUE(config.ok());
+    if (!config.ok()) return "";
+    for (const cri::Mount& m : config->mounts) {
+      if (m.container_path == "/dev/termination-log") return m.host_path;
+    }
+    return "";
+  }
+
+  test_support::ScopedTempDir tmp_;
+  FakeClock clock_;
+  cri::InMemoryRuntime cri_;
+  RuntimeManager m_;
+};
+
+TEST_F(HostStateTest, TerminationMessageFileBecomesTheTerminatedMessage) {
+  api::Pod pod = MakePod("term", api::kRestartNever, {"app"});
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  container::PodStatusPtr running = Status(pod);
+  const container::ContainerStatus* cs = running->FindContainerStatusByName("app");
+  ASSERT_NE(cs, nullptr);
+  const std::string file = TerminationFile(cs->id);
+  ASSERT_FALSE(file.empty()) << "termination-log mount missing";
+  EXPECT_TRUE(absl::StartsWith(file, tmp_.File("root/pods/uid-term/containers/app/")));
+  {
+    std::ofstream out(file);
+    out << "bye";
+  }
+  ASSERT_TRUE(cri_.ExitContainer(cs->id, 1).ok());
+  container::ContainerStatus exited = Latest(pod, "app");
+  EXPECT_EQ(exited.exit_code, 1);
+  EXPECT_EQ(exited.message, "bye");
+}
+
+TEST_F(HostStateTest, FallbackToLogsOnErrorUsesTheLogTail) {
+  api::Pod pod = MakePod("fallback", api::kRestartNever, {"app"});
+  pod.spec.containers[0].termination_message_policy = "FallbackToLogsOnError";
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  const std::string id = Latest(pod, "app").id;
+  absl::StatusOr<cri::ContainerStatus> s = cri_.GetContainerStatus(id);
+  ASSERT_TRUE(s.ok());
+  {
+    std::ofstream out(s->log_path);
+    out << "2024-01-02T03:04:05Z stderr F panic: out of cheese\n";
+  }
+  ASSERT_TRUE(cri_.ExitContainer(id, 2).ok());
+  EXPECT_EQ(Latest(pod, "app").message, "panic: out of cheese\n");
+}
+
+TEST_F(HostStateTest, HostPathTypeFailureFailsTheStartNamingVolumeAndPath) {
+  api::Pod pod = MakePod("hostpath", api::kRestartAlways, {"app"});
+  const std::string missing = tmp_.File("missing");
+  pod.spec.volumes = {
+      api::Volume{.name = "data",
+                  .host_path = api::HostPathVolumeSource{.path = missing, .type = "Directory"}}};
+  pod.spec.containers[0].volume_mounts = {api::VolumeMount{.name = "data", .mount_path = "/d"}};
+  PodSyncResult r = Sync(pod);
+  auto starts = Results(r, SyncResult::Action::kStartContainer, "app");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].reason, kCreateContainerConfigError);
+  EXPECT_EQ(starts[0].message,
+            "MountVolume.SetUp failed for volume \"data\" : path " + missing + " does not exist");
+  EXPECT_EQ(cri_.RunningContainerCount(), 0u);
+
+  std::filesystem::create_directories(missing);
+  EXPECT_TRUE(Started(Sync(pod), "app"));
+}
+
+TEST_F(HostStateTest, EmptyDirIsCreatedBeforeTheFirstContainer) {
+  api::Pod pod = MakePod("scratch", api::kRestartAlways, {"app"});
+  pod.spec.volumes = {api::Volume{.name = "s", .empty_dir = api::EmptyDirVolumeSource{}}};
+  pod.spec.containers[0].volume_mounts = {api::VolumeMount{.name = "s", .mount_path = "/s"}};
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  EXPECT_TRUE(std::filesystem::is_directory(m_.EmptyDirPath(pod, "s")));
+  EXPECT_EQ(m_.EmptyDirPath(pod, "s"),
+            tmp_.File("root/pods/uid-scratch/volumes/kubernetes.io~empty-dir/s"));
 }
 
 }  // namespace

@@ -213,6 +213,7 @@ void ToProto(const PodSandboxConfig& c, pb::PodSandboxConfig* out) {
   // networking only from here.
   linux->mutable_security_context()->mutable_namespace_options()->set_network(
       ToProto(c.network_mode));
+  linux->mutable_security_context()->set_privileged(c.privileged);
 }
 
 PodSandboxConfig FromProto(const pb::PodSandboxConfig& c) {
@@ -227,6 +228,7 @@ PodSandboxConfig FromProto(const pb::PodSandboxConfig& c) {
   out.annotations = FromProtoMap(c.annotations());
   out.cgroup_parent = c.linux().cgroup_parent();
   out.network_mode = FromProto(c.linux().security_context().namespace_options().network());
+  out.privileged = c.linux().security_context().privileged();
   return out;
 }
 
@@ -355,6 +357,33 @@ LinuxContainerResources FromProto(const pb::LinuxContainerResources& r) {
                                  .oom_score_adj = r.oom_score_adj()};
 }
 
+void ToProto(const LinuxContainerSecurityContext& sc, pb::LinuxContainerSecurityContext* out) {
+  // Unset unless there is something to add or drop, as the kubelet sends it.
+  if (!sc.capabilities.add_capabilities.empty() || !sc.capabilities.drop_capabilities.empty()) {
+    ToProtoStrings(sc.capabilities.add_capabilities,
+                   out->mutable_capabilities()->mutable_add_capabilities());
+    ToProtoStrings(sc.capabilities.drop_capabilities,
+                   out->mutable_capabilities()->mutable_drop_capabilities());
+  }
+  out->set_privileged(sc.privileged);
+  if (sc.run_as_user.has_value()) out->mutable_run_as_user()->set_value(*sc.run_as_user);
+  if (sc.run_as_group.has_value()) out->mutable_run_as_group()->set_value(*sc.run_as_group);
+  out->set_readonly_rootfs(sc.readonly_rootfs);
+  out->set_no_new_privs(sc.no_new_privs);
+}
+
+LinuxContainerSecurityContext FromProto(const pb::LinuxContainerSecurityContext& sc) {
+  LinuxContainerSecurityContext out;
+  out.capabilities.add_capabilities = FromProtoStrings(sc.capabilities().add_capabilities());
+  out.capabilities.drop_capabilities = FromProtoStrings(sc.capabilities().drop_capabilities());
+  out.privileged = sc.privileged();
+  if (sc.has_run_as_user()) out.run_as_user = sc.run_as_user().value();
+  if (sc.has_run_as_group()) out.run_as_group = sc.run_as_group().value();
+  out.readonly_rootfs = sc.readonly_rootfs();
+  out.no_new_privs = sc.no_new_privs();
+  return out;
+}
+
 void ToProto(const ContainerConfig& c, pb::ContainerConfig* out) {
   ToProto(c.metadata, out->mutable_metadata());
   ToProto(c.image, out->mutable_image());
@@ -371,6 +400,7 @@ void ToProto(const ContainerConfig& c, pb::ContainerConfig* out) {
   out->set_stdin(c.stdin);
   out->set_tty(c.tty);
   ToProto(c.resources, out->mutable_linux()->mutable_resources());
+  ToProto(c.security_context, out->mutable_linux()->mutable_security_context());
 }
 
 ContainerConfig FromProto(const pb::ContainerConfig& c) {
@@ -390,6 +420,7 @@ ContainerConfig FromProto(const pb::ContainerConfig& c) {
   out.stdin = c.stdin();
   out.tty = c.tty();
   out.resources = FromProto(c.linux().resources());
+  out.security_context = FromProto(c.linux().security_context());
   return out;
 }
 
@@ -496,13 +527,17 @@ void ToProto(const Image& i, pb::Image* out) {
   ToProtoStrings(i.repo_tags, out->mutable_repo_tags());
   ToProtoStrings(i.repo_digests, out->mutable_repo_digests());
   out->set_size(i.size);
+  if (i.uid.has_value()) out->mutable_uid()->set_value(*i.uid);
+  out->set_username(i.username);
 }
 
 Image FromProto(const pb::Image& i) {
   return Image{.id = i.id(),
                .repo_tags = FromProtoStrings(i.repo_tags()),
                .repo_digests = FromProtoStrings(i.repo_digests()),
-               .size = i.size()};
+               .size = i.size(),
+               .uid = i.has_uid() ? std::optional<int64_t>(i.uid().value()) : std::nullopt,
+               .username = i.username()};
 }
 
 // ---------------------------------------------------------------------------

@@ -401,6 +401,67 @@ TEST(ConvertTest, ExecSyncResponseKeepsBinaryOutput) {
   EXPECT_FIELD(r, back, exit_code);
 }
 
+TEST(ConvertTest, ContainerSecurityContextRoundTrips) {
+  ContainerConfig c = SampleContainerConfig();
+  c.security_context = {
+      .capabilities = {.add_capabilities = {"NET_ADMIN", "SYS_TIME"}, .drop_capabilities = {"ALL"}},
+      .privileged = true,
+      .run_as_user = 0,
+      .run_as_group = 1000,
+      .readonly_rootfs = true,
+      .no_new_privs = true};
+  pb::ContainerConfig p;
+  ToProto(c, &p);
+  const pb::LinuxContainerSecurityContext& sc = p.linux().security_context();
+  // uid 0 is sent (a wrapper, not proto3's "unset" zero).
+  ASSERT_TRUE(sc.has_run_as_user());
+  EXPECT_EQ(sc.run_as_user().value(), 0);
+  EXPECT_EQ(sc.run_as_group().value(), 1000);
+  EXPECT_THAT(sc.capabilities().add_capabilities(), ElementsAre("NET_ADMIN", "SYS_TIME"));
+
+  LinuxContainerSecurityContext back = FromProto(OverWire(p)).security_context;
+  EXPECT_THAT(back.capabilities.add_capabilities, ElementsAre("NET_ADMIN", "SYS_TIME"));
+  EXPECT_THAT(back.capabilities.drop_capabilities, ElementsAre("ALL"));
+  EXPECT_TRUE(back.privileged);
+  EXPECT_EQ(back.run_as_user, 0);
+  EXPECT_EQ(back.run_as_group, 1000);
+  EXPECT_TRUE(back.readonly_rootfs);
+  EXPECT_TRUE(back.no_new_privs);
+
+  // Nothing asked: no user, no group, no capabilities message.
+  pb::ContainerConfig plain;
+  ToProto(SampleContainerConfig(), &plain);
+  EXPECT_TRUE(plain.linux().has_security_context());
+  EXPECT_FALSE(plain.linux().security_context().has_run_as_user());
+  EXPECT_FALSE(plain.linux().security_context().has_run_as_group());
+  EXPECT_FALSE(plain.linux().security_context().has_capabilities());
+  EXPECT_FALSE(FromProto(OverWire(plain)).security_context.run_as_user.has_value());
+}
+
+TEST(ConvertTest, SandboxPrivilegedRoundTrips) {
+  PodSandboxConfig c = SampleSandboxConfig();
+  c.privileged = true;
+  pb::PodSandboxConfig p;
+  ToProto(c, &p);
+  EXPECT_TRUE(p.linux().security_context().privileged());
+  EXPECT_TRUE(FromProto(OverWire(p)).privileged);
+  EXPECT_FALSE(FromProto(OverWire(pb::PodSandboxConfig())).privileged);
+}
+
+TEST(ConvertTest, ImageUserRoundTrips) {
+  Image numeric{.id = "a", .uid = 0};
+  pb::Image p;
+  ToProto(numeric, &p);
+  EXPECT_TRUE(p.has_uid());
+  EXPECT_EQ(FromProto(OverWire(p)).uid, 0);
+  Image named{.id = "b", .username = "nobody"};
+  pb::Image q;
+  ToProto(named, &q);
+  Image back = FromProto(OverWire(q));
+  EXPECT_FALSE(back.uid.has_value());
+  EXPECT_EQ(back.username, "nobody");
+}
+
 TEST(ConvertTest, ImageRoundTrips) {
   Image i{.id = "sha256:aaa",
           .repo_tags = {"busybox:latest", "busybox:1.36"},
@@ -472,6 +533,19 @@ TEST(ProtoSchemaTest, FieldNumbersMatchUpstream) {
       {pb::ContainerFilter::descriptor(), "label_selector", 4},
       {pb::ExecSyncResponse::descriptor(), "exit_code", 3},
       {pb::Image::descriptor(), "size", 4},
+      {pb::Image::descriptor(), "uid", 5},
+      {pb::Image::descriptor(), "username", 6},
+      {pb::LinuxSandboxSecurityContext::descriptor(), "privileged", 6},
+      {pb::LinuxContainerConfig::descriptor(), "security_context", 2},
+      {pb::LinuxContainerSecurityContext::descriptor(), "capabilities", 1},
+      {pb::LinuxContainerSecurityContext::descriptor(), "privileged", 2},
+      {pb::LinuxContainerSecurityContext::descriptor(), "run_as_user", 5},
+      {pb::LinuxContainerSecurityContext::descriptor(), "readonly_rootfs", 7},
+      {pb::LinuxContainerSecurityContext::descriptor(), "no_new_privs", 11},
+      {pb::LinuxContainerSecurityContext::descriptor(), "run_as_group", 12},
+      {pb::Capability::descriptor(), "add_capabilities", 1},
+      {pb::Capability::descriptor(), "drop_capabilities", 2},
+      {pb::Int64Value::descriptor(), "value", 1},
   };
   for (const Want& w : wants) {
     const google::protobuf::FieldDescriptor* f = w.message->FindFieldByName(w.field);

@@ -583,8 +583,11 @@ absl::StatusOr<std::optional<Image>> InMemoryRuntime::GetImageStatus(const Image
   std::lock_guard<std::mutex> l(mu_);
   const ImageRecord* found = FindImageLocked(image.image);
   if (found == nullptr) return std::optional<Image>();
-  return std::optional<Image>(
-      Image{.id = found->id, .repo_tags = {found->ref}, .size = kImageSize});
+  return std::optional<Image>(Image{.id = found->id,
+                                    .repo_tags = {found->ref},
+                                    .size = kImageSize,
+                                    .uid = found->uid,
+                                    .username = found->username});
 }
 
 absl::StatusOr<std::string> InMemoryRuntime::PullImage(const ImageSpec& image) {
@@ -620,6 +623,15 @@ void InMemoryRuntime::AddImage(const std::string& ref) {
   std::string n = NormalizeRef(ref);
   auto [it, inserted] = images_.try_emplace(n);
   if (inserted) it->second = ImageRecord{.id = ImageIdFor(n), .ref = n};
+}
+
+void InMemoryRuntime::SetImageUser(const std::string& ref, std::optional<int64_t> uid,
+                                   std::string username) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = images_.find(NormalizeRef(ref));
+  if (it == images_.end()) return;
+  it->second.uid = uid;
+  it->second.username = std::move(username);
 }
 
 void InMemoryRuntime::AddPullableImage(const std::string& ref) {

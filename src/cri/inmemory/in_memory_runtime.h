@@ -87,6 +87,8 @@ class InMemoryRuntime final : public RuntimeService, public ImageService {
   // the image is present locally (like a locally built image under
   // imagePullPolicy Always).
   void AddPullableImage(const std::string& ref);
+  // The USER of a present image, as ImageStatus reports it (a uid or a name).
+  void SetImageUser(const std::string& ref, std::optional<int64_t> uid, std::string username = "");
 
   // ---- Container behaviour, keyed by container metadata name ----
   // Knobs are consulted when the event happens, so they apply to containers
@@ -176,6 +178,8 @@ class InMemoryRuntime final : public RuntimeService, public ImageService {
   struct ImageRecord {
     std::string id;
     std::string ref;  // normalized
+    std::optional<int64_t> uid;
+    std::string username;
   };
 
   struct InjectedError {

@@ -1,0 +1,165 @@
+#include "volume/volume_manager.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "api/quantity.h"
+#include "volume/host_path.h"
+
+namespace cubelet::volume {
+namespace {
+
+constexpr mode_t kEmptyDirMode = 0777;
+
+std::string Join(const std::string& dir, const std::string& name) {
+  if (!dir.empty() && dir.back() == '/') return absl::StrCat(dir, name);
+  return absl::StrCat(dir, "/", name);
+}
+
+absl::Status SetUpFailed(const std::string& volume, const absl::Status& cause) {
+  return absl::Status(cause.code(), absl::StrCat("MountVolume.SetUp failed for volume \"", volume,
+                                                 "\" : ", cause.message()));
+}
+
+// mkdir -p, then force 0777 on the leaf: the mode must not depend on the
+// agent's umask (upstream's setupDir chmods for the same reason).
+absl::Status SetUpDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("mkdir ", dir, ": ", ec.message()));
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    return absl::InternalError(absl::StrCat("stat ", dir, ": ", strerror(errno)));
+  }
+  if ((st.st_mode & 07777) != kEmptyDirMode && ::chmod(dir.c_str(), kEmptyDirMode) != 0) {
+    return absl::InternalError(absl::StrCat("chmod ", dir, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<int64_t>> PodMemoryLimit(const api::Pod& pod) {
+  auto limit_of = [](const api::Container& c) -> absl::StatusOr<int64_t> {
+    auto it = c.resources.limits.find("memory");
+    if (it == c.resources.limits.end()) return 0;
+    return api::ParseValue(it->second);
+  };
+  int64_t sum = 0;
+  for (const api::Container& c : pod.spec.containers) {
+    absl::StatusOr<int64_t> l = limit_of(c);
+    if (!l.ok()) return l.status();
+    if (*l <= 0) return std::optional<int64_t>();
+    sum += *l;
+  }
+  int64_t max_init = 0;
+  for (const api::Container& c : pod.spec.init_containers) {
+    absl::StatusOr<int64_t> l = limit_of(c);
+    if (!l.ok()) return l.status();
+    max_init = std::max(max_init, *l);
+  }
+  int64_t limit = std::max(sum, max_init);
+  return limit > 0 ? std::optional<int64_t>(limit) : std::nullopt;
+}
+
+absl::StatusOr<int64_t> TmpfsSize(const api::Pod& pod, const api::EmptyDirVolumeSource& source,
+                                  int64_t node_allocatable_memory) {
+  int64_t size = node_allocatable_memory;
+  absl::StatusOr<std::optional<int64_t>> pod_limit = PodMemoryLimit(pod);
+  if (!pod_limit.ok()) return pod_limit.status();
+  if (pod_limit->has_value() && **pod_limit <= size) size = **pod_limit;
+  if (source.size_limit.has_value() && !source.size_limit->empty()) {
+    absl::StatusOr<int64_t> limit = api::ParseValue(*source.size_limit);
+    if (!limit.ok()) return limit.status();
+    if (*limit > 0 && *limit <= size) size = *limit;
+  }
+  return size;
+}
+
+int64_t NodeMemoryBytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key, unit;
+  int64_t value = 0;
+  while (in >> key >> value) {
+    std::getline(in, unit);
+    if (key == "MemTotal:") return value * 1024;  // the kernel writes kB
+  }
+  return 0;
+}
+
+VolumeManager::VolumeManager(std::string root_dir, Mounter* mounter,
+                             std::optional<int64_t> node_allocatable_memory)
+    : root_dir_(std::move(root_dir)),
+      mounter_(mounter),
+      node_allocatable_memory_(node_allocatable_memory) {}
+
+std::string VolumeManager::PodDir(const std::string& uid) const {
+  return Join(root_dir_, absl::StrCat("pods/", uid));
+}
+
+std::string VolumeManager::EmptyDirPath(const std::string& uid, const std::string& name) const {
+  return absl::StrCat(PodDir(uid), "/volumes/", kEmptyDirPluginDir, "/", name);
+}
+
+absl::Status VolumeManager::SetUpPodVolumes(const api::Pod& pod) {
+  for (const api::Volume& v : pod.spec.volumes) {
+    absl::Status s;
+    if (v.empty_dir.has_value()) {
+      s = SetUpEmptyDir(pod, v);
+    } else if (v.host_path.has_value()) {
+      s = CheckHostPathType(v.host_path->path, v.host_path->type);
+    }
+    if (!s.ok()) return SetUpFailed(v.name, s);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status VolumeManager::SetUpEmptyDir(const api::Pod& pod, const api::Volume& volume) {
+  const std::string dir = EmptyDirPath(pod.metadata.uid, volume.name);
+  if (volume.empty_dir->medium != kMediumMemory) return SetUpDir(dir);
+
+  absl::StatusOr<int64_t> size =
+      TmpfsSize(pod, *volume.empty_dir, node_allocatable_memory_.value_or(NodeMemoryBytes()));
+  if (!size.ok()) return size.status();
+  absl::StatusOr<std::vector<MountPoint>> mounts = mounter_->List();
+  if (!mounts.ok()) return mounts.status();
+  for (const MountPoint& m : *mounts) {
+    // Set up by an earlier sync: keep it and what the containers wrote.
+    if (m.path == dir && m.fs_type == "tmpfs") return absl::OkStatus();
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("mkdir ", dir, ": ", ec.message()));
+  // No size at all (meminfo unreadable) leaves the kernel's default, half of RAM.
+  std::optional<int64_t> size_option;
+  if (*size > 0) size_option = *size;
+  if (absl::Status s = mounter_->MountTmpfs(dir, size_option); !s.ok()) return s;
+  // The mode is the new tmpfs root's, which mount(2) set to 1777 - make it
+  // exactly 0777 as upstream.
+  return SetUpDir(dir);
+}
+
+absl::Status VolumeManager::TearDownPodVolumes(const std::string& uid) {
+  const std::string prefix = absl::StrCat(PodDir(uid), "/volumes/", kEmptyDirPluginDir, "/");
+  absl::StatusOr<std::vector<MountPoint>> mounts = mounter_->List();
+  if (!mounts.ok()) return mounts.status();
+  absl::Status first;
+  // Last mounted first, in case a tmpfs was mounted twice at the same path.
+  for (auto it = mounts->rbegin(); it != mounts->rend(); ++it) {
+    const MountPoint& m = *it;
+    if (m.fs_type != "tmpfs" || !m.path.starts_with(prefix)) continue;
+    // Only a volume's own mount point, never something deeper.
+    if (m.path.find('/', prefix.size()) != std::string::npos) continue;
+    if (absl::Status s = mounter_->Unmount(m.path); !s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+}  // namespace cubelet::volume

@@ -1,0 +1,86 @@
+// VolumeManager: sets up and tears down a pod's volumes on the host (the
+// kubelet's volumemanager plus the emptyDir and hostPath plugins, for the two
+// volume kinds cubelet supports).
+//
+//   emptyDir  <root>/pods/<uid>/volumes/kubernetes.io~empty-dir/<name>, mode
+//             0777; medium Memory mounts a tmpfs there (size= TmpfsSize)
+//             before the first container starts.
+//   hostPath  the type check (host_path.h): DirectoryOrCreate/FileOrCreate
+//             create, the others must already match.
+//
+// Teardown unmounts the pod's tmpfs emptyDirs (only tmpfs mounted directly
+// at <root>/pods/<uid>/volumes/kubernetes.io~empty-dir/<name>), so the pod
+// directory can go once the pod is gone.
+//
+// Ownership: the Mounter is not owned and must outlive the manager.
+// Thread-safety: all methods may be called concurrently for different pods;
+// calls for one pod must be serialised (the pod workers do that).
+#ifndef CUBELET_VOLUME_VOLUME_MANAGER_H_
+#define CUBELET_VOLUME_VOLUME_MANAGER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "api/pod.h"
+#include "volume/mounter.h"
+
+namespace cubelet::volume {
+
+inline constexpr char kEmptyDirPluginDir[] = "kubernetes.io~empty-dir";
+inline constexpr char kMediumMemory[] = "Memory";
+
+// The pod's memory limit as its cgroup gets it (ResourceConfigForPod): the
+// larger of the regular containers' sum and the largest init container's
+// limit, only when every regular container declares one; else nullopt.
+absl::StatusOr<std::optional<int64_t>> PodMemoryLimit(const api::Pod& pod);
+
+// The size= of a Memory emptyDir's tmpfs (calculateEmptyDirMemorySize): the
+// node's allocatable memory, lowered to the pod's memory limit and then to
+// the volume's sizeLimit when those are positive and smaller. Quantities in
+// bytes, rounded up as Quantity.Value().
+absl::StatusOr<int64_t> TmpfsSize(const api::Pod& pod, const api::EmptyDirVolumeSource& source,
+                                  int64_t node_allocatable_memory);
+
+// MemTotal of /proc/meminfo (cubelet reserves nothing, so all of it is
+// allocatable); 0 when it cannot be read.
+int64_t NodeMemoryBytes();
+
+class VolumeManager {
+ public:
+  // `node_allocatable_memory` bounds tmpfs sizes; nullopt reads
+  // NodeMemoryBytes() on first use.
+  VolumeManager(std::string root_dir, Mounter* mounter,
+                std::optional<int64_t> node_allocatable_memory = std::nullopt);
+
+  VolumeManager(const VolumeManager&) = delete;
+  VolumeManager& operator=(const VolumeManager&) = delete;
+
+  // <root>/pods/<uid>
+  std::string PodDir(const std::string& uid) const;
+  // <root>/pods/<uid>/volumes/kubernetes.io~empty-dir/<name>
+  std::string EmptyDirPath(const std::string& uid, const std::string& name) const;
+
+  // Makes every volume of the pod ready to mount. Idempotent: an emptyDir
+  // already set up (and its tmpfs) is kept with its content. The error names
+  // the volume and path: `MountVolume.SetUp failed for volume "<name>" : ...`.
+  absl::Status SetUpPodVolumes(const api::Pod& pod);
+
+  // Unmounts the tmpfs emptyDirs of pod `uid`; returns the first failure
+  // after trying all. The directories stay (the orphaned pod-dir cleanup
+  // removes them).
+  absl::Status TearDownPodVolumes(const std::string& uid);
+
+ private:
+  absl::Status SetUpEmptyDir(const api::Pod& pod, const api::Volume& volume);
+
+  const std::string root_dir_;
+  Mounter* const mounter_;
+  const std::optional<int64_t> node_allocatable_memory_;
+};
+
+}  // namespace cubelet::volume
+
+#endif  // CUBELET_VOLUME_VOLUME_MANAGER_H_

@@ -1,0 +1,202 @@
+// VolumeManager against a temp root dir and a fake mounter that records
+// mounts instead of calling mount(2).
+#include "volume/volume_manager.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "util/testing/temp_dir.h"
+
+namespace cubelet::volume {
+namespace {
+
+using test_support::ScopedTempDir;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+class FakeMounter final : public Mounter {
+ public:
+  absl::Status MountTmpfs(const std::string& target, std::optional<int64_t> size) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!std::filesystem::is_directory(target)) return absl::NotFoundError(target);
+    mounts_.push_back(MountPoint{.path = target, .fs_type = "tmpfs", .source = "tmpfs"});
+    sizes_.push_back(size);
+    return absl::OkStatus();
+  }
+  absl::Status Unmount(const std::string& target) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    unmounted_.push_back(target);
+    for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) {
+      if (it->path == target) {
+        mounts_.erase(std::next(it).base());
+        return absl::OkStatus();
+      }
+    }
+    return absl::InvalidArgumentError("not mounted");
+  }
+  absl::StatusOr<std::vector<MountPoint>> List() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return mounts_;
+  }
+
+  std::mutex mu_;
+  std::vector<MountPoint> mounts_;
+  std::vector<std::optional<int64_t>> sizes_;
+  std::vector<std::string> unmounted_;
+};
+
+mode_t Mode(const std::string& path) {
+  struct stat st;
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
+  return st.st_mode & 07777;
+}
+
+api::Pod PodWith(std::vector<api::Volume> volumes) {
+  api::Pod pod;
+  pod.metadata.name = "p";
+  pod.metadata.uid = "uid-1";
+  pod.spec.volumes = std::move(volumes);
+  return pod;
+}
+
+api::Volume EmptyDir(const std::string& name, const std::string& medium = "",
+                     std::optional<std::string> size = std::nullopt) {
+  return api::Volume{.name = name,
+                     .empty_dir = api::EmptyDirVolumeSource{.medium = medium, .size_limit = size}};
+}
+
+api::Volume HostPath(const std::string& name, const std::string& path, const std::string& type) {
+  return api::Volume{.name = name,
+                     .host_path = api::HostPathVolumeSource{.path = path, .type = type}};
+}
+
+constexpr int64_t kMi = 1024 * 1024;
+constexpr int64_t kNodeMemory = 1024 * kMi;
+
+api::Container WithMemoryLimit(const std::string& name, std::optional<std::string> limit) {
+  api::Container c;
+  c.name = name;
+  if (limit.has_value()) c.resources.limits["memory"] = *limit;
+  return c;
+}
+
+TEST(PodMemoryLimitTest, OnlyWhenEveryContainerDeclaresOne) {
+  api::Pod pod;
+  pod.spec.containers = {WithMemoryLimit("a", "64Mi"), WithMemoryLimit("b", "32Mi")};
+  EXPECT_EQ(*PodMemoryLimit(pod), 96 * kMi);
+  pod.spec.init_containers = {WithMemoryLimit("init", "200Mi")};
+  EXPECT_EQ(*PodMemoryLimit(pod), 200 * kMi);  // the init container runs alone
+  pod.spec.containers.push_back(WithMemoryLimit("unbounded", std::nullopt));
+  EXPECT_EQ(*PodMemoryLimit(pod), std::nullopt);
+}
+
+TEST(TmpfsSizeTest, SmallestOfNodePodAndSizeLimit) {
+  api::Pod pod;
+  pod.spec.containers = {WithMemoryLimit("a", std::nullopt)};
+  api::EmptyDirVolumeSource memory{.medium = "Memory"};
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), kNodeMemory);
+  memory.size_limit = "64Mi";
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), 64 * kMi);
+  memory.size_limit = "2Gi";  // more than the node has: the node's
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), kNodeMemory);
+  memory.size_limit = "0";
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), kNodeMemory);
+
+  pod.spec.containers = {WithMemoryLimit("a", "128Mi")};
+  memory.size_limit = std::nullopt;
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), 128 * kMi);
+  memory.size_limit = "16Mi";
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), 16 * kMi);
+  memory.size_limit = "256Mi";  // above the pod's limit: the pod's
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), 128 * kMi);
+  memory.size_limit = "1500m";  // rounded up, as Quantity.Value()
+  EXPECT_EQ(*TmpfsSize(pod, memory, kNodeMemory), 2);
+  memory.size_limit = "lots";
+  EXPECT_FALSE(TmpfsSize(pod, memory, kNodeMemory).ok());
+}
+
+TEST(TmpfsSizeTest, NodeMemoryIsReadFromMeminfo) { EXPECT_GT(NodeMemoryBytes(), 0); }
+
+class VolumeManagerTest : public ::testing::Test {
+ protected:
+  ScopedTempDir root_;
+  FakeMounter mounter_;
+  VolumeManager vm_{root_.path(), &mounter_, kNodeMemory};
+};
+
+TEST_F(VolumeManagerTest, PathsFollowTheKubeletLayout) {
+  EXPECT_EQ(vm_.PodDir("u"), root_.path() + "/pods/u");
+  EXPECT_EQ(vm_.EmptyDirPath("u", "cache"),
+            root_.path() + "/pods/u/volumes/kubernetes.io~empty-dir/cache");
+}
+
+TEST_F(VolumeManagerTest, DiskEmptyDirIsAWorldWritableDirWithoutMount) {
+  mode_t old = ::umask(022);
+  ASSERT_TRUE(vm_.SetUpPodVolumes(PodWith({EmptyDir("cache")})).ok());
+  ::umask(old);
+  const std::string dir = vm_.EmptyDirPath("uid-1", "cache");
+  EXPECT_TRUE(std::filesystem::is_directory(dir));
+  EXPECT_EQ(Mode(dir), 0777u);
+  EXPECT_THAT(mounter_.mounts_, IsEmpty());
+}
+
+TEST_F(VolumeManagerTest, MemoryEmptyDirMountsTmpfsOnceWithSizeLimit) {
+  api::Pod pod = PodWith({EmptyDir("mem", "Memory", "16Mi"), EmptyDir("nolimit", "Memory")});
+  ASSERT_TRUE(vm_.SetUpPodVolumes(pod).ok());
+  const std::string mem = vm_.EmptyDirPath("uid-1", "mem");
+  const std::string nolimit = vm_.EmptyDirPath("uid-1", "nolimit");
+  ASSERT_EQ(mounter_.mounts_.size(), 2u);
+  EXPECT_EQ(mounter_.mounts_[0].path, mem);
+  EXPECT_EQ(mounter_.mounts_[0].fs_type, "tmpfs");
+  EXPECT_THAT(mounter_.sizes_, ElementsAre(16 * kMi, kNodeMemory));
+  EXPECT_EQ(Mode(mem), 0777u);
+
+  // A later sync keeps the mounted tmpfs (and its content).
+  ASSERT_TRUE(vm_.SetUpPodVolumes(pod).ok());
+  EXPECT_EQ(mounter_.mounts_.size(), 2u);
+}
+
+TEST_F(VolumeManagerTest, BadSizeLimitNamesTheVolume) {
+  absl::Status s = vm_.SetUpPodVolumes(PodWith({EmptyDir("mem", "Memory", "huge")}));
+  EXPECT_FALSE(s.ok());
+  EXPECT_THAT(s.message(), HasSubstr("MountVolume.SetUp failed for volume \"mem\""));
+  EXPECT_THAT(mounter_.mounts_, IsEmpty());
+}
+
+TEST_F(VolumeManagerTest, HostPathTypeFailureNamesVolumeAndPath) {
+  const std::string missing = root_.File("not-there");
+  absl::Status s =
+      vm_.SetUpPodVolumes(PodWith({HostPath("made", root_.File("made/here"), "DirectoryOrCreate"),
+                                   HostPath("data", missing, "Directory")}));
+  EXPECT_EQ(s.message(),
+            "MountVolume.SetUp failed for volume \"data\" : path " + missing + " does not exist");
+  EXPECT_TRUE(std::filesystem::is_directory(root_.File("made/here")));
+}
+
+TEST_F(VolumeManagerTest, TearDownUnmountsOnlyThisPodsTmpfsEmptyDirs) {
+  ASSERT_TRUE(vm_.SetUpPodVolumes(PodWith({EmptyDir("mem", "Memory"), EmptyDir("disk")})).ok());
+  const std::string mem = vm_.EmptyDirPath("uid-1", "mem");
+  // Mounts that are not ours: another pod's tmpfs, something deeper inside
+  // the volume, a non-tmpfs mount at an emptyDir path.
+  const std::string other = vm_.EmptyDirPath("uid-2", "mem");
+  mounter_.mounts_.push_back(MountPoint{.path = other, .fs_type = "tmpfs"});
+  mounter_.mounts_.push_back(MountPoint{.path = mem + "/inner", .fs_type = "tmpfs"});
+  mounter_.mounts_.push_back(
+      MountPoint{.path = vm_.EmptyDirPath("uid-1", "disk"), .fs_type = "ext4"});
+
+  ASSERT_TRUE(vm_.TearDownPodVolumes("uid-1").ok());
+  EXPECT_THAT(mounter_.unmounted_, ElementsAre(mem));
+  EXPECT_TRUE(std::filesystem::is_directory(mem));
+  // Nothing left to do the second time.
+  ASSERT_TRUE(vm_.TearDownPodVolumes("uid-1").ok());
+  EXPECT_EQ(mounter_.unmounted_.size(), 1u);
+}
+
+}  // namespace
+}  // namespace cubelet::volume
