@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "server/container_logs.h"
+#include "logs/container_logs.h"
 
 namespace cubelet::kuberuntime {
 namespace {
@@ -46,8 +46,8 @@ absl::StatusOr<cri::Mount> MakeTerminationMessageMount(const std::string& pod_co
 }
 
 std::string ReadLastStringFromContainerLogs(const std::string& log_path) {
-  absl::StatusOr<std::unique_ptr<server::LogFileReader>> reader = server::LogFileReader::Open(
-      log_path, server::LogOptions{.tail_lines = kMaxTerminationMessageLogLines});
+  absl::StatusOr<std::unique_ptr<logs::LogFileReader>> reader = logs::LogFileReader::Open(
+      log_path, logs::LogOptions{.tail_lines = kMaxTerminationMessageLogLines});
   if (!reader.ok()) {
     return absl::StrCat("Error on reading termination message from logs: ",
                         reader.status().message());

@@ -17,11 +17,17 @@
 #include "absl/strings/str_cat.h"
 #include "api/json.h"
 #include "httplib.h"
-#include "server/container_logs.h"
+#include "logs/container_logs.h"
 #include "util/log.h"
 
 namespace cubelet::server {
 namespace {
+
+using logs::ContainerLogDir;
+using logs::ListLogNumbers;
+using logs::LogFileReader;
+using logs::LogOptions;
+using logs::ParseLogOptions;
 
 constexpr char kTextPlain[] = "text/plain; charset=utf-8";
 constexpr char kMetricsContentType[] = "text/plain; version=0.0.4";

@@ -5,7 +5,7 @@
 //   GET /metrics        the registry in the Prometheus text format 0.0.4
 //   GET /containerLogs/{namespace}/{pod}/{container}
 //                       ?tailLines=N&follow=true&previous=true&limitBytes=N&timestamps=true
-//                       the container's CRI log as text (server/container_logs.h);
+//                       the container's CRI log as text (logs/container_logs.h);
 //                       follow streams (chunked) until the client goes away, the
 //                       pod disappears, the container restarts (a newer log file
 //                       appears; the old one is drained first) or the server stops

@@ -13,19 +13,19 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "logs/testing/log_files.h"
 #include "metrics/registry.h"
 #include "nlohmann/json.hpp"
 #include "server/fake_agent_view.h"
-#include "server/test_util.h"
 
 namespace cubelet::server {
 namespace {
 
+using logs::testing::Rec;
+using logs::testing::TempDir;
+using logs::testing::WriteFile;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::Rec;
-using testing::TempDir;
-using testing::WriteFile;
 
 api::Pod MakePod(const std::string& ns, const std::string& name, const std::string& uid,
                  std::vector<std::string> containers = {"app"}) {

@@ -1,4 +1,4 @@
-#include "server/cri_log.h"
+#include "logs/cri_log.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -7,9 +7,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/test_util.h"
+#include "logs/testing/log_files.h"
 
-namespace cubelet::server {
+namespace cubelet::logs {
 namespace {
 
 using testing::Rec;
@@ -165,4 +165,4 @@ TEST(CriLogWriterTest, LimitBytesCutsTheOutput) {
 }
 
 }  // namespace
-}  // namespace cubelet::server
+}  // namespace cubelet::logs

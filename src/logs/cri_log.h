@@ -11,8 +11,8 @@
 // from the end, so a large file costs only the tail), and turning records into
 // the log text the API serves. Stateless functions are safe from any thread;
 // a CriLogWriter is used by one thread at a time.
-#ifndef CUBELET_SERVER_CRI_LOG_H_
-#define CUBELET_SERVER_CRI_LOG_H_
+#ifndef CUBELET_LOGS_CRI_LOG_H_
+#define CUBELET_LOGS_CRI_LOG_H_
 
 #include <cstdint>
 #include <optional>
@@ -21,7 +21,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace cubelet::server {
+namespace cubelet::logs {
 
 struct CriLogRecord {
   std::string_view timestamp;  // as written, validated as RFC 3339
@@ -79,6 +79,6 @@ class CriLogWriter {
   int64_t written_ = 0;
 };
 
-}  // namespace cubelet::server
+}  // namespace cubelet::logs
 
-#endif  // CUBELET_SERVER_CRI_LOG_H_
+#endif  // CUBELET_LOGS_CRI_LOG_H_

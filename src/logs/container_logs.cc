@@ -1,4 +1,4 @@
-#include "server/container_logs.h"
+#include "logs/container_logs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -18,7 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
-namespace cubelet::server {
+namespace cubelet::logs {
 namespace {
 
 // A record longer than this without a newline is not a CRI record (containerd
@@ -192,4 +192,4 @@ bool LogFileReader::ReopenIfReplaced() {
   return true;
 }
 
-}  // namespace cubelet::server
+}  // namespace cubelet::logs

@@ -8,8 +8,8 @@
 //
 // Stateless functions are safe from any thread; a LogFileReader is used by one
 // thread at a time and owns its file descriptor.
-#ifndef CUBELET_SERVER_CONTAINER_LOGS_H_
-#define CUBELET_SERVER_CONTAINER_LOGS_H_
+#ifndef CUBELET_LOGS_CONTAINER_LOGS_H_
+#define CUBELET_LOGS_CONTAINER_LOGS_H_
 
 #include <sys/types.h>
 
@@ -22,9 +22,9 @@
 
 #include "absl/status/statusor.h"
 #include "api/pod.h"
-#include "server/cri_log.h"
+#include "logs/cri_log.h"
 
-namespace cubelet::server {
+namespace cubelet::logs {
 
 // The query parameters the endpoint understands (others are ignored).
 struct LogOptions {
@@ -85,6 +85,6 @@ class LogFileReader {
   CriLogWriter writer_;
 };
 
-}  // namespace cubelet::server
+}  // namespace cubelet::logs
 
-#endif  // CUBELET_SERVER_CONTAINER_LOGS_H_
+#endif  // CUBELET_LOGS_CONTAINER_LOGS_H_

@@ -1,4 +1,4 @@
-#include "server/container_logs.h"
+#include "logs/container_logs.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -7,9 +7,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/test_util.h"
+#include "logs/testing/log_files.h"
 
-namespace cubelet::server {
+namespace cubelet::logs {
 namespace {
 
 using ::testing::ElementsAre;
@@ -163,4 +163,4 @@ TEST(LogFileReaderTest, LimitBytes) {
 }
 
 }  // namespace
-}  // namespace cubelet::server
+}  // namespace cubelet::logs

@@ -1,6 +1,7 @@
-// Helpers shared by the server tests: a scratch directory and CRI log lines.
-#ifndef CUBELET_SERVER_TEST_UTIL_H_
-#define CUBELET_SERVER_TEST_UTIL_H_
+// Test helpers for code that reads CRI log files (logs/ and server/ tests): a
+// scratch directory and CRI log record lines. Test-only.
+#ifndef CUBELET_LOGS_TESTING_LOG_FILES_H_
+#define CUBELET_LOGS_TESTING_LOG_FILES_H_
 
 #include <stdlib.h>
 
@@ -11,12 +12,12 @@
 #include "gtest/gtest.h"
 #include "util/testing/temp_dir.h"
 
-namespace cubelet::server::testing {
+namespace cubelet::logs::testing {
 
-// A scratch directory named cubelet-server-XXXXXX.
+// A scratch directory named cubelet-logs-XXXXXX.
 class TempDir : public test_support::ScopedTempDir {
  public:
-  TempDir() : ScopedTempDir("cubelet-server") {}
+  TempDir() : ScopedTempDir("cubelet-logs") {}
 };
 
 // Writes (or appends) `content` to `path`, creating parent directories.
@@ -37,6 +38,6 @@ inline std::string Rec(const std::string& content, const std::string& tag = "F",
   return std::string(ts) + " " + stream + " " + tag + " " + content + "\n";
 }
 
-}  // namespace cubelet::server::testing
+}  // namespace cubelet::logs::testing
 
-#endif  // CUBELET_SERVER_TEST_UTIL_H_
+#endif  // CUBELET_LOGS_TESTING_LOG_FILES_H_

@@ -1,4 +1,4 @@
-#include "server/cri_log.h"
+#include "logs/cri_log.h"
 
 #include <errno.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
-namespace cubelet::server {
+namespace cubelet::logs {
 namespace {
 
 constexpr int64_t kBlockSize = 64 * 1024;
@@ -159,4 +159,4 @@ void CriLogWriter::Emit(std::string_view text, std::string* out) {
   written_ += static_cast<int64_t>(text.size());
 }
 
-}  // namespace cubelet::server
+}  // namespace cubelet::logs
