@@ -224,6 +224,50 @@ TEST_F(AgentTest, TerminationMessagesAreReported) {
   EXPECT_FALSE(fs::is_empty(dir_ / "root/pods" / pod.metadata.uid / "containers/file"));
 }
 
+TEST_F(AgentTest, EnvFieldRefsAndResourcesReachTheContainer) {
+  // cgroup v1 files first, v2 as the fallback (the container sees its own cgroup).
+  const std::string script =
+      "echo name=$POD_NAME ns=$POD_NS uid=$POD_UID node=$NODE ip=$POD_IP host=$HOST_IP msg=$MSG; "
+      "echo shares=$(cat /sys/fs/cgroup/cpu/cpu.shares 2>/dev/null || cat "
+      "/sys/fs/cgroup/cpu.weight); "
+      "echo quota=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat "
+      "/sys/fs/cgroup/cpu.max); "
+      "echo memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat "
+      "/sys/fs/cgroup/memory.max); exec sleep 3600";
+  auto field = [](const std::string& name, const std::string& path) {
+    return absl::StrCat("    - name: ", name, "\n      valueFrom:\n        fieldRef:\n",
+                        "          fieldPath: ", path, "\n");
+  };
+  const std::string extra = absl::StrCat(
+      "    env:\n", field("POD_NAME", "metadata.name"), field("POD_NS", "metadata.namespace"),
+      field("POD_UID", "metadata.uid"), field("NODE", "spec.nodeName"),
+      field("POD_IP", "status.podIP"), field("HOST_IP", "status.hostIP"),
+      "    - name: GREETING\n      value: hello\n",
+      "    - name: MSG\n      value: $(GREETING)-world\n",
+      "    resources:\n      requests:\n        cpu: 250m\n      limits:\n        cpu: 500m\n",
+      "        memory: 64Mi\n");
+  WriteManifest(
+      "env.yaml",
+      PodWithBody("env", "Always", absl::StrCat("  containers:\n", Busybox("app", script, extra))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return absl::StrContains(Log("env", "app"), "memory="); }))
+      << Log("env", "app");
+  api::Pod pod = *FindPod("env");
+  const std::string log = Log("env", "app");
+  // Host network: the pod's IP is the node's, in the status and in env.
+  EXPECT_FALSE(pod.status.pod_ip.empty());
+  EXPECT_EQ(pod.status.pod_ip, pod.status.host_ip);
+  EXPECT_TRUE(absl::StrContains(
+      log,
+      absl::StrCat("name=env-", kNode, " ns=default uid=", pod.metadata.uid, " node=", kNode,
+                   " ip=", pod.status.pod_ip, " host=", pod.status.host_ip, " msg=hello-world")))
+      << log;
+  // 250m requested: 256 shares (v1) or the matching weight (v2: 1 + (256-2)*9999/262142 = 10).
+  EXPECT_TRUE(absl::StrContains(log, "shares=256") || absl::StrContains(log, "shares=10")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "quota=50000")) << log;  // 500m of a 100 ms period
+  EXPECT_TRUE(absl::StrContains(log, "memory=67108864")) << log;
+}
+
 TEST_F(AgentTest, OomKilledIsReported) {
   const std::string limits = "    resources:\n      limits:\n        memory: 32Mi\n";
   // tail keeps the current line in memory, and /dev/zero has no newline.

@@ -90,6 +90,7 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
                            .pod_logs_dir = options_.pod_logs_dir,
                            .root_dir = options_.root_dir,
                            .cgroup_root = options_.cgroup_root,
+                           .host_ip = options_.host_ip,
                            .manage_host_state = options_.manage_host_state,
                            .backoff_initial = options_.backoff_initial,
                            .backoff_max = options_.backoff_max,

@@ -73,14 +73,18 @@ std::string Expand(std::string_view in, const std::map<std::string, std::string>
 
 // The value of a downward-API field reference.
 absl::StatusOr<std::string> FieldRefValue(const api::Pod& pod, const std::string& path,
-                                          const std::vector<std::string>& pod_ips) {
+                                          const std::vector<std::string>& pod_ips,
+                                          const std::string& host_ip) {
   if (path == "metadata.name") return pod.metadata.name;
   if (path == "metadata.namespace") return pod.metadata.namespace_;
   if (path == "metadata.uid") return pod.metadata.uid;
   if (path == "spec.nodeName") return pod.spec.node_name;
-  if (path == "status.hostIP") return pod.status.host_ip;
-  if (path == "status.podIP") return pod_ips.empty() ? std::string() : pod_ips.front();
-  if (path == "status.podIPs") return absl::StrJoin(pod_ips, ",");
+  if (path == "status.hostIP") return pod.status.host_ip.empty() ? host_ip : pod.status.host_ip;
+  // A host-network pod's IP is the node's, as its status reports.
+  const std::vector<std::string> ips =
+      pod_ips.empty() && pod.spec.host_network && !host_ip.empty() ? std::vector{host_ip} : pod_ips;
+  if (path == "status.podIP") return ips.empty() ? std::string() : ips.front();
+  if (path == "status.podIPs") return absl::StrJoin(ips, ",");
   auto subscript = [&](std::string_view prefix,
                        const std::map<std::string, std::string>& m) -> std::optional<std::string> {
     // metadata.labels['key']
@@ -233,7 +237,7 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
     std::string value;
     if (e.value_from.has_value() && e.value_from->field_ref.has_value()) {
       absl::StatusOr<std::string> v =
-          FieldRefValue(pod, e.value_from->field_ref->field_path, pod_ips);
+          FieldRefValue(pod, e.value_from->field_ref->field_path, pod_ips, options_.host_ip);
       if (!v.ok()) {
         return absl::InvalidArgumentError(absl::StrCat("env ", e.name, ": ", v.status().message()));
       }

@@ -133,6 +133,8 @@ struct RuntimeManagerOptions {
   std::string root_dir = "/var/lib/cubelet";
   std::string cgroup_root = "/cubelet";
   std::string runtime_handler;
+  // The node's IP: status.hostIP in env, and status.podIP of host-network pods.
+  std::string host_ip;
   // The runtime runs real processes on this host: create the pod and
   // container log directories before it writes to them, and remove pod
   // cgroups after it (as the kubelet does). Off for in-memory runtimes.
