@@ -69,9 +69,9 @@ bool Started(const PodSyncResult& r, const std::string& name) {
 
 class RuntimeManagerTest : public ::testing::Test {
  protected:
-  RuntimeManagerTest()
-      : cri_(&clock_),
-        m_(&cri_, &cri_, &clock_, RuntimeManager::Options{.manage_host_state = false}) {
+  RuntimeManagerTest() : RuntimeManagerTest(RuntimeManager::Options{.manage_host_state = false}) {}
+  explicit RuntimeManagerTest(RuntimeManager::Options options)
+      : cri_(&clock_), m_(&cri_, &cri_, &clock_, std::move(options)) {
     cri_.AddImage(kImage);
   }
 
@@ -846,33 +846,20 @@ TEST_F(RuntimeManagerTest, RunAsNonRootIsVerified) {
   EXPECT_EQ(start_error("imageuser", {.run_as_non_root = true}), "");
 }
 
+// Made first, so the temp dir exists before the manager given its paths.
+struct HostStateDirs {
+  test_support::ScopedTempDir tmp_{"cubelet-runtime-manager"};
+};
+
 // A manager that keeps host state in temp dirs: termination-message files,
 // emptyDirs, pod log directories.
-class HostStateTest : public ::testing::Test {
+class HostStateTest : private HostStateDirs, public RuntimeManagerTest {
  protected:
   HostStateTest()
-      : cri_(&clock_),
-        m_(&cri_, &cri_, &clock_,
-           RuntimeManager::Options{.pod_logs_dir = tmp_.File("logs"),
-                                   .root_dir = tmp_.File("root"),
-                                   .cgroup_root = "/cubelet-unit-test-none",
-                                   .manage_host_state = true}) {
-    cri_.AddImage(kImage);
-  }
-
-  container::PodStatusPtr Status(const api::Pod& pod) {
-    absl::StatusOr<container::PodStatusPtr> s =
-        m_.GetPodStatus(pod.metadata.uid, pod.metadata.name, pod.metadata.namespace_);
-    EXPECT_TRUE(s.ok()) << s.status();
-    return s.ok() ? *s : std::make_shared<container::PodStatus>();
-  }
-  PodSyncResult Sync(const api::Pod& pod) { return m_.SyncPod(pod, *Status(pod), nullptr); }
-  container::ContainerStatus Latest(const api::Pod& pod, const std::string& name) {
-    container::PodStatusPtr s = Status(pod);
-    const container::ContainerStatus* cs = s->FindContainerStatusByName(name);
-    EXPECT_NE(cs, nullptr) << name;
-    return cs == nullptr ? container::ContainerStatus{} : *cs;
-  }
+      : RuntimeManagerTest(RuntimeManager::Options{.pod_logs_dir = tmp_.File("logs"),
+                                                   .root_dir = tmp_.File("root"),
+                                                   .cgroup_root = "/cubelet-unit-test-none",
+                                                   .manage_host_state = true}) {}
 
   // The host file mounted at the container's termination-message path.
   std::string TerminationFile(const std::string& id) {
@@ -885,10 +872,7 @@ class HostStateTest : public ::testing::Test {
     return "";
   }
 
-  test_support::ScopedTempDir tmp_;
-  FakeClock clock_;
-  cri::InMemoryRuntime cri_;
-  RuntimeManager m_;
+  using HostStateDirs::tmp_;
 };
 
 TEST_F(HostStateTest, TerminationMessageFileBecomesTheTerminatedMessage) {
