@@ -400,6 +400,16 @@ inline bool IsTerminalPhase(const std::string& phase) {
   return phase == kPodSucceeded || phase == kPodFailed;
 }
 
+// The port a probe or lifecycle handler names: a number, or the name of one
+// of `ports` (a container's ports); -1 when the name is unknown.
+inline int ResolvePort(const IntOrString& port, const std::vector<ContainerPort>& ports) {
+  if (!port.is_string) return port.int_value;
+  for (const ContainerPort& p : ports) {
+    if (p.name == port.string_value) return p.container_port;
+  }
+  return -1;
+}
+
 // An init container with restartPolicy Always (a sidecar).
 inline bool IsRestartableInitContainer(const Container& c) {
   return c.restart_policy.has_value() && *c.restart_policy == kRestartAlways;

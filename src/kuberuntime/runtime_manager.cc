@@ -507,13 +507,7 @@ absl::Status RuntimeManager::RunHandler(const std::string& pod_uid, const std::s
       // A host-network pod has no IP of its own: it shares the node's.
       target.host = ips.empty() ? "127.0.0.1" : ips.front();
     }
-    target.port = g.port.int_value;
-    if (g.port.is_string) {
-      target.port = -1;
-      for (const api::ContainerPort& p : ports) {
-        if (p.name == g.port.string_value) target.port = p.container_port;
-      }
-    }
+    target.port = api::ResolvePort(g.port, ports);
     target.path = g.path.empty() ? "/" : g.path;
     for (const api::HTTPHeader& h : g.http_headers) target.headers.emplace_back(h.name, h.value);
     probe::Outcome outcome = probe::HttpGet(target, timeout);
@@ -673,16 +667,17 @@ std::optional<std::vector<SyncResult>> RuntimeManager::KillContainersInParallel(
   auto batch = std::make_shared<KillBatch>();
   batch->pending = containers.size();
   batch->results.resize(containers.size());
+  // One copy of the pod for all the threads: they may outlive this call when
+  // the kill is interrupted.
+  std::shared_ptr<const api::Pod> pod_copy =
+      pod == nullptr ? nullptr : std::make_shared<const api::Pod>(*pod);
   for (size_t i = 0; i < containers.size(); ++i) {
     {
       std::lock_guard<std::mutex> lock(inflight_mu_);
       ++inflight_kills_;
     }
-    // Each stop may wait out its own grace period. The copies let a thread
-    // outlive this call when the kill is interrupted.
-    std::thread([this, batch, i, c = *containers[i],
-                 pod_copy = pod == nullptr ? nullptr : std::make_shared<api::Pod>(*pod),
-                 grace_period_override] {
+    // Each stop may wait out its own grace period.
+    std::thread([this, batch, i, c = *containers[i], pod_copy, grace_period_override] {
       const api::Container* spec = pod_copy == nullptr ? nullptr : FindSpec(*pod_copy, c.name);
       SyncResult r{.action = SyncResult::Action::kKillContainer, .target = c.name};
       absl::Status s = KillContainer(pod_copy.get(), c.id, c.name, spec, KillReason::kNone,

@@ -21,18 +21,9 @@ const char* ProbeTypeName(ProbeType type) {
   return "Unknown";
 }
 
-int ResolvePort(const api::IntOrString& port, const api::Container& container) {
-  if (!port.is_string) return port.int_value;
-  for (const api::ContainerPort& p : container.ports) {
-    if (p.name == port.string_value) return p.container_port;
-  }
-  return -1;
-}
-
-probe::Outcome RuntimeProber::Probe(ProbeType type, const api::Pod& pod,
+probe::Outcome RuntimeProber::Probe(ProbeType /*type*/, const api::Pod& pod,
                                     const api::PodStatus& status, const api::Container& container,
                                     const api::Probe& spec, const std::string& container_id) {
-  (void)type;
   const absl::Duration timeout = absl::Seconds(spec.timeout_seconds > 0 ? spec.timeout_seconds : 1);
   const api::ProbeHandler& h = spec.handler;
   auto host_or_pod_ip = [&](const std::string& host) {
@@ -63,7 +54,7 @@ probe::Outcome RuntimeProber::Probe(ProbeType type, const api::Pod& pod,
     probe::HttpTarget target;
     target.scheme = g.scheme.empty() ? "HTTP" : g.scheme;
     target.host = host_or_pod_ip(g.host);
-    target.port = ResolvePort(g.port, container);
+    target.port = api::ResolvePort(g.port, container.ports);
     target.path = g.path.empty() ? "/" : g.path;
     for (const api::HTTPHeader& header : g.http_headers) {
       target.headers.emplace_back(header.name, header.value);
@@ -72,7 +63,7 @@ probe::Outcome RuntimeProber::Probe(ProbeType type, const api::Pod& pod,
   }
   if (h.tcp_socket.has_value()) {
     return probe::TcpConnect(host_or_pod_ip(h.tcp_socket->host),
-                             ResolvePort(h.tcp_socket->port, container), timeout);
+                             api::ResolvePort(h.tcp_socket->port, container.ports), timeout);
   }
   if (h.grpc.has_value()) {
     return probe::GrpcHealthCheck(host_or_pod_ip(""), h.grpc->port, h.grpc->service.value_or(""),

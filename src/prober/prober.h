@@ -44,10 +44,6 @@ class RuntimeProber final : public Prober {
   cri::RuntimeService* const runtime_;
 };
 
-// The port a probe or hook names: a number, or the name of one of the
-// container's ports. -1 when the name is unknown.
-int ResolvePort(const api::IntOrString& port, const api::Container& container);
-
 }  // namespace cubelet::prober
 
 #endif  // CUBELET_PROBER_PROBER_H_

@@ -290,13 +290,11 @@ void ProberManager::DoProbe(const WorkerPtr& w) {
       w->result_run = 0;
       w->on_hold = false;
     }
+    if (w->on_hold) {
+      w->in_flight = false;
+      return;
+    }
   }
-  bool hold;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    hold = w->on_hold;
-  }
-  if (hold) return finish(true);
 
   if (!cs->state.running.has_value()) {
     bool changed = false;
