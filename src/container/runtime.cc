@@ -1,5 +1,9 @@
 #include "container/runtime.h"
 
+#include "absl/strings/cord.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
 namespace cubelet::container {
 
 absl::Status PodSyncResult::Error() const {
@@ -16,6 +20,36 @@ bool PodSyncResult::OnlyBackOffErrors() const {
     if (r.reason != kCrashLoopBackOff && r.reason != kImagePullBackOff) return false;
   }
   return true;
+}
+
+std::optional<absl::Time> PodSyncResult::MinBackoffExpiration() const {
+  std::optional<absl::Time> earliest;
+  for (const SyncResult& r : results) {
+    if (r.error.ok() || !r.backoff_expiration.has_value()) continue;
+    if (!earliest.has_value() || *r.backoff_expiration < *earliest) {
+      earliest = r.backoff_expiration;
+    }
+  }
+  return earliest;
+}
+
+namespace {
+constexpr char kBackoffExpirationPayload[] = "type.cubelet.io/backoff-expiration";
+}  // namespace
+
+absl::Status WithBackoffExpiration(absl::Status error, absl::Time expiration) {
+  if (error.ok()) return error;
+  error.SetPayload(kBackoffExpirationPayload,
+                   absl::Cord(absl::StrCat(absl::ToUnixNanos(expiration))));
+  return error;
+}
+
+std::optional<absl::Time> BackoffExpiration(const absl::Status& error) {
+  auto payload = error.GetPayload(kBackoffExpirationPayload);
+  if (!payload.has_value()) return std::nullopt;
+  int64_t nanos = 0;
+  if (!absl::SimpleAtoi(std::string(*payload), &nanos)) return std::nullopt;
+  return absl::FromUnixNanos(nanos);
 }
 
 }  // namespace cubelet::container

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "api/pod.h"
 #include "container/runtime_types.h"
 #include "util/cancellation.h"
@@ -47,6 +48,9 @@ struct SyncResult {
   absl::Status error;  // OK on success
   std::string reason;  // e.g. kCrashLoopBackOff when error is set
   std::string message;
+  // Set when the step failed only because of a back-off (crash loop, image
+  // pull): when that back-off expires and the step is worth retrying.
+  std::optional<absl::Time> backoff_expiration;
 };
 
 // The outcome of SyncPod/KillPod (kubecontainer.PodSyncResult).
@@ -59,7 +63,18 @@ struct PodSyncResult {
   // True when every failed step is only a back-off (crash loop or image pull):
   // the kubelet does not treat those as sync errors.
   bool OnlyBackOffErrors() const;
+  // The earliest back-off expiration of any step (upstream
+  // MinBackoffExpiration); nullopt when no step is backing off.
+  std::optional<absl::Time> MinBackoffExpiration() const;
 };
+
+// An error that also says when retrying it makes sense (upstream
+// kubecontainer.BackoffError): the pod workers requeue such a pod at
+// `expiration`, not after their fixed error back-off. Carried as a status
+// payload, so it survives being passed along as an absl::Status.
+absl::Status WithBackoffExpiration(absl::Status error, absl::Time expiration);
+// The expiration attached by WithBackoffExpiration; nullopt for other errors.
+std::optional<absl::Time> BackoffExpiration(const absl::Status& error);
 
 class Runtime {
  public:

@@ -89,6 +89,13 @@ absl::StatusOr<bool> KubeletPodSyncer::SyncPod(const CancelTokenPtr& cancel,
   if (fresh.ok()) SetPodStatus(*pod, Generate(*pod, **fresh));
 
   if (!result.sync_error.ok()) return result.sync_error;
+  if (std::optional<absl::Time> expiration = result.MinBackoffExpiration();
+      expiration.has_value() && result.OnlyBackOffErrors()) {
+    // Only back-offs: the pod workers come back exactly when the earliest
+    // one expires (upstream #133066), so a crash-looping container restarts
+    // 10 s, 20 s, 40 s ... after its exits, not at the next periodic resync.
+    return container::WithBackoffExpiration(result.Error(), *expiration);
+  }
   if (result.OnlyBackOffErrors()) return false;
   return result.Error();
 }

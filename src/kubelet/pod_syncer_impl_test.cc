@@ -122,6 +122,12 @@ TEST_F(EngineTest, CrashingContainerRestartsThenBacksOff) {
   EXPECT_EQ(cri_.RunningContainerCount(), 0u);
   ASSERT_TRUE(app.last_state.terminated.has_value());
   EXPECT_EQ(app.last_state.terminated->exit_code, 1);
+  // The pod is due again exactly when the 10 s back-off from that exit ends,
+  // not at the next periodic resync (kubernetes#133066).
+  std::optional<absl::Time> due = queue_.Deadline(pod->metadata.uid);
+  ASSERT_TRUE(due.has_value());
+  ASSERT_TRUE(app.last_state.terminated->finished_at.has_value());
+  EXPECT_EQ(*due, *app.last_state.terminated->finished_at + absl::Seconds(10));
 
   clock_.Advance(absl::Seconds(9));
   Relist(*pod);

@@ -203,6 +203,10 @@ std::string ContainerBackoffKey(const api::Pod& pod, const api::Container& conta
                       container.name, "_", HashToString(HashContainer(container)));
 }
 
+std::string ImagePullBackoffKey(const api::Pod& pod, const std::string& image) {
+  return absl::StrCat(pod.metadata.uid, "_", image);
+}
+
 std::string FormatGoDuration(absl::Duration d) {
   if (d == absl::ZeroDuration()) return "0s";
   if (d % absl::Seconds(1) != absl::ZeroDuration()) return absl::FormatDuration(d);

@@ -350,7 +350,8 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
 
 std::optional<std::string> RuntimeManager::DoBackOff(const api::Pod& pod,
                                                      const api::Container& container,
-                                                     const container::PodStatus& status) {
+                                                     const container::PodStatus& status,
+                                                     absl::Time* expiration) {
   // The latest exited instance; its finish time starts the back-off window.
   const container::ContainerStatus* exited = nullptr;
   for (const container::ContainerStatus& cs : status.container_statuses) {
@@ -362,7 +363,11 @@ std::optional<std::string> RuntimeManager::DoBackOff(const api::Pod& pod,
   if (exited == nullptr) return std::nullopt;
   std::string key = ContainerBackoffKey(pod, container);
   if (crash_loop_backoff_.IsInBackOffSince(key, exited->finished_at)) {
-    return absl::StrCat("back-off ", FormatGoDuration(crash_loop_backoff_.Get(key)),
+    const absl::Duration delay = crash_loop_backoff_.Get(key);
+    // The restart is due `delay` after the exit: the pod workers requeue the
+    // pod for exactly then (upstream #133066), not at the next resync.
+    *expiration = exited->finished_at + delay;
+    return absl::StrCat("back-off ", FormatGoDuration(delay),
                         " restarting failed container=", container.name, " pod=", FormatPod(pod));
   }
   crash_loop_backoff_.Next(key, exited->finished_at);
@@ -394,7 +399,7 @@ absl::StatusOr<std::string> RuntimeManager::EnsureImageExists(const api::Pod& po
 
   // Failed pulls back off per (pod, image), so one bad image does not turn
   // every sync into a registry round trip.
-  const std::string key = absl::StrCat(pod.metadata.uid, "_", image);
+  const std::string key = ImagePullBackoffKey(pod, image);
   if (image_pull_backoff_.IsInBackOffSinceUpdate(key, clock_->Now())) {
     reason = container::kImagePullBackOff;
     message = absl::StrCat("Back-off pulling image \"", image, "\"");
@@ -426,13 +431,21 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
     return error;
   };
 
-  if (std::optional<std::string> msg = DoBackOff(pod, container, status)) {
+  absl::Time backoff_expiration;
+  if (std::optional<std::string> msg = DoBackOff(pod, container, status, &backoff_expiration)) {
+    r.backoff_expiration = backoff_expiration;
     return fail(absl::UnavailableError(*msg), container::kCrashLoopBackOff, *msg);
   }
 
   std::string reason, message;
   absl::StatusOr<std::string> image = EnsureImageExists(pod, container, reason, message);
-  if (!image.ok()) return fail(image.status(), reason, message);
+  if (!image.ok()) {
+    if (reason == container::kImagePullBackOff) {
+      r.backoff_expiration =
+          image_pull_backoff_.UpdateExpiration(ImagePullBackoffKey(pod, container.image));
+    }
+    return fail(image.status(), reason, message);
+  }
 
   // The restart count continues from the latest instance, so the new one
   // gets a fresh attempt number and log file.
@@ -625,13 +638,7 @@ absl::Status RuntimeManager::KillContainer(const api::Pod* pod, const std::strin
   // The preStop hook spends part of the grace period.
   if (first_stop && pre_stop.has_value() && grace > 0) {
     absl::Time start = clock_->Now();
-    // A failing hook does not prevent the stop.
-    absl::Status hook =
-        RunHandler(pod_uid, container_id, ports, *pre_stop, absl::Seconds(grace), nullptr);
-    if (!hook.ok()) {
-      LOG(WARNING) << "PreStop hook for container \"" << container_name
-                   << "\" failed: " << hook.message();
-    }
+    RunPreStopHook(pod_uid, container_id, container_name, std::move(ports), *pre_stop, grace);
     grace -= absl::ToInt64Seconds(clock_->Now() - start);
   }
   // Always leave a minimal window so a well-behaved process is not SIGKILLed.
@@ -643,6 +650,60 @@ absl::Status RuntimeManager::KillContainer(const api::Pod* pod, const std::strin
                                                "\" (", container_id, "): ", s.message()));
   }
   return absl::OkStatus();
+}
+
+void RuntimeManager::RunPreStopHook(const std::string& pod_uid, const std::string& container_id,
+                                    const std::string& container_name,
+                                    std::vector<api::ContainerPort> ports,
+                                    const api::LifecycleHandler& handler, int64_t grace) {
+  // The hook runs on its own thread and is waited for at most the grace
+  // period (upstream executePreStopHook): a hook that outlives it must not
+  // hold back the TERM. containerd 1.6 answers ExecSync's timeout only once
+  // the command's output pipes close, so the call may well outlast the
+  // grace; it then ends in the background, at the latest when the stop
+  // kills the container.
+  struct HookRun {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    bool abandoned = false;
+  };
+  auto run = std::make_shared<HookRun>();
+  {
+    std::lock_guard<std::mutex> lock(inflight_mu_);
+    ++inflight_kills_;
+  }
+  std::thread([this, run, pod_uid, container_id, container_name, ports = std::move(ports), handler,
+               grace] {
+    absl::Status hook =
+        RunHandler(pod_uid, container_id, ports, handler, absl::Seconds(grace), nullptr);
+    bool abandoned;
+    {
+      std::lock_guard<std::mutex> lock(run->mu);
+      run->done = true;
+      abandoned = run->abandoned;
+    }
+    run->cv.notify_all();
+    // A failing hook does not prevent the stop.
+    if (!hook.ok() && !abandoned) {
+      LOG(WARNING) << "PreStop hook for container \"" << container_name
+                   << "\" failed: " << hook.message();
+    } else if (abandoned) {
+      VLOG(2) << "PreStop hook for container \"" << container_name
+              << "\" ended after its grace period: "
+              << (hook.ok() ? std::string("completed") : std::string(hook.message()));
+    }
+    std::lock_guard<std::mutex> lock(inflight_mu_);
+    if (--inflight_kills_ == 0) inflight_cv_.notify_all();
+  }).detach();
+
+  std::unique_lock<std::mutex> lock(run->mu);
+  if (!run->cv.wait_for(lock, std::chrono::seconds(grace), [&] { return run->done; })) {
+    run->abandoned = true;
+    LOG(INFO) << "PreStop hook for container \"" << container_name
+              << "\" not completed within the grace period of " << grace
+              << "s; stopping the container";
+  }
 }
 
 PodSyncResult RuntimeManager::KillPod(const api::Pod* pod, const container::Pod& running_pod,

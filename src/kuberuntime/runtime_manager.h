@@ -116,6 +116,10 @@ std::string FormatPod(const api::Pod& pod);
 // spec hash, so a spec change starts a fresh back-off.
 std::string ContainerBackoffKey(const api::Pod& pod, const api::Container& container);
 
+// The image pull back-off key: per pod and image, so one bad image does not
+// hold back the pod's other images.
+std::string ImagePullBackoffKey(const api::Pod& pod, const std::string& image);
+
 // verifyRunAsNonRoot: with runAsNonRoot, runAsUser 0 is refused; without a
 // runAsUser the image's user decides (uid 0 refused, a non-numeric name
 // cannot be verified and is refused too). `image_uid`/`image_username` are
@@ -214,9 +218,15 @@ class RuntimeManager final : public container::Runtime {
                               const cri::PodSandboxConfig& sandbox_config,
                               const std::vector<std::string>& pod_ips,
                               container::PodSyncResult& result);
-  // Empty when the container may start now, else the back-off message.
+  // Runs a preStop hook and waits for it at most `grace` seconds; the hook
+  // may go on in the background after that.
+  void RunPreStopHook(const std::string& pod_uid, const std::string& container_id,
+                      const std::string& container_name, std::vector<api::ContainerPort> ports,
+                      const api::LifecycleHandler& handler, int64_t grace);
+  // Empty when the container may start now, else the back-off message and,
+  // in `expiration`, when the back-off ends.
   std::optional<std::string> DoBackOff(const api::Pod& pod, const api::Container& container,
-                                       const container::PodStatus& status);
+                                       const container::PodStatus& status, absl::Time* expiration);
   // Returns the image to create the container from; on failure fills
   // `reason`/`message`.
   absl::StatusOr<std::string> EnsureImageExists(const api::Pod& pod,

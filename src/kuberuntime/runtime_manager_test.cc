@@ -338,6 +338,11 @@ TEST_F(RuntimeManagerTest, CrashLoopBackOffSequenceAndReset) {
               "back-off " + expected[i] +
                   " restarting failed container=app pod=crash_default(uid-crash)");
     EXPECT_TRUE(r.OnlyBackOffErrors());
+    // The restart is due `seconds[i]` after the exit (the fake runtime's
+    // instant exits finish at the start time).
+    ASSERT_TRUE(r.MinBackoffExpiration().has_value()) << i;
+    EXPECT_EQ(*r.MinBackoffExpiration(), Latest(pod, "app").finished_at + absl::Seconds(seconds[i]))
+        << i;
     clock_.Advance(absl::Seconds(seconds[i] - 1));
     EXPECT_FALSE(Started(Sync(pod), "app")) << i;
     clock_.Advance(absl::Seconds(1));
@@ -532,6 +537,45 @@ TEST_F(RuntimeManagerTest, SidecarsStopAfterMainContainersInReverseOrder) {
   EXPECT_EQ(cri_.RunningContainerCount(), 0u);
 }
 
+// upstream executePreStopHook: the kubelet waits for a preStop hook at most
+// the grace period, then stops the container with what is left (at least
+// 2 s); the hook call may end later, in the background.
+TEST_F(RuntimeManagerTest, PreStopHookLongerThanGraceIsAbandonedAtTheGrace) {
+  api::Pod pod = MakePod("slowhook", api::kRestartAlways, {"app"});
+  pod.spec.containers[0].lifecycle = ExecPreStop();
+  pod.spec.termination_grace_period_seconds = 1;
+  // Shared with the hook call, which outlives this test body.
+  struct Gate {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool release = false;
+  };
+  auto gate = std::make_shared<Gate>();
+  cri_.SetExecHandler("app", [gate](const std::vector<std::string>&) {
+    std::unique_lock<std::mutex> lock(gate->mu);
+    gate->cv.wait(lock, [&] { return gate->release; });  // outlives the grace period
+    return cri::ExecSyncResponse{};
+  });
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  container::Pod running = RunningPod(pod);
+  const std::string id = running.containers[0].id;
+
+  absl::Time start = absl::Now();
+  PodSyncResult r = m_.KillPod(&pod, running, std::nullopt, CancelToken::Create());
+  absl::Duration took = absl::Now() - start;
+  ASSERT_TRUE(r.Error().ok()) << r.Error();
+  EXPECT_EQ(cri_.RunningContainerCount(), 0u) << "stopped while the hook still runs";
+  EXPECT_EQ(cri_.LastStopTimeout(id), kMinimumGracePeriodSeconds);
+  EXPECT_GE(took, absl::Milliseconds(900));
+  EXPECT_LT(took, absl::Seconds(5)) << "the kill did not wait for the hook";
+  {
+    std::lock_guard<std::mutex> lock(gate->mu);
+    gate->release = true;
+  }
+  gate->cv.notify_all();
+  // The manager's destructor waits for the abandoned hook call to end.
+}
+
 TEST_F(RuntimeManagerTest, ShorterGraceInterruptsAStopInFlight) {
   api::Pod pod = MakePod("interrupt", api::kRestartAlways, {"app"});
   pod.spec.containers[0].lifecycle = ExecPreStop();
@@ -582,6 +626,7 @@ TEST_F(RuntimeManagerTest, MissingImageFailsOnlyThatPod) {
   api::Pod bad = MakePod("bad", api::kRestartAlways, {"app"});
   bad.spec.containers[0].image = "registry.example/missing:1";
   api::Pod good = MakePod("good", api::kRestartAlways, {"app"});
+  const absl::Time pulled_at = clock_.Now();
 
   PodSyncResult r = Sync(bad);
   auto starts = Results(r, SyncResult::Action::kStartContainer, "app");
@@ -598,6 +643,9 @@ TEST_F(RuntimeManagerTest, MissingImageFailsOnlyThatPod) {
   ASSERT_EQ(starts.size(), 1u);
   EXPECT_EQ(starts[0].reason, container::kImagePullBackOff);
   EXPECT_EQ(cri_.CallCount("PullImage"), 1);
+  // The retry is due when the pull back-off (10 s from the failed pull) ends.
+  ASSERT_TRUE(starts[0].backoff_expiration.has_value());
+  EXPECT_EQ(*starts[0].backoff_expiration, pulled_at + absl::Seconds(10));
 
   cri_.AddPullableImage("registry.example/missing:1");
   clock_.Advance(absl::Seconds(10));

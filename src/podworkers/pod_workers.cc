@@ -646,6 +646,12 @@ void PodWorkers::CompleteWorkLocked(const std::string& uid, PodSyncStatus& statu
     work_queue_->Enqueue(uid, Jitter(options_.resync_interval, kResyncJitterFactor));
   } else if (absl::StrContains(error.message(), kNetworkNotReadyErrorMsg)) {
     work_queue_->Enqueue(uid, Jitter(kBackOffOnTransientError, kBackOffJitterFactor));
+  } else if (std::optional<absl::Time> expiration = container::BackoffExpiration(error)) {
+    // The error says when a retry is due (a container or image back-off):
+    // come back exactly then, no later than the resync interval.
+    absl::Duration delay =
+        std::clamp(*expiration - clock_->Now(), absl::ZeroDuration(), options_.resync_interval);
+    work_queue_->Enqueue(uid, delay);
   } else {
     work_queue_->Enqueue(uid, Jitter(options_.back_off_period, kBackOffJitterFactor));
   }

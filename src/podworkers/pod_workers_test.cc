@@ -284,6 +284,35 @@ TEST_F(PodWorkersTest, NetworkNotReadyRequeuesAfterAboutOneSecond) {
   EXPECT_LT(d, absl::Milliseconds(1500));
 }
 
+// kubernetes#133066: a sync that failed only on back-offs comes back when
+// the earliest back-off expires, not after the fixed error back-off.
+TEST_F(PodWorkersTest, BackoffErrorRequeuesAtItsExpiration) {
+  absl::Time expiration = clock_.Now() + absl::Seconds(37);
+  syncer_.SetSyncPodHook([&](const FakePodSyncer::Record&, const CancelTokenPtr&) {
+    return absl::StatusOr<bool>(container::WithBackoffExpiration(
+        absl::UnavailableError("back-off 40s restarting failed container"), expiration));
+  });
+  workers_->UpdatePod(Update(SyncPodType::kCreate, NewPod("1", "p")));
+  Drain();
+  EXPECT_EQ(QueuedDelay("1"), absl::Seconds(37));
+}
+
+TEST_F(PodWorkersTest, BackoffErrorRequeueIsCappedAtResyncAndNeverNegative) {
+  absl::Time expiration = clock_.Now() + absl::Minutes(5);
+  syncer_.SetSyncPodHook([&](const FakePodSyncer::Record&, const CancelTokenPtr&) {
+    return absl::StatusOr<bool>(
+        container::WithBackoffExpiration(absl::UnavailableError("back-off 5m0s"), expiration));
+  });
+  workers_->UpdatePod(Update(SyncPodType::kCreate, NewPod("1", "p")));
+  Drain();
+  EXPECT_EQ(QueuedDelay("1"), absl::Minutes(1)) << "capped at the resync interval";
+
+  expiration = clock_.Now() - absl::Seconds(3);
+  workers_->UpdatePod(Update(SyncPodType::kSync, NewPod("1", "p")));
+  Drain();
+  EXPECT_EQ(QueuedDelay("1"), absl::ZeroDuration()) << "an expired back-off is due at once";
+}
+
 TEST_F(PodWorkersTest, SuccessRequeuesAtResyncInterval) {
   workers_->UpdatePod(Update(SyncPodType::kCreate, NewPod("1", "p")));
   Drain();

@@ -40,6 +40,13 @@ absl::Duration Backoff::Get(const std::string& key) const {
   return it == entries_.end() ? absl::ZeroDuration() : it->second.backoff;
 }
 
+std::optional<absl::Time> Backoff::UpdateExpiration(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.last_update + it->second.backoff;
+}
+
 void Backoff::Reset(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   entries_.erase(key);

@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -43,6 +44,11 @@ class Backoff {
 
   // The current delay of `key`; zero when absent.
   absl::Duration Get(const std::string& key) const;
+
+  // When the back-off of `key` started by its last Next() ends (last update
+  // + current delay), the moment IsInBackOffSinceUpdate turns false; nullopt
+  // when absent.
+  std::optional<absl::Time> UpdateExpiration(const std::string& key) const;
 
   // Forgets `key`.
   void Reset(const std::string& key);
