@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
 #include "agent_fixture.h"
 
 namespace cubelet {
@@ -118,6 +120,143 @@ spec:
       std::chrono::duration<double>(fs::last_write_time(shared() / "alive") - deleted).count();
   EXPECT_GE(lived, 2.8) << "killed before its grace";
   EXPECT_LE(lived, 4.0) << "killed late";
+}
+
+// The host's uptime in seconds; /proc/uptime is not namespaced, so container
+// and test timestamps compare directly.
+double Uptime() {
+  std::ifstream in("/proc/uptime");
+  double up = 0;
+  in >> up;
+  return up;
+}
+
+std::vector<double> ReadTimes(const fs::path& file) {
+  std::vector<double> times;
+  for (const std::string& line : ReadLines(file)) {
+    double t = 0;
+    if (absl::SimpleAtod(line.substr(line.find(' ') + 1), &t)) times.push_back(t);
+  }
+  return times;
+}
+
+// kubernetes#123602/#133066: a crash-looping container restarts when its
+// back-off expires (at once, then 10 s, 20 s ... after each exit), not at the
+// next periodic resync. Each start stamps the host's uptime.
+TEST_F(LifecycleTest, CrashLoopRestartsFollowTheBackOffSequence) {
+  WriteManifest("crash.yaml", absl::StrCat(R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: crash
+spec:
+  hostNetwork: true
+  containers:
+  - name: app
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "echo start $(cut -d' ' -f1 /proc/uptime) >> /shared/starts; exit 1"]
+    volumeMounts:
+    - name: shared
+      mountPath: /shared
+)",
+                                           SharedVolume()));
+  StartAgent();
+  ASSERT_TRUE(
+      Eventually([&] { return ReadTimes(shared() / "starts").size() >= 4; }, absl::Seconds(60)))
+      << ReadLines(shared() / "starts").size() << " starts";
+  std::vector<double> starts = ReadTimes(shared() / "starts");
+  // Each instance exits within milliseconds of its start, so the gap between
+  // starts is the exit-to-restart delay.
+  EXPECT_LT(starts[1] - starts[0], 3.0) << "the first restart is immediate";
+  EXPECT_GE(starts[2] - starts[1], 10.0);
+  EXPECT_LT(starts[2] - starts[1], 12.5) << "restarted late after the 10 s back-off";
+  EXPECT_GE(starts[3] - starts[2], 20.0);
+  EXPECT_LT(starts[3] - starts[2], 22.5) << "restarted late after the 20 s back-off";
+  std::optional<api::Pod> pod = FindPod("crash");
+  ASSERT_TRUE(pod.has_value());
+  const api::ContainerStatus* app = StatusOf(*pod, "app");
+  ASSERT_NE(app, nullptr);
+  EXPECT_GE(app->restart_count, 3);
+}
+
+// upstream executePreStopHook: a preStop hook that outlives the grace period
+// does not hold back the TERM: it comes at the grace period, the KILL at most
+// 2 s later.
+TEST_F(LifecycleTest, PreStopHookLongerThanGraceDoesNotDelayTerm) {
+  WriteManifest("longhook.yaml", absl::StrCat(R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: longhook
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 4
+  containers:
+  - name: app
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "trap 'echo term $(cut -d\" \" -f1 /proc/uptime) >> /shared/times' TERM; while true; do touch /shared/alive; sleep 0.1; done"]
+    lifecycle:
+      preStop:
+        exec:
+          command: ["sh", "-c", "echo prestop $(cut -d' ' -f1 /proc/uptime) >> /shared/times; sleep 30"]
+    volumeMounts:
+    - name: shared
+      mountPath: /shared
+)",
+                                              SharedVolume()));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return fs::exists(shared() / "alive"); }, absl::Seconds(30)));
+  const double deleted = Uptime();
+  const auto deleted_at = fs::file_time_type::clock::now();
+  DeleteAndWait("longhook.yaml", "longhook-" + std::string(kNode));
+  std::vector<std::string> lines = ReadLines(shared() / "times");
+  std::vector<double> times = ReadTimes(shared() / "times");
+  ASSERT_EQ(times.size(), 2u) << absl::StrJoin(lines, "\n");
+  EXPECT_EQ(lines[0].substr(0, 7), "prestop");
+  EXPECT_EQ(lines[1].substr(0, 4), "term");
+  EXPECT_GE(times[1] - deleted, 3.8) << "TERM before the grace period";
+  EXPECT_LT(times[1] - deleted, 5.5) << "TERM held back by the preStop hook";
+  const double lived =
+      std::chrono::duration<double>(fs::last_write_time(shared() / "alive") - deleted_at).count();
+  EXPECT_LT(lived, 8.0) << "KILL more than 2 s after the TERM";
+}
+
+// SIGTERM to the agent never waits for pods: a preStop hook in flight is
+// abandoned (the pod keeps running; the next agent finishes the kill).
+TEST_F(LifecycleTest, AgentShutdownDoesNotWaitForHooksInFlight) {
+  WriteManifest("busyhook.yaml", absl::StrCat(R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: busyhook
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 6
+  containers:
+  - name: app
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", ")",
+                                              Recorder("app"), R"("]
+    lifecycle:
+      preStop:
+        exec:
+          command: ["sh", "-c", "echo prestop >> /shared/order; sleep 30"]
+    volumeMounts:
+    - name: shared
+      mountPath: /shared
+)",
+                                              SharedVolume()));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return ReadLines(shared() / "order").size() == 1; }));
+  fs::remove(dir_ / "manifests" / "busyhook.yaml");
+  ASSERT_TRUE(Eventually([&] { return ReadLines(shared() / "order").size() == 2; }))
+      << "the preStop hook did not start";
+  const absl::Time signalled = absl::Now();
+  StopAgent(SIGTERM);
+  EXPECT_LT(absl::Now() - signalled, absl::Milliseconds(2500)) << "shutdown waited for the hook";
+  // The pod outlives the agent; a new agent finishes the deletion.
+  StartAgent();
+  EXPECT_TRUE(Eventually([&] { return NoRuntimePods(); }, absl::Seconds(60)));
 }
 
 TEST_F(LifecycleTest, FailingLivenessProbeRestartsTheContainer) {

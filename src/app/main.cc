@@ -10,13 +10,17 @@
 #include <net/if.h>
 #include <signal.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/options.h"
@@ -37,6 +41,9 @@ namespace cubelet::app {
 namespace {
 
 constexpr int kProbeThreads = 4;
+// How long SIGTERM waits for the orderly shutdown before it abandons what is
+// still in flight (hooks, container stops).
+constexpr absl::Duration kShutdownDeadline = absl::Milliseconds(1500);
 
 // The IPv4 address of the interface that holds the default route, else the
 // first non-loopback one (the kubelet's node InternalIP, shown as hostIP).
@@ -175,15 +182,44 @@ int RunAgent(const AgentOptions& options) {
   sigwait(&signals, &signal);
   LOG(INFO) << "Received " << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
             << ", shutting down; pods keep running";
-  if (http_source) http_source->Stop();
-  if (file_source) file_source->Stop();
-  if (server) server->Stop();
-  kubelet->Stop();
-  pool.stop();
-  pool.join();
-  probe_pool.stop();
-  probe_pool.join();
-  kubelet.reset();
+  // The pods keep running whatever the agent does now, so shutting down never
+  // waits for them: the orderly part (sources, server, loops) gets a short
+  // deadline, and a hook or a container stop still in flight after it (a
+  // preStop hook or a grace period can last minutes) is abandoned with the
+  // process. The next start adopts the pods and finishes what was left.
+  std::mutex shutdown_mu;
+  std::condition_variable shutdown_cv;
+  bool stopped = false;
+  std::thread orderly([&] {
+    if (http_source) http_source->Stop();
+    if (file_source) file_source->Stop();
+    if (server) server->Stop();
+    kubelet->Stop();
+    pool.stop();
+    pool.join();
+    probe_pool.stop();
+    probe_pool.join();
+    kubelet.reset();
+    {
+      std::lock_guard<std::mutex> lock(shutdown_mu);
+      stopped = true;
+    }
+    shutdown_cv.notify_all();
+  });
+  bool in_time;
+  {
+    std::unique_lock<std::mutex> lock(shutdown_mu);
+    in_time = shutdown_cv.wait_for(lock, absl::ToChronoNanoseconds(kShutdownDeadline),
+                                   [&] { return stopped; });
+  }
+  if (!in_time) {
+    LOG(WARNING) << "Pod operations still in flight after " << kShutdownDeadline
+                 << " are abandoned; their pods keep running";
+    LOG(INFO) << "cubelet stopped";
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  orderly.join();
   LOG(INFO) << "cubelet stopped";
   return 0;
 }
