@@ -121,6 +121,26 @@ class Obj {
       out = n;
     }
   }
+  void OptI32(const char* key, std::optional<int32_t>& out) {
+    int64_t n = 0;
+    if (const json* v = At(key); v && ToInt(*v, Child(path_, key), INT32_MIN, INT32_MAX, n)) {
+      out = static_cast<int32_t>(n);
+    }
+  }
+  void I64List(const char* key, std::vector<int64_t>& out) {
+    const json* v = At(key);
+    if (!v) return;
+    std::string path = Child(path_, key);
+    if (!v->is_array()) {
+      TypeError(path, *v, "must be a list");
+      return;
+    }
+    for (size_t i = 0; i < v->size(); ++i) {
+      int64_t n = 0;
+      if (ToInt((*v)[i], absl::StrCat(path, "[", i, "]"), INT64_MIN, INT64_MAX, n))
+        out.push_back(n);
+    }
+  }
   void Bool(const char* key, bool& out) {
     const json* v = At(key);
     if (!v) return;
@@ -301,6 +321,33 @@ void Decode(Obj& o, Lifecycle& l) {
   o.OptObject("preStop", l.pre_stop, DecodeInto<LifecycleHandler>);
 }
 
+void Decode(Obj& o, SeccompProfile& p) {
+  o.Str("type", p.type);
+  o.OptStr("localhostProfile", p.localhost_profile);
+}
+
+void Decode(Obj& o, ObjectFieldSelector& sel) {
+  o.Str("apiVersion", sel.api_version);
+  o.Str("fieldPath", sel.field_path);
+}
+
+void Decode(Obj& o, ResourceFieldSelector& sel) {
+  o.Str("containerName", sel.container_name);
+  o.Str("resource", sel.resource);
+  o.OptStr("divisor", sel.divisor);
+}
+
+void Decode(Obj& o, KeySelector& sel) {
+  o.Str("name", sel.name);
+  o.Str("key", sel.key);
+  o.OptBool("optional", sel.optional);
+}
+
+void Decode(Obj& o, OptionalObjectRef& ref) {
+  o.Str("name", ref.name);
+  o.OptBool("optional", ref.optional);
+}
+
 void Decode(Obj& o, SecurityContext& s) {
   o.OptI64("runAsUser", s.run_as_user);
   o.OptI64("runAsGroup", s.run_as_group);
@@ -312,6 +359,7 @@ void Decode(Obj& o, SecurityContext& s) {
     c.StrList("add", out.add);
     c.StrList("drop", out.drop);
   });
+  o.OptObject("seccompProfile", s.seccomp_profile, DecodeInto<SeccompProfile>);
 }
 
 void Decode(Obj& o, Container& c) {
@@ -327,14 +375,19 @@ void Decode(Obj& o, Container& c) {
     p.Str("protocol", out.protocol);
     p.Str("hostIP", out.host_ip);
   });
+  o.List("envFrom", c.env_from, [](Obj& e, EnvFromSource& out) {
+    e.Str("prefix", out.prefix);
+    e.OptObject("configMapRef", out.config_map_ref, DecodeInto<OptionalObjectRef>);
+    e.OptObject("secretRef", out.secret_ref, DecodeInto<OptionalObjectRef>);
+  });
   o.List("env", c.env, [](Obj& e, EnvVar& out) {
     e.Str("name", out.name);
     e.Str("value", out.value);
     e.OptObject("valueFrom", out.value_from, [](Obj& vf, EnvVarSource& src) {
-      vf.OptObject("fieldRef", src.field_ref, [](Obj& f, ObjectFieldSelector& sel) {
-        f.Str("apiVersion", sel.api_version);
-        f.Str("fieldPath", sel.field_path);
-      });
+      vf.OptObject("fieldRef", src.field_ref, DecodeInto<ObjectFieldSelector>);
+      vf.OptObject("resourceFieldRef", src.resource_field_ref, DecodeInto<ResourceFieldSelector>);
+      vf.OptObject("configMapKeyRef", src.config_map_key_ref, DecodeInto<KeySelector>);
+      vf.OptObject("secretKeyRef", src.secret_key_ref, DecodeInto<KeySelector>);
     });
   });
   o.Object("resources", c.resources, [](Obj& r, ResourceRequirements& out) {
@@ -346,6 +399,7 @@ void Decode(Obj& o, Container& c) {
     m.Str("mountPath", out.mount_path);
     m.Bool("readOnly", out.read_only);
     m.Str("subPath", out.sub_path);
+    m.OptStr("mountPropagation", out.mount_propagation);
   });
   o.OptObject("livenessProbe", c.liveness_probe, DecodeInto<Probe>);
   o.OptObject("readinessProbe", c.readiness_probe, DecodeInto<Probe>);
@@ -365,6 +419,15 @@ void Decode(Obj& o, Volume& v) {
   o.OptObject("emptyDir", v.empty_dir, [](Obj& e, EmptyDirVolumeSource& out) {
     e.Str("medium", out.medium);
     e.OptStr("sizeLimit", out.size_limit);
+  });
+  o.OptObject("downwardAPI", v.downward_api, [](Obj& d, DownwardAPIVolumeSource& out) {
+    d.List("items", out.items, [](Obj& f, DownwardAPIVolumeFile& out) {
+      f.Str("path", out.path);
+      f.OptObject("fieldRef", out.field_ref, DecodeInto<ObjectFieldSelector>);
+      f.OptObject("resourceFieldRef", out.resource_field_ref, DecodeInto<ResourceFieldSelector>);
+      f.OptI32("mode", out.mode);
+    });
+    d.OptI32("defaultMode", out.default_mode);
   });
   o.OptObject("hostPath", v.host_path, [](Obj& h, HostPathVolumeSource& out) {
     h.Str("path", out.path);
@@ -397,6 +460,73 @@ void Decode(Obj& o, PodSpec& s) {
   o.Str("subdomain", s.subdomain);
   o.Str("schedulerName", s.scheduler_name);
   o.OptI64("priority", s.priority);
+  o.OptObject("securityContext", s.security_context, [](Obj& p, PodSecurityContext& out) {
+    p.OptI64("runAsUser", out.run_as_user);
+    p.OptI64("runAsGroup", out.run_as_group);
+    p.OptBool("runAsNonRoot", out.run_as_non_root);
+    p.I64List("supplementalGroups", out.supplemental_groups);
+    p.OptI64("fsGroup", out.fs_group);
+    p.OptStr("fsGroupChangePolicy", out.fs_group_change_policy);
+    p.OptObject("seccompProfile", out.seccomp_profile, DecodeInto<SeccompProfile>);
+    p.List("sysctls", out.sysctls, [](Obj& sc, Sysctl& out) {
+      sc.Str("name", out.name);
+      sc.Str("value", out.value);
+    });
+  });
+  o.Bool("hostPID", s.host_pid);
+  o.Bool("hostIPC", s.host_ipc);
+  o.OptBool("shareProcessNamespace", s.share_process_namespace);
+  o.OptBool("hostUsers", s.host_users);
+  o.OptStr("runtimeClassName", s.runtime_class_name);
+  std::vector<OptionalObjectRef> pull_secrets;
+  o.List("imagePullSecrets", pull_secrets, DecodeInto<OptionalObjectRef>);
+  for (OptionalObjectRef& ref : pull_secrets) s.image_pull_secrets.push_back(std::move(ref.name));
+  o.OptObject("dnsConfig", s.dns_config, [](Obj& d, PodDNSConfig& out) {
+    d.StrList("nameservers", out.nameservers);
+    d.StrList("searches", out.searches);
+    d.List("options", out.options, [](Obj& opt, PodDNSConfigOption& out) {
+      opt.Str("name", out.name);
+      opt.OptStr("value", out.value);
+    });
+  });
+  o.List("hostAliases", s.host_aliases, [](Obj& h, HostAlias& out) {
+    h.Str("ip", out.ip);
+    h.StrList("hostnames", out.hostnames);
+  });
+  o.StrMap("nodeSelector", s.node_selector);
+  o.OptObject("affinity", s.affinity, [](Obj& a, Affinity& out) {
+    a.OptObject("nodeAffinity", out.node_affinity, [](Obj& na, NodeAffinity& out) {
+      na.OptObject("requiredDuringSchedulingIgnoredDuringExecution", out.required_terms,
+                   [](Obj& sel, std::vector<NodeSelectorTerm>& terms) {
+                     sel.List("nodeSelectorTerms", terms, [](Obj& t, NodeSelectorTerm& out) {
+                       auto req = [](Obj& r, NodeSelectorRequirement& out) {
+                         r.Str("key", out.key);
+                         r.Str("operator", out.operator_);
+                         r.StrList("values", out.values);
+                       };
+                       t.List("matchExpressions", out.match_expressions, req);
+                       t.List("matchFields", out.match_fields, req);
+                     });
+                   });
+    });
+  });
+  o.List("tolerations", s.tolerations, [](Obj& t, Toleration& out) {
+    t.Str("key", out.key);
+    t.Str("operator", out.operator_);
+    t.Str("value", out.value);
+    t.Str("effect", out.effect);
+    t.OptI64("tolerationSeconds", out.toleration_seconds);
+  });
+  o.OptObject("os", s.os, [](Obj& os, PodOS& out) { os.Str("name", out.name); });
+  o.OptObject("resources", s.resources, [](Obj& r, ResourceRequirements& out) {
+    r.StrMap("limits", out.limits);
+    r.StrMap("requests", out.requests);
+  });
+  o.Str("serviceAccountName", s.service_account_name);
+  if (s.service_account_name.empty()) o.Str("serviceAccount", s.service_account_name);
+  o.OptBool("automountServiceAccountToken", s.automount_service_account_token);
+  o.OptBool("enableServiceLinks", s.enable_service_links);
+  o.Str("priorityClassName", s.priority_class_name);
 }
 
 void Decode(Obj& o, ContainerState& s) {
@@ -510,6 +640,24 @@ json Encode(const PodIP&);
 json Encode(const ObjectMeta&);
 json Encode(const PodSpec&);
 json Encode(const PodStatus&);
+json Encode(const SeccompProfile&);
+json Encode(const ResourceFieldSelector&);
+json Encode(const KeySelector&);
+json Encode(const OptionalObjectRef&);
+json Encode(const EnvFromSource&);
+json Encode(const DownwardAPIVolumeFile&);
+json Encode(const DownwardAPIVolumeSource&);
+json Encode(const ResourceRequirements&);
+json Encode(const Sysctl&);
+json Encode(const PodSecurityContext&);
+json Encode(const PodDNSConfigOption&);
+json Encode(const PodDNSConfig&);
+json Encode(const HostAlias&);
+json Encode(const Toleration&);
+json Encode(const NodeSelectorRequirement&);
+json Encode(const NodeSelectorTerm&);
+json Encode(const Affinity&);
+json Encode(const PodOS&);
 
 template <typename T>
 void PutList(json& j, const char* key, const std::vector<T>& v) {
@@ -593,6 +741,12 @@ json Encode(const Capabilities& c) {
   return j;
 }
 
+json Encode(const SeccompProfile& p) {
+  json j = {{"type", p.type}};
+  PutOpt(j, "localhostProfile", p.localhost_profile);
+  return j;
+}
+
 json Encode(const SecurityContext& s) {
   json j = json::object();
   PutOpt(j, "runAsUser", s.run_as_user);
@@ -602,6 +756,7 @@ json Encode(const SecurityContext& s) {
   PutOpt(j, "privileged", s.privileged);
   PutOpt(j, "allowPrivilegeEscalation", s.allow_privilege_escalation);
   PutObj(j, "capabilities", s.capabilities);
+  PutObj(j, "seccompProfile", s.seccomp_profile);
   return j;
 }
 
@@ -622,9 +777,41 @@ json Encode(const ObjectFieldSelector& s) {
   return j;
 }
 
+json Encode(const ResourceFieldSelector& s) {
+  json j = {{"resource", s.resource}};
+  PutStr(j, "containerName", s.container_name);
+  PutOpt(j, "divisor", s.divisor);
+  return j;
+}
+
+json Encode(const KeySelector& s) {
+  json j = {{"key", s.key}};
+  PutStr(j, "name", s.name);
+  PutOpt(j, "optional", s.optional);
+  return j;
+}
+
+json Encode(const OptionalObjectRef& r) {
+  json j = json::object();
+  PutStr(j, "name", r.name);
+  PutOpt(j, "optional", r.optional);
+  return j;
+}
+
+json Encode(const EnvFromSource& e) {
+  json j = json::object();
+  PutStr(j, "prefix", e.prefix);
+  PutObj(j, "configMapRef", e.config_map_ref);
+  PutObj(j, "secretRef", e.secret_ref);
+  return j;
+}
+
 json Encode(const EnvVarSource& s) {
   json j = json::object();
   PutObj(j, "fieldRef", s.field_ref);
+  PutObj(j, "resourceFieldRef", s.resource_field_ref);
+  PutObj(j, "configMapKeyRef", s.config_map_key_ref);
+  PutObj(j, "secretKeyRef", s.secret_key_ref);
   return j;
 }
 
@@ -639,6 +826,7 @@ json Encode(const VolumeMount& m) {
   json j = {{"name", m.name}, {"mountPath", m.mount_path}};
   PutBool(j, "readOnly", m.read_only);
   PutStr(j, "subPath", m.sub_path);
+  PutOpt(j, "mountPropagation", m.mount_propagation);
   return j;
 }
 
@@ -649,6 +837,7 @@ json Encode(const Container& c) {
   PutStrList(j, "args", c.args);
   PutStr(j, "workingDir", c.working_dir);
   PutList(j, "ports", c.ports);
+  PutList(j, "envFrom", c.env_from);
   PutList(j, "env", c.env);
   json resources = json::object();
   PutStrMap(resources, "limits", c.resources.limits);
@@ -682,12 +871,110 @@ json Encode(const HostPathVolumeSource& h) {
   return j;
 }
 
+json Encode(const DownwardAPIVolumeFile& f) {
+  json j = {{"path", f.path}};
+  PutObj(j, "fieldRef", f.field_ref);
+  PutObj(j, "resourceFieldRef", f.resource_field_ref);
+  PutOpt(j, "mode", f.mode);
+  return j;
+}
+
+json Encode(const DownwardAPIVolumeSource& d) {
+  json j = json::object();
+  PutList(j, "items", d.items);
+  PutOpt(j, "defaultMode", d.default_mode);
+  return j;
+}
+
 json Encode(const Volume& v) {
   json j = {{"name", v.name}};
   PutObj(j, "emptyDir", v.empty_dir);
   PutObj(j, "hostPath", v.host_path);
+  PutObj(j, "downwardAPI", v.downward_api);
   return j;
 }
+
+json Encode(const ResourceRequirements& r) {
+  json j = json::object();
+  PutStrMap(j, "limits", r.limits);
+  PutStrMap(j, "requests", r.requests);
+  return j;
+}
+
+json Encode(const Sysctl& s) { return {{"name", s.name}, {"value", s.value}}; }
+
+json Encode(const PodSecurityContext& s) {
+  json j = json::object();
+  PutOpt(j, "runAsUser", s.run_as_user);
+  PutOpt(j, "runAsGroup", s.run_as_group);
+  PutOpt(j, "runAsNonRoot", s.run_as_non_root);
+  if (!s.supplemental_groups.empty()) j["supplementalGroups"] = s.supplemental_groups;
+  PutOpt(j, "fsGroup", s.fs_group);
+  PutOpt(j, "fsGroupChangePolicy", s.fs_group_change_policy);
+  PutObj(j, "seccompProfile", s.seccomp_profile);
+  PutList(j, "sysctls", s.sysctls);
+  return j;
+}
+
+json Encode(const PodDNSConfigOption& o) {
+  json j = {{"name", o.name}};
+  PutOpt(j, "value", o.value);
+  return j;
+}
+
+json Encode(const PodDNSConfig& d) {
+  json j = json::object();
+  PutStrList(j, "nameservers", d.nameservers);
+  PutStrList(j, "searches", d.searches);
+  PutList(j, "options", d.options);
+  return j;
+}
+
+json Encode(const HostAlias& h) {
+  json j = {{"ip", h.ip}};
+  PutStrList(j, "hostnames", h.hostnames);
+  return j;
+}
+
+json Encode(const Toleration& t) {
+  json j = json::object();
+  PutStr(j, "key", t.key);
+  PutStr(j, "operator", t.operator_);
+  PutStr(j, "value", t.value);
+  PutStr(j, "effect", t.effect);
+  PutOpt(j, "tolerationSeconds", t.toleration_seconds);
+  return j;
+}
+
+json Encode(const NodeSelectorRequirement& r) {
+  json j = {{"key", r.key}, {"operator", r.operator_}};
+  PutStrList(j, "values", r.values);
+  return j;
+}
+
+json Encode(const NodeSelectorTerm& t) {
+  json j = json::object();
+  PutList(j, "matchExpressions", t.match_expressions);
+  PutList(j, "matchFields", t.match_fields);
+  return j;
+}
+
+json Encode(const Affinity& a) {
+  json j = json::object();
+  if (a.node_affinity.has_value()) {
+    json node = json::object();
+    if (a.node_affinity->required_terms.has_value()) {
+      json terms = json::array();
+      for (const NodeSelectorTerm& t : *a.node_affinity->required_terms) terms.push_back(Encode(t));
+      node["requiredDuringSchedulingIgnoredDuringExecution"] = {
+          {"nodeSelectorTerms", std::move(terms)}};
+    }
+    j["nodeAffinity"] = std::move(node);
+  }
+  return j;
+}
+
+json Encode(const PodOS& o) { return {{"name", o.name}}; }
 
 json Encode(const PodCondition& c) {
   json j = {{"type", c.type}, {"status", c.status}};
@@ -777,6 +1064,28 @@ json Encode(const PodSpec& s) {
   PutStr(j, "subdomain", s.subdomain);
   PutStr(j, "schedulerName", s.scheduler_name);
   PutOpt(j, "priority", s.priority);
+  PutObj(j, "securityContext", s.security_context);
+  PutBool(j, "hostPID", s.host_pid);
+  PutBool(j, "hostIPC", s.host_ipc);
+  PutOpt(j, "shareProcessNamespace", s.share_process_namespace);
+  PutOpt(j, "hostUsers", s.host_users);
+  PutOpt(j, "runtimeClassName", s.runtime_class_name);
+  if (!s.image_pull_secrets.empty()) {
+    json secrets = json::array();
+    for (const std::string& name : s.image_pull_secrets) secrets.push_back({{"name", name}});
+    j["imagePullSecrets"] = std::move(secrets);
+  }
+  PutObj(j, "dnsConfig", s.dns_config);
+  PutList(j, "hostAliases", s.host_aliases);
+  PutStrMap(j, "nodeSelector", s.node_selector);
+  PutObj(j, "affinity", s.affinity);
+  PutList(j, "tolerations", s.tolerations);
+  PutObj(j, "os", s.os);
+  PutObj(j, "resources", s.resources);
+  PutStr(j, "serviceAccountName", s.service_account_name);
+  PutOpt(j, "automountServiceAccountToken", s.automount_service_account_token);
+  PutOpt(j, "enableServiceLinks", s.enable_service_links);
+  PutStr(j, "priorityClassName", s.priority_class_name);
   return j;
 }
 

@@ -82,8 +82,29 @@ struct ObjectFieldSelector {
   bool operator==(const ObjectFieldSelector&) const = default;
 };
 
+// limits.cpu, requests.memory, ... of a container, scaled by `divisor`.
+struct ResourceFieldSelector {
+  std::string container_name;
+  std::string resource;
+  std::optional<std::string> divisor;  // a quantity; "1" when unset
+
+  bool operator==(const ResourceFieldSelector&) const = default;
+};
+
+// A key of a ConfigMap or Secret (configMapKeyRef, secretKeyRef).
+struct KeySelector {
+  std::string name;
+  std::string key;
+  std::optional<bool> optional;
+
+  bool operator==(const KeySelector&) const = default;
+};
+
 struct EnvVarSource {
   std::optional<ObjectFieldSelector> field_ref;
+  std::optional<ResourceFieldSelector> resource_field_ref;
+  std::optional<KeySelector> config_map_key_ref;
+  std::optional<KeySelector> secret_key_ref;
 
   bool operator==(const EnvVarSource&) const = default;
 };
@@ -94,6 +115,22 @@ struct EnvVar {
   std::optional<EnvVarSource> value_from;
 
   bool operator==(const EnvVar&) const = default;
+};
+
+// A whole ConfigMap or Secret (envFrom's configMapRef, secretRef).
+struct OptionalObjectRef {
+  std::string name;
+  std::optional<bool> optional;
+
+  bool operator==(const OptionalObjectRef&) const = default;
+};
+
+struct EnvFromSource {
+  std::string prefix;
+  std::optional<OptionalObjectRef> config_map_ref;
+  std::optional<OptionalObjectRef> secret_ref;
+
+  bool operator==(const EnvFromSource&) const = default;
 };
 
 struct ContainerPort {
@@ -119,6 +156,7 @@ struct VolumeMount {
   std::string mount_path;
   bool read_only = false;
   std::string sub_path;
+  std::optional<std::string> mount_propagation;  // None, HostToContainer, Bidirectional
 
   bool operator==(const VolumeMount&) const = default;
 };
@@ -211,6 +249,18 @@ struct Capabilities {
   bool operator==(const Capabilities&) const = default;
 };
 
+// Seccomp profile types.
+inline constexpr char kSeccompRuntimeDefault[] = "RuntimeDefault";
+inline constexpr char kSeccompUnconfined[] = "Unconfined";
+inline constexpr char kSeccompLocalhost[] = "Localhost";
+
+struct SeccompProfile {
+  std::string type;
+  std::optional<std::string> localhost_profile;  // relative to <root-dir>/seccomp
+
+  bool operator==(const SeccompProfile&) const = default;
+};
+
 struct SecurityContext {
   std::optional<int64_t> run_as_user;
   std::optional<int64_t> run_as_group;
@@ -219,6 +269,7 @@ struct SecurityContext {
   std::optional<bool> privileged;
   std::optional<bool> allow_privilege_escalation;
   std::optional<Capabilities> capabilities;
+  std::optional<SeccompProfile> seccomp_profile;
 
   bool operator==(const SecurityContext&) const = default;
 };
@@ -230,6 +281,7 @@ struct Container {
   std::vector<std::string> args;
   std::string working_dir;
   std::vector<ContainerPort> ports;
+  std::vector<EnvFromSource> env_from;
   std::vector<EnvVar> env;
   ResourceRequirements resources;
   std::vector<VolumeMount> volume_mounts;
@@ -262,12 +314,125 @@ struct HostPathVolumeSource {
   bool operator==(const HostPathVolumeSource&) const = default;
 };
 
+struct DownwardAPIVolumeFile {
+  std::string path;
+  std::optional<ObjectFieldSelector> field_ref;
+  std::optional<ResourceFieldSelector> resource_field_ref;
+  std::optional<int32_t> mode;
+
+  bool operator==(const DownwardAPIVolumeFile&) const = default;
+};
+
+struct DownwardAPIVolumeSource {
+  std::vector<DownwardAPIVolumeFile> items;
+  std::optional<int32_t> default_mode;  // defaulted to 0644
+
+  bool operator==(const DownwardAPIVolumeSource&) const = default;
+};
+
 struct Volume {
   std::string name;
   std::optional<EmptyDirVolumeSource> empty_dir;
   std::optional<HostPathVolumeSource> host_path;
+  std::optional<DownwardAPIVolumeSource> downward_api;
 
   bool operator==(const Volume&) const = default;
+};
+
+struct Sysctl {
+  std::string name;
+  std::string value;
+
+  bool operator==(const Sysctl&) const = default;
+};
+
+// Pod-wide security settings; a container's own SecurityContext overrides
+// the fields both have.
+struct PodSecurityContext {
+  std::optional<int64_t> run_as_user;
+  std::optional<int64_t> run_as_group;
+  std::optional<bool> run_as_non_root;
+  std::vector<int64_t> supplemental_groups;
+  std::optional<int64_t> fs_group;
+  std::optional<std::string> fs_group_change_policy;  // Always, OnRootMismatch
+  std::optional<SeccompProfile> seccomp_profile;
+  std::vector<Sysctl> sysctls;
+
+  bool operator==(const PodSecurityContext&) const = default;
+};
+
+struct PodDNSConfigOption {
+  std::string name;
+  std::optional<std::string> value;
+
+  bool operator==(const PodDNSConfigOption&) const = default;
+};
+
+struct PodDNSConfig {
+  std::vector<std::string> nameservers;
+  std::vector<std::string> searches;
+  std::vector<PodDNSConfigOption> options;
+
+  bool operator==(const PodDNSConfig&) const = default;
+};
+
+// DNS policies.
+inline constexpr char kDNSClusterFirst[] = "ClusterFirst";
+inline constexpr char kDNSClusterFirstWithHostNet[] = "ClusterFirstWithHostNet";
+inline constexpr char kDNSDefault[] = "Default";
+inline constexpr char kDNSNone[] = "None";
+
+struct HostAlias {
+  std::string ip;
+  std::vector<std::string> hostnames;
+
+  bool operator==(const HostAlias&) const = default;
+};
+
+struct Toleration {
+  std::string key;
+  std::string operator_;  // Exists, Equal ("" means Equal)
+  std::string value;
+  std::string effect;  // NoSchedule, PreferNoSchedule, NoExecute, or "" (all)
+  std::optional<int64_t> toleration_seconds;
+
+  bool operator==(const Toleration&) const = default;
+};
+
+struct NodeSelectorRequirement {
+  std::string key;
+  std::string operator_;  // In, NotIn, Exists, DoesNotExist, Gt, Lt
+  std::vector<std::string> values;
+
+  bool operator==(const NodeSelectorRequirement&) const = default;
+};
+
+struct NodeSelectorTerm {
+  std::vector<NodeSelectorRequirement> match_expressions;
+  std::vector<NodeSelectorRequirement> match_fields;
+
+  bool operator==(const NodeSelectorTerm&) const = default;
+};
+
+// Only what the node admits by: the required node affinity. Preferred terms
+// and pod (anti-)affinity are the scheduler's business; the kubelet ignores
+// them too.
+struct NodeAffinity {
+  std::optional<std::vector<NodeSelectorTerm>> required_terms;
+
+  bool operator==(const NodeAffinity&) const = default;
+};
+
+struct Affinity {
+  std::optional<NodeAffinity> node_affinity;
+
+  bool operator==(const Affinity&) const = default;
+};
+
+struct PodOS {
+  std::string name;  // linux, windows
+
+  bool operator==(const PodOS&) const = default;
 };
 
 struct PodSpec {
@@ -284,6 +449,24 @@ struct PodSpec {
   std::string subdomain;
   std::string scheduler_name;  // defaulted to default-scheduler
   std::optional<int64_t> priority;
+  std::optional<PodSecurityContext> security_context;
+  bool host_pid = false;
+  bool host_ipc = false;
+  std::optional<bool> share_process_namespace;
+  std::optional<bool> host_users;
+  std::optional<std::string> runtime_class_name;
+  std::vector<std::string> image_pull_secrets;  // LocalObjectReference names
+  std::optional<PodDNSConfig> dns_config;
+  std::vector<HostAlias> host_aliases;
+  std::map<std::string, std::string> node_selector;
+  std::optional<Affinity> affinity;
+  std::vector<Toleration> tolerations;
+  std::optional<PodOS> os;
+  std::optional<ResourceRequirements> resources;  // pod-level
+  std::string service_account_name;
+  std::optional<bool> automount_service_account_token;
+  std::optional<bool> enable_service_links;
+  std::string priority_class_name;
 
   bool operator==(const PodSpec&) const = default;
 };
