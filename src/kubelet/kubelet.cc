@@ -102,7 +102,8 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
       }),
       syncer_(&runtime_manager_, &pod_cache_, &status_manager_, clock),
       work_queue_(clock),
-      executor_(executor) {
+      executor_(executor),
+      node_info_(options_.node_info.value_or(lifecycle::LocalNodeInfo(options_.node_name))) {
   RegisterMetrics();
   syncer_.SetProbeStatusFunc(
       [this](const std::string& uid) { return prober_manager_->GetProbeStatus(uid); });
@@ -370,10 +371,50 @@ void Kubelet::DispatchWork(podworkers::SyncPodType type, const api::PodPtr& pod)
   options.pod = pod;
   {
     std::lock_guard<std::mutex> lock(pods_mu_);
+    // A rejected pod never runs: nothing to start, nothing to stop.
+    if (rejected_.contains(pod->metadata.uid)) return;
     auto it = first_seen_.find(pod->metadata.uid);
     if (it != first_seen_.end()) options.start_time = it->second;
   }
   pod_workers_->UpdatePod(std::move(options));
+}
+
+bool Kubelet::AdmitPod(const api::PodPtr& pod) {
+  std::vector<api::PodPtr> active;
+  {
+    std::lock_guard<std::mutex> lock(pods_mu_);
+    for (const auto& [uid, other] : pods_) {
+      if (uid == pod->metadata.uid || rejected_.contains(uid)) continue;
+      // Pods that finished hold nothing (filterOutInactivePods).
+      if (pod_workers_->IsPodKnownTerminated(uid)) continue;
+      if (std::optional<status::VersionedPodStatus> s = status_manager_.GetPodStatus(uid);
+          s.has_value() && api::IsTerminalPhase(s->status.phase)) {
+        continue;
+      }
+      active.push_back(other);
+    }
+  }
+  lifecycle::AdmitResult result = lifecycle::Admit(*pod, active, node_info_);
+  if (result.admit) return true;
+  {
+    std::lock_guard<std::mutex> lock(pods_mu_);
+    rejected_.insert(pod->metadata.uid);
+  }
+  // rejectPod: a Warning event and a terminal status; no worker ever starts.
+  LOG(WARNING) << "Pod " << FormatPod(*pod) << " rejected: " << result.reason << ": "
+               << result.message;
+  api::PodStatus status;
+  status.phase = api::kPodFailed;
+  status.reason = result.reason;
+  status.message = absl::StrCat("Pod was rejected: ", result.message);
+  status.qos_class = status::GetPodQOS(*pod);
+  status.host_ip = options_.host_ip;
+  if (absl::StatusOr<uint64_t> stored = status_manager_.SetPodStatus(*pod, std::move(status));
+      !stored.ok()) {
+    LOG(WARNING) << "Status for rejected pod " << FormatPod(*pod)
+                 << " not stored: " << stored.status().message();
+  }
+  return false;
 }
 
 void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
@@ -393,6 +434,7 @@ void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
         }
         LOG(INFO) << "SyncLoop ADD source=\"" << update.source << "\" pod=\"" << FormatPod(*pod)
                   << "\"";
+        if (!AdmitPod(pod)) continue;
         prober_manager_->AddPod(pod);
         DispatchWork(podworkers::SyncPodType::kCreate, pod);
       }
@@ -431,6 +473,7 @@ void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
           std::lock_guard<std::mutex> lock(pods_mu_);
           pods_.erase(pod->metadata.uid);
           started_.erase(pod->metadata.uid);
+          if (rejected_.erase(pod->metadata.uid) > 0) continue;  // it never ran
         }
         LOG(INFO) << "SyncLoop REMOVE source=\"" << update.source << "\" pod=\"" << FormatPod(*pod)
                   << "\"";

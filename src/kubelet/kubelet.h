@@ -48,6 +48,7 @@
 #include "cri/runtime_service.h"
 #include "kubelet/pod_syncer_impl.h"
 #include "kuberuntime/runtime_manager.h"
+#include "lifecycle/predicate.h"
 #include "metrics/registry.h"
 #include "pleg/generic_pleg.h"
 #include "pleg/pleg.h"
@@ -55,6 +56,7 @@
 #include "podworkers/work_queue.h"
 #include "prober/prober.h"
 #include "prober/prober_manager.h"
+#include "status/qos.h"
 #include "status/status_manager.h"
 #include "util/clock.h"
 
@@ -86,6 +88,9 @@ struct KubeletOptions {
   std::optional<asio::any_io_executor> probe_executor;
   // Runs the probes; RuntimeProber over the CRI when null (tests pass a fake).
   prober::Prober* prober = nullptr;
+  // The node pods are admitted to; this machine (lifecycle::LocalNodeInfo)
+  // when unset.
+  std::optional<lifecycle::NodeInfo> node_info;
 };
 
 class Kubelet {
@@ -143,6 +148,9 @@ class Kubelet {
   void HandlePlegEvent(const pleg::PodLifecycleEvent& event);
   void HandlePodSyncs(const std::vector<api::PodPtr>& pods);
   void DispatchWork(podworkers::SyncPodType type, const api::PodPtr& pod);
+  // canAdmitPod + rejectPod: false (and the pod Failed with the reason) when
+  // the node refuses it. Takes pods_mu_.
+  bool AdmitPod(const api::PodPtr& pod);
   void HandlePodCleanups();
   // Removes a dead, unwanted runtime pod (sandboxes, containers, cgroup) on
   // the executor; at most one removal per pod is queued.
@@ -188,10 +196,14 @@ class Kubelet {
 
   // The desired pods (the kubelet's pod manager) and when each was first
   // seen. Guarded by pods_mu_.
+  const lifecycle::NodeInfo node_info_;
   mutable std::mutex pods_mu_;
   absl::flat_hash_map<std::string, api::PodPtr> pods_;
   absl::flat_hash_map<std::string, absl::Time> first_seen_;
-  absl::flat_hash_set<std::string> started_;   // pods whose start was measured
+  absl::flat_hash_set<std::string> started_;  // pods whose start was measured
+  // Pods refused by admission: they stay known (and Failed) but never get a
+  // worker. Guarded by pods_mu_.
+  absl::flat_hash_set<std::string> rejected_;
   absl::flat_hash_set<std::string> removing_;  // runtime pods queued for removal
 
   // Inbox of the sync loop.

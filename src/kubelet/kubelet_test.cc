@@ -124,6 +124,37 @@ TEST_F(KubeletTest, AddedPodsRunAndReportStatus) {
                                             "operation_type=\"create\"}"));
 }
 
+// The kubelet's canAdmitPod/rejectPod: a pod the node does not fit is Failed
+// with the predicate's reason, never started, and housekeeping leaves it be.
+TEST_F(KubeletTest, PodTheNodeRefusesIsFailedAndNeverStarted) {
+  auto wrong_node = std::make_shared<api::Pod>(*MakePod("picky"));
+  wrong_node->spec.node_selector = {{"disktype", "ssd"}};
+  auto windows = std::make_shared<api::Pod>(*MakePod("win"));
+  windows->spec.os = api::PodOS{"windows"};
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {wrong_node, windows, MakePod("web")}));
+  Settle(4, /*housekeeping=*/true);
+  std::optional<api::Pod> picky = FindPod("picky");
+  ASSERT_TRUE(picky.has_value());
+  EXPECT_EQ(picky->status.phase, api::kPodFailed);
+  EXPECT_EQ(picky->status.reason, "NodeAffinity");
+  EXPECT_EQ(picky->status.message,
+            "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node "
+            "affinity/selector");
+  EXPECT_EQ(picky->status.qos_class, "BestEffort");
+  std::optional<api::Pod> win = FindPod("win");
+  ASSERT_TRUE(win.has_value());
+  EXPECT_EQ(win->status.phase, api::kPodFailed);
+  EXPECT_EQ(win->status.reason, "PodOSNotSupported");
+  EXPECT_EQ(RunningContainers(), 1) << "only web runs";
+  EXPECT_EQ(FindPod("web")->status.phase, "Running");
+
+  // Removing a rejected pod forgets it; nothing was running to stop.
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kRemove, {wrong_node}));
+  Settle(2, /*housekeeping=*/true);
+  EXPECT_FALSE(FindPod("picky").has_value());
+  EXPECT_EQ(RunningContainers(), 1);
+}
+
 TEST_F(KubeletTest, PodIsPendingBeforeItsFirstSync) {
   kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {MakePod("web")}));
   kubelet_->SyncLoopIteration(false, false);  // no drain: the worker has not run

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "status/qos.h"
 
 namespace cubelet::status {
 namespace {
@@ -474,7 +475,8 @@ api::PodStatus GeneratePodStatus(const api::Pod& pod, const container::PodStatus
   for (const std::string& ip : rs.ips) s.pod_ips.push_back(api::PodIP{.ip = ip});
   if (!s.pod_ips.empty()) s.pod_ip = s.pod_ips.front().ip;
   s.host_ip = old.host_ip;
-  s.qos_class = old.qos_class;
+  // As the kubelet's convertStatusToAPIStatus: always from the spec.
+  s.qos_class = GetPodQOS(pod);
   s.start_time = old.start_time.has_value() ? old.start_time : std::optional<absl::Time>(now);
   return s;
 }
