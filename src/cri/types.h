@@ -21,6 +21,25 @@ enum class PodSandboxState { kReady = 0, kNotReady = 1 };
 enum class ContainerState { kCreated = 0, kRunning = 1, kExited = 2, kUnknown = 3 };
 enum class NamespaceMode { kPod = 0, kContainer = 1, kNode = 2, kTarget = 3 };
 enum class Protocol { kTcp = 0, kUdp = 1, kSctp = 2 };
+enum class MountPropagation { kPrivate = 0, kHostToContainer = 1, kBidirectional = 2 };
+
+// The Linux namespaces of a sandbox or container. The CRI default is POD for
+// all three; the kubelet sends CONTAINER for pid unless the pod shares its
+// process namespace, so that is the default here.
+struct NamespaceOption {
+  NamespaceMode network = NamespaceMode::kPod;
+  NamespaceMode pid = NamespaceMode::kContainer;
+  NamespaceMode ipc = NamespaceMode::kPod;
+  bool operator==(const NamespaceOption&) const = default;
+};
+
+// A seccomp profile (CRI SecurityProfile).
+struct SecurityProfile {
+  enum class Type { kRuntimeDefault = 0, kUnconfined = 1, kLocalhost = 2 };
+  Type type = Type::kUnconfined;
+  std::string localhost_ref;  // absolute path, for kLocalhost
+  bool operator==(const SecurityProfile&) const = default;
+};
 
 struct VersionInfo {
   std::string version;
@@ -76,9 +95,16 @@ struct PodSandboxConfig {
   std::vector<PortMapping> port_mappings;
   Labels labels;
   Labels annotations;
-  // linux: cgroup_parent and the network namespace mode (kNode = host network).
+  // linux: cgroup_parent and the namespaces (network kNode = host network).
   std::string cgroup_parent;
   NamespaceMode network_mode = NamespaceMode::kPod;
+  NamespaceMode pid_mode = NamespaceMode::kPod;
+  NamespaceMode ipc_mode = NamespaceMode::kPod;
+  std::map<std::string, std::string> sysctls;
+  std::optional<int64_t> run_as_user;
+  std::optional<int64_t> run_as_group;
+  std::vector<int64_t> supplemental_groups;
+  std::optional<SecurityProfile> seccomp;
   // security_context.privileged: containerd refuses privileged containers in
   // a sandbox without it.
   bool privileged = false;
@@ -131,6 +157,7 @@ struct Mount {
   std::string container_path;
   std::string host_path;
   bool readonly = false;
+  MountPropagation propagation = MountPropagation::kPrivate;
 };
 
 struct Capability {
@@ -146,6 +173,9 @@ struct LinuxContainerSecurityContext {
   std::optional<int64_t> run_as_group;
   bool readonly_rootfs = false;
   bool no_new_privs = false;
+  NamespaceOption namespaces;
+  std::vector<int64_t> supplemental_groups;
+  std::optional<SecurityProfile> seccomp;
 };
 
 struct ContainerConfig {

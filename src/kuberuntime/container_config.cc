@@ -3,9 +3,12 @@
 // kuberuntime_container_linux.go, and the env/command expansion of
 // kubelet_pods.go makeEnvironmentVariables + third_party expansion).
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +18,7 @@
 #include "api/quantity.h"
 #include "kuberuntime/labels.h"
 #include "kuberuntime/pod_cgroup.h"
+#include "kuberuntime/pod_dns.h"
 #include "kuberuntime/runtime_manager.h"
 #include "kuberuntime/termination_message.h"
 
@@ -27,7 +31,7 @@ constexpr int64_t kSharesPerCpu = 1024;
 constexpr int64_t kMilliCpuToCpu = 1000;
 constexpr int64_t kQuotaPeriod = 100000;  // 100 ms, the CFS default
 constexpr int64_t kMinQuotaPeriod = 1000;
-constexpr size_t kHostnameMaxLength = 63;
+constexpr char kEtcHostsPath[] = "/etc/hosts";
 
 cri::Protocol ToRuntimeProtocol(const std::string& p) {
   if (p == "UDP") return cri::Protocol::kUdp;
@@ -111,15 +115,49 @@ absl::StatusOr<int64_t> ValueOf(const std::map<std::string, std::string>& list, 
   return api::ParseValue(it->second);
 }
 
+std::string ReadFileOrEmpty(const std::string& path) {
+  if (path.empty()) return "";
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
 std::string JoinPath(const std::string& dir, const std::string& name) {
   if (!dir.empty() && dir.back() == '/') return absl::StrCat(dir, name);
   return absl::StrCat(dir, "/", name);
 }
 
+// runtimeutil.NamespacesForPod: host namespaces when asked for; the process
+// namespace is the pod's only with shareProcessNamespace, else each
+// container's own (the v1 default; the CRI default would share it).
+cri::NamespaceOption NamespacesForPod(const api::Pod& pod) {
+  cri::NamespaceOption ns;
+  ns.network = pod.spec.host_network ? cri::NamespaceMode::kNode : cri::NamespaceMode::kPod;
+  ns.ipc = pod.spec.host_ipc ? cri::NamespaceMode::kNode : cri::NamespaceMode::kPod;
+  if (pod.spec.host_pid) {
+    ns.pid = cri::NamespaceMode::kNode;
+  } else if (pod.spec.share_process_namespace.value_or(false)) {
+    ns.pid = cri::NamespaceMode::kPod;
+  } else {
+    ns.pid = cri::NamespaceMode::kContainer;
+  }
+  return ns;
+}
+
+// The pod's fsGroup and supplementalGroups, in the kubelet's order.
+std::vector<int64_t> PodSupplementalGroups(const api::Pod& pod) {
+  std::vector<int64_t> groups;
+  if (!pod.spec.security_context.has_value()) return groups;
+  const api::PodSecurityContext& psc = *pod.spec.security_context;
+  if (psc.fs_group.has_value()) groups.push_back(*psc.fs_group);
+  groups.insert(groups.end(), psc.supplemental_groups.begin(), psc.supplemental_groups.end());
+  return groups;
+}
+
 // convertToRuntimeSecurityContext plus the no_new_privs rule of
-// determineEffectiveSecurityContext (securitycontext.AddNoNewPrivileges). The
-// pod has no pod-level securityContext in cubelet's API, so the container's
-// is the effective one.
+// determineEffectiveSecurityContext (securitycontext.AddNoNewPrivileges), over
+// the effective (container over pod) security context.
 cri::LinuxContainerSecurityContext ToRuntimeSecurityContext(
     const std::optional<api::SecurityContext>& sc) {
   cri::LinuxContainerSecurityContext out;
@@ -151,10 +189,39 @@ bool HasPrivilegedContainer(const api::Pod& pod) {
 
 }  // namespace
 
+std::optional<api::SecurityContext> EffectiveSecurityContext(const api::Pod& pod,
+                                                             const api::Container& container) {
+  if (!pod.spec.security_context.has_value()) return container.security_context;
+  const api::PodSecurityContext& psc = *pod.spec.security_context;
+  api::SecurityContext sc = container.security_context.value_or(api::SecurityContext{});
+  if (!sc.run_as_user.has_value()) sc.run_as_user = psc.run_as_user;
+  if (!sc.run_as_group.has_value()) sc.run_as_group = psc.run_as_group;
+  if (!sc.run_as_non_root.has_value()) sc.run_as_non_root = psc.run_as_non_root;
+  if (!sc.seccomp_profile.has_value()) sc.seccomp_profile = psc.seccomp_profile;
+  return sc;
+}
+
+absl::StatusOr<cri::SecurityProfile> SeccompProfileFor(const std::optional<api::SeccompProfile>& p,
+                                                       const std::string& profile_root) {
+  cri::SecurityProfile out;  // Unconfined: the kubelet's default (SeccompDefault off)
+  if (!p.has_value()) return out;
+  if (p->type == api::kSeccompRuntimeDefault) {
+    out.type = cri::SecurityProfile::Type::kRuntimeDefault;
+  } else if (p->type == api::kSeccompLocalhost) {
+    if (!p->localhost_profile.has_value() || p->localhost_profile->empty()) {
+      return absl::InvalidArgumentError(
+          "localhostProfile must be set if seccompProfile type is Localhost.");
+    }
+    out.type = cri::SecurityProfile::Type::kLocalhost;
+    out.localhost_ref = JoinPath(profile_root, *p->localhost_profile);
+  }
+  return out;
+}
+
 absl::Status VerifyRunAsNonRoot(const api::Pod& pod, const api::Container& container,
                                 std::optional<int64_t> image_uid,
                                 const std::string& image_username) {
-  const std::optional<api::SecurityContext>& sc = container.security_context;
+  const std::optional<api::SecurityContext> sc = EffectiveSecurityContext(pod, container);
   if (!sc.has_value() || !sc->run_as_non_root.value_or(false)) return absl::OkStatus();
   if (sc->run_as_user.has_value()) {
     if (*sc->run_as_user == 0) {
@@ -186,16 +253,7 @@ cri::PodSandboxConfig RuntimeManager::GeneratePodSandboxConfig(const api::Pod& p
                                             .namespace_ = pod.metadata.namespace_,
                                             .attempt = attempt};
   // Host-network pods keep the node's hostname.
-  if (!pod.spec.host_network) {
-    std::string hostname = pod.spec.hostname.empty() ? pod.metadata.name : pod.spec.hostname;
-    if (hostname.size() > kHostnameMaxLength) {
-      hostname.resize(kHostnameMaxLength);
-      while (!hostname.empty() && (hostname.back() == '-' || hostname.back() == '.')) {
-        hostname.pop_back();
-      }
-    }
-    config.hostname = std::move(hostname);
-  }
+  if (!pod.spec.host_network) config.hostname = PodHostname(pod);
   config.log_directory = JoinPath(
       options_.pod_logs_dir,
       absl::StrCat(pod.metadata.namespace_, "_", pod.metadata.name, "_", pod.metadata.uid));
@@ -212,15 +270,59 @@ cri::PodSandboxConfig RuntimeManager::GeneratePodSandboxConfig(const api::Pod& p
   config.labels = NewPodLabels(pod);
   config.annotations = NewPodAnnotations(pod);
   config.cgroup_parent = PodCgroupParent(options_.cgroup_root, pod.metadata.uid);
-  config.network_mode =
-      pod.spec.host_network ? cri::NamespaceMode::kNode : cri::NamespaceMode::kPod;
+  const cri::NamespaceOption ns = NamespacesForPod(pod);
+  config.network_mode = ns.network;
+  config.pid_mode = ns.pid;
+  config.ipc_mode = ns.ipc;
   config.privileged = HasPrivilegedContainer(pod);
+  // The sandbox itself always runs under the runtime's default seccomp
+  // profile (kubernetes#84623), whatever the containers use.
+  config.seccomp = cri::SecurityProfile{.type = cri::SecurityProfile::Type::kRuntimeDefault};
+  if (pod.spec.security_context.has_value()) {
+    const api::PodSecurityContext& psc = *pod.spec.security_context;
+    for (const api::Sysctl& s : psc.sysctls) config.sysctls[s.name] = s.value;
+    config.run_as_user = psc.run_as_user;
+    config.run_as_group = psc.run_as_group;
+    config.supplemental_groups = PodSupplementalGroups(pod);
+  }
+  config.dns_config = PodDNSConfig(pod, ReadFileOrEmpty(options_.resolv_conf));
   return config;
 }
 
 std::string RuntimeManager::EmptyDirPath(const api::Pod& pod,
                                          const std::string& volume_name) const {
   return volumes_.EmptyDirPath(pod.metadata.uid, volume_name);
+}
+
+absl::StatusOr<std::optional<cri::Mount>> RuntimeManager::MakeEtcHostsMount(
+    const api::Container& container, const api::Pod& pod,
+    const std::vector<std::string>& pod_ips) const {
+  // A container that mounts its own /etc/hosts keeps it (makeMounts).
+  for (const api::VolumeMount& m : container.volume_mounts) {
+    if (m.mount_path == kEtcHostsPath) return std::nullopt;
+  }
+  std::vector<std::string> ips = pod_ips;
+  if (ips.empty() && pod.spec.host_network && !options_.host_ip.empty()) ips = {options_.host_ip};
+  // Upstream mounts no hosts file while the pod has no IP yet.
+  if (ips.empty() && !pod.spec.host_network) return std::nullopt;
+  const std::string content = HostsFileContent(
+      pod, ips, pod.spec.host_network ? ReadFileOrEmpty(options_.node_hosts_file) : "");
+  const std::string dir = volumes_.PodDir(pod.metadata.uid);
+  const std::string path = JoinPath(dir, "etc-hosts");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  const std::string tmp = absl::StrCat(path, ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << content;
+    if (!out) {
+      return absl::InternalError(absl::StrCat("failed to write the hosts file ", tmp));
+    }
+  }
+  std::filesystem::permissions(tmp, std::filesystem::perms(0644), ec);
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return absl::InternalError(absl::StrCat("failed to write ", path, ": ", ec.message()));
+  return cri::Mount{.container_path = kEtcHostsPath, .host_path = path};
 }
 
 absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
@@ -293,7 +395,7 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
   }
   config.resources.memory_limit_in_bytes = *memory_limit;
 
-  const std::optional<api::SecurityContext>& sc = container.security_context;
+  const std::optional<api::SecurityContext> sc = EffectiveSecurityContext(pod, container);
   std::optional<int64_t> image_uid;
   std::string image_username;
   if (sc.has_value() && sc->run_as_non_root.value_or(false) && !sc->run_as_user.has_value()) {
@@ -312,9 +414,20 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
     return s;
   }
   config.security_context = ToRuntimeSecurityContext(sc);
+  config.security_context.namespaces = NamespacesForPod(pod);
+  config.security_context.supplemental_groups = PodSupplementalGroups(pod);
+  absl::StatusOr<cri::SecurityProfile> seccomp = SeccompProfileFor(
+      sc.has_value() ? sc->seccomp_profile : std::nullopt, JoinPath(options_.root_dir, "seccomp"));
+  if (!seccomp.ok()) return seccomp.status();
+  config.security_context.seccomp = *seccomp;
 
   // Last, so a config that fails above leaves no file behind. Only a runtime
   // on this host can mount a host file.
+  if (options_.manage_host_state) {
+    absl::StatusOr<std::optional<cri::Mount>> hosts = MakeEtcHostsMount(container, pod, pod_ips);
+    if (!hosts.ok()) return hosts.status();
+    if (hosts->has_value()) config.mounts.push_back(**hosts);
+  }
   if (options_.manage_host_state && !container.termination_message_path.empty()) {
     absl::StatusOr<cri::Mount> mount = MakeTerminationMessageMount(
         absl::StrCat(volumes_.PodDir(pod.metadata.uid), "/containers/", container.name),

@@ -306,7 +306,7 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
       std::filesystem::create_directories(sandbox_config.log_directory, ec);
     }
     absl::StatusOr<std::string> id =
-        runtime_->RunPodSandbox(sandbox_config, options_.runtime_handler);
+        runtime_->RunPodSandbox(sandbox_config, RuntimeHandlerFor(pod));
     if (!id.ok()) {
       r.error = id.status();
       r.reason = kCreatePodSandboxError;

@@ -152,6 +152,15 @@ struct RuntimeManagerOptions {
   const ProbeResults* probe_results = nullptr;  // not owned; may be null
   // Mounts tmpfs emptyDirs; not owned. Null: volume::SystemMounter().
   volume::Mounter* mounter = nullptr;
+  // The node's resolver config (dnsPolicy Default and the ClusterFirst
+  // fallback) and hosts file (host-network pods' /etc/hosts); empty paths
+  // read as empty files.
+  std::string resolv_conf = "/etc/resolv.conf";
+  std::string node_hosts_file = "/etc/hosts";
+  // What limits.cpu / limits.memory mean for a container without limits in
+  // resourceFieldRef env and downwardAPI files (the node's allocatable).
+  int64_t node_allocatable_milli_cpu = 0;
+  int64_t node_allocatable_memory = 0;
 };
 
 class RuntimeManager final : public container::Runtime {
@@ -218,6 +227,18 @@ class RuntimeManager final : public container::Runtime {
                               const cri::PodSandboxConfig& sandbox_config,
                               const std::vector<std::string>& pod_ips,
                               container::PodSyncResult& result);
+  // The CRI runtime handler of the pod's sandbox: spec.runtimeClassName
+  // names it directly (a standalone node has no RuntimeClass objects to look
+  // the handler up in), else the agent's default. The runtime refuses an
+  // unknown one, which fails the sandbox with CreatePodSandboxError.
+  std::string RuntimeHandlerFor(const api::Pod& pod) const {
+    return pod.spec.runtime_class_name.value_or(options_.runtime_handler);
+  }
+  // The kubelet-managed /etc/hosts (written under the pod dir) for the
+  // container; nullopt when it mounts its own or the pod has no IP yet.
+  absl::StatusOr<std::optional<cri::Mount>> MakeEtcHostsMount(
+      const api::Container& container, const api::Pod& pod,
+      const std::vector<std::string>& pod_ips) const;
   // Runs a preStop hook and waits for it at most `grace` seconds; the hook
   // may go on in the background after that.
   void RunPreStopHook(const std::string& pod_uid, const std::string& container_id,

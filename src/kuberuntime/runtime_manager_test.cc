@@ -868,6 +868,77 @@ TEST_F(RuntimeManagerTest, SecurityContextMapsToTheRuntime) {
   EXPECT_FALSE(m_.GeneratePodSandboxConfig(MakePod("p", api::kRestartAlways, {"a"}), 0).privileged);
 }
 
+// kuberuntime_sandbox.go generatePodSandboxLinuxConfig and
+// determineEffectiveSecurityContext: host namespaces, the pod's own process
+// namespace per container unless shared, sysctls, fsGroup and supplemental
+// groups, pod-level runAs* under the container's own, seccomp.
+TEST_F(RuntimeManagerTest, PodSecurityContextAndNamespacesReachTheRuntime) {
+  api::Pod pod = MakePod("podsec", api::kRestartAlways, {"app", "own"});
+  pod.spec.security_context = api::PodSecurityContext{
+      .run_as_user = 1000,
+      .run_as_group = 3000,
+      .supplemental_groups = {4000},
+      .fs_group = 2000,
+      .seccomp_profile = api::SeccompProfile{.type = "RuntimeDefault"},
+      .sysctls = {{.name = "net.ipv4.ip_unprivileged_port_start", .value = "0"}}};
+  pod.spec.host_ipc = true;
+  pod.spec.containers[1].security_context = api::SecurityContext{
+      .run_as_user = 5000,
+      .seccomp_profile = api::SeccompProfile{.type = "Localhost", .localhost_profile = "p.json"}};
+  ASSERT_TRUE(Sync(pod).Error().ok());
+
+  ASSERT_EQ(cri_.SandboxIds().size(), 1u);
+  auto sandbox = cri_.GetPodSandboxConfig(cri_.SandboxIds()[0]);
+  ASSERT_TRUE(sandbox.ok());
+  EXPECT_EQ(sandbox->ipc_mode, cri::NamespaceMode::kNode);
+  EXPECT_EQ(sandbox->pid_mode, cri::NamespaceMode::kContainer);
+  EXPECT_EQ(sandbox->network_mode, cri::NamespaceMode::kPod);
+  EXPECT_EQ(sandbox->sysctls.at("net.ipv4.ip_unprivileged_port_start"), "0");
+  EXPECT_EQ(sandbox->run_as_user, 1000);
+  EXPECT_THAT(sandbox->supplemental_groups, ::testing::ElementsAre(2000, 4000));
+  ASSERT_TRUE(sandbox->seccomp.has_value());
+  EXPECT_EQ(sandbox->seccomp->type, cri::SecurityProfile::Type::kRuntimeDefault);
+
+  auto app = cri_.GetContainerConfig(Latest(pod, "app").id);
+  ASSERT_TRUE(app.ok());
+  EXPECT_EQ(app->security_context.run_as_user, 1000) << "from the pod";
+  EXPECT_EQ(app->security_context.run_as_group, 3000);
+  EXPECT_THAT(app->security_context.supplemental_groups, ::testing::ElementsAre(2000, 4000));
+  EXPECT_EQ(app->security_context.namespaces.pid, cri::NamespaceMode::kContainer)
+      << "each container has its own process namespace, as in v1";
+  EXPECT_EQ(app->security_context.namespaces.ipc, cri::NamespaceMode::kNode);
+  EXPECT_EQ(app->security_context.seccomp->type, cri::SecurityProfile::Type::kRuntimeDefault);
+
+  auto own = cri_.GetContainerConfig(Latest(pod, "own").id);
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(own->security_context.run_as_user, 5000) << "the container's own wins";
+  EXPECT_EQ(own->security_context.run_as_group, 3000);
+  EXPECT_EQ(own->security_context.seccomp->type, cri::SecurityProfile::Type::kLocalhost);
+  EXPECT_THAT(own->security_context.seccomp->localhost_ref, ::testing::EndsWith("/seccomp/p.json"));
+
+  // Without a profile anywhere: Unconfined, the kubelet's default.
+  api::Pod plain = MakePod("plainsec", api::kRestartAlways, {"app"});
+  plain.spec.share_process_namespace = true;
+  ASSERT_TRUE(Sync(plain).Error().ok());
+  auto plain_app = cri_.GetContainerConfig(Latest(plain, "app").id);
+  ASSERT_TRUE(plain_app.ok());
+  EXPECT_EQ(plain_app->security_context.seccomp->type, cri::SecurityProfile::Type::kUnconfined);
+  EXPECT_EQ(plain_app->security_context.namespaces.pid, cri::NamespaceMode::kPod);
+  api::Pod host_pid = MakePod("hostpid", api::kRestartAlways, {"app"});
+  host_pid.spec.host_pid = true;
+  EXPECT_EQ(m_.GeneratePodSandboxConfig(host_pid, 0).pid_mode, cri::NamespaceMode::kNode);
+}
+
+TEST_F(RuntimeManagerTest, RuntimeClassNameSelectsTheRuntimeHandler) {
+  api::Pod pod = MakePod("rc", api::kRestartAlways, {"app"});
+  pod.spec.runtime_class_name = "kata";
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  auto sandboxes = cri_.ListPodSandbox(std::nullopt);
+  ASSERT_TRUE(sandboxes.ok());
+  ASSERT_EQ(sandboxes->size(), 1u);
+  EXPECT_EQ((*sandboxes)[0].runtime_handler, "kata");
+}
+
 TEST_F(RuntimeManagerTest, RunAsNonRootIsVerified) {
   auto start_error = [&](const std::string& name, api::SecurityContext sc) -> std::string {
     api::Pod pod = MakePod(name, api::kRestartAlways, {"app"});

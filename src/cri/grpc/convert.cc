@@ -211,9 +211,18 @@ void ToProto(const PodSandboxConfig& c, pb::PodSandboxConfig* out) {
   linux->set_cgroup_parent(c.cgroup_parent);
   // The kubelet always sends namespace options; containerd reads host
   // networking only from here.
-  linux->mutable_security_context()->mutable_namespace_options()->set_network(
-      ToProto(c.network_mode));
-  linux->mutable_security_context()->set_privileged(c.privileged);
+  pb::LinuxSandboxSecurityContext* sc = linux->mutable_security_context();
+  pb::NamespaceOption* ns = sc->mutable_namespace_options();
+  ns->set_network(ToProto(c.network_mode));
+  ns->set_pid(ToProto(c.pid_mode));
+  ns->set_ipc(ToProto(c.ipc_mode));
+  sc->set_privileged(c.privileged);
+  if (c.run_as_user.has_value()) sc->mutable_run_as_user()->set_value(*c.run_as_user);
+  if (c.run_as_group.has_value()) sc->mutable_run_as_group()->set_value(*c.run_as_group);
+  sc->clear_supplemental_groups();
+  for (int64_t g : c.supplemental_groups) sc->add_supplemental_groups(g);
+  if (c.seccomp.has_value()) ToProto(*c.seccomp, sc->mutable_seccomp());
+  ToProtoMap(c.sysctls, linux->mutable_sysctls());
 }
 
 PodSandboxConfig FromProto(const pb::PodSandboxConfig& c) {
@@ -227,8 +236,16 @@ PodSandboxConfig FromProto(const pb::PodSandboxConfig& c) {
   out.labels = FromProtoMap(c.labels());
   out.annotations = FromProtoMap(c.annotations());
   out.cgroup_parent = c.linux().cgroup_parent();
-  out.network_mode = FromProto(c.linux().security_context().namespace_options().network());
-  out.privileged = c.linux().security_context().privileged();
+  const pb::LinuxSandboxSecurityContext& sc = c.linux().security_context();
+  out.network_mode = FromProto(sc.namespace_options().network());
+  out.pid_mode = FromProto(sc.namespace_options().pid());
+  out.ipc_mode = FromProto(sc.namespace_options().ipc());
+  out.privileged = sc.privileged();
+  if (sc.has_run_as_user()) out.run_as_user = sc.run_as_user().value();
+  if (sc.has_run_as_group()) out.run_as_group = sc.run_as_group().value();
+  out.supplemental_groups.assign(sc.supplemental_groups().begin(), sc.supplemental_groups().end());
+  if (sc.has_seccomp()) out.seccomp = FromProto(sc.seccomp());
+  out.sysctls = FromProtoMap(c.linux().sysctls());
   return out;
 }
 
@@ -334,11 +351,24 @@ void ToProto(const Mount& m, pb::Mount* out) {
   out->set_container_path(m.container_path);
   out->set_host_path(m.host_path);
   out->set_readonly(m.readonly);
+  out->set_propagation(static_cast<pb::MountPropagation>(m.propagation));
 }
 
 Mount FromProto(const pb::Mount& m) {
-  return Mount{
-      .container_path = m.container_path(), .host_path = m.host_path(), .readonly = m.readonly()};
+  return Mount{.container_path = m.container_path(),
+               .host_path = m.host_path(),
+               .readonly = m.readonly(),
+               .propagation = static_cast<MountPropagation>(m.propagation())};
+}
+
+void ToProto(const SecurityProfile& p, pb::SecurityProfile* out) {
+  out->set_profile_type(static_cast<pb::SecurityProfile::ProfileType>(p.type));
+  out->set_localhost_ref(p.localhost_ref);
+}
+
+SecurityProfile FromProto(const pb::SecurityProfile& p) {
+  return SecurityProfile{.type = static_cast<SecurityProfile::Type>(p.profile_type()),
+                         .localhost_ref = p.localhost_ref()};
 }
 
 void ToProto(const LinuxContainerResources& r, pb::LinuxContainerResources* out) {
@@ -370,6 +400,13 @@ void ToProto(const LinuxContainerSecurityContext& sc, pb::LinuxContainerSecurity
   if (sc.run_as_group.has_value()) out->mutable_run_as_group()->set_value(*sc.run_as_group);
   out->set_readonly_rootfs(sc.readonly_rootfs);
   out->set_no_new_privs(sc.no_new_privs);
+  pb::NamespaceOption* ns = out->mutable_namespace_options();
+  ns->set_network(ToProto(sc.namespaces.network));
+  ns->set_pid(ToProto(sc.namespaces.pid));
+  ns->set_ipc(ToProto(sc.namespaces.ipc));
+  out->clear_supplemental_groups();
+  for (int64_t g : sc.supplemental_groups) out->add_supplemental_groups(g);
+  if (sc.seccomp.has_value()) ToProto(*sc.seccomp, out->mutable_seccomp());
 }
 
 LinuxContainerSecurityContext FromProto(const pb::LinuxContainerSecurityContext& sc) {
@@ -381,6 +418,11 @@ LinuxContainerSecurityContext FromProto(const pb::LinuxContainerSecurityContext&
   if (sc.has_run_as_group()) out.run_as_group = sc.run_as_group().value();
   out.readonly_rootfs = sc.readonly_rootfs();
   out.no_new_privs = sc.no_new_privs();
+  out.namespaces.network = FromProto(sc.namespace_options().network());
+  out.namespaces.pid = FromProto(sc.namespace_options().pid());
+  out.namespaces.ipc = FromProto(sc.namespace_options().ipc());
+  out.supplemental_groups.assign(sc.supplemental_groups().begin(), sc.supplemental_groups().end());
+  if (sc.has_seccomp()) out.seccomp = FromProto(sc.seccomp());
   return out;
 }
 

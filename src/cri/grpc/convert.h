@@ -66,6 +66,8 @@ void ToProto(const KeyValue& kv, pb::KeyValue* out);
 KeyValue FromProto(const pb::KeyValue& kv);
 void ToProto(const Mount& m, pb::Mount* out);
 Mount FromProto(const pb::Mount& m);
+void ToProto(const SecurityProfile& p, pb::SecurityProfile* out);
+SecurityProfile FromProto(const pb::SecurityProfile& p);
 void ToProto(const LinuxContainerResources& r, pb::LinuxContainerResources* out);
 LinuxContainerResources FromProto(const pb::LinuxContainerResources& r);
 // resources go to linux.resources.
