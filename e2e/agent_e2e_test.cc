@@ -6,14 +6,18 @@
 // Each test runs its own agent (own manifest dir, root dir, logs dir, cgroup
 // root and port) and leaves nothing behind: at the end it deletes its
 // manifests, waits for the agent to remove the pods, then stops it.
+#include <fstream>
+
 #include "agent_fixture.h"
 
 namespace cubelet {
 namespace {
 
 TEST_F(AgentTest, PodsFromFolderRunAndCliShowsThem) {
-  WriteManifest("web.yaml", PodYaml("web", "echo hello from web; exec sleep 3600"));
-  WriteManifest("db.yaml", PodYaml("db", "exec sleep 3600", "Always", 30, false));
+  WriteManifest("web.yaml",
+                PodYaml("web", "echo hello from web; trap 'exit 0' TERM; sleep 3600 & wait"));
+  WriteManifest("db.yaml",
+                PodYaml("db", "trap 'exit 0' TERM; sleep 3600 & wait", "Always", 30, false));
   StartAgent();
   ASSERT_TRUE(Eventually([&] {
     return PodPhase("web") == "Running" && PodPhase("db") == "Running";
@@ -68,7 +72,7 @@ TEST_F(AgentTest, DeletedManifestStopsPodWithinGrace) {
   // Ignores TERM: the agent must SIGKILL it after the 3 s grace.
   WriteManifest("stubborn.yaml",
                 PodYaml("stubborn", "trap '' TERM; while true; do sleep 1; done", "Always", 3));
-  WriteManifest("keeper.yaml", PodYaml("keeper", "exec sleep 3600"));
+  WriteManifest("keeper.yaml", PodYaml("keeper", "trap 'exit 0' TERM; sleep 3600 & wait"));
   StartAgent();
   ASSERT_TRUE(Eventually(
       [&] { return PodPhase("stubborn") == "Running" && PodPhase("keeper") == "Running"; }));
@@ -88,11 +92,11 @@ TEST_F(AgentTest, DeletedManifestStopsPodWithinGrace) {
 }
 
 TEST_F(AgentTest, EditedManifestReplacesItsPod) {
-  WriteManifest("app.yaml", PodYaml("app", "echo v1; exec sleep 3600"));
+  WriteManifest("app.yaml", PodYaml("app", "echo v1; trap 'exit 0' TERM; sleep 3600 & wait"));
   StartAgent();
   ASSERT_TRUE(Eventually([&] { return PodPhase("app") == "Running"; }));
   api::Pod v1 = *FindPod("app");
-  WriteManifest("app.yaml", PodYaml("app", "echo v2; exec sleep 3600"));
+  WriteManifest("app.yaml", PodYaml("app", "echo v2; trap 'exit 0' TERM; sleep 3600 & wait"));
   ASSERT_TRUE(Eventually(
       [&] {
         std::optional<api::Pod> p = FindPod("app");
@@ -109,7 +113,7 @@ TEST_F(AgentTest, EditedManifestReplacesItsPod) {
 }
 
 TEST_F(AgentTest, BadManifestIsReportedAndOthersRun) {
-  WriteManifest("good.yaml", PodYaml("good", "exec sleep 3600"));
+  WriteManifest("good.yaml", PodYaml("good", "trap 'exit 0' TERM; sleep 3600 & wait"));
   WriteManifest("bad.yaml",
                 "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  containers:\n"
                 "  - name: app\n");
@@ -125,7 +129,7 @@ TEST_F(AgentTest, BadManifestIsReportedAndOthersRun) {
 }
 
 TEST_F(AgentTest, KillNineAndRestartLeavesContainersRunning) {
-  WriteManifest("steady.yaml", PodYaml("steady", "exec sleep 3600"));
+  WriteManifest("steady.yaml", PodYaml("steady", "trap 'exit 0' TERM; sleep 3600 & wait"));
   WriteManifest("crashy.yaml", PodYaml("crashy", "sleep 1; exit 1", "Always"));
   StartAgent();
   ASSERT_TRUE(Eventually([&] { return PodPhase("steady") == "Running"; }));
@@ -156,7 +160,7 @@ TEST_F(AgentTest, KillNineAndRestartLeavesContainersRunning) {
 }
 
 TEST_F(AgentTest, MetricsAndHealth) {
-  WriteManifest("web.yaml", PodYaml("web", "exec sleep 3600"));
+  WriteManifest("web.yaml", PodYaml("web", "trap 'exit 0' TERM; sleep 3600 & wait"));
   StartAgent();
   ASSERT_TRUE(Eventually([&] { return PodPhase("web") == "Running"; }));
   EXPECT_EQ(Get("/healthz"), std::make_pair(200, std::string("ok")));
@@ -175,7 +179,7 @@ TEST_F(AgentTest, MetricsAndHealth) {
 TEST_F(AgentTest, RuntimeDownIsReportedAndNothingIsKilled) {
   std::string script = Env("CUBELET_CONTAINERD_SCRIPT");
   if (script.empty()) GTEST_SKIP() << "CUBELET_CONTAINERD_SCRIPT not set";
-  WriteManifest("steady.yaml", PodYaml("steady", "exec sleep 3600"));
+  WriteManifest("steady.yaml", PodYaml("steady", "trap 'exit 0' TERM; sleep 3600 & wait"));
   StartAgent();
   ASSERT_TRUE(Eventually([&] { return PodPhase("steady") == "Running"; }));
   std::string id = FindPod("steady")->status.container_statuses[0].container_id;
@@ -186,7 +190,7 @@ TEST_F(AgentTest, RuntimeDownIsReportedAndNothingIsKilled) {
   EXPECT_TRUE(absl::StrContains(Get("/healthz").second, "container runtime is down"))
       << Get("/healthz").second;
   // Meanwhile a new manifest waits; nothing is torn down.
-  WriteManifest("later.yaml", PodYaml("later", "exec sleep 3600"));
+  WriteManifest("later.yaml", PodYaml("later", "trap 'exit 0' TERM; sleep 3600 & wait"));
   ASSERT_EQ(std::system(("bash " + script + " start >/dev/null").c_str()), 0);
 
   EXPECT_TRUE(Eventually([&] { return Get("/healthz").first == 200; }, absl::Seconds(30)))
@@ -233,7 +237,7 @@ TEST_F(AgentTest, EnvFieldRefsAndResourcesReachTheContainer) {
       "echo quota=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat "
       "/sys/fs/cgroup/cpu.max); "
       "echo memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat "
-      "/sys/fs/cgroup/memory.max); exec sleep 3600";
+      "/sys/fs/cgroup/memory.max); trap 'exit 0' TERM; sleep 3600 & wait";
   auto field = [](const std::string& name, const std::string& path) {
     return absl::StrCat("    - name: ", name, "\n      valueFrom:\n        fieldRef:\n",
                         "          fieldPath: ", path, "\n");
@@ -300,6 +304,146 @@ TEST_F(AgentTest, OomKilledIsReported) {
   EXPECT_EQ(loop.last_state.terminated->exit_code, 137);
 }
 
+// What the pod spec asks of the sandbox reaches the containers as the
+// kubelet sets it: the container's process is PID 1 in its own process
+// namespace, hostAliases land in the managed /etc/hosts, dnsPolicy None with
+// dnsConfig writes resolv.conf, sysctls apply, pod-level runAsUser and
+// supplemental groups hold.
+TEST_F(AgentTest, PodSecurityDnsAndHostsReachTheContainer) {
+  WriteManifest("shaped.yaml", R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: shaped
+spec:
+  terminationGracePeriodSeconds: 2
+  hostAliases:
+  - ip: 10.9.8.7
+    hostnames: [db.local, cache.local]
+  dnsPolicy: None
+  dnsConfig:
+    nameservers: [10.96.0.10]
+    searches: [svc.example]
+    options:
+    - name: ndots
+      value: "3"
+  securityContext:
+    runAsUser: 1234
+    runAsGroup: 2345
+    supplementalGroups: [3456]
+    sysctls:
+    - name: net.ipv4.ip_unprivileged_port_start
+      value: "80"
+  containers:
+  - name: app
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "echo pid1=$(tr '\\0' ' ' < /proc/1/cmdline); echo id=$(id -u):$(id -g):$(id -G); echo port=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start); cat /etc/hosts /etc/resolv.conf; echo done; trap 'exit 0' TERM; sleep 3600 & wait"]
+)");
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return absl::StrContains(Log("shaped", "app"), "done"); }))
+      << Log("shaped", "app");
+  const std::string log = Log("shaped", "app");
+  EXPECT_TRUE(absl::StrContains(log, "pid1=sh -c ")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "id=1234:2345:2345 3456")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "port=80")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "# Kubernetes-managed hosts file.")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "\tshaped-e2e-node\n")) << "the pod IP and hostname: " << log;
+  EXPECT_TRUE(absl::StrContains(log, "10.9.8.7\tdb.local\tcache.local")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "nameserver 10.96.0.10")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "search svc.example")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "options ndots:3")) << log;
+}
+
+// The downward API as files and env: labels and a cpu limit in a downwardAPI
+// volume (read-only), the memory limit through resourceFieldRef env, and an
+// fsGroup that owns the emptyDir.
+TEST_F(AgentTest, DownwardApiVolumeResourceEnvAndFsGroup) {
+  WriteManifest("downward.yaml", R"(apiVersion: v1
+kind: Pod
+metadata:
+  name: downward
+  labels:
+    tier: front
+spec:
+  hostNetwork: true
+  terminationGracePeriodSeconds: 2
+  securityContext:
+    fsGroup: 2000
+  volumes:
+  - name: info
+    downwardAPI:
+      items:
+      - path: labels
+        fieldRef:
+          fieldPath: metadata.labels
+      - path: cpu
+        resourceFieldRef:
+          containerName: app
+          resource: limits.cpu
+          divisor: 1m
+  - name: cache
+    emptyDir: {}
+  containers:
+  - name: app
+    image: docker.io/library/busybox:latest
+    imagePullPolicy: IfNotPresent
+    command: ["sh", "-c", "cat /info/labels; echo; echo cpu=$(cat /info/cpu); echo mem=$MEM_MI; echo group=$(stat -c %g /cache); touch /info/x 2>/dev/null || echo readonly; echo done; trap 'exit 0' TERM; sleep 3600 & wait"]
+    env:
+    - name: MEM_MI
+      valueFrom:
+        resourceFieldRef:
+          resource: limits.memory
+          divisor: 1Mi
+    resources:
+      limits:
+        cpu: 250m
+        memory: 64Mi
+    volumeMounts:
+    - name: info
+      mountPath: /info
+    - name: cache
+      mountPath: /cache
+)");
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return absl::StrContains(Log("downward", "app"), "done"); }))
+      << Log("downward", "app");
+  const std::string log = Log("downward", "app");
+  EXPECT_TRUE(absl::StrContains(log, "tier=\"front\"")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "cpu=250\n")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "mem=64\n")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "group=2000\n")) << log;
+  EXPECT_TRUE(absl::StrContains(log, "readonly\n")) << log;
+}
+
+// hostPID shows the node's processes; shareProcessNamespace puts the pod's
+// containers (and the sandbox) in one.
+TEST_F(AgentTest, HostPidAndSharedProcessNamespace) {
+  WriteManifest("hostpid.yaml",
+                PodWithBody("hostpid", "Always",
+                            absl::StrCat("  hostPID: true\n  containers:\n",
+                                         Busybox("app",
+                                                 "echo pid1=$(tr '\\\\0' ' ' < /proc/1/cmdline)"
+                                                 "; trap 'exit 0' TERM; sleep 3600 & wait"))));
+  WriteManifest("shared.yaml",
+                PodWithBody("shared", "Always",
+                            absl::StrCat("  shareProcessNamespace: true\n  containers:\n",
+                                         Busybox("app",
+                                                 "echo pid1=$(tr '\\\\0' ' ' < /proc/1/cmdline)"
+                                                 "; trap 'exit 0' TERM; sleep 3600 & wait"))));
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] {
+    return absl::StrContains(Log("hostpid", "app"), "pid1=") &&
+           absl::StrContains(Log("shared", "app"), "pid1=");
+  })) << Log("hostpid", "app")
+      << Log("shared", "app");
+  std::ifstream init("/proc/1/cmdline");
+  std::string host_init;
+  std::getline(init, host_init, '\0');
+  EXPECT_TRUE(absl::StrContains(Log("hostpid", "app"), "pid1=" + host_init))
+      << Log("hostpid", "app") << " vs " << host_init;
+  EXPECT_TRUE(absl::StrContains(Log("shared", "app"), "pid1=/pause")) << Log("shared", "app");
+}
+
 TEST_F(AgentTest, MemoryEmptyDirIsATmpfsThatGoesWithThePod) {
   WriteManifest(
       "mem.yaml",
@@ -310,7 +454,7 @@ TEST_F(AgentTest, MemoryEmptyDirIsATmpfsThatGoesWithThePod) {
                                Busybox("app",
                                        "grep ' /cache ' /proc/mounts; grep ' /bounded ' "
                                        "/proc/mounts; echo hi > /cache/f; cat /cache/f; "
-                                       "exec sleep 3600",
+                                       "trap 'exit 0' TERM; sleep 3600 & wait",
                                        "    resources:\n      limits:\n        memory: 48Mi\n"
                                        "    volumeMounts:\n    - name: cache\n"
                                        "      mountPath: /cache\n    - name: bounded\n"
@@ -341,12 +485,14 @@ TEST_F(AgentTest, EmptyDirIsSharedWithInitContainers) {
   const std::string mount = "    volumeMounts:\n    - name: work\n      mountPath: /work\n";
   WriteManifest(
       "share.yaml",
-      PodWithBody("share", "Always",
-                  absl::StrCat("  volumes:\n  - name: work\n    emptyDir: {}\n"
-                               "  initContainers:\n",
-                               Busybox("writer", "echo from-init > /work/greeting", mount),
-                               "  containers:\n",
-                               Busybox("reader", "cat /work/greeting; exec sleep 3600", mount))));
+      PodWithBody(
+          "share", "Always",
+          absl::StrCat(
+              "  volumes:\n  - name: work\n    emptyDir: {}\n"
+              "  initContainers:\n",
+              Busybox("writer", "echo from-init > /work/greeting", mount), "  containers:\n",
+              Busybox("reader", "cat /work/greeting; trap 'exit 0' TERM; sleep 3600 & wait",
+                      mount))));
   StartAgent();
   ASSERT_TRUE(Eventually([&] { return PodPhase("share") == "Running"; })) << PodPhase("share");
   EXPECT_TRUE(Eventually([&] { return Log("share", "reader") == "from-init\n"; }))
@@ -423,15 +569,16 @@ TEST_F(AgentTest, HostPathTypesAreChecked) {
   const std::string missing = (dir_ / "missing").string();
   WriteManifest(
       "hp.yaml",
-      PodWithBody("hp", "Always",
-                  absl::StrCat("  volumes:\n  - name: made\n    hostPath:\n      path: ", made,
-                               "\n      type: DirectoryOrCreate\n  - name: needed\n"
-                               "    hostPath:\n      path: ",
-                               missing, "\n      type: Directory\n  containers:\n",
-                               Busybox("app", "ls -d /made /needed; exec sleep 3600",
-                                       "    volumeMounts:\n    - name: made\n"
-                                       "      mountPath: /made\n    - name: needed\n"
-                                       "      mountPath: /needed\n"))));
+      PodWithBody(
+          "hp", "Always",
+          absl::StrCat("  volumes:\n  - name: made\n    hostPath:\n      path: ", made,
+                       "\n      type: DirectoryOrCreate\n  - name: needed\n"
+                       "    hostPath:\n      path: ",
+                       missing, "\n      type: Directory\n  containers:\n",
+                       Busybox("app", "ls -d /made /needed; trap 'exit 0' TERM; sleep 3600 & wait",
+                               "    volumeMounts:\n    - name: made\n"
+                               "      mountPath: /made\n    - name: needed\n"
+                               "      mountPath: /needed\n"))));
   StartAgent();
   ASSERT_TRUE(Eventually([&] {
     std::optional<api::Pod> p = FindPod("hp");
@@ -466,7 +613,7 @@ TEST_F(AgentTest, OrphanedPodDirsLoseTheirTmpfsButNotForeignMounts) {
   } unmounter{{ours, foreign}};
   ASSERT_EQ(std::system(absl::StrCat("mount -t tmpfs tmpfs '", ours.string(), "'").c_str()), 0);
   ASSERT_EQ(std::system(absl::StrCat("mount -t tmpfs tmpfs '", foreign.string(), "'").c_str()), 0);
-  WriteManifest("web.yaml", PodYaml("web", "exec sleep 3600"));
+  WriteManifest("web.yaml", PodYaml("web", "trap 'exit 0' TERM; sleep 3600 & wait"));
   StartAgent();
   EXPECT_TRUE(Eventually([&] { return !fs::exists(dir_ / "root/pods/gone-uid"); }))
       << MountAt(ours.string());

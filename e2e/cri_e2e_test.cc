@@ -24,6 +24,9 @@ using e2e::Eventually;
 
 constexpr char kBusybox[] = "docker.io/library/busybox:latest";
 constexpr char kCgroupRoot[] = "/cubelet-e2e";
+// PID 1 ignores signals it has no handler for (v1 pods have their own process
+// namespace), so a long sleep must trap TERM to stop before its grace period.
+constexpr char kSleepForever[] = "trap 'exit 0' TERM; sleep 3600 & wait";
 
 class ContainerdTest : public ::testing::Test {
  protected:
@@ -140,7 +143,7 @@ TEST_F(ContainerdTest, RuntimeAnswersVersionAndIsReady) {
 }
 
 TEST_F(ContainerdTest, PodRunsWithLabelsAndAnIpOnTheBridge) {
-  auto pod = NewPod("web", {"sleep", "3600"}, api::kRestartAlways);
+  auto pod = NewPod("web", {"sh", "-c", kSleepForever}, api::kRestartAlways);
   container::PodSyncResult result = Sync(*pod);
   ASSERT_TRUE(result.Error().ok()) << result.Error();
   container::PodStatusPtr status;
@@ -246,7 +249,7 @@ TEST_F(ContainerdTest, LogsLandInTheCriLogFile) {
 }
 
 TEST_F(ContainerdTest, MissingImageIsErrImagePullAndOtherPodsKeepRunning) {
-  auto good = NewPod("steady", {"sleep", "3600"}, api::kRestartAlways);
+  auto good = NewPod("steady", {"sh", "-c", kSleepForever}, api::kRestartAlways);
   ASSERT_TRUE(Sync(*good).Error().ok());
   container::PodStatusPtr status;
   ASSERT_NE(WaitForApp(*good, container::ContainerState::kRunning, &status), nullptr);
@@ -311,7 +314,7 @@ TEST_F(ContainerdTest, MissingSocketIsAClearUnavailableError) {
 TEST_F(ContainerdTest, RuntimeRestartKeepsContainersAndTheClientReconnects) {
   std::string script = Env("CUBELET_CONTAINERD_SCRIPT");
   if (script.empty()) GTEST_SKIP() << "CUBELET_CONTAINERD_SCRIPT not set";
-  auto pod = NewPod("survivor", {"sleep", "3600"}, api::kRestartAlways);
+  auto pod = NewPod("survivor", {"sh", "-c", kSleepForever}, api::kRestartAlways);
   ASSERT_TRUE(Sync(*pod).Error().ok());
   container::PodStatusPtr status;
   const auto* before = WaitForApp(*pod, container::ContainerState::kRunning, &status);

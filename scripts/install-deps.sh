@@ -8,7 +8,7 @@ packages=(
   libabsl-dev libyaml-cpp-dev nlohmann-json3-dev libasio-dev
   libgtest-dev libgmock-dev
   libcpp-httplib-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  containerd runc containernetworking-plugins busybox-static iproute2 python3
+  containerd runc containernetworking-plugins busybox-static iproute2 python3 openssl libssl-dev
 )
 
 missing=()

@@ -242,6 +242,13 @@ class Validator {
           Add(NotSupportedError(Child(hp, "type"), v.host_path->type, kTypes));
         }
       }
+      if (v.downward_api) {
+        if (sources > 0) {
+          Add(ForbiddenError(Child(path, "downwardAPI"),
+                             "may not specify more than 1 volume type"));
+        }
+        ++sources;
+      }
       if (sources == 0) Add(RequiredError(path, "must specify a volume type"));
       volume_names_.insert(v.name);
     }
@@ -399,7 +406,10 @@ class Validator {
         Add(InvalidError(vp, "", "may not be specified when `value` is not empty"));
       }
       if (!e.value_from->field_ref) {
-        Add(RequiredError(vp, "must specify one of: `fieldRef`"));
+        if (e.value_from->resource_field_ref) continue;  // checked when the env is built
+        Add(RequiredError(vp,
+                          "must specify one of: `fieldRef`, `resourceFieldRef`, "
+                          "`configMapKeyRef` or `secretKeyRef`"));
         continue;
       }
       const ObjectFieldSelector& ref = *e.value_from->field_ref;

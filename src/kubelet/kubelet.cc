@@ -435,6 +435,13 @@ void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
         LOG(INFO) << "SyncLoop ADD source=\"" << update.source << "\" pod=\"" << FormatPod(*pod)
                   << "\"";
         if (!AdmitPod(pod)) continue;
+        // getPullSecretsForPod: without an API server no secret can be read;
+        // the pull goes on without credentials, as the kubelet's does.
+        for (const std::string& secret : pod->spec.image_pull_secrets) {
+          LOG(WARNING) << "Unable to retrieve pull secret " << pod->metadata.namespace_ << "/"
+                       << secret << " for pod " << FormatPod(*pod)
+                       << ": no API server in standalone mode; the image pull may not succeed";
+        }
         prober_manager_->AddPod(pod);
         DispatchWork(podworkers::SyncPodType::kCreate, pod);
       }

@@ -2,6 +2,9 @@
 // and container config (kuberuntime_container.go, the linux resources part of
 // kuberuntime_container_linux.go, and the env/command expansion of
 // kubelet_pods.go makeEnvironmentVariables + third_party expansion).
+#include <sys/statvfs.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/fieldpath.h"
 #include "api/quantity.h"
 #include "kuberuntime/labels.h"
 #include "kuberuntime/pod_cgroup.h"
@@ -73,33 +77,6 @@ std::string Expand(std::string_view in, const std::map<std::string, std::string>
     out.push_back(in[i++]);
   }
   return out;
-}
-
-// The value of a downward-API field reference.
-absl::StatusOr<std::string> FieldRefValue(const api::Pod& pod, const std::string& path,
-                                          const std::vector<std::string>& pod_ips,
-                                          const std::string& host_ip) {
-  if (path == "metadata.name") return pod.metadata.name;
-  if (path == "metadata.namespace") return pod.metadata.namespace_;
-  if (path == "metadata.uid") return pod.metadata.uid;
-  if (path == "spec.nodeName") return pod.spec.node_name;
-  if (path == "status.hostIP") return pod.status.host_ip.empty() ? host_ip : pod.status.host_ip;
-  // A host-network pod's IP is the node's, as its status reports.
-  const std::vector<std::string> ips =
-      pod_ips.empty() && pod.spec.host_network && !host_ip.empty() ? std::vector{host_ip} : pod_ips;
-  if (path == "status.podIP") return ips.empty() ? std::string() : ips.front();
-  if (path == "status.podIPs") return absl::StrJoin(ips, ",");
-  auto subscript = [&](std::string_view prefix,
-                       const std::map<std::string, std::string>& m) -> std::optional<std::string> {
-    // metadata.labels['key']
-    if (!path.starts_with(prefix) || !path.ends_with("']")) return std::nullopt;
-    std::string key = path.substr(prefix.size(), path.size() - prefix.size() - 2);
-    auto it = m.find(key);
-    return it == m.end() ? std::string() : it->second;
-  };
-  if (auto v = subscript("metadata.labels['", pod.metadata.labels)) return *v;
-  if (auto v = subscript("metadata.annotations['", pod.metadata.annotations)) return *v;
-  return absl::InvalidArgumentError(absl::StrCat("unsupported fieldPath: ", path));
 }
 
 absl::StatusOr<int64_t> MilliValueOf(const std::map<std::string, std::string>& list,
@@ -294,6 +271,22 @@ std::string RuntimeManager::EmptyDirPath(const api::Pod& pod,
   return volumes_.EmptyDirPath(pod.metadata.uid, volume_name);
 }
 
+api::NodeAllocatable RuntimeManager::NodeAllocatable() const {
+  api::NodeAllocatable node{.milli_cpu = options_.node_allocatable_milli_cpu,
+                            .memory = options_.node_allocatable_memory};
+  if (node.milli_cpu <= 0) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    node.milli_cpu = (cpus > 0 ? cpus : 1) * 1000;
+  }
+  if (node.memory <= 0) node.memory = volume::NodeMemoryBytes();
+  // Ephemeral storage is the filesystem holding the agent's state.
+  struct statvfs fs {};
+  if (statvfs(options_.root_dir.c_str(), &fs) == 0 || statvfs("/", &fs) == 0) {
+    node.ephemeral_storage = static_cast<int64_t>(fs.f_blocks) * static_cast<int64_t>(fs.f_frsize);
+  }
+  return node;
+}
+
 absl::StatusOr<std::optional<cri::Mount>> RuntimeManager::MakeEtcHostsMount(
     const api::Container& container, const api::Pod& pod,
     const std::vector<std::string>& pod_ips) const {
@@ -339,7 +332,22 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
     std::string value;
     if (e.value_from.has_value() && e.value_from->field_ref.has_value()) {
       absl::StatusOr<std::string> v =
-          FieldRefValue(pod, e.value_from->field_ref->field_path, pod_ips, options_.host_ip);
+          api::ExtractFieldPath(pod, e.value_from->field_ref->field_path,
+                                api::FieldContext{.pod_ips = pod_ips, .host_ip = options_.host_ip});
+      if (!v.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("env ", e.name, ": ", v.status().message()));
+      }
+      value = *std::move(v);
+    } else if (e.value_from.has_value() && e.value_from->resource_field_ref.has_value()) {
+      const api::ResourceFieldSelector& sel = *e.value_from->resource_field_ref;
+      // containerName defaults to the container itself.
+      const api::Container* target =
+          sel.container_name.empty() ? &container : api::FindContainer(pod, sel.container_name);
+      if (target == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("env ", e.name, ": no container named \"", sel.container_name, "\""));
+      }
+      absl::StatusOr<std::string> v = api::ExtractResourceValue(sel, *target, NodeAllocatable());
       if (!v.ok()) {
         return absl::InvalidArgumentError(absl::StrCat("env ", e.name, ": ", v.status().message()));
       }
@@ -359,17 +367,30 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
       if (v.name == m.name) volume = &v;
     }
     std::string host_path;
+    // Volumes the kubelet always mounts read-only (their plugins say so).
+    bool must_read_only = false;
     if (volume != nullptr && volume->host_path.has_value()) {
       host_path = volume->host_path->path;
     } else if (volume != nullptr && volume->empty_dir.has_value()) {
       host_path = EmptyDirPath(pod, volume->name);
+    } else if (volume != nullptr && volume->downward_api.has_value()) {
+      host_path = volumes_.DownwardAPIPath(pod.metadata.uid, volume->name);
+      must_read_only = true;
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("volumeMounts ", m.name, ": no hostPath or emptyDir volume of that name"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "volumeMounts ", m.name, ": no hostPath, emptyDir or downwardAPI volume of that name"));
     }
     if (!m.sub_path.empty()) host_path = JoinPath(host_path, m.sub_path);
-    config.mounts.push_back(cri::Mount{
-        .container_path = m.mount_path, .host_path = host_path, .readonly = m.read_only});
+    cri::MountPropagation propagation = cri::MountPropagation::kPrivate;
+    if (m.mount_propagation == "HostToContainer") {
+      propagation = cri::MountPropagation::kHostToContainer;
+    } else if (m.mount_propagation == "Bidirectional") {
+      propagation = cri::MountPropagation::kBidirectional;
+    }
+    config.mounts.push_back(cri::Mount{.container_path = m.mount_path,
+                                       .host_path = host_path,
+                                       .readonly = m.read_only || must_read_only,
+                                       .propagation = propagation});
   }
   config.labels = NewContainerLabels(container, pod);
   config.annotations = NewContainerAnnotations(container, pod, restart_count);

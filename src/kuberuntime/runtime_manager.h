@@ -33,6 +33,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "api/fieldpath.h"
 #include "api/pod.h"
 #include "container/runtime.h"
 #include "container/runtime_types.h"
@@ -227,6 +228,9 @@ class RuntimeManager final : public container::Runtime {
                               const cri::PodSandboxConfig& sandbox_config,
                               const std::vector<std::string>& pod_ips,
                               container::PodSyncResult& result);
+  // The node's allocatable cpu, memory and ephemeral storage (the stand-ins
+  // for missing limits in the downward API).
+  api::NodeAllocatable NodeAllocatable() const;
   // The CRI runtime handler of the pod's sandbox: spec.runtimeClassName
   // names it directly (a standalone node has no RuntimeClass objects to look
   // the handler up in), else the agent's default. The runtime refuses an

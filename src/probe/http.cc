@@ -13,16 +13,10 @@ namespace {
 
 constexpr size_t kMaxBodyBytes = 10 * 1024;
 
-}  // namespace
-
-Outcome HttpGet(const HttpTarget& target, absl::Duration timeout) {
-  if (absl::AsciiStrToUpper(target.scheme) != "HTTP") {
-    return {Result::kUnknown, absl::StrCat("unsupported scheme ", target.scheme)};
-  }
-  if (target.port <= 0 || target.port > 65535) {
-    return {Result::kUnknown, absl::StrCat("invalid port ", target.port)};
-  }
-  httplib::Client client(target.host, target.port);
+// One GET with `client` (plain or TLS); the probe's verdict on the answer.
+template <typename Client>
+Outcome Get(Client& client, const HttpTarget& target, absl::Duration timeout,
+            const std::string& scheme) {
   const auto micros = std::chrono::microseconds(absl::ToInt64Microseconds(timeout));
   client.set_connection_timeout(micros);
   client.set_read_timeout(micros);
@@ -44,12 +38,33 @@ Outcome HttpGet(const HttpTarget& target, absl::Duration timeout) {
     if (body.size() < kMaxBodyBytes) body.append(data, std::min(n, kMaxBodyBytes - body.size()));
     return true;
   });
-  const std::string url = absl::StrCat("http://", target.host, ":", target.port, path);
+  const std::string url = absl::StrCat(scheme, "://", target.host, ":", target.port, path);
   if (!res) {
     return {Result::kFailure, absl::StrCat("Get \"", url, "\": ", httplib::to_string(res.error()))};
   }
   if (res->status >= 200 && res->status < 400) return {Result::kSuccess, body};
   return {Result::kFailure, absl::StrCat("HTTP probe failed with statuscode: ", res->status)};
+}
+
+}  // namespace
+
+Outcome HttpGet(const HttpTarget& target, absl::Duration timeout) {
+  const std::string scheme = absl::AsciiStrToUpper(target.scheme);
+  if (scheme != "HTTP" && scheme != "HTTPS") {
+    return {Result::kUnknown, absl::StrCat("unsupported scheme ", target.scheme)};
+  }
+  if (target.port <= 0 || target.port > 65535) {
+    return {Result::kUnknown, absl::StrCat("invalid port ", target.port)};
+  }
+  if (scheme == "HTTPS") {
+    // As the kubelet: the certificate is not verified (probes check that
+    // the server answers, not who it is).
+    httplib::SSLClient client(target.host, target.port);
+    client.enable_server_certificate_verification(false);
+    return Get(client, target, timeout, "https");
+  }
+  httplib::Client client(target.host, target.port);
+  return Get(client, target, timeout, "http");
 }
 
 }  // namespace cubelet::probe

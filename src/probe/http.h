@@ -18,7 +18,7 @@
 namespace cubelet::probe {
 
 struct HttpTarget {
-  std::string scheme = "HTTP";  // "HTTP" or "HTTPS" (HTTPS is not supported: kUnknown)
+  std::string scheme = "HTTP";  // "HTTP" or "HTTPS" (certificate not verified, as the kubelet)
   std::string host;
   int port = 0;
   std::string path = "/";

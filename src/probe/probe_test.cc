@@ -2,6 +2,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <thread>
@@ -95,12 +96,43 @@ TEST_F(HttpProbeTest, SlowAnswerTimesOut) {
   EXPECT_EQ(HttpGet(Target("/slow"), absl::Milliseconds(200)).result, Result::kFailure);
 }
 
-TEST(HttpProbe, ClosedPortFailsAndHttpsIsUnknown) {
+TEST(HttpProbe, ClosedPortFailsAndUnknownSchemeIsUnknown) {
   Outcome o = HttpGet({.host = "127.0.0.1", .port = ClosedPort()}, absl::Seconds(1));
   EXPECT_EQ(o.result, Result::kFailure);
   EXPECT_THAT(o.output, HasSubstr("Get \"http://127.0.0.1:"));
-  EXPECT_EQ(HttpGet({.scheme = "HTTPS", .host = "127.0.0.1", .port = 443}, absl::Seconds(1)).result,
+  o = HttpGet({.scheme = "HTTPS", .host = "127.0.0.1", .port = ClosedPort()}, absl::Seconds(1));
+  EXPECT_EQ(o.result, Result::kFailure);
+  EXPECT_THAT(o.output, HasSubstr("Get \"https://127.0.0.1:"));
+  EXPECT_EQ(HttpGet({.scheme = "FTP", .host = "127.0.0.1", .port = 21}, absl::Seconds(1)).result,
             Result::kUnknown);
+}
+
+// The kubelet probes HTTPS without verifying the certificate: a server with
+// a self-signed one passes.
+TEST(HttpProbe, HttpsWithASelfSignedCertificateSucceeds) {
+  char dir_template[] = "/tmp/cubelet-probe-tls-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir_template), nullptr);
+  const std::string dir = dir_template;
+  const std::string cert = dir + "/cert.pem", key = dir + "/key.pem";
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=probe "
+      "-keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << "openssl is needed to make a test certificate";
+  httplib::SSLServer server(cert.c_str(), key.c_str());
+  ASSERT_TRUE(server.is_valid());
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("tls ok", "text/plain");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  std::thread thread([&] { server.listen_after_bind(); });
+  Outcome o = HttpGet({.scheme = "HTTPS", .host = "127.0.0.1", .port = port, .path = "/healthz"},
+                      absl::Seconds(5));
+  server.stop();
+  thread.join();
+  std::system(("rm -rf " + dir).c_str());
+  EXPECT_EQ(o.result, Result::kSuccess) << o.output;
+  EXPECT_EQ(o.output, "tls ok");
 }
 
 TEST(TcpProbe, ListeningPortSucceedsClosedPortFails) {

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/quantity.h"
+#include "volume/atomic_writer.h"
 #include "volume/host_path.h"
 
 namespace cubelet::volume {
@@ -38,7 +39,25 @@ absl::Status SetUpDir(const std::string& dir) {
   if (::stat(dir.c_str(), &st) != 0) {
     return absl::InternalError(absl::StrCat("stat ", dir, ": ", strerror(errno)));
   }
-  if ((st.st_mode & 07777) != kEmptyDirMode && ::chmod(dir.c_str(), kEmptyDirMode) != 0) {
+  // The set-group-ID bit an fsGroup added stays.
+  if ((st.st_mode & 0777) != kEmptyDirMode &&
+      ::chmod(dir.c_str(), kEmptyDirMode | (st.st_mode & S_ISGID)) != 0) {
+    return absl::InternalError(absl::StrCat("chmod ", dir, ": ", strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
+// SetVolumeOwnership for a volume root: group `gid`, group-writable, and the
+// set-group-ID bit so what the containers create there inherits the group.
+absl::Status SetGroupOwnership(const std::string& dir, int64_t gid) {
+  if (::chown(dir.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(gid)) != 0) {
+    return absl::InternalError(absl::StrCat("chown ", dir, ": ", strerror(errno)));
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    return absl::InternalError(absl::StrCat("stat ", dir, ": ", strerror(errno)));
+  }
+  if (::chmod(dir.c_str(), (st.st_mode & 07777) | S_ISGID | 0070) != 0) {
     return absl::InternalError(absl::StrCat("chmod ", dir, ": ", strerror(errno)));
   }
   return absl::OkStatus();
@@ -108,17 +127,61 @@ std::string VolumeManager::EmptyDirPath(const std::string& uid, const std::strin
   return absl::StrCat(PodDir(uid), "/volumes/", kEmptyDirPluginDir, "/", name);
 }
 
-absl::Status VolumeManager::SetUpPodVolumes(const api::Pod& pod) {
+absl::Status VolumeManager::SetUpPodVolumes(const api::Pod& pod, const api::NodeAllocatable& node) {
+  const std::optional<int64_t> fs_group =
+      pod.spec.security_context.has_value() ? pod.spec.security_context->fs_group : std::nullopt;
   for (const api::Volume& v : pod.spec.volumes) {
     absl::Status s;
     if (v.empty_dir.has_value()) {
       s = SetUpEmptyDir(pod, v);
+      if (s.ok() && fs_group.has_value()) {
+        s = SetGroupOwnership(EmptyDirPath(pod.metadata.uid, v.name), *fs_group);
+      }
     } else if (v.host_path.has_value()) {
       s = CheckHostPathType(v.host_path->path, v.host_path->type);
+    } else if (v.downward_api.has_value()) {
+      s = SetUpDownwardAPI(pod, v, node);
     }
     if (!s.ok()) return SetUpFailed(v.name, s);
   }
   return absl::OkStatus();
+}
+
+std::string VolumeManager::DownwardAPIPath(const std::string& uid, const std::string& name) const {
+  return absl::StrCat(PodDir(uid), "/volumes/", kDownwardAPIPluginDir, "/", name);
+}
+
+absl::Status VolumeManager::SetUpDownwardAPI(const api::Pod& pod, const api::Volume& volume,
+                                             const api::NodeAllocatable& node) {
+  const api::DownwardAPIVolumeSource& source = *volume.downward_api;
+  const mode_t default_mode = static_cast<mode_t>(source.default_mode.value_or(0644));
+  Payload payload;
+  for (const api::DownwardAPIVolumeFile& item : source.items) {
+    absl::StatusOr<std::string> value;
+    if (item.field_ref.has_value()) {
+      value = api::ExtractFieldPath(pod, item.field_ref->field_path, api::FieldContext{});
+    } else if (item.resource_field_ref.has_value()) {
+      const api::Container* c = api::FindContainer(pod, item.resource_field_ref->container_name);
+      if (c == nullptr) {
+        value = absl::InvalidArgumentError(
+            absl::StrCat("no container named \"", item.resource_field_ref->container_name, "\""));
+      } else {
+        value = api::ExtractResourceValue(*item.resource_field_ref, *c, node);
+      }
+    } else {
+      value = absl::InvalidArgumentError("neither fieldRef nor resourceFieldRef");
+    }
+    if (!value.ok()) {
+      return absl::Status(value.status().code(),
+                          absl::StrCat("item ", item.path, ": ", value.status().message()));
+    }
+    payload[item.path] = FileProjection{
+        .data = *std::move(value),
+        .mode = item.mode.has_value() ? static_cast<mode_t>(*item.mode) : default_mode};
+  }
+  const std::optional<int64_t> fs_group =
+      pod.spec.security_context.has_value() ? pod.spec.security_context->fs_group : std::nullopt;
+  return WritePayload(DownwardAPIPath(pod.metadata.uid, volume.name), payload, fs_group);
 }
 
 absl::Status VolumeManager::SetUpEmptyDir(const api::Pod& pod, const api::Volume& volume) {

@@ -7,6 +7,12 @@
 //             before the first container starts.
 //   hostPath  the type check (host_path.h): DirectoryOrCreate/FileOrCreate
 //             create, the others must already match.
+//   downwardAPI <root>/pods/<uid>/volumes/kubernetes.io~downward-api/<name>:
+//             the items' fieldRef/resourceFieldRef values, published with the
+//             AtomicWriter (re-published when a value changes), mode
+//             defaultMode 0644 unless the item sets one.
+// With securityContext.fsGroup, emptyDir and downwardAPI volumes belong to
+// that group with the set-group-ID bit on directories (SetVolumeOwnership).
 //
 // Teardown unmounts the pod's tmpfs emptyDirs (only tmpfs mounted directly
 // at <root>/pods/<uid>/volumes/kubernetes.io~empty-dir/<name>), so the pod
@@ -24,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "api/fieldpath.h"
 #include "api/pod.h"
 #include "volume/mounter.h"
 
@@ -31,6 +38,7 @@ namespace cubelet::volume {
 
 inline constexpr char kEmptyDirPluginDir[] = "kubernetes.io~empty-dir";
 inline constexpr char kMediumMemory[] = "Memory";
+inline constexpr char kDownwardAPIPluginDir[] = "kubernetes.io~downward-api";
 
 // The pod's memory limit as its cgroup gets it (ResourceConfigForPod): the
 // larger of the regular containers' sum and the largest init container's
@@ -62,11 +70,14 @@ class VolumeManager {
   std::string PodDir(const std::string& uid) const;
   // <root>/pods/<uid>/volumes/kubernetes.io~empty-dir/<name>
   std::string EmptyDirPath(const std::string& uid, const std::string& name) const;
+  // <root>/pods/<uid>/volumes/kubernetes.io~downward-api/<name>
+  std::string DownwardAPIPath(const std::string& uid, const std::string& name) const;
 
   // Makes every volume of the pod ready to mount. Idempotent: an emptyDir
   // already set up (and its tmpfs) is kept with its content. The error names
   // the volume and path: `MountVolume.SetUp failed for volume "<name>" : ...`.
-  absl::Status SetUpPodVolumes(const api::Pod& pod);
+  // `node` fills in missing limits in downwardAPI resourceFieldRefs.
+  absl::Status SetUpPodVolumes(const api::Pod& pod, const api::NodeAllocatable& node = {});
 
   // Unmounts the tmpfs emptyDirs of pod `uid`; returns the first failure
   // after trying all. The directories stay (the orphaned pod-dir cleanup
@@ -75,6 +86,8 @@ class VolumeManager {
 
  private:
   absl::Status SetUpEmptyDir(const api::Pod& pod, const api::Volume& volume);
+  absl::Status SetUpDownwardAPI(const api::Pod& pod, const api::Volume& volume,
+                                const api::NodeAllocatable& node);
 
   const std::string root_dir_;
   Mounter* const mounter_;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -144,6 +145,72 @@ TEST_F(VolumeManagerTest, DiskEmptyDirIsAWorldWritableDirWithoutMount) {
   EXPECT_TRUE(std::filesystem::is_directory(dir));
   EXPECT_EQ(Mode(dir), 0777u);
   EXPECT_THAT(mounter_.mounts_, IsEmpty());
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The downwardAPI volume plugin over the AtomicWriter: values published
+// behind ..data, user-visible links, modes, a changed value swaps the
+// payload and drops links that went away.
+TEST_F(VolumeManagerTest, DownwardAPIVolumePublishesValuesAtomically) {
+  api::Volume v;
+  v.name = "info";
+  v.downward_api = api::DownwardAPIVolumeSource{
+      .items = {{.path = "labels",
+                 .field_ref = api::ObjectFieldSelector{.field_path = "metadata.labels"}},
+                {.path = "meta/name",
+                 .field_ref = api::ObjectFieldSelector{.field_path = "metadata.name"}},
+                {.path = "cpu_limit",
+                 .resource_field_ref =
+                     api::ResourceFieldSelector{
+                         .container_name = "app", .resource = "limits.cpu", .divisor = "1m"},
+                 .mode = 0400}}};
+  api::Pod pod = PodWith({v});
+  pod.metadata.labels = {{"app", "web"}, {"tier", "front"}};
+  api::Container app;
+  app.name = "app";
+  app.resources.limits["cpu"] = "250m";
+  pod.spec.containers.push_back(app);
+  ASSERT_TRUE(vm_.SetUpPodVolumes(pod).ok());
+  const std::string dir = vm_.DownwardAPIPath("uid-1", "info");
+  EXPECT_EQ(dir, root_.path() + "/pods/uid-1/volumes/kubernetes.io~downward-api/info");
+  EXPECT_EQ(ReadAll(dir + "/labels"), "app=\"web\"\ntier=\"front\"");
+  EXPECT_EQ(ReadAll(dir + "/meta/name"), "p") << "the pod name";
+  EXPECT_EQ(ReadAll(dir + "/cpu_limit"), "250");
+  EXPECT_TRUE(std::filesystem::is_symlink(dir + "/..data"));
+  EXPECT_TRUE(std::filesystem::is_symlink(dir + "/labels"));
+  EXPECT_EQ(Mode(dir + "/..data/cpu_limit"), 0400u);
+  EXPECT_EQ(Mode(dir + "/..data/labels"), 0644u);
+  const auto first = std::filesystem::read_symlink(dir + "/..data");
+
+  ASSERT_TRUE(vm_.SetUpPodVolumes(pod).ok());
+  EXPECT_EQ(std::filesystem::read_symlink(dir + "/..data"), first) << "unchanged: no rewrite";
+
+  pod.metadata.labels["tier"] = "back";
+  pod.spec.volumes[0].downward_api->items.pop_back();
+  ASSERT_TRUE(vm_.SetUpPodVolumes(pod).ok());
+  EXPECT_NE(std::filesystem::read_symlink(dir + "/..data"), first);
+  EXPECT_EQ(ReadAll(dir + "/labels"), "app=\"web\"\ntier=\"back\"");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/cpu_limit")) << "a dropped item's link goes";
+  EXPECT_FALSE(std::filesystem::exists(dir + "/" + first.string())) << "the old payload goes";
+}
+
+TEST_F(VolumeManagerTest, FsGroupOwnsEmptyDirWithSetgid) {
+  api::Pod pod = PodWith({EmptyDir("cache")});
+  pod.spec.security_context = api::PodSecurityContext{.fs_group = 4321};
+  ASSERT_TRUE(vm_.SetUpPodVolumes(pod).ok());
+  const std::string dir = vm_.EmptyDirPath("uid-1", "cache");
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 4321u);
+  EXPECT_EQ(st.st_mode & 07777, 02777u);
+  ASSERT_TRUE(vm_.SetUpPodVolumes(pod).ok()) << "idempotent";
+  EXPECT_EQ(Mode(dir), 02777u);
 }
 
 TEST_F(VolumeManagerTest, MemoryEmptyDirMountsTmpfsOnceWithSizeLimit) {
