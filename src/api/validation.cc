@@ -163,6 +163,14 @@ class Validator {
     ValidateContainers(spec);
     ValidateInitContainers(spec);
     ValidatePodFields(spec);
+    // Pod-level resources size the pod cgroup, which cubelet does not write
+    // yet: refused rather than silently ignored.
+    if (spec.resources.has_value() &&
+        (!spec.resources->limits.empty() || !spec.resources->requests.empty())) {
+      Add(ForbiddenError("spec.resources",
+                         "pod-level resources are not supported by cubelet yet (it does not "
+                         "set pod cgroup limits); set them on the containers"));
+    }
     return std::move(errs_);
   }
 

@@ -340,3 +340,18 @@ TEST(ValidationTest, GoQuoteEscapes) {
 
 }  // namespace
 }  // namespace cubelet::api
+
+namespace cubelet::api {
+namespace {
+
+TEST(ValidationTest, PodLevelResourcesAreRefusedNotIgnored) {
+  Pod pod = ValidPod();
+  pod.spec.resources = ResourceRequirements{.limits = {{"cpu", "1"}}, .requests = {}};
+  EXPECT_THAT(Errors(pod),
+              ::testing::ElementsAre(
+                  "spec.resources: Forbidden: pod-level resources are not supported by cubelet "
+                  "yet (it does not set pod cgroup limits); set them on the containers"));
+}
+
+}  // namespace
+}  // namespace cubelet::api
