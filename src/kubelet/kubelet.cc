@@ -1,18 +1,9 @@
 #include "kubelet/kubelet.h"
 
-#include <dirent.h>
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "asio/post.hpp"
 #include "kubelet/instrumented_pod_syncer.h"
 #include "kuberuntime/pod_cgroup.h"
@@ -28,35 +19,9 @@ constexpr absl::Duration kRuntimeBackoffMax = absl::Seconds(5);
 // Healthy() fails when the loop has not turned for this long (upstream
 // syncLoop health: the PLEG's relist threshold).
 constexpr absl::Duration kSyncLoopThreshold = absl::Minutes(3);
-constexpr char kPodDirPrefix[] = "pod";
 
 std::string FormatPod(const api::Pod& pod) {
   return absl::StrCat(pod.metadata.name, "_", pod.metadata.namespace_, "(", pod.metadata.uid, ")");
-}
-
-// Whether anything is mounted at or below `dir` (never remove such a dir).
-bool HasMountsUnder(const std::string& dir) {
-  std::ifstream mountinfo("/proc/self/mountinfo");
-  std::string line;
-  const std::string prefix = dir + "/";
-  while (std::getline(mountinfo, line)) {
-    std::vector<std::string> fields = absl::StrSplit(line, ' ');
-    if (fields.size() < 5) continue;
-    if (fields[4] == dir || absl::StartsWith(fields[4], prefix)) return true;
-  }
-  return false;
-}
-
-std::vector<std::string> ListDir(const std::string& dir) {
-  std::vector<std::string> names;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(std::move(name));
-  }
-  ::closedir(d);
-  return names;
 }
 
 }  // namespace
@@ -609,8 +574,8 @@ void Kubelet::HandlePodCleanups() {
   if (options_.manage_host_state) {
     absl::flat_hash_set<std::string> keep = known;
     for (const container::Pod& rp : *runtime_pods) keep.insert(rp.id);
-    RemoveOrphanedPodDirs(keep);
-    RemoveOrphanedCgroups(keep);
+    runtime_manager_.volume_manager().CleanupOrphanedPodDirs(keep);
+    kuberuntime::RemoveOrphanedPodCgroups(options_.cgroup_root, keep, options_.cgroup_fs);
   }
   runtime_manager_.crash_loop_backoff().GC();
   runtime_manager_.image_pull_backoff().GC();
@@ -650,55 +615,6 @@ void Kubelet::CollectDeadContainersAsync(std::vector<container::Pod> pods) {
       }
     }
   });
-}
-
-void Kubelet::RemoveOrphanedPodDirs(const absl::flat_hash_set<std::string>& keep) {
-  const std::string pods_dir = options_.root_dir + "/pods";
-  for (const std::string& uid : ListDir(pods_dir)) {
-    if (keep.contains(uid)) continue;
-    const std::string dir = pods_dir + "/" + uid;
-    // Our own tmpfs emptyDirs would otherwise keep the dir forever (the pod
-    // may have gone while the agent was down, without RemovePod).
-    if (absl::Status s = runtime_manager_.volume_manager().TearDownPodVolumes(uid); !s.ok()) {
-      LOG(WARNING) << "Orphaned pod dir " << dir << ": " << s;
-    }
-    if (HasMountsUnder(dir)) {
-      LOG(WARNING) << "Orphaned pod dir " << dir << " still has mounts; left in place";
-      continue;
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    if (ec) {
-      LOG(WARNING) << "Failed to remove orphaned pod dir " << dir << ": " << ec.message();
-    } else {
-      LOG(INFO) << "Removed orphaned pod dir " << dir;
-    }
-  }
-}
-
-void Kubelet::RemoveOrphanedCgroups(const absl::flat_hash_set<std::string>& keep) {
-  // Pod cgroups are <hierarchy>/<cgroup_root>/pod<uid>; on cgroup v1 every
-  // controller has its own tree, so collect the uids from all of them.
-  absl::flat_hash_set<std::string> orphans;
-  auto scan = [&](const std::string& dir) {
-    for (const std::string& name : ListDir(dir)) {
-      if (!absl::StartsWith(name, kPodDirPrefix)) continue;
-      std::string uid = name.substr(std::strlen(kPodDirPrefix));
-      if (!keep.contains(uid)) orphans.insert(uid);
-    }
-  };
-  scan(options_.cgroup_fs + options_.cgroup_root);
-  for (const std::string& controller : ListDir(options_.cgroup_fs)) {
-    scan(options_.cgroup_fs + "/" + controller + options_.cgroup_root);
-  }
-  for (const std::string& uid : orphans) {
-    absl::Status s = kuberuntime::RemovePodCgroup(options_.cgroup_root, uid, options_.cgroup_fs);
-    if (!s.ok()) {
-      VLOG(1) << "Orphaned pod cgroup of " << uid << " not removed: " << s.message();
-    } else {
-      LOG(INFO) << "Removed orphaned pod cgroup of " << uid;
-    }
-  }
 }
 
 void Kubelet::OnStatusChange(const api::Pod& pod, const api::PodStatus* old_status,

@@ -157,8 +157,6 @@ class Kubelet {
   void RemoveRuntimePodAsync(const container::Pod& running_pod);
   // Trims the dead containers of `pods` on the executor.
   void CollectDeadContainersAsync(std::vector<container::Pod> pods);
-  void RemoveOrphanedPodDirs(const absl::flat_hash_set<std::string>& keep);
-  void RemoveOrphanedCgroups(const absl::flat_hash_set<std::string>& keep);
   void OnStatusChange(const api::Pod& pod, const api::PodStatus* old_status,
                       const api::PodStatus& new_status);
   void RegisterMetrics();

@@ -54,5 +54,26 @@ TEST_F(PodCgroupTest, BusyCgroupIsAnErrorNamingIt) {
   EXPECT_TRUE(fs::exists(root_ / "cpu" / "cubelet" / "podbusy"));
 }
 
+TEST_F(PodCgroupTest, ListsPodCgroupsOfEveryHierarchyOnce) {
+  fs::create_directories(root_ / "cubelet" / "podv2");  // unified tree
+  fs::create_directories(root_ / "cpu" / "cubelet" / "podu1");
+  fs::create_directories(root_ / "memory" / "cubelet" / "podu1");
+  fs::create_directories(root_ / "memory" / "cubelet" / "not-a-pod");
+  fs::create_directories(root_ / "memory" / "other" / "podx");
+  EXPECT_EQ(ListPodCgroups("/cubelet", root_.string()), (std::vector<std::string>{"u1", "v2"}));
+}
+
+TEST_F(PodCgroupTest, RemovesOnlyOrphansAndKeepsBusyOnes) {
+  for (const char* uid : {"podkeep", "podgone", "podbusy"})
+    fs::create_directories(root_ / "cpu" / "cubelet" / uid);
+  std::ofstream(root_ / "cpu" / "cubelet" / "podbusy" / "tasks") << "1\n";
+  std::vector<std::string> removed =
+      RemoveOrphanedPodCgroups("/cubelet", {"keep"}, root_.string());
+  EXPECT_EQ(removed, std::vector<std::string>{"gone"});
+  EXPECT_TRUE(fs::exists(root_ / "cpu" / "cubelet" / "podkeep"));
+  EXPECT_FALSE(fs::exists(root_ / "cpu" / "cubelet" / "podgone"));
+  EXPECT_TRUE(fs::exists(root_ / "cpu" / "cubelet" / "podbusy")) << "tried again next pass";
+}
+
 }  // namespace
 }  // namespace cubelet::kuberuntime

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "api/quantity.h"
+#include "util/log.h"
 #include "volume/atomic_writer.h"
 #include "volume/host_path.h"
 
@@ -223,6 +224,47 @@ absl::Status VolumeManager::TearDownPodVolumes(const std::string& uid) {
     if (absl::Status s = mounter_->Unmount(m.path); !s.ok() && first.ok()) first = s;
   }
   return first;
+}
+
+std::vector<std::string> VolumeManager::CleanupOrphanedPodDirs(
+    const absl::flat_hash_set<std::string>& keep) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> removed;
+  const fs::path pods_dir = fs::path(root_dir_) / "pods";
+  std::vector<std::string> uids;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(pods_dir, ec)) {
+    uids.push_back(entry.path().filename().string());
+  }
+  std::sort(uids.begin(), uids.end());
+  for (const std::string& uid : uids) {
+    if (keep.contains(uid)) continue;
+    const std::string dir = PodDir(uid);
+    // Our own tmpfs emptyDirs would otherwise keep the dir forever.
+    if (absl::Status s = TearDownPodVolumes(uid); !s.ok()) {
+      LOG(WARNING) << "Orphaned pod dir " << dir << ": " << s;
+    }
+    absl::StatusOr<std::vector<MountPoint>> mounts = mounter_->List();
+    if (!mounts.ok()) {
+      LOG(WARNING) << "Orphaned pod dir " << dir << " left in place: " << mounts.status();
+      continue;
+    }
+    const std::string prefix = dir + "/";
+    if (std::any_of(mounts->begin(), mounts->end(), [&](const MountPoint& m) {
+          return m.path == dir || m.path.starts_with(prefix);
+        })) {
+      LOG(WARNING) << "Orphaned pod dir " << dir << " still has mounts; left in place";
+      continue;
+    }
+    fs::remove_all(dir, ec);
+    if (ec) {
+      LOG(WARNING) << "Failed to remove orphaned pod dir " << dir << ": " << ec.message();
+      continue;
+    }
+    LOG(INFO) << "Removed orphaned pod dir " << dir;
+    removed.push_back(uid);
+  }
+  return removed;
 }
 
 }  // namespace cubelet::volume

@@ -27,7 +27,9 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "api/fieldpath.h"
@@ -83,6 +85,13 @@ class VolumeManager {
   // after trying all. The directories stay (the orphaned pod-dir cleanup
   // removes them).
   absl::Status TearDownPodVolumes(const std::string& uid);
+
+  // Housekeeping's cleanupOrphanedPodDirs: for each <root>/pods/<uid> whose
+  // uid is not in `keep`, tears down its volumes (the pod may have gone
+  // while the agent was down) and removes the directory, unless something
+  // is still mounted at or below it (left for the next pass, with a
+  // warning). Returns the uids whose directory was removed.
+  std::vector<std::string> CleanupOrphanedPodDirs(const absl::flat_hash_set<std::string>& keep);
 
  private:
   absl::Status SetUpEmptyDir(const api::Pod& pod, const api::Volume& volume);

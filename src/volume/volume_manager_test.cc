@@ -12,45 +12,16 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "util/testing/temp_dir.h"
+#include "volume/testing/fake_mounter.h"
 
 namespace cubelet::volume {
 namespace {
 
 using test_support::ScopedTempDir;
+using testing::FakeMounter;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-class FakeMounter final : public Mounter {
- public:
-  absl::Status MountTmpfs(const std::string& target, std::optional<int64_t> size) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!std::filesystem::is_directory(target)) return absl::NotFoundError(target);
-    mounts_.push_back(MountPoint{.path = target, .fs_type = "tmpfs", .source = "tmpfs"});
-    sizes_.push_back(size);
-    return absl::OkStatus();
-  }
-  absl::Status Unmount(const std::string& target) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    unmounted_.push_back(target);
-    for (auto it = mounts_.rbegin(); it != mounts_.rend(); ++it) {
-      if (it->path == target) {
-        mounts_.erase(std::next(it).base());
-        return absl::OkStatus();
-      }
-    }
-    return absl::InvalidArgumentError("not mounted");
-  }
-  absl::StatusOr<std::vector<MountPoint>> List() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return mounts_;
-  }
-
-  std::mutex mu_;
-  std::vector<MountPoint> mounts_;
-  std::vector<std::optional<int64_t>> sizes_;
-  std::vector<std::string> unmounted_;
-};
 
 mode_t Mode(const std::string& path) {
   struct stat st;
@@ -263,6 +234,26 @@ TEST_F(VolumeManagerTest, TearDownUnmountsOnlyThisPodsTmpfsEmptyDirs) {
   // Nothing left to do the second time.
   ASSERT_TRUE(vm_.TearDownPodVolumes("uid-1").ok());
   EXPECT_EQ(mounter_.unmounted_.size(), 1u);
+}
+
+TEST_F(VolumeManagerTest, OrphanedPodDirsGoUnlessKeptOrStillMounted) {
+  ASSERT_TRUE(vm_.SetUpPodVolumes(PodWith({EmptyDir("mem", "Memory")})).ok());  // uid-1, tmpfs
+  for (const char* uid : {"kept", "plain", "busy"}) {
+    std::filesystem::create_directories(vm_.PodDir(uid) + "/volumes");
+  }
+  // Something else is mounted inside "busy" (not one of our emptyDirs).
+  mounter_.mounts_.push_back(
+      MountPoint{.path = vm_.PodDir("busy") + "/volumes/x", .fs_type = "ext4"});
+
+  std::vector<std::string> removed = vm_.CleanupOrphanedPodDirs({"kept"});
+
+  EXPECT_THAT(removed, ElementsAre("plain", "uid-1"));
+  EXPECT_THAT(mounter_.unmounted_, ElementsAre(vm_.EmptyDirPath("uid-1", "mem")))
+      << "the orphan's tmpfs is unmounted before its dir goes";
+  EXPECT_TRUE(std::filesystem::is_directory(vm_.PodDir("kept")));
+  EXPECT_TRUE(std::filesystem::is_directory(vm_.PodDir("busy")));
+  EXPECT_FALSE(std::filesystem::exists(vm_.PodDir("plain")));
+  EXPECT_FALSE(std::filesystem::exists(vm_.PodDir("uid-1")));
 }
 
 }  // namespace
