@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "asio/post.hpp"
 #include "kubelet/instrumented_pod_syncer.h"
+#include "kubelet/kubelet_metrics.h"
 #include "kuberuntime/pod_cgroup.h"
 #include "util/log.h"
 
@@ -69,11 +70,22 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
       work_queue_(clock),
       executor_(executor),
       node_info_(options_.node_info.value_or(lifecycle::LocalNodeInfo(options_.node_name))) {
-  RegisterMetrics();
+  metrics_ = KubeletMetrics::Register(
+      registry_,
+      KubeletMetricSources{
+          .node_name = options_.node_name,
+          .pleg_discard_events = [this] { return static_cast<double>(events_.dropped()); },
+          .desired_pods =
+              [this] {
+                std::lock_guard<std::mutex> lock(pods_mu_);
+                return static_cast<double>(pods_.size());
+              },
+          .working_pods = [this] { return static_cast<double>(pod_workers_->NumWorkers()); },
+      });
   syncer_.SetProbeStatusFunc(
       [this](const std::string& uid) { return prober_manager_->GetProbeStatus(uid); });
   instrumented_syncer_ =
-      std::make_unique<InstrumentedPodSyncer>(&syncer_, pod_worker_duration_, clock);
+      std::make_unique<InstrumentedPodSyncer>(&syncer_, metrics_.pod_worker_duration, clock);
   podworkers::PodWorkers::Options worker_options;
   worker_options.resync_interval = options_.sync_frequency;
   worker_options.event_sink = [](const std::string& uid, const std::string& reason,
@@ -87,68 +99,18 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
   pleg_options.relist_period = options_.relist_period;
   pleg_options.log = [](std::string_view line) { LOG(INFO) << line; };
   pleg_options.on_relist = [this](const pleg::RelistStats& stats) {
-    relist_duration_->Observe(absl::ToDoubleSeconds(stats.last_duration));
+    metrics_.relist_duration->Observe(absl::ToDoubleSeconds(stats.last_duration));
     if (stats.last_interval > absl::ZeroDuration()) {
-      relist_interval_->Observe(absl::ToDoubleSeconds(stats.last_interval));
+      metrics_.relist_interval->Observe(absl::ToDoubleSeconds(stats.last_interval));
     }
   };
   pleg_ = std::make_unique<pleg::GenericPleg>(&runtime_manager_, &pod_cache_, &events_, clock,
                                               std::move(pleg_options));
+  runtime_state_.AddHealthCheck("sync loop", [this] { return SyncLoopHealthy(); });
+  runtime_state_.AddHealthCheck("PLEG", [this] { return pleg_->Healthy(); });
 }
 
 Kubelet::~Kubelet() { Stop(); }
-
-void Kubelet::RegisterMetrics() {
-  // Buckets as upstream's (pkg/kubelet/metrics).
-  pod_start_duration_ = registry_->NewHistogram(
-      "kubelet_pod_start_duration_seconds",
-      "Duration in seconds from kubelet seeing a pod for the first time to the pod starting to "
-      "run",
-      {0.5, 1,   2,   3,   4,   5,   6,   8,   10,   20,   30,   45,  60,
-       120, 180, 240, 300, 360, 480, 600, 900, 1200, 1800, 2700, 3600});
-  pod_worker_duration_ = registry_->NewHistogramVec(
-      "kubelet_pod_worker_duration_seconds",
-      "Duration in seconds to sync a single pod. Broken down by operation type: create, update, "
-      "or sync",
-      {"operation_type"}, metrics::ExponentialBuckets(0.005, 2, 10));
-  relist_duration_ = registry_->NewHistogram("kubelet_pleg_relist_duration_seconds",
-                                             "Duration in seconds for relisting pods in PLEG.",
-                                             metrics::ExponentialBuckets(0.005, 2, 10));
-  relist_interval_ = registry_->NewHistogram("kubelet_pleg_relist_interval_seconds",
-                                             "Interval in seconds between relisting in PLEG.",
-                                             metrics::ExponentialBuckets(0.005, 2, 10));
-  running_pods_ =
-      registry_->NewGauge("kubelet_running_pods", "Number of pods that have a running pod sandbox");
-  running_containers_ = registry_->NewGaugeVec(
-      "kubelet_running_containers", "Number of containers currently running", {"container_state"});
-  housekeeping_runs_ = registry_->NewCounter("cubelet_housekeeping_runs_total",
-                                             "Housekeeping passes run by the sync loop");
-  registry_->NewGaugeFunc(
-      "kubelet_node_name", "The node's name. The count is always 1.", {"node"},
-      [node = options_.node_name] {
-        return std::vector<std::pair<std::vector<std::string>, double>>{{{node}, 1.0}};
-      });
-  registry_->NewGaugeFunc("kubelet_pleg_discard_events", "The number of discard events in PLEG.",
-                          {}, [this] {
-                            return std::vector<std::pair<std::vector<std::string>, double>>{
-                                {{}, static_cast<double>(events_.dropped())}};
-                          });
-  registry_->NewGaugeFunc("kubelet_desired_pods",
-                          "The number of pods the kubelet is being "
-                          "instructed to run.",
-                          {"static"}, [this] {
-                            std::lock_guard<std::mutex> lock(pods_mu_);
-                            return std::vector<std::pair<std::vector<std::string>, double>>{
-                                {{"true"}, static_cast<double>(pods_.size())}};
-                          });
-  registry_->NewGaugeFunc("kubelet_working_pods",
-                          "Number of pods the kubelet is actually running, broken down by "
-                          "lifecycle phase",
-                          {}, [this] {
-                            return std::vector<std::pair<std::vector<std::string>, double>>{
-                                {{}, static_cast<double>(pod_workers_->NumWorkers())}};
-                          });
-}
 
 void Kubelet::Start() {
   std::lock_guard<std::mutex> lock(inbox_mu_);
@@ -209,26 +171,7 @@ void Kubelet::RelistNow() {
 }
 
 void Kubelet::UpdateRuntimeState() {
-  absl::Status verdict;
-  absl::StatusOr<cri::RuntimeStatus> status = runtime_service_->GetStatus();
-  if (!status.ok()) {
-    verdict = absl::UnavailableError(
-        absl::StrCat("container runtime is down: ", status.status().message()));
-  } else {
-    for (const cri::RuntimeCondition& c : status->conditions) {
-      if (c.type == "RuntimeReady" && !c.status) {
-        verdict = absl::UnavailableError(
-            absl::StrCat("container runtime not ready: ", c.reason, ": ", c.message));
-      }
-    }
-  }
-  std::lock_guard<std::mutex> lock(health_mu_);
-  if (verdict.ok() && !runtime_error_.ok()) {
-    LOG(INFO) << "Container runtime is ready";
-  } else if (!verdict.ok() && verdict != runtime_error_) {
-    LOG(ERROR) << verdict.message();
-  }
-  runtime_error_ = verdict;
+  runtime_state_.SetRuntimeStatus(runtime_service_->GetStatus());
 }
 
 void Kubelet::SyncLoop() {
@@ -252,12 +195,11 @@ void Kubelet::SyncLoop() {
       UpdateRuntimeState();
       next_runtime_check = now + options_.runtime_check_period;
     }
-    bool runtime_down;
     {
       std::lock_guard<std::mutex> lock(health_mu_);
-      runtime_down = !runtime_error_.ok();
       last_loop_time_ = now;
     }
+    const bool runtime_down = !runtime_state_.RuntimeError().ok();
     if (runtime_down) {
       // Nothing is acted on while the runtime is down; config updates and
       // events wait in the inbox. Poll the runtime with a back-off.
@@ -481,7 +423,7 @@ void Kubelet::HandlePodSyncs(const std::vector<api::PodPtr>& pods) {
 }
 
 void Kubelet::HandlePodCleanups() {
-  housekeeping_runs_->Inc();
+  metrics_.housekeeping_runs->Inc();
   std::vector<api::PodPtr> desired;
   absl::flat_hash_set<std::string> desired_uids;
   {
@@ -557,10 +499,11 @@ void Kubelet::HandlePodCleanups() {
     }
     CollectDeadContainersAsync(std::move(staying));
   }
-  running_pods_->Set(running_pods);
+  metrics_.running_pods->Set(running_pods);
   for (const char* state : {"created", "running", "exited", "unknown"}) {
     auto it = containers_by_state.find(state);
-    running_containers_->WithLabels({state})->Set(it == containers_by_state.end() ? 0 : it->second);
+    metrics_.running_containers->WithLabels({state})->Set(
+        it == containers_by_state.end() ? 0 : it->second);
   }
 
   // Desired pods without a worker (purged after finishing, e.g. when their
@@ -628,7 +571,7 @@ void Kubelet::OnStatusChange(const api::Pod& pod, const api::PodStatus* old_stat
     if (it == first_seen_.end() || !started_.insert(pod.metadata.uid).second) return;
     first_seen = it->second;
   }
-  pod_start_duration_->Observe(absl::ToDoubleSeconds(clock_->Now() - first_seen));
+  metrics_.pod_start_duration->Observe(absl::ToDoubleSeconds(clock_->Now() - first_seen));
 }
 
 std::vector<api::Pod> Kubelet::GetPods() const {
@@ -664,19 +607,17 @@ std::vector<api::Pod> Kubelet::GetPods() const {
   return out;
 }
 
-absl::Status Kubelet::Healthy() const {
-  {
-    std::lock_guard<std::mutex> lock(health_mu_);
-    if (!runtime_error_.ok()) return runtime_error_;
-    if (last_loop_time_ != absl::InfinitePast() &&
-        clock_->Now() - last_loop_time_ > kSyncLoopThreshold) {
-      return absl::UnavailableError(
-          absl::StrCat("sync loop was last seen active ",
-                       pleg::FormatGoDuration(clock_->Now() - last_loop_time_),
-                       " ago; threshold is ", pleg::FormatGoDuration(kSyncLoopThreshold)));
-    }
+absl::Status Kubelet::SyncLoopHealthy() const {
+  std::lock_guard<std::mutex> lock(health_mu_);
+  if (last_loop_time_ != absl::InfinitePast() &&
+      clock_->Now() - last_loop_time_ > kSyncLoopThreshold) {
+    return absl::UnavailableError(absl::StrCat(
+        "sync loop was last seen active ", pleg::FormatGoDuration(clock_->Now() - last_loop_time_),
+        " ago; threshold is ", pleg::FormatGoDuration(kSyncLoopThreshold)));
   }
-  return pleg_->Healthy();
+  return absl::OkStatus();
 }
+
+absl::Status Kubelet::Healthy() const { return runtime_state_.Healthy(); }
 
 }  // namespace cubelet::kubelet

@@ -46,7 +46,9 @@
 #include "config/pod_update.h"
 #include "container/pod_cache.h"
 #include "cri/runtime_service.h"
+#include "kubelet/kubelet_metrics.h"
 #include "kubelet/pod_syncer_impl.h"
+#include "kubelet/runtime_state.h"
 #include "kuberuntime/runtime_manager.h"
 #include "lifecycle/predicate.h"
 #include "metrics/registry.h"
@@ -117,9 +119,12 @@ class Kubelet {
   // Every pod from the sources, with its newest status (Pending until its
   // first sync), sorted by namespace and name.
   std::vector<api::Pod> GetPods() const;
-  // OK while the runtime answers and is ready, the PLEG relists and the sync
-  // loop turns; otherwise the first reason found.
+  // OK while the runtime answers and is ready, the sync loop turns and the
+  // PLEG relists; otherwise the first reason found (RuntimeState).
   absl::Status Healthy() const;
+  // Where other parts of the agent (the pod sources, the API server client)
+  // add their own checks to Healthy().
+  RuntimeState& runtime_state() { return runtime_state_; }
 
   // ---- for tests that drive the loop by hand (no Start()) ----
   // Handles what is queued (config updates, PLEG events), then the tick's
@@ -159,7 +164,8 @@ class Kubelet {
   void CollectDeadContainersAsync(std::vector<container::Pod> pods);
   void OnStatusChange(const api::Pod& pod, const api::PodStatus* old_status,
                       const api::PodStatus& new_status);
-  void RegisterMetrics();
+  // Fails when the loop has not turned for kSyncLoopThreshold.
+  absl::Status SyncLoopHealthy() const;
 
   cri::RuntimeService* const runtime_service_;
   Clock* const clock_;
@@ -183,14 +189,8 @@ class Kubelet {
   pleg::EventChannel events_;
   std::unique_ptr<pleg::GenericPleg> pleg_;
 
-  // Metrics (owned by the registry).
-  metrics::Histogram* pod_start_duration_ = nullptr;
-  metrics::HistogramVec* pod_worker_duration_ = nullptr;
-  metrics::Histogram* relist_duration_ = nullptr;
-  metrics::Histogram* relist_interval_ = nullptr;
-  metrics::Gauge* running_pods_ = nullptr;
-  metrics::GaugeVec* running_containers_ = nullptr;
-  metrics::Counter* housekeeping_runs_ = nullptr;
+  KubeletMetrics metrics_;
+  RuntimeState runtime_state_;
 
   // The desired pods (the kubelet's pod manager) and when each was first
   // seen. Guarded by pods_mu_.
@@ -217,9 +217,7 @@ class Kubelet {
   absl::Time next_container_gc_ = absl::InfinitePast();       // guarded by loop_mu_
 
   mutable std::mutex health_mu_;
-  absl::Status runtime_error_ = absl::UnavailableError("container runtime not checked yet");
   absl::Time last_loop_time_ = absl::InfinitePast();
-  absl::Status housekeeping_error_;
 
   std::thread loop_thread_;
   std::thread events_thread_;
