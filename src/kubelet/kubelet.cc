@@ -75,11 +75,7 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
       KubeletMetricSources{
           .node_name = options_.node_name,
           .pleg_discard_events = [this] { return static_cast<double>(events_.dropped()); },
-          .desired_pods =
-              [this] {
-                std::lock_guard<std::mutex> lock(pods_mu_);
-                return static_cast<double>(pods_.size());
-              },
+          .desired_pods = [this] { return static_cast<double>(pod_manager_.NumPods()); },
           .working_pods = [this] { return static_cast<double>(pod_workers_->NumWorkers()); },
       });
   syncer_.SetProbeStatusFunc(
@@ -231,23 +227,21 @@ void Kubelet::SyncLoopIteration(bool tick, bool housekeeping) {
   for (const InboxItem& item : items) Handle(item);
   if (tick) {
     std::vector<api::PodPtr> due;
-    {
-      std::lock_guard<std::mutex> lock(pods_mu_);
-      absl::flat_hash_set<std::string> uids;
-      for (const std::string& uid : work_queue_.GetWork()) {
-        auto it = pods_.find(uid);
-        if (it != pods_.end() && uids.insert(uid).second) due.push_back(it->second);
-      }
-      // Pods past their active deadline are synced at once, so they fail
-      // and stop without waiting for their resync (upstream getPodsToSync).
-      const absl::Time now = clock_->Now();
-      for (const auto& [uid, pod] : pods_) {
-        if (!pod->spec.active_deadline_seconds.has_value() || uids.contains(uid)) continue;
-        std::optional<status::VersionedPodStatus> s = status_manager_.GetPodStatus(uid);
-        if (s.has_value() && !api::IsTerminalPhase(s->status.phase) &&
-            PastActiveDeadline(*pod, s->status.start_time, now)) {
-          due.push_back(pod);
-        }
+    absl::flat_hash_set<std::string> uids;
+    for (const std::string& uid : work_queue_.GetWork()) {
+      api::PodPtr pod = pod_manager_.GetPodByUID(uid);
+      if (pod != nullptr && uids.insert(uid).second) due.push_back(std::move(pod));
+    }
+    // Pods past their active deadline are synced at once, so they fail and
+    // stop without waiting for their resync (upstream getPodsToSync).
+    const absl::Time now = clock_->Now();
+    for (const api::PodPtr& pod : pod_manager_.GetPods()) {
+      const std::string& uid = pod->metadata.uid;
+      if (!pod->spec.active_deadline_seconds.has_value() || uids.contains(uid)) continue;
+      std::optional<status::VersionedPodStatus> s = status_manager_.GetPodStatus(uid);
+      if (s.has_value() && !api::IsTerminalPhase(s->status.phase) &&
+          PastActiveDeadline(*pod, s->status.start_time, now)) {
+        due.push_back(pod);
       }
     }
     HandlePodSyncs(due);
@@ -259,13 +253,8 @@ void Kubelet::Handle(const InboxItem& item) {
   if (const auto* update = std::get_if<config::PodUpdate>(&item)) {
     HandlePodUpdate(*update);
   } else if (const auto* probe = std::get_if<ProbeUpdate>(&item)) {
-    api::PodPtr pod;
-    {
-      std::lock_guard<std::mutex> lock(pods_mu_);
-      auto it = pods_.find(probe->uid);
-      if (it == pods_.end()) return;
-      pod = it->second;
-    }
+    api::PodPtr pod = pod_manager_.GetPodByUID(probe->uid);
+    if (pod == nullptr) return;
     HandlePodSyncs({pod});
   } else {
     HandlePlegEvent(std::get<pleg::PodLifecycleEvent>(item));
@@ -276,37 +265,30 @@ void Kubelet::DispatchWork(podworkers::SyncPodType type, const api::PodPtr& pod)
   podworkers::UpdatePodOptions options;
   options.update_type = type;
   options.pod = pod;
-  {
-    std::lock_guard<std::mutex> lock(pods_mu_);
-    // A rejected pod never runs: nothing to start, nothing to stop.
-    if (rejected_.contains(pod->metadata.uid)) return;
-    auto it = first_seen_.find(pod->metadata.uid);
-    if (it != first_seen_.end()) options.start_time = it->second;
+  // A rejected pod never runs: nothing to start, nothing to stop.
+  if (pod_manager_.IsRejected(pod->metadata.uid)) return;
+  if (std::optional<absl::Time> seen = pod_manager_.FirstSeen(pod->metadata.uid)) {
+    options.start_time = *seen;
   }
   pod_workers_->UpdatePod(std::move(options));
 }
 
 bool Kubelet::AdmitPod(const api::PodPtr& pod) {
   std::vector<api::PodPtr> active;
-  {
-    std::lock_guard<std::mutex> lock(pods_mu_);
-    for (const auto& [uid, other] : pods_) {
-      if (uid == pod->metadata.uid || rejected_.contains(uid)) continue;
-      // Pods that finished hold nothing (filterOutInactivePods).
-      if (pod_workers_->IsPodKnownTerminated(uid)) continue;
-      if (std::optional<status::VersionedPodStatus> s = status_manager_.GetPodStatus(uid);
-          s.has_value() && api::IsTerminalPhase(s->status.phase)) {
-        continue;
-      }
-      active.push_back(other);
+  for (const api::PodPtr& other : pod_manager_.GetPods()) {
+    const std::string& uid = other->metadata.uid;
+    if (uid == pod->metadata.uid || pod_manager_.IsRejected(uid)) continue;
+    // Pods that finished hold nothing (filterOutInactivePods).
+    if (pod_workers_->IsPodKnownTerminated(uid)) continue;
+    if (std::optional<status::VersionedPodStatus> s = status_manager_.GetPodStatus(uid);
+        s.has_value() && api::IsTerminalPhase(s->status.phase)) {
+      continue;
     }
+    active.push_back(other);
   }
   lifecycle::AdmitResult result = lifecycle::Admit(*pod, active, node_info_);
   if (result.admit) return true;
-  {
-    std::lock_guard<std::mutex> lock(pods_mu_);
-    rejected_.insert(pod->metadata.uid);
-  }
+  pod_manager_.MarkRejected(pod->metadata.uid);
   // rejectPod: a Warning event and a terminal status; no worker ever starts.
   LOG(WARNING) << "Pod " << FormatPod(*pod) << " rejected: " << result.reason << ": "
                << result.message;
@@ -334,11 +316,7 @@ void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
       // Oldest first, as the kubelet admits pods (here: by first sight).
       absl::Time now = clock_->Now();
       for (const api::PodPtr& pod : update.pods) {
-        {
-          std::lock_guard<std::mutex> lock(pods_mu_);
-          pods_[pod->metadata.uid] = pod;
-          first_seen_.try_emplace(pod->metadata.uid, now);
-        }
+        pod_manager_.AddPod(pod, now);
         LOG(INFO) << "SyncLoop ADD source=\"" << update.source << "\" pod=\"" << FormatPod(*pod)
                   << "\"";
         if (!AdmitPod(pod)) continue;
@@ -357,10 +335,7 @@ void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
     case PodOperation::kUpdate:
     case PodOperation::kReconcile:
       for (const api::PodPtr& pod : update.pods) {
-        {
-          std::lock_guard<std::mutex> lock(pods_mu_);
-          pods_[pod->metadata.uid] = pod;
-        }
+        pod_manager_.UpdatePod(pod);
         if (update.op == PodOperation::kUpdate) {
           LOG(INFO) << "SyncLoop UPDATE source=\"" << update.source << "\" pod=\""
                     << FormatPod(*pod) << "\"";
@@ -372,10 +347,7 @@ void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
       // Graceful deletion: the pod stays known while it terminates; the
       // workers read the grace from deletionGracePeriodSeconds.
       for (const api::PodPtr& pod : update.pods) {
-        {
-          std::lock_guard<std::mutex> lock(pods_mu_);
-          pods_[pod->metadata.uid] = pod;
-        }
+        pod_manager_.UpdatePod(pod);
         LOG(INFO) << "SyncLoop DELETE source=\"" << update.source << "\" pod=\"" << FormatPod(*pod)
                   << "\"";
         DispatchWork(podworkers::SyncPodType::kUpdate, pod);
@@ -383,12 +355,7 @@ void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
       break;
     case PodOperation::kRemove:
       for (const api::PodPtr& pod : update.pods) {
-        {
-          std::lock_guard<std::mutex> lock(pods_mu_);
-          pods_.erase(pod->metadata.uid);
-          started_.erase(pod->metadata.uid);
-          if (rejected_.erase(pod->metadata.uid) > 0) continue;  // it never ran
-        }
+        if (pod_manager_.RemovePod(pod->metadata.uid)) continue;  // rejected: it never ran
         LOG(INFO) << "SyncLoop REMOVE source=\"" << update.source << "\" pod=\"" << FormatPod(*pod)
                   << "\"";
         prober_manager_->RemovePod(pod->metadata.uid);
@@ -407,13 +374,8 @@ void Kubelet::HandlePlegEvent(const pleg::PodLifecycleEvent& event) {
     VLOG(1) << "Container " << event.container_id << " of pod " << event.pod_uid
             << " died with exit code " << *event.exit_code;
   }
-  api::PodPtr pod;
-  {
-    std::lock_guard<std::mutex> lock(pods_mu_);
-    auto it = pods_.find(event.pod_uid);
-    if (it == pods_.end()) return;  // housekeeping deals with runtime-only pods
-    pod = it->second;
-  }
+  api::PodPtr pod = pod_manager_.GetPodByUID(event.pod_uid);
+  if (pod == nullptr) return;  // housekeeping deals with runtime-only pods
   VLOG(3) << "SyncLoop (PLEG) pod=\"" << FormatPod(*pod) << "\" event=" << ToString(event.type);
   HandlePodSyncs({pod});
 }
@@ -424,16 +386,9 @@ void Kubelet::HandlePodSyncs(const std::vector<api::PodPtr>& pods) {
 
 void Kubelet::HandlePodCleanups() {
   metrics_.housekeeping_runs->Inc();
-  std::vector<api::PodPtr> desired;
+  const std::vector<api::PodPtr> desired = pod_manager_.GetPods();
   absl::flat_hash_set<std::string> desired_uids;
-  {
-    std::lock_guard<std::mutex> lock(pods_mu_);
-    desired.reserve(pods_.size());
-    for (const auto& [uid, pod] : pods_) {
-      desired.push_back(pod);
-      desired_uids.insert(uid);
-    }
-  }
+  for (const api::PodPtr& pod : desired) desired_uids.insert(pod->metadata.uid);
   absl::flat_hash_map<std::string, podworkers::PodWorkerSync> working =
       pod_workers_->SyncKnownPods(desired);
 
@@ -443,9 +398,7 @@ void Kubelet::HandlePodCleanups() {
   for (const std::string& uid : known_last_housekeeping_) {
     if (!known.contains(uid)) {
       syncer_.ForgetPod(uid);
-      std::lock_guard<std::mutex> lock(pods_mu_);
-      first_seen_.erase(uid);
-      started_.erase(uid);
+      pod_manager_.Forget(uid);
     }
   }
   known_last_housekeeping_ = known;
@@ -526,7 +479,7 @@ void Kubelet::HandlePodCleanups() {
 
 void Kubelet::RemoveRuntimePodAsync(const container::Pod& running_pod) {
   {
-    std::lock_guard<std::mutex> lock(pods_mu_);
+    std::lock_guard<std::mutex> lock(removing_mu_);
     if (!removing_.insert(running_pod.id).second) return;  // already queued
   }
   // Off the sync loop: removing a sandbox takes a few CRI calls, and a
@@ -540,7 +493,7 @@ void Kubelet::RemoveRuntimePodAsync(const container::Pod& running_pod) {
     } else {
       pod_cache_.Delete(running_pod.id);
     }
-    std::lock_guard<std::mutex> lock(pods_mu_);
+    std::lock_guard<std::mutex> lock(removing_mu_);
     removing_.erase(running_pod.id);
   });
 }
@@ -564,23 +517,13 @@ void Kubelet::OnStatusChange(const api::Pod& pod, const api::PodStatus* old_stat
                              const api::PodStatus& new_status) {
   const bool was_running = old_status != nullptr && old_status->phase == api::kPodRunning;
   if (was_running || new_status.phase != api::kPodRunning) return;
-  absl::Time first_seen;
-  {
-    std::lock_guard<std::mutex> lock(pods_mu_);
-    auto it = first_seen_.find(pod.metadata.uid);
-    if (it == first_seen_.end() || !started_.insert(pod.metadata.uid).second) return;
-    first_seen = it->second;
-  }
-  metrics_.pod_start_duration->Observe(absl::ToDoubleSeconds(clock_->Now() - first_seen));
+  std::optional<absl::Time> first_seen = pod_manager_.MarkStarted(pod.metadata.uid);
+  if (!first_seen.has_value()) return;
+  metrics_.pod_start_duration->Observe(absl::ToDoubleSeconds(clock_->Now() - *first_seen));
 }
 
 std::vector<api::Pod> Kubelet::GetPods() const {
-  std::vector<api::PodPtr> pods;
-  {
-    std::lock_guard<std::mutex> lock(pods_mu_);
-    pods.reserve(pods_.size());
-    for (const auto& [uid, pod] : pods_) pods.push_back(pod);
-  }
+  const std::vector<api::PodPtr> pods = pod_manager_.GetPods();
   std::vector<api::Pod> out;
   out.reserve(pods.size());
   for (const api::PodPtr& pod : pods) {

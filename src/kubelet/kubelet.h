@@ -54,6 +54,7 @@
 #include "metrics/registry.h"
 #include "pleg/generic_pleg.h"
 #include "pleg/pleg.h"
+#include "pod/pod_manager.h"
 #include "podworkers/pod_workers.h"
 #include "podworkers/work_queue.h"
 #include "prober/prober.h"
@@ -154,7 +155,7 @@ class Kubelet {
   void HandlePodSyncs(const std::vector<api::PodPtr>& pods);
   void DispatchWork(podworkers::SyncPodType type, const api::PodPtr& pod);
   // canAdmitPod + rejectPod: false (and the pod Failed with the reason) when
-  // the node refuses it. Takes pods_mu_.
+  // the node refuses it.
   bool AdmitPod(const api::PodPtr& pod);
   void HandlePodCleanups();
   // Removes a dead, unwanted runtime pod (sandboxes, containers, cgroup) on
@@ -192,16 +193,9 @@ class Kubelet {
   KubeletMetrics metrics_;
   RuntimeState runtime_state_;
 
-  // The desired pods (the kubelet's pod manager) and when each was first
-  // seen. Guarded by pods_mu_.
   const lifecycle::NodeInfo node_info_;
-  mutable std::mutex pods_mu_;
-  absl::flat_hash_map<std::string, api::PodPtr> pods_;
-  absl::flat_hash_map<std::string, absl::Time> first_seen_;
-  absl::flat_hash_set<std::string> started_;  // pods whose start was measured
-  // Pods refused by admission: they stay known (and Failed) but never get a
-  // worker. Guarded by pods_mu_.
-  absl::flat_hash_set<std::string> rejected_;
+  pod::PodManager pod_manager_;
+  std::mutex removing_mu_;
   absl::flat_hash_set<std::string> removing_;  // runtime pods queued for removal
 
   // Inbox of the sync loop.
