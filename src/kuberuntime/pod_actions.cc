@@ -194,10 +194,6 @@ bool ComputeInitContainerActions(const api::Pod& pod, const PodStatus& status,
 
 }  // namespace
 
-std::string FormatPod(const api::Pod& pod) {
-  return absl::StrCat(pod.metadata.name, "_", pod.metadata.namespace_, "(", pod.metadata.uid, ")");
-}
-
 std::string ContainerBackoffKey(const api::Pod& pod, const api::Container& container) {
   return absl::StrCat(pod.metadata.name, "_", pod.metadata.namespace_, "_", pod.metadata.uid, "_",
                       container.name, "_", HashToString(HashContainer(container)));
@@ -205,19 +201,6 @@ std::string ContainerBackoffKey(const api::Pod& pod, const api::Container& conta
 
 std::string ImagePullBackoffKey(const api::Pod& pod, const std::string& image) {
   return absl::StrCat(pod.metadata.uid, "_", image);
-}
-
-std::string FormatGoDuration(absl::Duration d) {
-  if (d == absl::ZeroDuration()) return "0s";
-  if (d % absl::Seconds(1) != absl::ZeroDuration()) return absl::FormatDuration(d);
-  std::string sign = d < absl::ZeroDuration() ? "-" : "";
-  int64_t s = absl::ToInt64Seconds(absl::AbsDuration(d));
-  int64_t h = s / 3600;
-  int64_t m = (s / 60) % 60;
-  s %= 60;
-  if (h > 0) return absl::StrCat(sign, h, "h", m, "m", s, "s");
-  if (m > 0) return absl::StrCat(sign, m, "m", s, "s");
-  return absl::StrCat(sign, s, "s");
 }
 
 bool ShouldContainerBeRestarted(const api::Container& container, const api::Pod& pod,

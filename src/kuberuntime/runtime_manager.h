@@ -34,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "api/fieldpath.h"
+#include "api/format.h"
 #include "api/pod.h"
 #include "container/runtime.h"
 #include "container/runtime_types.h"
@@ -42,6 +43,7 @@
 #include "util/backoff.h"
 #include "util/cancellation.h"
 #include "util/clock.h"
+#include "util/go_duration.h"
 #include "volume/mounter.h"
 #include "volume/volume_manager.h"
 
@@ -110,9 +112,6 @@ PodActions ComputePodActions(const api::Pod& pod, const container::PodStatus& st
 bool ShouldContainerBeRestarted(const api::Container& container, const api::Pod& pod,
                                 const container::PodStatus& status);
 
-// "<name>_<namespace>(<uid>)", the kubelet's format.Pod.
-std::string FormatPod(const api::Pod& pod);
-
 // The crash-loop back-off key: pod name/namespace/uid, container name and
 // spec hash, so a spec change starts a fresh back-off.
 std::string ContainerBackoffKey(const api::Pod& pod, const api::Container& container);
@@ -128,9 +127,6 @@ std::string ImagePullBackoffKey(const api::Pod& pod, const std::string& image);
 absl::Status VerifyRunAsNonRoot(const api::Pod& pod, const api::Container& container,
                                 std::optional<int64_t> image_uid,
                                 const std::string& image_username);
-
-// A Go-style duration ("10s", "1m20s", "5m0s"), as in the kubelet's messages.
-std::string FormatGoDuration(absl::Duration d);
 
 struct RuntimeManagerOptions {
   std::string pod_logs_dir = "/var/log/pods";

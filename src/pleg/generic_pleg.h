@@ -39,6 +39,7 @@
 #include "container/runtime_types.h"
 #include "pleg/pleg.h"
 #include "util/clock.h"
+#include "util/go_duration.h"
 
 namespace cubelet::pleg {
 
@@ -69,10 +70,6 @@ struct GenericPlegOptions {
   // agent feeds its relist metrics from it). Same thread rules as `log`.
   std::function<void(const RelistStats&)> on_relist;
 };
-
-// Formats `d` as Go's time.Duration.String() does ("3m0s", "1.5s", "250ms",
-// "1h0m0s"): the kubelet's health messages print durations that way.
-std::string FormatGoDuration(absl::Duration d);
 
 class GenericPleg final : public PodLifecycleEventGenerator {
  public:
