@@ -1,6 +1,6 @@
 // What the container runtime reports about pods, in the engine's terms
 // (the kubelet's pkg/kubelet/container types): the running-pod list used by
-// the runtime cache and housekeeping, and the per-pod status used by the pod
+// housekeeping, and the per-pod status used by the pod
 // status cache, the pod workers and status generation.
 //
 // Plain values; no thread-safety beyond that of plain values. Statuses are

@@ -56,8 +56,10 @@ void Kubelet::HandlePodCleanups() {
       }
     }
     if (sandbox_ready) running_pods += 1;
-    if (working.contains(rp.id) || desired_uids.contains(rp.id)) continue;
+    // A desired pod's worker (re-)starts below and owns what is there.
+    if (desired_uids.contains(rp.id)) continue;
     if (any_running) {
+      if (working.contains(rp.id)) continue;  // its worker stops it
       // Orphaned runtime pod: kill it at once (upstream: grace 1).
       LOG(INFO) << "Killing orphaned runtime pod " << rp.name << "_" << rp.namespace_ << "("
                 << rp.id << ")";
@@ -68,9 +70,11 @@ void Kubelet::HandlePodCleanups() {
       kill_options.grace_period_override = 1;
       kill.kill_pod_options = std::move(kill_options);
       pod_workers_->UpdatePod(std::move(kill));
-    } else {
-      // Dead and unwanted: remove the sandboxes (their containers and logs
-      // go with them) and the pod cgroup.
+    } else if (pod_workers_->ShouldPodContentBeRemoved(rp.id)) {
+      // Dead, unwanted, and the pod workers say its content may go (it is
+      // unknown to them, or deleted/evicted and terminated): remove the
+      // sandboxes (their containers and logs go with them), its volumes and
+      // the pod cgroup.
       RemoveRuntimePodAsync(rp);
     }
   }

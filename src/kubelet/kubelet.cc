@@ -78,6 +78,24 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
       });
   syncer_.SetProbeStatusFunc(
       [this](const std::string& uid) { return prober_manager_->GetProbeStatus(uid); });
+  if (options_.manage_host_state) {
+    syncer_.SetReleasePodResourcesFunc([this](const api::Pod& pod) {
+      const std::string& uid = pod.metadata.uid;
+      if (absl::Status s = runtime_manager_.volume_manager().TearDownPodVolumes(uid); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat("unmounting volumes of terminated pod ",
+                                                   api::FormatPod(pod), ": ", s.message()));
+      }
+      // A cgroup still busy is no reason to hold the worker: housekeeping
+      // removes it as an orphan once the pod is gone.
+      if (absl::Status s =
+              kuberuntime::RemovePodCgroup(options_.cgroup_root, uid, options_.cgroup_fs);
+          !s.ok()) {
+        VLOG(1) << "Pod cgroup of terminated pod " << api::FormatPod(pod)
+                << " not removed yet: " << s.message();
+      }
+      return absl::OkStatus();
+    });
+  }
   instrumented_syncer_ =
       std::make_unique<InstrumentedPodSyncer>(&syncer_, metrics_.pod_worker_duration, clock);
   podworkers::PodWorkers::Options worker_options;

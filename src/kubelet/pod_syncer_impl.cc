@@ -139,8 +139,8 @@ absl::Status KubeletPodSyncer::SyncTerminatedPod(const CancelTokenPtr& cancel,
                                                  const api::PodPtr& pod,
                                                  const container::PodStatusPtr& status) {
   SetPodStatus(*pod, Generate(*pod, *status, /*pod_is_terminal=*/true));
-  // Volumes and pod cgroups are released here once cubelet manages them.
-  return absl::OkStatus();
+  if (!release_pod_resources_) return absl::OkStatus();
+  return release_pod_resources_(*pod);
 }
 
 }  // namespace cubelet::kubelet

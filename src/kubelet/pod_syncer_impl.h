@@ -59,6 +59,14 @@ class KubeletPodSyncer final : public podworkers::PodSyncer {
     probe_status_ = std::move(fn);
   }
 
+  // What SyncTerminatedPod releases once the pod's containers are gone:
+  // its volumes and its pod cgroup (upstream syncTerminatedPod waits for the
+  // volumes to be unmounted, then destroys the pod cgroup). An error makes
+  // the worker retry the step. Call before use; none releases nothing.
+  void SetReleasePodResourcesFunc(std::function<absl::Status(const api::Pod& pod)> fn) {
+    release_pod_resources_ = std::move(fn);
+  }
+
   // The newest API status generated for the pod, if any.
   std::optional<api::PodStatus> GetPodStatus(const std::string& uid) const;
   // Drops what the syncer remembers of a pod that is gone (its status and
@@ -79,6 +87,7 @@ class KubeletPodSyncer final : public podworkers::PodSyncer {
   status::StatusManager* const status_manager_;
   status::ReasonCache reasons_;
   std::function<status::ProbeStatus(const std::string& uid)> probe_status_;
+  std::function<absl::Status(const api::Pod& pod)> release_pod_resources_;
 };
 
 }  // namespace cubelet::kubelet

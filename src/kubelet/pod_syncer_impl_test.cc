@@ -165,6 +165,44 @@ TEST_F(EngineTest, NeverPodThatSucceedsFinishesAsSucceeded) {
   EXPECT_EQ(AppStatus(*pod).state.terminated->reason, "Completed");
 }
 
+TEST_F(EngineTest, TerminatedPodReleasesItsResourcesOnceItsContainersAreGone) {
+  std::vector<std::string> released;
+  int running_when_released = -1;
+  syncer_.SetReleasePodResourcesFunc([&](const api::Pod& p) {
+    released.push_back(p.metadata.uid);
+    running_when_released = static_cast<int>(cri_.RunningContainerCount());
+    return absl::OkStatus();
+  });
+  auto pod = MakePod("job", api::kRestartNever);
+  Send(SyncPodType::kCreate, pod);
+  EXPECT_TRUE(released.empty()) << "nothing is released while the pod runs";
+  ASSERT_TRUE(cri_.ExitContainer(LatestContainerId(*pod), 0).ok());
+  Relist(*pod);
+  Send(SyncPodType::kSync, pod);
+  EXPECT_EQ(released, std::vector<std::string>{pod->metadata.uid});
+  EXPECT_EQ(running_when_released, 0);
+  EXPECT_TRUE(workers_.ShouldPodBeFinished(pod->metadata.uid));
+}
+
+TEST_F(EngineTest, ReleaseFailureRetriesTheTerminatedStep) {
+  int calls = 0;
+  syncer_.SetReleasePodResourcesFunc([&](const api::Pod&) {
+    return ++calls == 1 ? absl::InternalError("umount: device busy") : absl::OkStatus();
+  });
+  auto pod = MakePod("busy", api::kRestartNever);
+  Send(SyncPodType::kCreate, pod);
+  ASSERT_TRUE(cri_.ExitContainer(LatestContainerId(*pod), 0).ok());
+  Relist(*pod);
+  Send(SyncPodType::kSync, pod);
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(workers_.ShouldPodBeFinished(pod->metadata.uid)) << "not finished until released";
+  clock_.Advance(absl::Seconds(11));
+  Relist(*pod);
+  Send(SyncPodType::kSync, pod);
+  EXPECT_EQ(calls, 2);
+  EXPECT_TRUE(workers_.ShouldPodBeFinished(pod->metadata.uid));
+}
+
 TEST_F(EngineTest, OrphanRuntimePodIsStopped) {
   auto pod = MakePod("orphan", api::kRestartAlways);
   Send(SyncPodType::kCreate, pod);

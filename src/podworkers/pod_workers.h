@@ -1,6 +1,8 @@
 // PodWorkers: one serialized worker per pod UID that drives the pod through
 // sync -> terminating -> terminated -> finished by calling a PodSyncer (the
-// kubelet's pkg/kubelet/pod_workers.go, modern state machine).
+// kubelet's pkg/kubelet/pod_workers.go, modern state machine). Its state is
+// the agent's only authority on teardown (PodStateProvider, with the
+// timeline in pod_state_provider.h).
 //
 // UpdatePod() never blocks on a sync: it records the newest update for the
 // pod (older undelivered ones are coalesced, a requested termination is never
@@ -35,6 +37,7 @@
 #include "container/pod_cache.h"
 #include "container/runtime.h"
 #include "container/runtime_types.h"
+#include "podworkers/pod_state_provider.h"
 #include "podworkers/pod_syncer.h"
 #include "podworkers/work_queue.h"
 #include "util/cancellation.h"
@@ -100,7 +103,7 @@ struct PodWorkerSnapshot {
   bool observed_runtime = false;
 };
 
-class PodWorkers {
+class PodWorkers final : public PodStateProvider {
  public:
   struct Options {
     absl::Duration resync_interval = absl::Minutes(1);
@@ -113,7 +116,7 @@ class PodWorkers {
 
   PodWorkers(asio::any_io_executor executor, PodSyncer* syncer, container::PodCache* pod_cache,
              WorkQueue* work_queue, const Clock* clock, Options options);
-  ~PodWorkers();
+  ~PodWorkers() override;
   PodWorkers(const PodWorkers&) = delete;
   PodWorkers& operator=(const PodWorkers&) = delete;
 
@@ -128,12 +131,13 @@ class PodWorkers {
 
   bool IsPodKnownTerminated(const std::string& uid) const;
   bool IsPodKnownToWorker(const std::string& uid) const;
-  bool CouldHaveRunningContainers(const std::string& uid) const;
   bool ShouldPodBeFinished(const std::string& uid) const;
-  bool IsPodTerminationRequested(const std::string& uid) const;
-  bool ShouldPodContainersBeTerminating(const std::string& uid) const;
-  bool ShouldPodRuntimeBeRemoved(const std::string& uid) const;
-  bool ShouldPodContentBeRemoved(const std::string& uid) const;
+  // PodStateProvider (contracts in pod_state_provider.h).
+  bool IsPodTerminationRequested(const std::string& uid) const override;
+  bool ShouldPodContainersBeTerminating(const std::string& uid) const override;
+  bool CouldHaveRunningContainers(const std::string& uid) const override;
+  bool ShouldPodRuntimeBeRemoved(const std::string& uid) const override;
+  bool ShouldPodContentBeRemoved(const std::string& uid) const override;
   bool IsPodForMirrorPodTerminatingByFullName(const std::string& fullname) const;
 
   // Introspection (tests, metrics, debugging).
