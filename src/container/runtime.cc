@@ -35,7 +35,18 @@ std::optional<absl::Time> PodSyncResult::MinBackoffExpiration() const {
 
 namespace {
 constexpr char kBackoffExpirationPayload[] = "type.cubelet.io/backoff-expiration";
+constexpr char kNetworkNotReadyPayload[] = "type.cubelet.io/network-not-ready";
 }  // namespace
+
+absl::Status NetworkNotReadyError(absl::string_view detail) {
+  absl::Status error = absl::UnavailableError(absl::StrCat(kNetworkNotReadyErrorMsg, ": ", detail));
+  error.SetPayload(kNetworkNotReadyPayload, absl::Cord());
+  return error;
+}
+
+bool IsNetworkNotReady(const absl::Status& error) {
+  return error.GetPayload(kNetworkNotReadyPayload).has_value();
+}
 
 absl::Status WithBackoffExpiration(absl::Status error, absl::Time expiration) {
   if (error.ok()) return error;

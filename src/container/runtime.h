@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "api/pod.h"
 #include "container/runtime_types.h"
@@ -22,7 +23,7 @@
 namespace cubelet::container {
 
 // Start of the error a sync returns while the runtime's pod network is not
-// ready; the pod workers retry such pods after ~1 s instead of the back-off.
+// ready (upstream's wording); see NetworkNotReadyError.
 inline constexpr char kNetworkNotReadyErrorMsg[] = "network is not ready";
 
 // Reasons the kubelet reports in a waiting state after a failed start.
@@ -75,6 +76,12 @@ struct PodSyncResult {
 absl::Status WithBackoffExpiration(absl::Status error, absl::Time expiration);
 // The expiration attached by WithBackoffExpiration; nullopt for other errors.
 std::optional<absl::Time> BackoffExpiration(const absl::Status& error);
+
+// "network is not ready: <detail>", typed (a status payload) so the pod
+// workers retry such pods after ~1 s instead of the error back-off without
+// reading the message (upstream checks errors.Is(err, ErrNetworkNotReady)).
+absl::Status NetworkNotReadyError(absl::string_view detail);
+bool IsNetworkNotReady(const absl::Status& error);
 
 class Runtime {
  public:

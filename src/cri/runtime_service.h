@@ -47,6 +47,8 @@ class RuntimeService {
   virtual absl::StatusOr<std::vector<Container>> ListContainers(
       const std::optional<ContainerFilter>& filter) = 0;
   virtual absl::StatusOr<cri::ContainerStatus> GetContainerStatus(const std::string& container_id) = 0;
+  // Runs `cmd` in the container. A command still running at `timeout` is
+  // killed and the call fails with DeadlineExceeded.
   virtual absl::StatusOr<ExecSyncResponse> ExecSync(const std::string& container_id,
                                                     const std::vector<std::string>& cmd,
                                                     absl::Duration timeout) = 0;

@@ -61,12 +61,12 @@ std::tuple<bool, uint32_t, std::string> PodSandboxChanged(const api::Pod& pod,
   return {false, latest.attempt, latest.id};
 }
 
-ProbeResult LivenessOf(const ProbeResults* probes, const std::string& id) {
-  return probes == nullptr ? ProbeResult::kUnknown : probes->Liveness(id);
+prober::ProbeResult LivenessOf(const prober::ProbeResults* probes, const std::string& id) {
+  return probes == nullptr ? prober::ProbeResult::kUnknown : probes->Liveness(id);
 }
 
-ProbeResult StartupOf(const ProbeResults* probes, const std::string& id) {
-  return probes == nullptr ? ProbeResult::kUnknown : probes->Startup(id);
+prober::ProbeResult StartupOf(const prober::ProbeResults* probes, const std::string& id) {
+  return probes == nullptr ? prober::ProbeResult::kUnknown : probes->Startup(id);
 }
 
 void AddKill(PodActions& a, const ContainerStatus& cs, std::string message, KillReason reason) {
@@ -80,7 +80,7 @@ void AddKill(PodActions& a, const ContainerStatus& cs, std::string message, Kill
 // Fills the init-container part of `a`; returns whether the pod has finished
 // initializing (all regular init containers done, sidecars started).
 bool ComputeInitContainerActions(const api::Pod& pod, const PodStatus& status,
-                                 const ProbeResults* probes, PodActions& a) {
+                                 const prober::ProbeResults* probes, PodActions& a) {
   const std::vector<api::Container>& inits = pod.spec.init_containers;
   if (inits.empty()) return true;
 
@@ -123,14 +123,14 @@ bool ComputeInitContainerActions(const api::Pod& pod, const PodStatus& status,
       case ContainerState::kRunning: {
         if (!sidecar) break;  // a regular init container: wait for it to exit
         if (c.startup_probe.has_value() && probes != nullptr) {
-          ProbeResult startup = probes->Startup(cs->id);
-          if (startup == ProbeResult::kFailure) {
+          prober::ProbeResult startup = probes->Startup(cs->id);
+          if (startup == prober::ProbeResult::kFailure) {
             AddKill(a, *cs, absl::StrCat("Init container ", c.name, " failed startup probe"),
                     KillReason::kStartupProbe);
             to_start.push_back(n);
             break;
           }
-          if (startup != ProbeResult::kSuccess) break;  // not started yet: wait
+          if (startup != prober::ProbeResult::kSuccess) break;  // not started yet: wait
         }
         if (n == inits.size() - 1) {
           pod_has_initialized = true;
@@ -143,7 +143,8 @@ bool ComputeInitContainerActions(const api::Pod& pod, const PodStatus& status,
           to_start.push_back(n);
           break;
         }
-        if (c.liveness_probe.has_value() && LivenessOf(probes, cs->id) == ProbeResult::kFailure) {
+        if (c.liveness_probe.has_value() &&
+            LivenessOf(probes, cs->id) == prober::ProbeResult::kFailure) {
           AddKill(a, *cs, absl::StrCat("Init container ", c.name, " failed liveness probe"),
                   KillReason::kLivenessProbe);
           to_start.push_back(n);
@@ -218,7 +219,7 @@ bool ShouldContainerBeRestarted(const api::Container& container, const api::Pod&
 }
 
 PodActions ComputePodActions(const api::Pod& pod, const PodStatus& status,
-                             const ProbeResults* probes) {
+                             const prober::ProbeResults* probes) {
   auto [create_sandbox, attempt, sandbox_id] = PodSandboxChanged(pod, status);
   PodActions a;
   a.kill_pod = create_sandbox;
@@ -284,10 +285,10 @@ PodActions ComputePodActions(const api::Pod& pod, const PodStatus& status,
       message = absl::StrCat("Container ", c.name, " definition changed");
       // The spec changed: the new spec must run whatever the policy says.
       restart = true;
-    } else if (LivenessOf(probes, cs->id) == ProbeResult::kFailure) {
+    } else if (LivenessOf(probes, cs->id) == prober::ProbeResult::kFailure) {
       message = absl::StrCat("Container ", c.name, " failed liveness probe");
       reason = KillReason::kLivenessProbe;
-    } else if (StartupOf(probes, cs->id) == ProbeResult::kFailure) {
+    } else if (StartupOf(probes, cs->id) == prober::ProbeResult::kFailure) {
       message = absl::StrCat("Container ", c.name, " failed startup probe");
       reason = KillReason::kStartupProbe;
     } else {

@@ -210,13 +210,13 @@ TEST(ComputePodActionsTest, SpecChangeRestartsEvenUnderNever) {
   EXPECT_EQ(a.containers_to_kill[0].message, "Container a definition changed, will be restarted");
 }
 
-class FakeProbes : public ProbeResults {
+class FakeProbes : public prober::ProbeResults {
  public:
-  ProbeResult Liveness(const std::string& id) const override {
-    return id == liveness_failed ? ProbeResult::kFailure : ProbeResult::kUnknown;
+  prober::ProbeResult Liveness(const std::string& id) const override {
+    return id == liveness_failed ? prober::ProbeResult::kFailure : prober::ProbeResult::kUnknown;
   }
-  ProbeResult Startup(const std::string& id) const override {
-    return id == startup_failed ? ProbeResult::kFailure : ProbeResult::kUnknown;
+  prober::ProbeResult Startup(const std::string& id) const override {
+    return id == startup_failed ? prober::ProbeResult::kFailure : prober::ProbeResult::kUnknown;
   }
   std::string liveness_failed;
   std::string startup_failed;

@@ -853,8 +853,7 @@ absl::Status RuntimeManager::NetworkReady() {
   if (!status.ok()) return status.status();
   for (const cri::RuntimeCondition& c : status->conditions) {
     if (c.type == "NetworkReady" && !c.status) {
-      return absl::UnavailableError(
-          absl::StrCat(container::kNetworkNotReadyErrorMsg, ": ", c.reason, ": ", c.message));
+      return container::NetworkNotReadyError(absl::StrCat(c.reason, ": ", c.message));
     }
   }
   return absl::OkStatus();

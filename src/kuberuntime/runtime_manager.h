@@ -40,6 +40,7 @@
 #include "container/runtime_types.h"
 #include "cri/runtime_service.h"
 #include "cri/types.h"
+#include "prober/results.h"
 #include "util/backoff.h"
 #include "util/cancellation.h"
 #include "util/clock.h"
@@ -58,18 +59,6 @@ inline constexpr char kKillPodSandboxError[] = "KillPodSandboxError";
 
 // The kubelet never gives a container less than this to stop.
 inline constexpr int64_t kMinimumGracePeriodSeconds = 2;
-
-// A probe verdict from the prober (a later module).
-enum class ProbeResult { kUnknown, kSuccess, kFailure };
-
-// Liveness/startup verdicts by container id; kUnknown when the probe has not
-// produced a result yet. Implementations must be thread-safe.
-class ProbeResults {
- public:
-  virtual ~ProbeResults() = default;
-  virtual ProbeResult Liveness(const std::string& container_id) const = 0;
-  virtual ProbeResult Startup(const std::string& container_id) const = 0;
-};
 
 // Why a container is killed; selects the grace period (probe kills may use
 // the probe's terminationGracePeriodSeconds).
@@ -106,7 +95,7 @@ struct PodActions {
 // (no probe verdicts: nothing is killed for a probe, sidecar startup probes
 // count as passed).
 PodActions ComputePodActions(const api::Pod& pod, const container::PodStatus& status,
-                             const ProbeResults* probes = nullptr);
+                             const prober::ProbeResults* probes = nullptr);
 
 // kubecontainer.ShouldContainerBeRestarted.
 bool ShouldContainerBeRestarted(const api::Container& container, const api::Pod& pod,
@@ -146,7 +135,7 @@ struct RuntimeManagerOptions {
   // Image pull back-off (same defaults as the kubelet's imageBackOff).
   absl::Duration image_backoff_initial = absl::Seconds(10);
   absl::Duration image_backoff_max = absl::Seconds(300);
-  const ProbeResults* probe_results = nullptr;  // not owned; may be null
+  const prober::ProbeResults* probe_results = nullptr;  // not owned; may be null
   // Mounts tmpfs emptyDirs; not owned. Null: volume::SystemMounter().
   volume::Mounter* mounter = nullptr;
   // The node's resolver config (dnsPolicy Default and the ClusterFirst

@@ -788,6 +788,7 @@ TEST_F(RuntimeManagerTest, PodNetworkSandboxWaitsForNetworkReady) {
   api::Pod pod = MakePod("net", api::kRestartAlways, {"app"});
   PodSyncResult r = Sync(pod);
   EXPECT_EQ(r.sync_error.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(container::IsNetworkNotReady(r.sync_error)) << r.sync_error;
   EXPECT_TRUE(absl::StartsWith(r.sync_error.message(), container::kNetworkNotReadyErrorMsg))
       << r.sync_error;
   EXPECT_TRUE(cri_.SandboxIds().empty()) << "no sandbox is created, so none is left behind";

@@ -644,7 +644,7 @@ void PodWorkers::CompleteWorkLocked(const std::string& uid, PodSyncStatus& statu
     work_queue_->Enqueue(uid, absl::ZeroDuration());
   } else if (error.ok()) {
     work_queue_->Enqueue(uid, Jitter(options_.resync_interval, kResyncJitterFactor));
-  } else if (absl::StrContains(error.message(), kNetworkNotReadyErrorMsg)) {
+  } else if (container::IsNetworkNotReady(error)) {
     work_queue_->Enqueue(uid, Jitter(kBackOffOnTransientError, kBackOffJitterFactor));
   } else if (std::optional<absl::Time> expiration = container::BackoffExpiration(error)) {
     // The error says when a retry is due (a container or image back-off):

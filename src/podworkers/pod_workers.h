@@ -45,8 +45,6 @@
 
 namespace cubelet::podworkers {
 
-// The error text that makes a sync retry after ~1 s instead of the back-off.
-using container::kNetworkNotReadyErrorMsg;
 
 enum class PodWorkerState { kSync = 0, kTerminating, kTerminated };
 const char* ToString(PodWorkerState s);

@@ -274,8 +274,7 @@ TEST_F(PodWorkersTest, ErrorRequeuesWithBackOff) {
 
 TEST_F(PodWorkersTest, NetworkNotReadyRequeuesAfterAboutOneSecond) {
   syncer_.SetSyncPodHook([](const FakePodSyncer::Record&, const CancelTokenPtr&) {
-    return absl::StatusOr<bool>(
-        absl::UnavailableError(std::string(kNetworkNotReadyErrorMsg) + ": cni not initialized"));
+    return absl::StatusOr<bool>(container::NetworkNotReadyError("cni not initialized"));
   });
   workers_->UpdatePod(Update(SyncPodType::kCreate, NewPod("1", "p")));
   Drain();

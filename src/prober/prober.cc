@@ -1,6 +1,5 @@
 #include "prober/prober.h"
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "probe/grpc.h"
@@ -37,8 +36,7 @@ probe::Outcome RuntimeProber::Probe(ProbeType /*type*/, const api::Pod& pod,
     if (!r.ok()) {
       // The runtime's deadline is the probe's timeout: a command that does
       // not finish in time failed (upstream since 1.20).
-      if (absl::IsDeadlineExceeded(r.status()) ||
-          absl::StrContains(r.status().message(), "timeout")) {
+      if (absl::IsDeadlineExceeded(r.status())) {
         return {probe::Result::kFailure,
                 absl::StrCat("command timed out: ", absl::StrJoin(h.exec->command, " "))};
       }

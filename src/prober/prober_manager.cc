@@ -10,8 +10,6 @@
 namespace cubelet::prober {
 namespace {
 
-using kuberuntime::ProbeResult;
-
 std::string StripPrefix(const std::string& id) {
   size_t sep = id.find("://");
   return sep == std::string::npos ? id : id.substr(sep + 3);

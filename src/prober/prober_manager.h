@@ -23,7 +23,7 @@
 //
 // A changed verdict calls `on_change(pod uid)` so the pod is synced: a failed
 // liveness/startup probe makes ComputePodActions kill the container (through
-// kuberuntime::ProbeResults, which this class implements), and readiness or
+// ProbeResults, which this class implements), and readiness or
 // startup changes reach the API status through GetProbeStatus().
 //
 // Ownership: borrows the prober and clock (they must outlive it); the
@@ -48,8 +48,8 @@
 #include "absl/time/time.h"
 #include "api/pod.h"
 #include "asio/any_io_executor.hpp"
-#include "kuberuntime/runtime_manager.h"
 #include "prober/prober.h"
+#include "prober/results.h"
 #include "status/generate.h"
 #include "util/clock.h"
 
@@ -66,7 +66,7 @@ struct ProberManagerOptions {
   std::function<void(const std::string&)> log;
 };
 
-class ProberManager final : public kuberuntime::ProbeResults {
+class ProberManager final : public ProbeResults {
  public:
   using Options = ProberManagerOptions;
   using StatusFunc = std::function<std::optional<api::PodStatus>(const std::string& uid)>;
@@ -95,9 +95,9 @@ class ProberManager final : public kuberuntime::ProbeResults {
   // for status generation.
   status::ProbeStatus GetProbeStatus(const std::string& uid) const;
 
-  // ---- kuberuntime::ProbeResults ----
-  kuberuntime::ProbeResult Liveness(const std::string& container_id) const override;
-  kuberuntime::ProbeResult Startup(const std::string& container_id) const override;
+  // ---- ProbeResults ----
+  ProbeResult Liveness(const std::string& container_id) const override;
+  ProbeResult Startup(const std::string& container_id) const override;
 
   // Posts every probe due at the clock's now; returns when the next one is
   // due (InfiniteFuture when there are no workers).
@@ -120,7 +120,7 @@ class ProberManager final : public kuberuntime::ProbeResults {
   void DoProbe(const WorkerPtr& worker);
   // Stores a verdict; true when it differs from the previous one.
   bool SetResultLocked(ProbeType type, const std::string& container_id, const std::string& uid,
-                       kuberuntime::ProbeResult result);
+                       ProbeResult result);
   void TimerLoop();
 
   Prober* const prober_;
@@ -138,7 +138,7 @@ class ProberManager final : public kuberuntime::ProbeResults {
   // Verdicts by container id: {pod uid, result}.
   struct Verdict {
     std::string uid;
-    kuberuntime::ProbeResult result = kuberuntime::ProbeResult::kUnknown;
+    ProbeResult result = ProbeResult::kUnknown;
   };
   absl::flat_hash_map<std::string, Verdict> results_[3];  // indexed by ProbeType
   absl::Time started_at_ = absl::InfinitePast();

@@ -14,7 +14,6 @@
 namespace cubelet::prober {
 namespace {
 
-using kuberuntime::ProbeResult;
 
 api::Probe ExecProbe(int period = 10) {
   api::Probe p;

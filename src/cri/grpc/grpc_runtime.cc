@@ -296,6 +296,12 @@ absl::StatusOr<ExecSyncResponse> GrpcRuntime::ExecSync(const std::string& contai
   absl::Status s = Call("ExecSync", deadline, [&](::grpc::ClientContext* ctx) {
     return stubs_->runtime->ExecSync(ctx, req, &resp);
   });
+  // containerd reports a command killed at its timeout as an unknown error
+  // ("timeout 1s exceeded: context deadline exceeded"); callers get it typed.
+  if (!s.ok() && !absl::IsDeadlineExceeded(s) && timeout_seconds > 0 &&
+      absl::StrContains(s.message(), "timeout")) {
+    return absl::DeadlineExceededError(s.message());
+  }
   if (!s.ok()) return s;
   return convert::FromProto(resp);
 }
