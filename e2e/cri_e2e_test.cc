@@ -234,6 +234,26 @@ TEST_F(ContainerdTest, StopIsPromptForATermHandlingContainer) {
   EXPECT_EQ(app->exit_code, 0);
 }
 
+TEST_F(ContainerdTest, ExecPastItsTimeoutIsDeadlineExceeded) {
+  auto pod = NewPod("exec", {"sh", "-c", "trap 'exit 0' TERM; sleep 1000 & wait"});
+  ASSERT_TRUE(Sync(*pod).Error().ok());
+  container::PodStatusPtr status;
+  const container::ContainerStatus* app =
+      WaitForApp(*pod, container::ContainerState::kRunning, &status);
+  ASSERT_NE(app, nullptr);
+  auto quick = cri_->ExecSync(app->id, {"sh", "-c", "echo hi"}, absl::Seconds(5));
+  ASSERT_TRUE(quick.ok()) << quick.status();
+  EXPECT_EQ(quick->exit_code, 0);
+  EXPECT_EQ(quick->stdout_data, "hi\n");
+  // The probe's timeout is the runtime's: a command still running then is
+  // a timeout the prober counts as a failure, told apart by its code.
+  absl::Time start = absl::Now();
+  auto slow = cri_->ExecSync(app->id, {"sleep", "30"}, absl::Seconds(1));
+  ASSERT_FALSE(slow.ok());
+  EXPECT_EQ(slow.status().code(), absl::StatusCode::kDeadlineExceeded) << slow.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(10));
+}
+
 TEST_F(ContainerdTest, LogsLandInTheCriLogFile) {
   auto pod = NewPod("logger", {"sh", "-c", "echo hello-cubelet; echo oops >&2"});
   ASSERT_TRUE(Sync(*pod).Error().ok());
