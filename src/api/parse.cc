@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/defaults.h"
 #include "api/json.h"
+#include "api/unsupported.h"
 #include "api/validation.h"
 #include "nlohmann/json.hpp"
 #include "yaml-cpp/yaml.h"
@@ -189,8 +190,10 @@ class ManifestParser {
     std::vector<FieldError> errs = DecodePod(doc, pod);
     if (name.empty()) name = pod.metadata.name;  // e.g. a numeric name
     if (errs.empty()) {
+      errs = RefuseUnsupportedFields(doc, pod);  // known v1 fields cubelet does not implement
       ApplyDefaults(pod);
-      errs = ValidatePod(pod);
+      std::vector<FieldError> invalid = ValidatePod(pod);
+      errs.insert(errs.end(), invalid.begin(), invalid.end());
     }
     for (FieldError& e : errs) AddError(document, name, std::move(e.field), std::move(e.detail));
     if (errs.empty()) result_.pods.push_back(std::move(pod));

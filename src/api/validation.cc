@@ -156,7 +156,6 @@ bool ContainsBacksteps(std::string_view path) {
   return false;
 }
 
-
 // Upstream's netutils.ParseIPSloppy: IPv6, or dotted-quad IPv4 whose octets may
 // carry leading zeros (the "legacy" IP fields accept them).
 bool IsSloppyIP(std::string_view s) {
@@ -194,14 +193,26 @@ bool IsStandardContainerResourceName(std::string_view name) {
          IsHugePageResourceName(name);
 }
 bool IsStandardResourceName(std::string_view name) {
-  static const std::set<std::string_view> kStandard = {
-      "cpu",          "memory",          "ephemeral-storage",
-      "requests.cpu", "requests.memory", "requests.ephemeral-storage",
-      "limits.cpu",   "limits.memory",   "limits.ephemeral-storage",
-      "pods",         "resourcequotas",  "services",
-      "replicationcontrollers", "secrets", "configmaps",
-      "persistentvolumeclaims", "storage", "requests.storage",
-      "services.nodeports", "services.loadbalancers"};
+  static const std::set<std::string_view> kStandard = {"cpu",
+                                                       "memory",
+                                                       "ephemeral-storage",
+                                                       "requests.cpu",
+                                                       "requests.memory",
+                                                       "requests.ephemeral-storage",
+                                                       "limits.cpu",
+                                                       "limits.memory",
+                                                       "limits.ephemeral-storage",
+                                                       "pods",
+                                                       "resourcequotas",
+                                                       "services",
+                                                       "replicationcontrollers",
+                                                       "secrets",
+                                                       "configmaps",
+                                                       "persistentvolumeclaims",
+                                                       "storage",
+                                                       "requests.storage",
+                                                       "services.nodeports",
+                                                       "services.loadbalancers"};
   return kStandard.contains(name) || name.starts_with("hugepages-") ||
          name.starts_with("requests.hugepages-");
 }
@@ -220,19 +231,20 @@ bool IsOvercommitAllowed(std::string_view name) {
 
 // Renders a string list for an Invalid value the way kubectl shows it.
 std::string RenderList(const std::vector<std::string>& values) {
-  return absl::StrCat("[", absl::StrJoin(values, ",", [](std::string* out, const std::string& v) {
-                        out->append(GoQuote(v));
-                      }),
-                      "]");
+  return absl::StrCat(
+      "[",
+      absl::StrJoin(values, ",",
+                    [](std::string* out, const std::string& v) { out->append(GoQuote(v)); }),
+      "]");
 }
 
 // The downward API field paths (pkg/apis/core/pods ConvertDownwardAPIFieldLabel).
 bool IsConvertibleFieldPath(std::string_view fp) {
   static const std::set<std::string_view> kLabels = {
-      "metadata.annotations", "metadata.labels",    "metadata.name",    "metadata.namespace",
-      "metadata.uid",         "spec.nodeName",      "spec.restartPolicy",
-      "spec.serviceAccountName", "spec.schedulerName", "status.phase", "status.hostIP",
-      "status.hostIPs",       "status.podIP",       "status.podIPs",    "spec.host"};
+      "metadata.annotations", "metadata.labels", "metadata.name",      "metadata.namespace",
+      "metadata.uid",         "spec.nodeName",   "spec.restartPolicy", "spec.serviceAccountName",
+      "spec.schedulerName",   "status.phase",    "status.hostIP",      "status.hostIPs",
+      "status.podIP",         "status.podIPs",   "spec.host"};
   return kLabels.contains(fp);
 }
 
@@ -347,6 +359,13 @@ class Validator {
         if (sources > 0) {
           Add(ForbiddenError(Child(path, "downwardAPI"),
                              "may not specify more than 1 volume type"));
+        }
+        ++sources;
+      }
+      for (const std::string& refused : v.refused_sources) {
+        // Refused with the reason by api/unsupported.h; here only counted.
+        if (sources > 0) {
+          Add(ForbiddenError(Child(path, refused), "may not specify more than 1 volume type"));
         }
         ++sources;
       }
@@ -525,10 +544,15 @@ class Validator {
   // (downwardAPI volume files may name the whole map).
   void ValidateObjectFieldSelector(const ObjectFieldSelector& ref, bool env,
                                    const std::string& rp) {
-    static const std::vector<std::string_view> kEnvPaths = {
-        "metadata.name",           "metadata.namespace", "metadata.uid",   "spec.nodeName",
-        "spec.serviceAccountName", "status.hostIP",      "status.hostIPs", "status.podIP",
-        "status.podIPs"};
+    static const std::vector<std::string_view> kEnvPaths = {"metadata.name",
+                                                            "metadata.namespace",
+                                                            "metadata.uid",
+                                                            "spec.nodeName",
+                                                            "spec.serviceAccountName",
+                                                            "status.hostIP",
+                                                            "status.hostIPs",
+                                                            "status.podIP",
+                                                            "status.podIPs"};
     static const std::vector<std::string_view> kVolumePaths = {
         "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace",
         "metadata.uid"};
@@ -619,8 +643,8 @@ class Validator {
                         ValidateQuantitySyntax(limit->second).ok();
       if (comparable && !IsOvercommitAllowed(name) &&
           (Exceeds(q, limit->second) || Exceeds(limit->second, q))) {
-        Add(InvalidError(
-            rp, q, absl::StrCat("must be equal to ", name, " limit of ", limit->second)));
+        Add(InvalidError(rp, q,
+                         absl::StrCat("must be equal to ", name, " limit of ", limit->second)));
       } else if (comparable && Exceeds(q, limit->second)) {
         Add(InvalidError(
             rp, q,
@@ -688,7 +712,8 @@ class Validator {
   void ValidateSecurityContext(const SecurityContext& sc, const std::string& path) {
     ValidateID(sc.run_as_user, Child(path, "runAsUser"));
     ValidateID(sc.run_as_group, Child(path, "runAsGroup"));
-    if (sc.seccomp_profile) ValidateSeccompProfile(*sc.seccomp_profile, Child(path, "seccompProfile"));
+    if (sc.seccomp_profile)
+      ValidateSeccompProfile(*sc.seccomp_profile, Child(path, "seccompProfile"));
     if (sc.privileged.value_or(false) && sc.allow_privilege_escalation.has_value() &&
         !*sc.allow_privilege_escalation) {
       Add(InvalidError(path, "",
@@ -752,7 +777,8 @@ class Validator {
       Add(NotSupportedError(Child(path, "fsGroupChangePolicy"), *sc.fs_group_change_policy,
                             {"Always", "OnRootMismatch"}));
     }
-    if (sc.seccomp_profile) ValidateSeccompProfile(*sc.seccomp_profile, Child(path, "seccompProfile"));
+    if (sc.seccomp_profile)
+      ValidateSeccompProfile(*sc.seccomp_profile, Child(path, "seccompProfile"));
   }
 
   // Upstream validatePodDNSConfig (searches as with RelaxedDNSSearchValidation).

@@ -414,8 +414,8 @@ INSTANTIATE_TEST_SUITE_P(
               "spec.dnsConfig.options[0]: Required value: Option.Name must not be empty"}},
         Case{"DnsConfigTooManyNameservers",
              [](Pod& p) {
-               p.spec.dns_config = PodDNSConfig{.nameservers = {"1.1.1.1", "8.8.8.8", "9.9.9.9",
-                                                                "::1"}};
+               p.spec.dns_config =
+                   PodDNSConfig{.nameservers = {"1.1.1.1", "8.8.8.8", "9.9.9.9", "::1"}};
              },
              {"spec.dnsConfig.nameservers: Invalid value: [\"1.1.1.1\",\"8.8.8.8\",\"9.9.9.9\","
               "\"::1\"]: must not have more than 3 nameservers"}},
@@ -424,13 +424,12 @@ INSTANTIATE_TEST_SUITE_P(
              {std::string("spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported "
                           "value: \"metadata.labels\": ") +
               kEnvFieldPaths}},
-        Case{"EnvFieldRefWholeAnnotationsNeedsAKey",
-             [](Pod& p) {
-               p.spec.containers[0].env.push_back(FieldRefEnv("metadata.annotations"));
-             },
-             {std::string("spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported "
-                          "value: \"metadata.annotations\": ") +
-              kEnvFieldPaths}},
+        Case{
+            "EnvFieldRefWholeAnnotationsNeedsAKey",
+            [](Pod& p) { p.spec.containers[0].env.push_back(FieldRefEnv("metadata.annotations")); },
+            {std::string("spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported "
+                         "value: \"metadata.annotations\": ") +
+             kEnvFieldPaths}},
         Case{"EnvFieldRefSubscriptOnlyOnLabelsAndAnnotations",
              [](Pod& p) {
                p.spec.containers[0].env.push_back(FieldRefEnv("metadata.name['x']"));
@@ -445,9 +444,7 @@ INSTANTIATE_TEST_SUITE_P(
               "end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', "
               "regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"}},
         Case{"EnvFieldRefOtherApiVersion",
-             [](Pod& p) {
-               p.spec.containers[0].env.push_back(FieldRefEnv("metadata.name", "v2"));
-             },
+             [](Pod& p) { p.spec.containers[0].env.push_back(FieldRefEnv("metadata.name", "v2")); },
              {"spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Invalid value: "
               "\"metadata.name\": error converting fieldPath: unsupported pod version: v2"}},
         Case{"EnvValueFromWithoutSource",
@@ -487,11 +484,11 @@ INSTANTIATE_TEST_SUITE_P(
               "values: \"Localhost\", \"RuntimeDefault\", \"Unconfined\""}},
         Case{"SeccompLocalhostProfile",
              [](Pod& p) {
-               p.spec.security_context = PodSecurityContext{
-                   .seccomp_profile = SeccompProfile{.type = "Localhost"}};
-               p.spec.containers[0].security_context = SecurityContext{
-                   .seccomp_profile = SeccompProfile{.type = "RuntimeDefault",
-                                                     .localhost_profile = "p.json"}};
+               p.spec.security_context =
+                   PodSecurityContext{.seccomp_profile = SeccompProfile{.type = "Localhost"}};
+               p.spec.containers[0].security_context =
+                   SecurityContext{.seccomp_profile = SeccompProfile{
+                                       .type = "RuntimeDefault", .localhost_profile = "p.json"}};
              },
              {"spec.containers[0].securityContext.seccompProfile.localhostProfile: Invalid "
               "value: \"p.json\": can only be set when seccomp type is Localhost",
@@ -511,11 +508,13 @@ INSTANTIATE_TEST_SUITE_P(
              [](Pod& p) {
                p.spec.tolerations.push_back({.key = "k", .operator_ = "Matches", .value = "v"});
                p.spec.tolerations.push_back({.operator_ = "Equal"});
+               p.spec.tolerations.push_back({.key = "k",
+                                             .operator_ = "Exists",
+                                             .value = "v",
+                                             .effect = "NoSchedule",
+                                             .toleration_seconds = 5});
                p.spec.tolerations.push_back(
-                   {.key = "k", .operator_ = "Exists", .value = "v", .effect = "NoSchedule",
-                    .toleration_seconds = 5});
-               p.spec.tolerations.push_back({.key = "k", .operator_ = "Exists",
-                                             .effect = "Sometimes"});
+                   {.key = "k", .operator_ = "Exists", .effect = "Sometimes"});
              },
              {"spec.tolerations[0].operator: Unsupported value: \"Matches\": supported values: "
               "\"Equal\", \"Exists\"",
