@@ -361,6 +361,7 @@ class Validator {
                              "may not specify more than 1 volume type"));
         }
         ++sources;
+        ValidateDownwardAPIVolume(*v.downward_api, Child(path, "downwardAPI"));
       }
       for (const std::string& refused : v.refused_sources) {
         // Refused with the reason by api/unsupported.h; here only counted.
@@ -371,6 +372,35 @@ class Validator {
       }
       if (sources == 0) Add(RequiredError(path, "must specify a volume type"));
       volume_names_.insert(v.name);
+    }
+  }
+
+  // Upstream validateDownwardAPIVolumeSource / validateDownwardAPIVolumeFile.
+  void ValidateDownwardAPIVolume(const DownwardAPIVolumeSource& d, const std::string& path) {
+    constexpr char kFileModeMsg[] = "must be a number between 0 and 0777 (octal), both inclusive";
+    if (d.default_mode && (*d.default_mode > 0777 || *d.default_mode < 0)) {
+      Add(InvalidIntError(Child(path, "defaultMode"), *d.default_mode, kFileModeMsg));
+    }
+    for (size_t i = 0; i < d.items.size(); ++i) {
+      const DownwardAPIVolumeFile& f = d.items[i];
+      std::string ip = Index(Child(path, "items"), i);
+      std::string pp = Child(ip, "path");
+      if (f.path.empty()) Add(RequiredError(pp));
+      if (f.path.starts_with("/")) Add(InvalidError(pp, f.path, "must be a relative path"));
+      if (ContainsBacksteps(f.path)) Add(InvalidError(pp, f.path, "must not contain '..'"));
+      if (f.path.starts_with("..")) Add(InvalidError(pp, f.path, "must not start with '..'"));
+      if (f.field_ref) {
+        ValidateObjectFieldSelector(*f.field_ref, /*env=*/false, Child(ip, "fieldRef"));
+        if (f.resource_field_ref) {
+          Add(InvalidError(ip, "resource",
+                           "fieldRef and resourceFieldRef can not be specified simultaneously"));
+        }
+      } else if (!f.resource_field_ref) {
+        Add(RequiredError(ip, "one of fieldRef and resourceFieldRef is required"));
+      }
+      if (f.mode && (*f.mode > 0777 || *f.mode < 0)) {
+        Add(InvalidIntError(Child(ip, "mode"), *f.mode, kFileModeMsg));
+      }
     }
   }
 

@@ -546,6 +546,28 @@ INSTANTIATE_TEST_SUITE_P(
               "overcommitable resources",
               "spec.containers[0].resources.requests[example.com/gpu]: Invalid value: \"1\": must "
               "be equal to example.com/gpu limit of 500m"}},
+        Case{"DownwardAPIVolumeFilesMayNameWholeLabels",
+             [](Pod& p) {
+               DownwardAPIVolumeSource d;
+               d.items.push_back(
+                   {.path = "labels", .field_ref = ObjectFieldSelector{"v1", "metadata.labels"}});
+               d.items.push_back(
+                   {.path = "../node", .field_ref = ObjectFieldSelector{"v1", "spec.nodeName"}});
+               d.items.push_back({.path = "none", .mode = 01000});
+               p.spec.volumes.push_back({.name = "info", .downward_api = d});
+             },
+             {"spec.volumes[1].downwardAPI.items[1].path: Invalid value: \"../node\": must not "
+              "contain '..'",
+              "spec.volumes[1].downwardAPI.items[1].path: Invalid value: \"../node\": must not "
+              "start with '..'",
+              "spec.volumes[1].downwardAPI.items[1].fieldRef.fieldPath: Unsupported value: "
+              "\"spec.nodeName\": supported values: \"metadata.annotations\", "
+              "\"metadata.labels\", \"metadata.name\", \"metadata.namespace\", "
+              "\"metadata.uid\"",
+              "spec.volumes[1].downwardAPI.items[2]: Required value: one of fieldRef and "
+              "resourceFieldRef is required",
+              "spec.volumes[1].downwardAPI.items[2].mode: Invalid value: 512: must be a number "
+              "between 0 and 0777 (octal), both inclusive"}},
         Case{"BadHostAliasesIP",
              [](Pod& p) {
                p.spec.host_aliases.push_back({.ip = "10.0.0.300", .hostnames = {"db"}});
