@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/defaults.h"
 #include "api/json.h"
+#include "api/unsupported.h"
 #include "api/validation.h"
 #include "nlohmann/json.hpp"
 #include "yaml-cpp/yaml.h"
@@ -181,16 +182,19 @@ class ManifestParser {
     if (auto meta = doc.find("metadata"); meta != doc.end() && meta->is_object()) {
       if (auto n = meta->find("name"); n != meta->end() && n->is_string()) name = *n;
     }
+    if (IsOtherKind(document, name, doc)) return;  // its fields would only add noise
     bool type_ok = CheckTypeField(document, name, doc, "apiVersion", "v1");
     type_ok = CheckTypeField(document, name, doc, "kind", "Pod") && type_ok;
-    if (!type_ok) return;  // another kind's fields would only add noise
+    if (!type_ok) return;
 
     Pod pod;
     std::vector<FieldError> errs = DecodePod(doc, pod);
     if (name.empty()) name = pod.metadata.name;  // e.g. a numeric name
     if (errs.empty()) {
+      errs = RefuseUnsupportedFields(doc, pod);  // known v1 fields cubelet does not implement
       ApplyDefaults(pod);
-      errs = ValidatePod(pod);
+      std::vector<FieldError> invalid = ValidatePod(pod);
+      errs.insert(errs.end(), invalid.begin(), invalid.end());
     }
     for (FieldError& e : errs) AddError(document, name, std::move(e.field), std::move(e.detail));
     if (errs.empty()) result_.pods.push_back(std::move(pod));
@@ -231,6 +235,21 @@ class ManifestParser {
   ParsedManifest Take() { return std::move(result_); }
 
  private:
+  // A document of another kind (a ConfigMap beside the Pod, a Deployment) is
+  // reported once, as what it is, rather than as a Pod with a bad kind and
+  // apiVersion.
+  bool IsOtherKind(int document, const std::string& name, const json& doc) {
+    auto it = doc.find("kind");
+    if (it == doc.end() || !it->is_string()) return false;
+    const std::string& kind = it->get_ref<const std::string&>();
+    if (kind.empty() || kind == "Pod") return false;
+    std::string what = name.empty() ? kind : absl::StrCat(kind, " ", GoQuote(name));
+    AddError(document, "", "kind",
+             absl::StrCat(NotSupportedError("kind", kind, {"Pod"}).detail, " (this document is a ",
+                          what, ", not a Pod)"));
+    return true;
+  }
+
   bool CheckTypeField(int document, const std::string& pod, const json& doc, const char* key,
                       std::string_view want) {
     auto it = doc.find(key);
@@ -326,7 +345,13 @@ absl::StatusOr<ParsedManifest> ParseManifestFile(const std::string& path) {
     used += static_cast<size_t>(n);
   }
   content.resize(used);
-  return ParseManifest(content, path);
+  ParsedManifest parsed = ParseManifest(content, path);
+  // Every non-empty document yields a pod or an error: none means nothing but
+  // blank lines, comments or separators. The kubelet reports such a file too.
+  if (parsed.pods.empty() && parsed.errors.empty()) {
+    parsed.errors.push_back({path, 0, "", "", "file was empty"});
+  }
+  return parsed;
 }
 
 }  // namespace cubelet::api

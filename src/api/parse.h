@@ -41,10 +41,13 @@ struct ParsedManifest {
 
 // Parses `content` (YAML documents separated by `---`, or one JSON object).
 // Empty documents are skipped but still counted. Each document must be a
-// mapping with apiVersion "v1" and kind "Pod"; unknown fields are ignored.
+// mapping with apiVersion "v1" and kind "Pod" (a document of another kind gets
+// one error saying what it is); unknown fields are ignored, known ones cubelet
+// does not implement are refused (api/unsupported.h).
 ParsedManifest ParseManifest(std::string_view content, std::string_view source);
 
-// Reads `path` and parses it with the path as source. InvalidArgument for files
+// Reads `path` and parses it with the path as source. A file without a single
+// non-empty document gets the error "file was empty". InvalidArgument for files
 // over kMaxManifestBytes (checked before reading) or that are not regular
 // files; the errno-derived status when the file cannot be opened or read.
 absl::StatusOr<ParsedManifest> ParseManifestFile(const std::string& path);

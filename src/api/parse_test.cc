@@ -396,10 +396,38 @@ TEST(ParseTest, DocumentMustBeAMapping) {
 TEST(ParseTest, WrongKindAndApiVersion) {
   EXPECT_THAT(Errors(ParseManifest("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n",
                                    "d.yaml")),
-              ElementsAre("d.yaml: document 1: pod \"d\": apiVersion: Unsupported value: "
-                          "\"apps/v1\": supported values: \"v1\"",
-                          "d.yaml: document 1: pod \"d\": kind: Unsupported value: "
-                          "\"Deployment\": supported values: \"Pod\""));
+              ElementsAre("d.yaml: document 1: kind: Unsupported value: \"Deployment\": "
+                          "supported values: \"Pod\" (this document is a Deployment \"d\", not "
+                          "a Pod)"));
+  EXPECT_THAT(Errors(ParseManifest("apiVersion: v2\nkind: Pod\nmetadata: {name: p}\n", "p.yaml")),
+              ElementsAre("p.yaml: document 1: pod \"p\": apiVersion: Unsupported value: "
+                          "\"v2\": supported values: \"v1\""));
+}
+
+TEST(ParseTest, NonPodDocumentSaysWhichDocumentIsNotAPod) {
+  ParsedManifest m = ParseManifest(R"(apiVersion: v1
+kind: Pod
+metadata: {name: web}
+spec:
+  containers: [{name: c, image: busybox}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings}
+data: {a: b}
+---
+apiVersion: v1
+kind: Service
+)",
+                                   "app.yaml");
+  EXPECT_THAT(Errors(m),
+              ElementsAre("app.yaml: document 2: kind: Unsupported value: \"ConfigMap\": "
+                          "supported values: \"Pod\" (this document is a ConfigMap "
+                          "\"settings\", not a Pod)",
+                          "app.yaml: document 3: kind: Unsupported value: \"Service\": "
+                          "supported values: \"Pod\" (this document is a Service, not a Pod)"));
+  ASSERT_EQ(m.pods.size(), 1u);
+  EXPECT_EQ(m.pods[0].metadata.name, "web");
 }
 
 TEST(ParseTest, MissingApiVersionAndKind) {
@@ -582,7 +610,20 @@ TEST_F(ParseFileTest, AcceptsAFileExactlyAtTheLimit) {
   absl::StatusOr<ParsedManifest> m = ParseManifestFile(path);
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_THAT(m->pods, IsEmpty());
-  EXPECT_THAT(m->errors, IsEmpty());
+  // Read in full: only comments, so the file counts as empty.
+  EXPECT_THAT(m->errors, ElementsAre(ManifestError{path, 0, "", "", "file was empty"}));
+}
+
+TEST_F(ParseFileTest, EmptyFileIsReportedNotSkipped) {
+  for (const char* content : {"", "\n  \n", "# just a note\n---\n---\n"}) {
+    std::string path = (dir_ / "empty.yaml").string();
+    std::ofstream(path) << content;
+    absl::StatusOr<ParsedManifest> m = ParseManifestFile(path);
+    ASSERT_TRUE(m.ok()) << m.status();
+    EXPECT_THAT(m->pods, IsEmpty());
+    ASSERT_EQ(m->errors.size(), 1u) << content;
+    EXPECT_EQ(m->errors[0].ToString(), path + ": file was empty");
+  }
 }
 
 TEST_F(ParseFileTest, MissingAndUnreadableFiles) {

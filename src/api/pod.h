@@ -335,6 +335,9 @@ struct Volume {
   std::optional<EmptyDirVolumeSource> empty_dir;
   std::optional<HostPathVolumeSource> host_path;
   std::optional<DownwardAPIVolumeSource> downward_api;
+  // v1 sources cubelet knows but refuses ("configMap", "nfs", ...; see
+  // api/unsupported.h), as written; validation counts them as the volume's type.
+  std::vector<std::string> refused_sources;
 
   bool operator==(const Volume&) const = default;
 };

@@ -1,5 +1,7 @@
 #include "api/validation.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -154,6 +156,109 @@ bool ContainsBacksteps(std::string_view path) {
   return false;
 }
 
+// Upstream's netutils.ParseIPSloppy: IPv6, or dotted-quad IPv4 whose octets may
+// carry leading zeros (the "legacy" IP fields accept them).
+bool IsSloppyIP(std::string_view s) {
+  if (s.find(':') != std::string_view::npos) {
+    struct in6_addr addr;
+    return s.find('%') == std::string_view::npos &&
+           ::inet_pton(AF_INET6, std::string(s).c_str(), &addr) == 1;
+  }
+  int parts = 0;
+  size_t start = 0;
+  while (true) {
+    size_t dot = s.find('.', start);
+    std::string_view part = s.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    if (part.empty() || part.size() > 3) return false;
+    int v = 0;
+    for (char c : part) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + (c - '0');
+    }
+    if (v > 255) return false;
+    ++parts;
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  return parts == 4;
+}
+
+constexpr char kInvalidIPMsg[] = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";
+constexpr char kUserIDMsg[] = "must be between 0 and 2147483647, inclusive";
+
+// Resource names as upstream's pkg/apis/core/helper.
+bool IsHugePageResourceName(std::string_view name) { return name.starts_with("hugepages-"); }
+bool IsStandardContainerResourceName(std::string_view name) {
+  return name == "cpu" || name == "memory" || name == "ephemeral-storage" ||
+         IsHugePageResourceName(name);
+}
+bool IsStandardResourceName(std::string_view name) {
+  static const std::set<std::string_view> kStandard = {"cpu",
+                                                       "memory",
+                                                       "ephemeral-storage",
+                                                       "requests.cpu",
+                                                       "requests.memory",
+                                                       "requests.ephemeral-storage",
+                                                       "limits.cpu",
+                                                       "limits.memory",
+                                                       "limits.ephemeral-storage",
+                                                       "pods",
+                                                       "resourcequotas",
+                                                       "services",
+                                                       "replicationcontrollers",
+                                                       "secrets",
+                                                       "configmaps",
+                                                       "persistentvolumeclaims",
+                                                       "storage",
+                                                       "requests.storage",
+                                                       "services.nodeports",
+                                                       "services.loadbalancers"};
+  return kStandard.contains(name) || name.starts_with("hugepages-") ||
+         name.starts_with("requests.hugepages-");
+}
+// No '/', or in the kubernetes.io/ namespace.
+bool IsNativeResource(std::string_view name) {
+  return name.find('/') == std::string_view::npos ||
+         name.find("kubernetes.io/") != std::string_view::npos;
+}
+bool IsExtendedResourceName(std::string_view name) {
+  if (IsNativeResource(name) || name.starts_with("requests.")) return false;
+  return IsQualifiedName(absl::StrCat("requests.", std::string(name))).empty();
+}
+bool IsOvercommitAllowed(std::string_view name) {
+  return IsNativeResource(name) && !IsHugePageResourceName(name);
+}
+
+// Renders a string list for an Invalid value the way kubectl shows it.
+std::string RenderList(const std::vector<std::string>& values) {
+  return absl::StrCat(
+      "[",
+      absl::StrJoin(values, ",",
+                    [](std::string* out, const std::string& v) { out->append(GoQuote(v)); }),
+      "]");
+}
+
+// The downward API field paths (pkg/apis/core/pods ConvertDownwardAPIFieldLabel).
+bool IsConvertibleFieldPath(std::string_view fp) {
+  static const std::set<std::string_view> kLabels = {
+      "metadata.annotations", "metadata.labels", "metadata.name",      "metadata.namespace",
+      "metadata.uid",         "spec.nodeName",   "spec.restartPolicy", "spec.serviceAccountName",
+      "spec.schedulerName",   "status.phase",    "status.hostIP",      "status.hostIPs",
+      "status.podIP",         "status.podIPs",   "spec.host"};
+  return kLabels.contains(fp);
+}
+
+// fieldpath.SplitMaybeSubscriptedPath: "metadata.labels['k']" -> ("metadata.labels", "k").
+bool SplitSubscriptedPath(std::string_view fp, std::string_view& path, std::string_view& sub) {
+  if (!fp.ends_with("']")) return false;
+  std::string_view s = fp.substr(0, fp.size() - 2);
+  size_t open = s.find("['");
+  if (open == std::string_view::npos || open == 0) return false;
+  path = s.substr(0, open);
+  sub = s.substr(open + 2);
+  return true;
+}
+
 class Validator {
  public:
   std::vector<FieldError> Run(const Pod& pod) {
@@ -256,9 +361,46 @@ class Validator {
                              "may not specify more than 1 volume type"));
         }
         ++sources;
+        ValidateDownwardAPIVolume(*v.downward_api, Child(path, "downwardAPI"));
+      }
+      for (const std::string& refused : v.refused_sources) {
+        // Refused with the reason by api/unsupported.h; here only counted.
+        if (sources > 0) {
+          Add(ForbiddenError(Child(path, refused), "may not specify more than 1 volume type"));
+        }
+        ++sources;
       }
       if (sources == 0) Add(RequiredError(path, "must specify a volume type"));
       volume_names_.insert(v.name);
+    }
+  }
+
+  // Upstream validateDownwardAPIVolumeSource / validateDownwardAPIVolumeFile.
+  void ValidateDownwardAPIVolume(const DownwardAPIVolumeSource& d, const std::string& path) {
+    constexpr char kFileModeMsg[] = "must be a number between 0 and 0777 (octal), both inclusive";
+    if (d.default_mode && (*d.default_mode > 0777 || *d.default_mode < 0)) {
+      Add(InvalidIntError(Child(path, "defaultMode"), *d.default_mode, kFileModeMsg));
+    }
+    for (size_t i = 0; i < d.items.size(); ++i) {
+      const DownwardAPIVolumeFile& f = d.items[i];
+      std::string ip = Index(Child(path, "items"), i);
+      std::string pp = Child(ip, "path");
+      if (f.path.empty()) Add(RequiredError(pp));
+      if (f.path.starts_with("/")) Add(InvalidError(pp, f.path, "must be a relative path"));
+      if (ContainsBacksteps(f.path)) Add(InvalidError(pp, f.path, "must not contain '..'"));
+      if (f.path.starts_with("..")) Add(InvalidError(pp, f.path, "must not start with '..'"));
+      if (f.field_ref) {
+        ValidateObjectFieldSelector(*f.field_ref, /*env=*/false, Child(ip, "fieldRef"));
+        if (f.resource_field_ref) {
+          Add(InvalidError(ip, "resource",
+                           "fieldRef and resourceFieldRef can not be specified simultaneously"));
+        }
+      } else if (!f.resource_field_ref) {
+        Add(RequiredError(ip, "one of fieldRef and resourceFieldRef is required"));
+      }
+      if (f.mode && (*f.mode > 0777 || *f.mode < 0)) {
+        Add(InvalidIntError(Child(ip, "mode"), *f.mode, kFileModeMsg));
+      }
     }
   }
 
@@ -346,6 +488,7 @@ class Validator {
     }
     ValidatePorts(c.ports, Child(path, "ports"), host_network);
     ValidateEnv(c.env, Child(path, "env"));
+    ValidateEnvFrom(c.env_from, Child(path, "envFrom"));
     ValidateResources(c.resources, Child(path, "resources"));
     ValidateVolumeMounts(c.volume_mounts, Child(path, "volumeMounts"));
     if (c.security_context)
@@ -383,62 +526,117 @@ class Validator {
   }
 
   void ValidateEnv(const std::vector<EnvVar>& env, const std::string& path) {
-    static const std::vector<std::string_view> kFieldPaths = {"metadata.annotations",
-                                                              "metadata.labels",
-                                                              "metadata.name",
-                                                              "metadata.namespace",
-                                                              "metadata.uid",
-                                                              "spec.nodeName",
-                                                              "spec.serviceAccountName",
-                                                              "status.hostIP",
-                                                              "status.hostIPs",
-                                                              "status.podIP",
-                                                              "status.podIPs"};
     for (size_t i = 0; i < env.size(); ++i) {
       const EnvVar& e = env[i];
       std::string ep = Index(path, i);
       if (e.name.empty()) {
         Add(RequiredError(Child(ep, "name")));
       } else {
-        bool ok = true;
-        for (char c : e.name) ok = ok && c >= ' ' && c <= '~' && c != '=';
-        if (!ok) {
-          Add(InvalidError(Child(ep, "name"), e.name,
-                           "a valid environment variable name must consist only of printable "
-                           "ASCII characters other than '='"));
-        }
+        AddInvalid(Child(ep, "name"), e.name, IsEnvVarName(e.name));
       }
-      if (!e.value_from) continue;
-      std::string vp = Child(ep, "valueFrom");
-      if (!e.value.empty()) {
-        Add(InvalidError(vp, "", "may not be specified when `value` is not empty"));
+      if (e.value_from) ValidateEnvVarValueFrom(e, Child(ep, "valueFrom"));
+    }
+  }
+
+  static std::vector<std::string> IsEnvVarName(std::string_view name) {
+    bool ok = true;
+    for (char c : name) ok = ok && c >= ' ' && c <= '~' && c != '=';
+    if (ok) return {};
+    return {
+        "a valid environment variable name must consist only of printable ASCII characters "
+        "other than '='"};
+  }
+
+  // Upstream validateEnvVarValueFrom: exactly one source, and not beside `value`.
+  void ValidateEnvVarValueFrom(const EnvVar& e, const std::string& vp) {
+    const EnvVarSource& from = *e.value_from;
+    int sources = 0;
+    if (from.field_ref) {
+      ++sources;
+      ValidateObjectFieldSelector(*from.field_ref, /*env=*/true, Child(vp, "fieldRef"));
+    }
+    if (from.resource_field_ref) ++sources;  // checked when the env is built
+    if (from.config_map_key_ref) ++sources;  // refused (api/unsupported.h)
+    if (from.secret_key_ref) ++sources;      // refused (api/unsupported.h)
+    if (sources == 0) {
+      Add(InvalidError(vp, "",
+                       "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or "
+                       "`secretKeyRef`"));
+    } else if (!e.value.empty()) {
+      Add(InvalidError(vp, "", "may not be specified when `value` is not empty"));
+    } else if (sources > 1) {
+      Add(InvalidError(vp, "", "may not have more than one field specified at a time"));
+    }
+  }
+
+  // Upstream validateObjectFieldSelector. Env vars take single values only:
+  // whole metadata.labels / metadata.annotations need a ['key'] subscript there
+  // (downwardAPI volume files may name the whole map).
+  void ValidateObjectFieldSelector(const ObjectFieldSelector& ref, bool env,
+                                   const std::string& rp) {
+    static const std::vector<std::string_view> kEnvPaths = {"metadata.name",
+                                                            "metadata.namespace",
+                                                            "metadata.uid",
+                                                            "spec.nodeName",
+                                                            "spec.serviceAccountName",
+                                                            "status.hostIP",
+                                                            "status.hostIPs",
+                                                            "status.podIP",
+                                                            "status.podIPs"};
+    static const std::vector<std::string_view> kVolumePaths = {
+        "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace",
+        "metadata.uid"};
+    if (ref.api_version.empty()) {
+      Add(RequiredError(Child(rp, "apiVersion")));
+      return;
+    }
+    if (ref.field_path.empty()) {
+      Add(RequiredError(Child(rp, "fieldPath")));
+      return;
+    }
+    std::string_view fp = ref.field_path;
+    std::string_view base, sub;
+    bool subscripted = SplitSubscriptedPath(fp, base, sub);
+    std::string convert_error;
+    if (ref.api_version != "v1") {
+      convert_error = absl::StrCat("unsupported pod version: ", ref.api_version);
+    } else if (subscripted && base != "metadata.annotations" && base != "metadata.labels") {
+      convert_error = absl::StrCat("field label does not support subscript: ", std::string(fp));
+    } else if (!subscripted && !IsConvertibleFieldPath(fp)) {
+      convert_error = absl::StrCat("field label not supported: ", std::string(fp));
+    }
+    if (!convert_error.empty()) {
+      Add(InvalidError(Child(rp, "fieldPath"), fp,
+                       absl::StrCat("error converting fieldPath: ", convert_error)));
+      return;
+    }
+    if (fp == "spec.host") fp = "spec.nodeName";  // old v1 clients' name for it
+    if (subscripted) {
+      std::string key(sub);
+      if (base == "metadata.annotations") {
+        for (char& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       }
-      if (!e.value_from->field_ref) {
-        if (e.value_from->resource_field_ref) continue;  // checked when the env is built
-        Add(RequiredError(vp,
-                          "must specify one of: `fieldRef`, `resourceFieldRef`, "
-                          "`configMapKeyRef` or `secretKeyRef`"));
-        continue;
-      }
-      const ObjectFieldSelector& ref = *e.value_from->field_ref;
-      std::string rp = Child(vp, "fieldRef");
-      if (ref.api_version.empty()) {
-        Add(RequiredError(Child(rp, "apiVersion")));
-      } else if (ref.api_version != "v1") {
-        Add(NotSupportedError(Child(rp, "apiVersion"), ref.api_version, {"v1"}));
-      }
-      if (ref.field_path.empty()) {
-        Add(RequiredError(Child(rp, "fieldPath")));
-        continue;
-      }
-      // metadata.labels['key'] and metadata.annotations['key'] select one entry.
-      std::string_view fp = ref.field_path;
-      bool subscript =
-          (fp.starts_with("metadata.labels['") || fp.starts_with("metadata.annotations['")) &&
-          fp.ends_with("']");
-      if (!subscript &&
-          std::find(kFieldPaths.begin(), kFieldPaths.end(), fp) == kFieldPaths.end()) {
-        Add(NotSupportedError(Child(rp, "fieldPath"), fp, kFieldPaths));
+      for (const std::string& msg : IsQualifiedName(key)) Add(InvalidError(rp, sub, msg));
+      return;
+    }
+    const std::vector<std::string_view>& valid = env ? kEnvPaths : kVolumePaths;
+    if (std::find(valid.begin(), valid.end(), fp) == valid.end()) {
+      Add(NotSupportedError(Child(rp, "fieldPath"), fp, valid));
+    }
+  }
+
+  // Upstream ValidateEnvFrom: a prefix must itself be a valid name part, and
+  // each entry names exactly one source.
+  void ValidateEnvFrom(const std::vector<EnvFromSource>& env_from, const std::string& path) {
+    for (size_t i = 0; i < env_from.size(); ++i) {
+      const EnvFromSource& ef = env_from[i];
+      std::string ip = Index(path, i);
+      if (!ef.prefix.empty()) AddInvalid(Child(ip, "prefix"), ef.prefix, IsEnvVarName(ef.prefix));
+      int sources = (ef.config_map_ref ? 1 : 0) + (ef.secret_ref ? 1 : 0);
+      if (sources == 0) {
+        Add(InvalidError(path, "", "must specify one of: `configMapRef` or `secretRef`"));
+      } else if (sources > 1) {
+        Add(InvalidError(path, "", "may not have more than one field specified at a time"));
       }
     }
   }
@@ -460,18 +658,59 @@ class Validator {
   }
 
   void ValidateResources(const ResourceRequirements& r, const std::string& path) {
-    for (const auto& [name, q] : r.limits) ValidateQuantity(Key(Child(path, "limits"), name), q);
+    std::string lim_path = Child(path, "limits");
+    for (const auto& [name, q] : r.limits) {
+      std::string lp = Key(lim_path, name);
+      ValidateContainerResourceName(name, lp);
+      ValidateResourceQuantity(name, q, lp);
+    }
     for (const auto& [name, q] : r.requests) {
       std::string rp = Key(Child(path, "requests"), name);
-      ValidateQuantity(rp, q);
+      ValidateContainerResourceName(name, rp);
+      ValidateResourceQuantity(name, q, rp);
       auto limit = r.limits.find(name);
-      if (limit != r.limits.end() && ValidateQuantitySyntax(q).ok() &&
-          ValidateQuantitySyntax(limit->second).ok() && Exceeds(q, limit->second)) {
+      bool comparable = limit != r.limits.end() && ValidateQuantitySyntax(q).ok() &&
+                        ValidateQuantitySyntax(limit->second).ok();
+      if (comparable && !IsOvercommitAllowed(name) &&
+          (Exceeds(q, limit->second) || Exceeds(limit->second, q))) {
+        Add(InvalidError(rp, q,
+                         absl::StrCat("must be equal to ", name, " limit of ", limit->second)));
+      } else if (comparable && Exceeds(q, limit->second)) {
         Add(InvalidError(
             rp, q,
             absl::StrCat("must be less than or equal to ", name, " limit of ", limit->second)));
+      } else if (limit == r.limits.end() && !IsOvercommitAllowed(name)) {
+        Add(RequiredError(lim_path, "Limit must be set for non overcommitable resources"));
       }
     }
+  }
+
+  // Upstream validateContainerResourceName (with validateResourceName): an
+  // unprefixed name must be a standard container resource; a prefixed one
+  // outside kubernetes.io/ must be a valid extended resource name.
+  void ValidateContainerResourceName(const std::string& name, const std::string& path) {
+    std::vector<std::string> msgs = IsQualifiedName(name);
+    AddInvalid(path, name, msgs);
+    bool unprefixed = name.find('/') == std::string::npos;
+    if (msgs.empty() && unprefixed && !IsStandardResourceName(name)) {
+      Add(InvalidError(path, name, "must be a standard resource type or fully qualified"));
+    }
+    if (unprefixed) {
+      if (!IsStandardContainerResourceName(name)) {
+        Add(InvalidError(path, name, "must be a standard resource for containers"));
+      }
+    } else if (!IsNativeResource(name) && !IsExtendedResourceName(name)) {
+      Add(InvalidError(path, name, "doesn't follow extended resource name standard"));
+    }
+  }
+
+  // ValidateResourceQuantityValue: non-negative; extended resources are whole.
+  void ValidateResourceQuantity(const std::string& name, const std::string& q,
+                                const std::string& path) {
+    ValidateQuantity(path, q);
+    if (!IsExtendedResourceName(name) || !ValidateQuantitySyntax(q).ok()) return;
+    absl::StatusOr<int64_t> milli = ParseMilliValue(q);
+    if (milli.ok() && *milli % 1000 != 0) Add(InvalidError(path, q, "must be an integer"));
   }
 
   void ValidateVolumeMounts(const std::vector<VolumeMount>& mounts, const std::string& path) {
@@ -501,18 +740,179 @@ class Validator {
   }
 
   void ValidateSecurityContext(const SecurityContext& sc, const std::string& path) {
-    auto check_id = [&](const std::optional<int64_t>& id, const char* field) {
-      if (id && (*id < 0 || *id > 2147483647)) {
-        Add(InvalidIntError(Child(path, field), *id,
-                            "must be between 0 and 2147483647, inclusive"));
-      }
-    };
-    check_id(sc.run_as_user, "runAsUser");
-    check_id(sc.run_as_group, "runAsGroup");
+    ValidateID(sc.run_as_user, Child(path, "runAsUser"));
+    ValidateID(sc.run_as_group, Child(path, "runAsGroup"));
+    if (sc.seccomp_profile)
+      ValidateSeccompProfile(*sc.seccomp_profile, Child(path, "seccompProfile"));
     if (sc.privileged.value_or(false) && sc.allow_privilege_escalation.has_value() &&
         !*sc.allow_privilege_escalation) {
       Add(InvalidError(path, "",
                        "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"));
+    }
+  }
+
+  // IsValidUserID / IsValidGroupID.
+  void ValidateID(const std::optional<int64_t>& id, const std::string& path) {
+    if (id && (*id < 0 || *id > 2147483647)) Add(InvalidIntError(path, *id, kUserIDMsg));
+  }
+
+  // Upstream validateSeccompProfileField.
+  void ValidateSeccompProfile(const SeccompProfile& sp, const std::string& path) {
+    std::string tp = Child(path, "type");
+    if (sp.type.empty()) {
+      Add(RequiredError(tp, "type is required when seccompProfile is set"));
+    } else if (sp.type != kSeccompLocalhost && sp.type != kSeccompRuntimeDefault &&
+               sp.type != kSeccompUnconfined) {
+      Add(NotSupportedError(tp, sp.type,
+                            {kSeccompLocalhost, kSeccompRuntimeDefault, kSeccompUnconfined}));
+    }
+    std::string lp = Child(path, "localhostProfile");
+    if (sp.type == kSeccompLocalhost) {
+      if (!sp.localhost_profile) {
+        Add(RequiredError(lp, "must be set when seccomp type is Localhost"));
+      } else {
+        if (sp.localhost_profile->starts_with("/")) {
+          Add(InvalidError(lp, *sp.localhost_profile, "must be a relative path"));
+        }
+        if (ContainsBacksteps(*sp.localhost_profile)) {
+          Add(InvalidError(lp, *sp.localhost_profile, "must not contain '..'"));
+        }
+      }
+    } else if (sp.localhost_profile) {
+      Add(InvalidError(lp, *sp.localhost_profile,
+                       "can only be set when seccomp type is Localhost"));
+    }
+  }
+
+  // Upstream validatePodSpecSecurityContext, for the fields cubelet models.
+  void ValidatePodSecurityContext(const PodSpec& spec) {
+    const std::string path = "spec.securityContext";
+    if (spec.security_context) {
+      const PodSecurityContext& sc = *spec.security_context;
+      ValidateID(sc.fs_group, Child(path, "fsGroup"));
+      ValidateID(sc.run_as_user, Child(path, "runAsUser"));
+      ValidateID(sc.run_as_group, Child(path, "runAsGroup"));
+      for (size_t i = 0; i < sc.supplemental_groups.size(); ++i) {
+        ValidateID(sc.supplemental_groups[i], Index(Child(path, "supplementalGroups"), i));
+      }
+    }
+    if (spec.host_pid && spec.share_process_namespace.value_or(false)) {
+      Add({Child(path, "shareProcessNamespace"),
+           "Invalid value: true: ShareProcessNamespace and HostPID cannot both be enabled"});
+    }
+    if (!spec.security_context) return;
+    const PodSecurityContext& sc = *spec.security_context;
+    if (sc.fs_group_change_policy && *sc.fs_group_change_policy != "Always" &&
+        *sc.fs_group_change_policy != "OnRootMismatch") {
+      Add(NotSupportedError(Child(path, "fsGroupChangePolicy"), *sc.fs_group_change_policy,
+                            {"Always", "OnRootMismatch"}));
+    }
+    if (sc.seccomp_profile)
+      ValidateSeccompProfile(*sc.seccomp_profile, Child(path, "seccompProfile"));
+  }
+
+  // Upstream validatePodDNSConfig (searches as with RelaxedDNSSearchValidation).
+  void ValidatePodDNSConfig(const PodSpec& spec) {
+    const std::string path = "spec.dnsConfig";
+    if (spec.dns_policy == kDNSNone) {
+      if (!spec.dns_config) {
+        Add(RequiredError(path, "must provide `dnsConfig` when `dnsPolicy` is None"));
+        return;
+      }
+      if (spec.dns_config->nameservers.empty()) {
+        Add(RequiredError(Child(path, "nameservers"),
+                          "must provide at least one DNS nameserver when `dnsPolicy` is None"));
+        return;
+      }
+    }
+    if (!spec.dns_config) return;
+    const PodDNSConfig& dc = *spec.dns_config;
+    constexpr size_t kMaxNameservers = 3, kMaxSearchPaths = 32, kMaxSearchChars = 2048;
+    if (dc.nameservers.size() > kMaxNameservers) {
+      Add({Child(path, "nameservers"),
+           absl::StrCat("Invalid value: ", RenderList(dc.nameservers), ": must not have more than ",
+                        kMaxNameservers, " nameservers")});
+    }
+    for (size_t i = 0; i < dc.nameservers.size(); ++i) {
+      if (!IsSloppyIP(dc.nameservers[i])) {
+        Add(InvalidError(Index(Child(path, "nameservers"), i), dc.nameservers[i], kInvalidIPMsg));
+      }
+    }
+    if (dc.searches.size() > kMaxSearchPaths) {
+      Add({Child(path, "searches"),
+           absl::StrCat("Invalid value: ", RenderList(dc.searches), ": must not have more than ",
+                        kMaxSearchPaths, " search paths")});
+    }
+    if (absl::StrJoin(dc.searches, " ").size() > kMaxSearchChars) {
+      Add({Child(path, "searches"),
+           absl::StrCat("Invalid value: ", RenderList(dc.searches), ": must not have more than ",
+                        kMaxSearchChars, " characters (including spaces) in the search list")});
+    }
+    for (size_t i = 0; i < dc.searches.size(); ++i) {
+      std::string_view search = dc.searches[i];
+      if (search == ".") continue;
+      if (search.ends_with(".")) search.remove_suffix(1);
+      std::string underscores_ok(search);
+      for (char& c : underscores_ok) {
+        if (c == '_') c = 'a';
+      }
+      if (IsDNS1123Subdomain(underscores_ok).empty()) continue;
+      AddInvalid(Index(Child(path, "searches"), i), search, IsDNS1123Subdomain(search));
+    }
+    for (size_t i = 0; i < dc.options.size(); ++i) {
+      if (dc.options[i].name.empty()) {
+        Add(RequiredError(Index(Child(path, "options"), i), "Option.Name must not be empty"));
+      }
+    }
+  }
+
+  // Upstream validateTolerations.
+  void ValidateTolerations(const std::vector<Toleration>& tolerations) {
+    for (size_t i = 0; i < tolerations.size(); ++i) {
+      const Toleration& t = tolerations[i];
+      std::string ip = Index("spec.tolerations", i);
+      if (!t.key.empty()) AddInvalid(Child(ip, "key"), t.key, IsQualifiedName(t.key));
+      if (t.key.empty() && t.operator_ != "Exists") {
+        Add(InvalidError(Child(ip, "operator"), t.operator_,
+                         "operator must be Exists when `key` is empty, which means \"match all "
+                         "values and all keys\""));
+      }
+      if (t.toleration_seconds && t.effect != "NoExecute") {
+        Add(InvalidError(Child(ip, "effect"), t.effect,
+                         "effect must be 'NoExecute' when `tolerationSeconds` is set"));
+      }
+      if (t.operator_.empty() || t.operator_ == "Equal") {
+        std::vector<std::string> msgs = IsValidLabelValue(t.value);
+        if (!msgs.empty()) {
+          Add(InvalidError(Child(ip, "operator"), t.value, absl::StrJoin(msgs, ";")));
+        }
+      } else if (t.operator_ == "Exists") {
+        if (!t.value.empty()) {
+          Add(InvalidError(Child(ip, "operator"), t.value,
+                           "value must be empty when `operator` is 'Exists'"));
+        }
+      } else {
+        Add(NotSupportedError(Child(ip, "operator"), t.operator_, {"Equal", "Exists"}));
+      }
+      if (!t.effect.empty() && t.effect != "NoSchedule" && t.effect != "PreferNoSchedule" &&
+          t.effect != "NoExecute") {
+        Add(NotSupportedError(Child(ip, "effect"), t.effect,
+                              {"NoSchedule", "PreferNoSchedule", "NoExecute"}));
+      }
+    }
+  }
+
+  // Upstream ValidateHostAliases.
+  void ValidateHostAliases(const std::vector<HostAlias>& aliases) {
+    for (size_t i = 0; i < aliases.size(); ++i) {
+      std::string ip = Index("spec.hostAliases", i);
+      if (!IsSloppyIP(aliases[i].ip)) {
+        Add(InvalidError(Child(ip, "ip"), aliases[i].ip, kInvalidIPMsg));
+      }
+      for (size_t j = 0; j < aliases[i].hostnames.size(); ++j) {
+        const std::string& h = aliases[i].hostnames[j];
+        AddInvalid(Index(Child(ip, "hostnames"), j), h, IsDNS1123Subdomain(h));
+      }
     }
   }
 
@@ -636,6 +1036,8 @@ class Validator {
       Add(NotSupportedError("spec.dnsPolicy", spec.dns_policy,
                             {"ClusterFirst", "ClusterFirstWithHostNet", "Default", "None"}));
     }
+    ValidatePodSecurityContext(spec);
+    ValidatePodDNSConfig(spec);
     if (spec.termination_grace_period_seconds && *spec.termination_grace_period_seconds < 0) {
       Add(InvalidIntError("spec.terminationGracePeriodSeconds",
                           *spec.termination_grace_period_seconds, kNonNegativeMsg));
@@ -654,6 +1056,8 @@ class Validator {
     if (!spec.subdomain.empty()) {
       AddInvalid("spec.subdomain", spec.subdomain, IsDNS1123Label(spec.subdomain));
     }
+    ValidateTolerations(spec.tolerations);
+    ValidateHostAliases(spec.host_aliases);
   }
 
   std::vector<FieldError> errs_;

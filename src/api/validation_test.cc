@@ -285,11 +285,9 @@ TEST(ValidationTest, EnvAndResources) {
           "spec.containers[0].env[0].name: Required value",
           "spec.containers[0].env[1].name: Invalid value: \"A=B\": a valid environment variable "
           "name must consist only of printable ASCII characters other than '='",
-          "spec.containers[0].env[2].valueFrom.fieldRef.fieldPath: Unsupported value: "
-          "\"spec.nodeNameX\": supported values: \"metadata.annotations\", \"metadata.labels\", "
-          "\"metadata.name\", \"metadata.namespace\", \"metadata.uid\", \"spec.nodeName\", "
-          "\"spec.serviceAccountName\", \"status.hostIP\", \"status.hostIPs\", "
-          "\"status.podIP\", \"status.podIPs\"",
+          "spec.containers[0].env[2].valueFrom.fieldRef.fieldPath: Invalid value: "
+          "\"spec.nodeNameX\": error converting fieldPath: field label not supported: "
+          "spec.nodeNameX",
           "spec.containers[0].resources.limits[memory]: Invalid value: \"abc\": quantities must "
           "match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
           "spec.containers[0].resources.requests[cpu]: Invalid value: \"1\": must be less than "
@@ -352,6 +350,238 @@ TEST(ValidationTest, PodLevelResourcesAreRefusedNotIgnored) {
                   "spec.resources: Forbidden: pod-level resources are not supported by cubelet "
                   "yet (it does not set pod cgroup limits); set them on the containers"));
 }
+
+}  // namespace
+}  // namespace cubelet::api
+
+namespace cubelet::api {
+namespace {
+
+// Item 5 of issue 14: invalid pods the API server refuses, with its wording.
+struct Case {
+  const char* name;
+  void (*mutate)(Pod&);
+  std::vector<std::string> want;
+};
+
+class UpstreamParityTest : public ::testing::TestWithParam<Case> {};
+
+TEST_P(UpstreamParityTest, RefusedWithUpstreamMessage) {
+  Pod pod = ValidPod();
+  GetParam().mutate(pod);
+  EXPECT_EQ(Errors(pod), GetParam().want);
+}
+
+std::string CaseName(const ::testing::TestParamInfo<Case>& info) { return info.param.name; }
+
+constexpr char kEnvFieldPaths[] =
+    "supported values: \"metadata.name\", \"metadata.namespace\", \"metadata.uid\", "
+    "\"spec.nodeName\", \"spec.serviceAccountName\", \"status.hostIP\", \"status.hostIPs\", "
+    "\"status.podIP\", \"status.podIPs\"";
+
+EnvVar FieldRefEnv(const char* path, const char* api_version = "v1") {
+  EnvVar e{.name = "X"};
+  e.value_from = EnvVarSource{.field_ref = ObjectFieldSelector{api_version, path}};
+  return e;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    ValidationTest, UpstreamParityTest,
+    ::testing::Values(
+        Case{"DnsPolicyNoneWithoutDnsConfig",
+             [](Pod& p) { p.spec.dns_policy = "None"; },
+             {"spec.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is "
+              "None"}},
+        Case{"DnsPolicyNoneWithoutNameservers",
+             [](Pod& p) {
+               p.spec.dns_policy = "None";
+               p.spec.dns_config = PodDNSConfig{.searches = {"svc.local"}};
+             },
+             {"spec.dnsConfig.nameservers: Required value: must provide at least one DNS "
+              "nameserver when `dnsPolicy` is None"}},
+        Case{"DnsConfigBadNameserverSearchAndOption",
+             [](Pod& p) {
+               p.spec.dns_config = PodDNSConfig{.nameservers = {"1.1.1.1", "dns.example"},
+                                                .searches = {"ok.example.", "_srv.x", "Bad."},
+                                                .options = {{.name = ""}}};
+             },
+             {"spec.dnsConfig.nameservers[1]: Invalid value: \"dns.example\": must be a valid IP "
+              "address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+              "spec.dnsConfig.searches[2]: Invalid value: \"Bad\": a lowercase RFC 1123 subdomain "
+              "must consist of lower case alphanumeric characters, '-' or '.', and must start and "
+              "end with an alphanumeric character (e.g. 'example.com', regex used for validation "
+              "is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+              "spec.dnsConfig.options[0]: Required value: Option.Name must not be empty"}},
+        Case{"DnsConfigTooManyNameservers",
+             [](Pod& p) {
+               p.spec.dns_config =
+                   PodDNSConfig{.nameservers = {"1.1.1.1", "8.8.8.8", "9.9.9.9", "::1"}};
+             },
+             {"spec.dnsConfig.nameservers: Invalid value: [\"1.1.1.1\",\"8.8.8.8\",\"9.9.9.9\","
+              "\"::1\"]: must not have more than 3 nameservers"}},
+        Case{"EnvFieldRefWholeLabelsNeedsAKey",
+             [](Pod& p) { p.spec.containers[0].env.push_back(FieldRefEnv("metadata.labels")); },
+             {std::string("spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported "
+                          "value: \"metadata.labels\": ") +
+              kEnvFieldPaths}},
+        Case{
+            "EnvFieldRefWholeAnnotationsNeedsAKey",
+            [](Pod& p) { p.spec.containers[0].env.push_back(FieldRefEnv("metadata.annotations")); },
+            {std::string("spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Unsupported "
+                         "value: \"metadata.annotations\": ") +
+             kEnvFieldPaths}},
+        Case{"EnvFieldRefSubscriptOnlyOnLabelsAndAnnotations",
+             [](Pod& p) {
+               p.spec.containers[0].env.push_back(FieldRefEnv("metadata.name['x']"));
+               p.spec.containers[0].env.push_back(FieldRefEnv("metadata.labels['bad key']"));
+               p.spec.containers[0].env.push_back(FieldRefEnv("metadata.labels['app']"));
+             },
+             {"spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Invalid value: "
+              "\"metadata.name['x']\": error converting fieldPath: field label does not support "
+              "subscript: metadata.name['x']",
+              "spec.containers[0].env[1].valueFrom.fieldRef: Invalid value: \"bad key\": name "
+              "part must consist of alphanumeric characters, '-', '_' or '.', and must start and "
+              "end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', "
+              "regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"}},
+        Case{"EnvFieldRefOtherApiVersion",
+             [](Pod& p) { p.spec.containers[0].env.push_back(FieldRefEnv("metadata.name", "v2")); },
+             {"spec.containers[0].env[0].valueFrom.fieldRef.fieldPath: Invalid value: "
+              "\"metadata.name\": error converting fieldPath: unsupported pod version: v2"}},
+        Case{"EnvValueFromWithoutSource",
+             [](Pod& p) {
+               EnvVar e{.name = "X"};
+               e.value_from = EnvVarSource{};
+               p.spec.containers[0].env.push_back(e);
+             },
+             {"spec.containers[0].env[0].valueFrom: Invalid value: \"\": must specify one of: "
+              "`fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"}},
+        Case{"EnvFromWithNoSource",
+             [](Pod& p) { p.spec.containers[0].env_from.push_back({.prefix = "P_"}); },
+             {"spec.containers[0].envFrom: Invalid value: \"\": must specify one of: "
+              "`configMapRef` or `secretRef`"}},
+        Case{"RunAsUserMinusOne",
+             [](Pod& p) {
+               p.spec.security_context = PodSecurityContext{.run_as_user = -1};
+               p.spec.security_context->supplemental_groups = {5, -2};
+               p.spec.containers[0].security_context = SecurityContext{.run_as_group = -1};
+             },
+             {"spec.containers[0].securityContext.runAsGroup: Invalid value: -1: must be between "
+              "0 and 2147483647, inclusive",
+              "spec.securityContext.runAsUser: Invalid value: -1: must be between 0 and "
+              "2147483647, inclusive",
+              "spec.securityContext.supplementalGroups[1]: Invalid value: -2: must be between 0 "
+              "and 2147483647, inclusive"}},
+        Case{"InvalidSeccompProfileType",
+             [](Pod& p) {
+               p.spec.security_context =
+                   PodSecurityContext{.seccomp_profile = SeccompProfile{.type = "Strict"}};
+               p.spec.containers[0].security_context =
+                   SecurityContext{.seccomp_profile = SeccompProfile{.type = ""}};
+             },
+             {"spec.containers[0].securityContext.seccompProfile.type: Required value: type is "
+              "required when seccompProfile is set",
+              "spec.securityContext.seccompProfile.type: Unsupported value: \"Strict\": supported "
+              "values: \"Localhost\", \"RuntimeDefault\", \"Unconfined\""}},
+        Case{"SeccompLocalhostProfile",
+             [](Pod& p) {
+               p.spec.security_context =
+                   PodSecurityContext{.seccomp_profile = SeccompProfile{.type = "Localhost"}};
+               p.spec.containers[0].security_context =
+                   SecurityContext{.seccomp_profile = SeccompProfile{
+                                       .type = "RuntimeDefault", .localhost_profile = "p.json"}};
+             },
+             {"spec.containers[0].securityContext.seccompProfile.localhostProfile: Invalid "
+              "value: \"p.json\": can only be set when seccomp type is Localhost",
+              "spec.securityContext.seccompProfile.localhostProfile: Required value: must be set "
+              "when seccomp type is Localhost"}},
+        Case{"FsGroupChangePolicyAndSharedPidWithHostPid",
+             [](Pod& p) {
+               p.spec.host_pid = true;
+               p.spec.share_process_namespace = true;
+               p.spec.security_context = PodSecurityContext{.fs_group_change_policy = "Never"};
+             },
+             {"spec.securityContext.shareProcessNamespace: Invalid value: true: "
+              "ShareProcessNamespace and HostPID cannot both be enabled",
+              "spec.securityContext.fsGroupChangePolicy: Unsupported value: \"Never\": supported "
+              "values: \"Always\", \"OnRootMismatch\""}},
+        Case{"BadTolerationOperator",
+             [](Pod& p) {
+               p.spec.tolerations.push_back({.key = "k", .operator_ = "Matches", .value = "v"});
+               p.spec.tolerations.push_back({.operator_ = "Equal"});
+               p.spec.tolerations.push_back({.key = "k",
+                                             .operator_ = "Exists",
+                                             .value = "v",
+                                             .effect = "NoSchedule",
+                                             .toleration_seconds = 5});
+               p.spec.tolerations.push_back(
+                   {.key = "k", .operator_ = "Exists", .effect = "Sometimes"});
+             },
+             {"spec.tolerations[0].operator: Unsupported value: \"Matches\": supported values: "
+              "\"Equal\", \"Exists\"",
+              "spec.tolerations[1].operator: Invalid value: \"Equal\": operator must be Exists "
+              "when `key` is empty, which means \"match all values and all keys\"",
+              "spec.tolerations[2].effect: Invalid value: \"NoSchedule\": effect must be "
+              "'NoExecute' when `tolerationSeconds` is set",
+              "spec.tolerations[2].operator: Invalid value: \"v\": value must be empty when "
+              "`operator` is 'Exists'",
+              "spec.tolerations[3].effect: Unsupported value: \"Sometimes\": supported values: "
+              "\"NoSchedule\", \"PreferNoSchedule\", \"NoExecute\""}},
+        Case{"ExtendedResourceNameWithoutDomain",
+             [](Pod& p) {
+               p.spec.containers[0].resources.limits = {{"gpu", "1"}, {"example.com/gpu", "1"}};
+             },
+             {"spec.containers[0].resources.limits[gpu]: Invalid value: \"gpu\": must be a "
+              "standard resource type or fully qualified",
+              "spec.containers[0].resources.limits[gpu]: Invalid value: \"gpu\": must be a "
+              "standard resource for containers"}},
+        Case{"ExtendedResourcesAreWholeAndNotOvercommitted",
+             [](Pod& p) {
+               p.spec.containers[0].resources.limits = {{"example.com/gpu", "500m"}};
+               p.spec.containers[0].resources.requests = {{"example.com/gpu", "1"},
+                                                          {"example.com/fpga", "1"}};
+             },
+             {"spec.containers[0].resources.limits[example.com/gpu]: Invalid value: \"500m\": "
+              "must be an integer",
+              "spec.containers[0].resources.limits: Required value: Limit must be set for non "
+              "overcommitable resources",
+              "spec.containers[0].resources.requests[example.com/gpu]: Invalid value: \"1\": must "
+              "be equal to example.com/gpu limit of 500m"}},
+        Case{"DownwardAPIVolumeFilesMayNameWholeLabels",
+             [](Pod& p) {
+               DownwardAPIVolumeSource d;
+               d.items.push_back(
+                   {.path = "labels", .field_ref = ObjectFieldSelector{"v1", "metadata.labels"}});
+               d.items.push_back(
+                   {.path = "../node", .field_ref = ObjectFieldSelector{"v1", "spec.nodeName"}});
+               d.items.push_back({.path = "none", .mode = 01000});
+               p.spec.volumes.push_back({.name = "info", .downward_api = d});
+             },
+             {"spec.volumes[1].downwardAPI.items[1].path: Invalid value: \"../node\": must not "
+              "contain '..'",
+              "spec.volumes[1].downwardAPI.items[1].path: Invalid value: \"../node\": must not "
+              "start with '..'",
+              "spec.volumes[1].downwardAPI.items[1].fieldRef.fieldPath: Unsupported value: "
+              "\"spec.nodeName\": supported values: \"metadata.annotations\", "
+              "\"metadata.labels\", \"metadata.name\", \"metadata.namespace\", "
+              "\"metadata.uid\"",
+              "spec.volumes[1].downwardAPI.items[2]: Required value: one of fieldRef and "
+              "resourceFieldRef is required",
+              "spec.volumes[1].downwardAPI.items[2].mode: Invalid value: 512: must be a number "
+              "between 0 and 0777 (octal), both inclusive"}},
+        Case{"BadHostAliasesIP",
+             [](Pod& p) {
+               p.spec.host_aliases.push_back({.ip = "10.0.0.300", .hostnames = {"db"}});
+               p.spec.host_aliases.push_back({.ip = "010.000.000.001", .hostnames = {"Bad_Host"}});
+               p.spec.host_aliases.push_back({.ip = "fe80::1", .hostnames = {"v6.local"}});
+             },
+             {"spec.hostAliases[0].ip: Invalid value: \"10.0.0.300\": must be a valid IP "
+              "address, (e.g. 10.9.8.7 or 2001:db8::ffff)",
+              "spec.hostAliases[1].hostnames[0]: Invalid value: \"Bad_Host\": a lowercase RFC "
+              "1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
+              "must start and end with an alphanumeric character (e.g. 'example.com', regex used "
+              "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+              ")*')"}}),
+    CaseName);
 
 }  // namespace
 }  // namespace cubelet::api

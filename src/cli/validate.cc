@@ -1,10 +1,12 @@
 #include "cli/validate.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -15,6 +17,8 @@
 #include "absl/strings/str_cat.h"
 #include "api/parse.h"
 #include "config/file_source.h"
+#include "config/pod_update.h"
+#include "config/static_pod.h"
 
 namespace cubelet::cli {
 namespace {
@@ -23,8 +27,18 @@ std::string Plural(size_t n, const char* one, const char* many) {
   return absl::StrCat(n, " ", n == 1 ? one : many);
 }
 
-// Validates one file; false when it has problems.
-bool ValidateFile(const std::string& path, std::ostream& out, std::ostream& err) {
+// The node name the daemon defaults to (--node-name): the host name.
+std::string NodeName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+// Validates one file; false when it has problems. `owners` (full name -> file
+// that defined it) is shared by the files of one directory, so a pod full name
+// defined twice is reported as the daemon refuses it: the first file wins.
+bool ValidateFile(const std::string& path, std::map<std::string, std::string>& owners,
+                  std::ostream& out, std::ostream& err) {
   absl::StatusOr<api::ParsedManifest> parsed = api::ParseManifestFile(path);
   if (!parsed.ok()) {
     err << parsed.status().message() << "\n";
@@ -32,12 +46,20 @@ bool ValidateFile(const std::string& path, std::ostream& out, std::ostream& err)
     return false;
   }
   for (const api::ManifestError& e : parsed->errors) err << e.ToString() << "\n";
-  if (parsed->errors.empty()) {
-    out << "ok  " << path << " (" << Plural(parsed->pods.size(), "pod", "pods") << ")\n";
+  // What the daemon does next: the static pod name (<name>-<node>), validated
+  // again, and duplicate full names refused.
+  std::vector<api::PodPtr> accepted;
+  std::vector<std::string> refused;
+  config::AcceptStaticPods(std::move(parsed->pods), NodeName(), path, config::kFileSource, owners,
+                           accepted, refused);
+  for (const std::string& e : refused) err << e << "\n";
+  size_t errors = parsed->errors.size() + refused.size();
+  if (errors == 0) {
+    out << "ok  " << path << " (" << Plural(accepted.size(), "pod", "pods") << ")\n";
     return true;
   }
-  out << "FAIL " << path << " (" << Plural(parsed->pods.size(), "valid pod", "valid pods") << ", "
-      << Plural(parsed->errors.size(), "error", "errors") << ")\n";
+  out << "FAIL " << path << " (" << Plural(accepted.size(), "valid pod", "valid pods") << ", "
+      << Plural(errors, "error", "errors") << ")\n";
   return false;
 }
 
@@ -57,12 +79,13 @@ bool ValidateDirectory(const std::string& dir, std::ostream& out, std::ostream& 
   std::sort(names.begin(), names.end());
   bool ok = true;
   size_t files = 0;
+  std::map<std::string, std::string> owners;
   for (const std::string& name : names) {
     std::string file = config::JoinManifestPath(dir, name);
     // Sub-directories are not descended into, even when named like manifests.
     if (std::filesystem::is_directory(file, ec)) continue;
     ++files;
-    ok = ValidateFile(file, out, err) && ok;
+    ok = ValidateFile(file, owners, out, err) && ok;
   }
   if (files == 0) out << "ok  " << dir << " (no manifest files)\n";
   return ok;
@@ -77,7 +100,8 @@ int ValidateManifests(const std::vector<std::string>& paths, std::ostream& out, 
     if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
       ok = ValidateDirectory(path, out, err) && ok;
     } else {
-      ok = ValidateFile(path, out, err) && ok;  // also reports a missing path
+      std::map<std::string, std::string> owners;
+      ok = ValidateFile(path, owners, out, err) && ok;  // also reports a missing path
     }
   }
   return ok ? 0 : 1;

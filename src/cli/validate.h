@@ -3,6 +3,12 @@
 // a file, or a directory read like the daemon's manifest directory: its
 // *.yaml, *.yml and *.json files, sorted, non-recursive, dot-files skipped.
 //
+// Beyond the parser, each pod goes through what the daemon does with it
+// (config::AcceptStaticPods, for this host's name as node name): the static
+// name `<name>-<node>` is validated again and a full name already defined by
+// an earlier document or file of the same directory is refused, as the daemon
+// refuses it. An empty file is reported ("file was empty").
+//
 // Each problem goes to `err` as one line (`file: document N: pod "x": field:
 // detail`); each file gets a summary line on `out` ("ok  web.yaml (1 pod)" or
 // "FAIL bad.yaml (0 pods, 2 errors)").

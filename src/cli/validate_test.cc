@@ -150,6 +150,38 @@ TEST_F(ValidateTest, DirectorySkipsDotFilesOtherExtensionsAndSubdirectories) {
   EXPECT_THAT(err_.str(), IsEmpty());
 }
 
+TEST_F(ValidateTest, DuplicatePodFullNamesAcrossFilesAreReported) {
+  std::string first = Write("a.yaml", kGood);
+  std::string second = Write("b.yaml", kGood);
+  EXPECT_EQ(Run({dir_}), 1);
+  EXPECT_THAT(err_.str(), HasSubstr(second + ": pod \"web\": metadata.name: Duplicate value: "
+                                             "\"web-"));
+  EXPECT_THAT(err_.str(), HasSubstr("_default\" (already defined in " + first + ")\n"));
+  EXPECT_EQ(out_.str(), "ok  " + first + " (1 pod)\nFAIL " + second + " (0 valid pods, 1 error)\n");
+  // Another namespace is another full name.
+  Write("b.yaml", std::string(kGood).replace(std::string(kGood).find("  name: web"), 11,
+                                             "  name: web\n  namespace: other"));
+  EXPECT_EQ(Run({dir_}), 0) << err_.str();
+}
+
+TEST_F(ValidateTest, EmptyFileIsReported) {
+  std::string path = Write("empty.yaml", "");
+  EXPECT_EQ(Run({dir_}), 1);
+  EXPECT_EQ(err_.str(), path + ": file was empty\n");
+  EXPECT_EQ(out_.str(), "FAIL " + path + " (0 valid pods, 1 error)\n");
+}
+
+TEST_F(ValidateTest, NonPodDocumentIsNamed) {
+  std::string path = Write("app.yaml", std::string(kGood) +
+                                           "---\napiVersion: v1\nkind: ConfigMap\n"
+                                           "metadata: {name: settings}\n");
+  EXPECT_EQ(Run({path}), 1);
+  EXPECT_EQ(err_.str(), path +
+                            ": document 2: kind: Unsupported value: \"ConfigMap\": supported "
+                            "values: \"Pod\" (this document is a ConfigMap \"settings\", not a "
+                            "Pod)\n");
+}
+
 TEST_F(ValidateTest, EmptyDirectory) {
   EXPECT_EQ(Run({dir_}), 0);
   EXPECT_EQ(out_.str(), "ok  " + dir_ + " (no manifest files)\n");

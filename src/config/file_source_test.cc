@@ -77,6 +77,18 @@ TEST(FileSourceTest, UidIsStableAcrossScansAndTrailingSlash) {
   EXPECT_EQ(*(*p1)[0], *(*s1.ScanOnce())[0]);
 }
 
+TEST(FileSourceTest, EmptyFileIsReportedNotSkipped) {
+  TempDir dir;
+  WriteFile(dir.File("a.yaml"), PodYaml("web", "nginx:1"));
+  WriteFile(dir.File("b.yaml"), "");
+  Recorder rec;
+  FileSource source(Options(dir.path()), nullptr, rec.ErrorFn());
+  auto pods = source.ScanOnce();
+  ASSERT_TRUE(pods.ok());
+  EXPECT_EQ(pods->size(), 1u);
+  EXPECT_THAT(rec.errors(), ElementsAre(dir.File("b.yaml") + ": file was empty"));
+}
+
 TEST(FileSourceTest, DuplicateFullNamesFirstFileWins) {
   TempDir dir;
   WriteFile(dir.File("a.yaml"), PodYaml("web", "nginx:1"));

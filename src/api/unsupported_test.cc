@@ -1,0 +1,153 @@
+#include "api/unsupported.h"
+
+#include <string>
+#include <vector>
+
+#include "api/parse.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace cubelet::api {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// The errors of a one-pod manifest whose spec is `spec` (YAML, indented by 2).
+std::vector<std::string> SpecErrors(const std::string& spec) {
+  ParsedManifest m =
+      ParseManifest("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n" + spec, "p.yaml");
+  std::vector<std::string> out;
+  for (const ManifestError& e : m.errors) out.push_back(e.ToString());
+  if (!m.errors.empty()) {
+    EXPECT_THAT(m.pods, IsEmpty());
+  }
+  return out;
+}
+
+constexpr char kContainer[] = "  containers:\n  - name: c\n    image: busybox\n";
+
+TEST(UnsupportedTest, ConfigMapSecretProjectedPvcVolumesNeedClusterMode) {
+  EXPECT_THAT(
+      SpecErrors(std::string(kContainer) +
+                 "  volumes:\n"
+                 "  - {name: a, configMap: {name: cm}}\n"
+                 "  - {name: b, secret: {secretName: s}}\n"
+                 "  - {name: c, projected: {sources: []}}\n"
+                 "  - {name: d, persistentVolumeClaim: {claimName: pvc}}\n"),
+      ElementsAre(
+          "p.yaml: document 1: pod \"p\": spec.volumes[0].configMap: Forbidden: ConfigMaps come "
+          "from the API server: needs cluster mode",
+          "p.yaml: document 1: pod \"p\": spec.volumes[1].secret: Forbidden: Secrets come from "
+          "the API server: needs cluster mode",
+          "p.yaml: document 1: pod \"p\": spec.volumes[2].projected: Forbidden: projected volumes "
+          "(service account tokens, ConfigMaps, Secrets, cluster trust bundles) come from the API "
+          "server: needs cluster mode",
+          "p.yaml: document 1: pod \"p\": spec.volumes[3].persistentVolumeClaim: Forbidden: "
+          "PersistentVolumeClaims are bound through the API server: needs cluster mode"));
+}
+
+TEST(UnsupportedTest, RefusedVolumeIsNotReportedAsMissingItsType) {
+  std::vector<std::string> errs = SpecErrors(std::string(kContainer) +
+                                             "  volumes:\n  - {name: a, configMap: {name: cm}}\n"
+                                             "  - {name: b, nfs: {server: s, path: /}, "
+                                             "emptyDir: {}}\n");
+  EXPECT_THAT(
+      errs,
+      ElementsAre(
+          "p.yaml: document 1: pod \"p\": spec.volumes[0].configMap: Forbidden: ConfigMaps come "
+          "from the API server: needs cluster mode",
+          "p.yaml: document 1: pod \"p\": spec.volumes[1].nfs: Forbidden: not supported by "
+          "cubelet (cubelet mounts emptyDir, hostPath and downwardAPI volumes only)",
+          "p.yaml: document 1: pod \"p\": spec.volumes[1].nfs: Forbidden: may not specify more "
+          "than 1 volume type"));
+}
+
+TEST(UnsupportedTest, ConfigMapAndSecretEnvNeedClusterMode) {
+  EXPECT_THAT(
+      SpecErrors("  containers:\n  - name: c\n    image: busybox\n"
+                 "    env:\n"
+                 "    - {name: A, valueFrom: {configMapKeyRef: {name: cm, key: k}}}\n"
+                 "    - {name: B, valueFrom: {secretKeyRef: {name: s, key: k}}}\n"
+                 "    envFrom:\n"
+                 "    - configMapRef: {name: cm}\n"
+                 "    - {prefix: S_, secretRef: {name: s}}\n"),
+      ElementsAre(
+          "p.yaml: document 1: pod \"p\": spec.containers[0].envFrom[0].configMapRef: Forbidden: "
+          "ConfigMaps come from the API server: needs cluster mode",
+          "p.yaml: document 1: pod \"p\": spec.containers[0].envFrom[1].secretRef: Forbidden: "
+          "Secrets come from the API server: needs cluster mode",
+          "p.yaml: document 1: pod \"p\": spec.containers[0].env[0].valueFrom.configMapKeyRef: "
+          "Forbidden: ConfigMaps come from the API server: needs cluster mode",
+          "p.yaml: document 1: pod \"p\": spec.containers[0].env[1].valueFrom.secretKeyRef: "
+          "Forbidden: Secrets come from the API server: needs cluster mode"));
+}
+
+TEST(UnsupportedTest, EphemeralContainersForbiddenAtCreate) {
+  EXPECT_THAT(SpecErrors(std::string(kContainer) +
+                         "  ephemeralContainers:\n  - {name: debug, image: busybox}\n"),
+              ElementsAre("p.yaml: document 1: pod \"p\": spec.ephemeralContainers: Forbidden: "
+                          "cannot be set on create"));
+}
+
+TEST(UnsupportedTest, SecurityFeaturesCubeletLacksAreNotSupported) {
+  EXPECT_THAT(
+      SpecErrors("  hostUsers: false\n"
+                 "  securityContext:\n"
+                 "    seLinuxOptions: {level: \"s0:c1\"}\n"
+                 "  initContainers:\n  - name: i\n    image: busybox\n"
+                 "    securityContext:\n"
+                 "      appArmorProfile: {type: RuntimeDefault}\n"
+                 "      procMount: Unmasked\n" +
+                 std::string(kContainer)),
+      ElementsAre(
+          "p.yaml: document 1: pod \"p\": spec.initContainers[0].securityContext.appArmorProfile: "
+          "Forbidden: not supported by cubelet (it does not apply AppArmor profiles)",
+          "p.yaml: document 1: pod \"p\": spec.initContainers[0].securityContext.procMount: "
+          "Forbidden: not supported by cubelet (containers get the runtime's default masked "
+          "/proc)",
+          "p.yaml: document 1: pod \"p\": spec.securityContext.seLinuxOptions: Forbidden: not "
+          "supported by cubelet (it does not give containers SELinux labels)",
+          "p.yaml: document 1: pod \"p\": spec.hostUsers: Forbidden: not supported by cubelet (it "
+          "does not create user namespaces: pods use the node's users)"));
+}
+
+TEST(UnsupportedTest, DefaultsThatChangeNothingAreAccepted) {
+  EXPECT_THAT(SpecErrors("  hostUsers: true\n  setHostnameAsFQDN: false\n  readinessGates: []\n"
+                         "  containers:\n  - name: c\n    image: busybox\n"
+                         "    securityContext: {procMount: Default}\n"
+                         "    volumeMounts: [{name: v, mountPath: /v, recursiveReadOnly: "
+                         "Disabled}]\n"
+                         "  volumes: [{name: v, emptyDir: {}}]\n"),
+              IsEmpty());
+}
+
+TEST(UnsupportedTest, ClusterObjectsAndMountFeatures) {
+  EXPECT_THAT(
+      SpecErrors("  readinessGates: [{conditionType: example.com/ready}]\n"
+                 "  resourceClaims: [{name: gpu, resourceClaimName: gpu}]\n"
+                 "  setHostnameAsFQDN: true\n"
+                 "  containers:\n  - name: c\n    image: busybox\n"
+                 "    resources: {claims: [{name: gpu}]}\n"
+                 "    volumeMounts: [{name: v, mountPath: /v, subPathExpr: $(POD)}]\n"
+                 "  volumes: [{name: v, ephemeral: {volumeClaimTemplate: {}}}]\n"),
+      ElementsAre(
+          "p.yaml: document 1: pod \"p\": spec.volumes[0].ephemeral: Forbidden: generic "
+          "ephemeral volumes are PersistentVolumeClaims created through the API server: needs "
+          "cluster mode",
+          "p.yaml: document 1: pod \"p\": spec.containers[0].resources.claims: Forbidden: "
+          "ResourceClaims (dynamic resource allocation) come from the API server: needs cluster "
+          "mode",
+          "p.yaml: document 1: pod \"p\": spec.containers[0].volumeMounts[0].subPathExpr: "
+          "Forbidden: not supported by cubelet (it does not expand variables in subPath; use "
+          "subPath)",
+          "p.yaml: document 1: pod \"p\": spec.setHostnameAsFQDN: Forbidden: not supported by "
+          "cubelet (the pod's hostname is its short name)",
+          "p.yaml: document 1: pod \"p\": spec.readinessGates: Forbidden: readiness gates are pod "
+          "conditions set through the API server: needs cluster mode",
+          "p.yaml: document 1: pod \"p\": spec.resourceClaims: Forbidden: ResourceClaims "
+          "(dynamic resource allocation) come from the API server: needs cluster mode"));
+}
+
+}  // namespace
+}  // namespace cubelet::api
