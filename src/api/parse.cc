@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/defaults.h"
 #include "api/json.h"
+#include "api/magnitude.h"
 #include "api/validation.h"
 #include "nlohmann/json.hpp"
 #include "yaml-cpp/yaml.h"
@@ -326,6 +327,9 @@ class ManifestParser {
     if (errs.empty()) {
       ApplyDefaults(pod);
       errs = ValidatePod(pod);
+      std::vector<FieldError> absurd = ValidateMagnitudes(pod);
+      errs.insert(errs.end(), std::make_move_iterator(absurd.begin()),
+                  std::make_move_iterator(absurd.end()));
     }
     for (FieldError& e : errs) AddError(document, name, std::move(e.field), std::move(e.detail));
     if (errs.empty()) result_.pods.push_back(std::move(pod));

@@ -698,6 +698,45 @@ TEST(ParseHostileTest, NumbersAndYaml11BooleansWhereAStringBelongs) {
   EXPECT_EQ(m.pods[0].metadata.name, "12345");
 }
 
+TEST(ParseHostileTest, AbsurdValuesAreValidationErrors) {
+  ParsedManifest m = ParseManifest(R"(apiVersion: v1
+kind: Pod
+metadata: {name: g}
+spec:
+  terminationGracePeriodSeconds: 9223372036854775807
+  volumes: [{name: v, emptyDir: {sizeLimit: 1e30}}]
+  containers:
+  - name: c
+    image: busybox
+    resources: {limits: {memory: 100000000000000000000000Ei, cpu: 1e30}}
+    lifecycle: {preStop: {sleep: {seconds: 9223372036854775807}}}
+    livenessProbe: {exec: {command: ["true"]}, terminationGracePeriodSeconds: 9223372036854775807}
+)",
+                                   "absurd.yaml");
+  EXPECT_THAT(m.pods, IsEmpty());
+  EXPECT_THAT(
+      Errors(m),
+      ElementsAre(
+          "absurd.yaml: document 1: pod \"g\": spec.terminationGracePeriodSeconds: Invalid value: "
+          "9223372036854775807: must be at most 9223372036 (about 292 years)",
+          "absurd.yaml: document 1: pod \"g\": spec.containers[0].resources.limits[cpu]: Invalid "
+          "value: \"1e30\": must be less than 2^63 millicores",
+          "absurd.yaml: document 1: pod \"g\": spec.containers[0].resources.limits[memory]: "
+          "Invalid value: \"100000000000000000000000Ei\": must be less than 2^63",
+          // Requests default to the limits.
+          "absurd.yaml: document 1: pod \"g\": spec.containers[0].resources.requests[cpu]: "
+          "Invalid value: \"1e30\": must be less than 2^63 millicores",
+          "absurd.yaml: document 1: pod \"g\": spec.containers[0].resources.requests[memory]: "
+          "Invalid value: \"100000000000000000000000Ei\": must be less than 2^63",
+          "absurd.yaml: document 1: pod \"g\": "
+          "spec.containers[0].livenessProbe.terminationGracePeriodSeconds: Invalid value: "
+          "9223372036854775807: must be at most 9223372036 (about 292 years)",
+          "absurd.yaml: document 1: pod \"g\": spec.containers[0].lifecycle.preStop.sleep.seconds: "
+          "Invalid value: 9223372036854775807: must be at most 9223372036 (about 292 years)",
+          "absurd.yaml: document 1: pod \"g\": spec.volumes[0].emptyDir.sizeLimit: Invalid value: "
+          "\"1e30\": must be less than 2^63"));
+}
+
 TEST_F(ParseFileTest, FifoIsRefusedWithoutBlocking) {
   std::string path = (dir_ / "x.yaml").string();
   ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
