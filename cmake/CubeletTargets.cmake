@@ -29,6 +29,12 @@ if(CUBELET_SANITIZE)
   endif()
 endif()
 
+# Fuzz builds: every library gets libFuzzer's coverage instrumentation; the
+# fuzz targets add -fsanitize=fuzzer (fuzz/CMakeLists.txt).
+if(CUBELET_FUZZ)
+  list(APPEND CUBELET_SANITIZER_FLAGS -fsanitize=fuzzer-no-link)
+endif()
+
 function(_cubelet_common target)
   target_compile_options(${target} PRIVATE ${CUBELET_WARNINGS} ${CUBELET_SANITIZER_FLAGS})
   target_link_options(${target} PRIVATE ${CUBELET_SANITIZER_FLAGS})

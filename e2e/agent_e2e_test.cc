@@ -6,6 +6,8 @@
 // Each test runs its own agent (own manifest dir, root dir, logs dir, cgroup
 // root and port) and leaves nothing behind: at the end it deletes its
 // manifests, waits for the agent to remove the pods, then stops it.
+#include <sys/stat.h>
+
 #include <fstream>
 
 #include "agent_fixture.h"
@@ -126,6 +128,53 @@ TEST_F(AgentTest, BadManifestIsReportedAndOthersRun) {
   EXPECT_TRUE(absl::StrContains(log.str(), "bad.yaml")) << log.str();
   EXPECT_TRUE(absl::StrContains(log.str(), "spec.containers[0].image: Required value"))
       << log.str();
+}
+
+// Issue 15: each hostile input sits in the folder; the agent stays up, keeps
+// applying good manifests, and /healthz answers within 1 s while 200 idle
+// connections are open.
+TEST_F(AgentTest, HostileManifestsAndIdleClientsDoNotStopTheAgent) {
+  WriteManifest("good.yaml", PodYaml("good", "trap 'exit 0' TERM; sleep 3600 & wait"));
+  WriteManifest("deep.json", R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":)" +
+                                 std::string(100000, '[') + std::string(100000, ']') + "}}");
+  WriteManifest("utf8.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: u}\nspec:\n"
+                             "  containers: [{name: c, image: busybox, command: [\"\xff\"]}]\n");
+  std::string alias = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: m\n  annotations: {a: &s " +
+                      std::string(1024 * 1024, 'x') + "}\nspec:\n  x: [*s";
+  for (int i = 1; i < 512; ++i) alias += ", *s";
+  WriteManifest("alias.yaml", alias + "]\n");
+  WriteManifest("name.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: 12345}\nspec:\n"
+                             "  containers: [{name: c, image: busybox}]\n");
+  WriteManifest("absurd.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n"
+                               "  terminationGracePeriodSeconds: 9223372036854775807\n"
+                               "  containers: [{name: c, image: busybox}]\n");
+  ASSERT_EQ(::mkfifo((dir_ / "manifests" / "x.yaml").c_str(), 0600), 0);
+  StartAgent();
+  ASSERT_TRUE(Eventually([&] { return PodPhase("good") == "Running"; }));
+  // Later changes are still applied.
+  WriteManifest("later.yaml", PodYaml("later", "trap 'exit 0' TERM; sleep 3600 & wait"));
+  ASSERT_TRUE(Eventually([&] { return PodPhase("later") == "Running"; }));
+  EXPECT_EQ(Pods().size(), 2u);
+
+  std::vector<int> idle;
+  for (int i = 0; i < 200; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr = {};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    idle.push_back(fd);
+  }
+  for (int i = 0; i < 5; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(Get("/healthz"), std::make_pair(200, std::string("ok")));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+  }
+  for (int fd : idle) ::close(fd);
+  std::string metrics = Get("/metrics").second;
+  EXPECT_TRUE(absl::StrContains(metrics, "cubelet_manifest_bad_files 6")) << metrics;
+  EXPECT_EQ(::kill(pid_, 0), 0);  // still running
 }
 
 TEST_F(AgentTest, KillNineAndRestartLeavesContainersRunning) {

@@ -6,8 +6,11 @@
 #   tsan            the concurrent engine tests (label "engine")
 # then the e2e tests (label "e2e") against the project's private containerd
 # (scripts/containerd.sh), which is stopped again at the end.
-# CUBELET_SKIP_SANITIZERS=1 skips the sanitizer builds, CUBELET_SKIP_E2E=1 the
-# e2e tests (quick local loops).
+# then the libFuzzer targets (scripts/fuzz.sh: clang, ASan+UBSan, a bounded
+# time each).
+# CUBELET_SKIP_SANITIZERS=1 skips the sanitizer builds, CUBELET_SKIP_FUZZ=1 the
+# fuzzers, CUBELET_SKIP_E2E=1 the e2e tests (quick local loops). Each phase
+# prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +32,14 @@ run_build() {  # preset, ctest label regex (empty: all), targets...
   ctest "${args[@]}"
 }
 
+phase_start=$(date +%s)
+phase_done() {  # name
+  echo "=== $1 took $(( $(date +%s) - phase_start ))s"
+  phase_start=$(date +%s)
+}
+
 run_build release "unit" all
+phase_done release
 
 if [ "${CUBELET_SKIP_SANITIZERS:-0}" != 1 ]; then
   unit_tests=$(ctest --test-dir build/release -N -L unit | sed -n 's/^ *Test *#[0-9]*: \(.*\)$/\1/p')
@@ -37,7 +47,13 @@ if [ "${CUBELET_SKIP_SANITIZERS:-0}" != 1 ]; then
   run_build asan "unit" $unit_tests
   engine_tests=$(ctest --test-dir build/release -N -L engine | sed -n 's/^ *Test *#[0-9]*: \(.*\)$/\1/p')
   # shellcheck disable=SC2086
+  phase_done asan
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" run_build tsan "engine" $engine_tests
+  phase_done tsan
+fi
+if [ "${CUBELET_SKIP_FUZZ:-0}" != 1 ]; then
+  CUBELET_JOBS="$jobs" bash scripts/fuzz.sh
+  phase_done fuzz
 fi
 # End-to-end: the real runtime, on the project's private containerd.
 if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
@@ -47,5 +63,6 @@ if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
   eval "export $(bash scripts/containerd.sh env)"
   export CUBELET_CONTAINERD_SCRIPT="$PWD/scripts/containerd.sh" CUBELET_E2E_REQUIRED=1
   ctest --test-dir build/release --output-on-failure -L e2e
+  phase_done e2e
 fi
 echo "=== all tests passed"

@@ -21,12 +21,42 @@ using json = nlohmann::json;
 
 constexpr size_t kMaxRenderedValue = 64;
 
-// How a wrong value is shown in messages: strings quoted, others as JSON.
-std::string RenderValue(const json& v) {
-  if (v.is_string()) return GoQuote(v.get_ref<const std::string&>());
-  std::string s = v.dump();
-  if (s.size() > kMaxRenderedValue) s = s.substr(0, kMaxRenderedValue) + "...";
-  return s;
+// How a wrong value is shown in messages: at most a short prefix of it.
+std::string RenderValue(const json& v) { return RenderJsonPrefix(v, kMaxRenderedValue); }
+
+// Appends the compact JSON form of `v` to `out` until `out` holds more than
+// `max` bytes. Recursion is bounded by `max` too: every level adds a byte.
+void AppendJsonPrefix(const json& v, size_t max, std::string& out) {
+  if (out.size() > max) return;
+  if (v.is_array()) {
+    out.push_back('[');
+    bool first = true;
+    for (const json& item : v) {
+      if (out.size() > max) return;
+      if (!first) out.push_back(',');
+      first = false;
+      AppendJsonPrefix(item, max, out);
+    }
+    out.push_back(']');
+  } else if (v.is_object()) {
+    out.push_back('{');
+    bool first = true;
+    for (auto it = v.begin(); it != v.end(); ++it) {
+      if (out.size() > max) return;
+      if (!first) out.push_back(',');
+      first = false;
+      out += json(TruncateUtf8(it.key(), max)).dump(-1, ' ', false,
+                                                     json::error_handler_t::replace);
+      out.push_back(':');
+      AppendJsonPrefix(it.value(), max, out);
+    }
+    out.push_back('}');
+  } else if (v.is_string()) {
+    out += json(TruncateUtf8(v.get_ref<const std::string&>(), max))
+               .dump(-1, ' ', false, json::error_handler_t::replace);
+  } else {
+    out += v.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
 }
 
 std::string Child(std::string_view path, std::string_view name) {
@@ -61,7 +91,27 @@ class Obj {
         {path, absl::StrCat("Invalid value: ", RenderValue(v), ": ", std::string(want))});
   }
 
+  // A string field. Numbers and booleans are refused as the API server's
+  // decoder refuses them ("name: 12345" must be quoted).
   bool ToString(const json& v, const std::string& path, std::string& out) {
+    if (v.is_string()) {
+      out = v.get<std::string>();
+      return true;
+    }
+    if (v.is_number() || v.is_boolean()) {
+      errs_.push_back({path, absl::StrCat("Invalid value: ", RenderValue(v),
+                                          ": must be a string (cannot unmarshal ",
+                                          v.is_boolean() ? "bool" : "number",
+                                          " into a string field; quote the value)")});
+      return false;
+    }
+    TypeError(path, v, "must be a string");
+    return false;
+  }
+
+  // A quantity ("cpu: 1", "memory: 1Gi"): numbers are accepted, as
+  // resource.Quantity's decoder accepts them.
+  bool ToQuantity(const json& v, const std::string& path, std::string& out) {
     if (v.is_string()) {
       out = v.get<std::string>();
     } else if (v.is_number_unsigned()) {
@@ -70,10 +120,8 @@ class Obj {
       out = std::to_string(v.get<int64_t>());
     } else if (v.is_number_float()) {
       out = FormatDouble(v.get<double>());
-    } else if (v.is_boolean()) {
-      out = v.get<bool>() ? "true" : "false";
     } else {
-      TypeError(path, v, "must be a string");
+      TypeError(path, v, "must be a quantity (a string or a number)");
       return false;
     }
     return true;
@@ -170,6 +218,23 @@ class Obj {
       out = t;
     } else {
       TypeError(Child(path_, key), *v, "must be an RFC 3339 timestamp");
+    }
+  }
+  void OptQuantity(const char* key, std::optional<std::string>& out) {
+    std::string s;
+    if (const json* v = At(key); v && ToQuantity(*v, Child(path_, key), s)) out = std::move(s);
+  }
+  void QuantityMap(const char* key, std::map<std::string, std::string>& out) {
+    const json* v = At(key);
+    if (!v) return;
+    std::string path = Child(path_, key);
+    if (!v->is_object()) {
+      TypeError(path, *v, "must be an object");
+      return;
+    }
+    for (auto it = v->begin(); it != v->end(); ++it) {
+      std::string s;
+      if (ToQuantity(it.value(), absl::StrCat(path, "[", it.key(), "]"), s)) out[it.key()] = s;
     }
   }
   void StrMap(const char* key, std::map<std::string, std::string>& out) {
@@ -334,7 +399,7 @@ void Decode(Obj& o, ObjectFieldSelector& sel) {
 void Decode(Obj& o, ResourceFieldSelector& sel) {
   o.Str("containerName", sel.container_name);
   o.Str("resource", sel.resource);
-  o.OptStr("divisor", sel.divisor);
+  o.OptQuantity("divisor", sel.divisor);
 }
 
 void Decode(Obj& o, KeySelector& sel) {
@@ -391,8 +456,8 @@ void Decode(Obj& o, Container& c) {
     });
   });
   o.Object("resources", c.resources, [](Obj& r, ResourceRequirements& out) {
-    r.StrMap("limits", out.limits);
-    r.StrMap("requests", out.requests);
+    r.QuantityMap("limits", out.limits);
+    r.QuantityMap("requests", out.requests);
   });
   o.List("volumeMounts", c.volume_mounts, [](Obj& m, VolumeMount& out) {
     m.Str("name", out.name);
@@ -418,7 +483,7 @@ void Decode(Obj& o, Volume& v) {
   o.Str("name", v.name);
   o.OptObject("emptyDir", v.empty_dir, [](Obj& e, EmptyDirVolumeSource& out) {
     e.Str("medium", out.medium);
-    e.OptStr("sizeLimit", out.size_limit);
+    e.OptQuantity("sizeLimit", out.size_limit);
   });
   o.OptObject("downwardAPI", v.downward_api, [](Obj& d, DownwardAPIVolumeSource& out) {
     d.List("items", out.items, [](Obj& f, DownwardAPIVolumeFile& out) {
@@ -519,8 +584,8 @@ void Decode(Obj& o, PodSpec& s) {
   });
   o.OptObject("os", s.os, [](Obj& os, PodOS& out) { os.Str("name", out.name); });
   o.OptObject("resources", s.resources, [](Obj& r, ResourceRequirements& out) {
-    r.StrMap("limits", out.limits);
-    r.StrMap("requests", out.requests);
+    r.QuantityMap("limits", out.limits);
+    r.QuantityMap("requests", out.requests);
   });
   o.Str("serviceAccountName", s.service_account_name);
   if (s.service_account_name.empty()) o.Str("serviceAccount", s.service_account_name);
@@ -1107,6 +1172,61 @@ json Encode(const PodStatus& s) {
 
 }  // namespace
 
+std::string TruncateUtf8(std::string_view s, size_t max) {
+  if (s.size() <= max) return std::string(s);
+  size_t end = max;
+  // Back off to a character boundary (continuation bytes are 10xxxxxx).
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return std::string(s.substr(0, end)) + "...";
+}
+
+size_t InvalidUtf8At(std::string_view s) {
+  size_t i = 0;
+  const size_t n = s.size();
+  while (i < n) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = 0;
+    uint32_t cp = 0;
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return i;
+    }
+    if (i + len > n) return i;
+    for (size_t k = 1; k < len; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return i;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    // Overlong forms, UTF-16 surrogates and code points past U+10FFFF.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+      return i;
+    }
+    i += len;
+  }
+  return std::string_view::npos;
+}
+
+std::string RenderJsonPrefix(const nlohmann::json& v, size_t max) {
+  if (v.is_string()) return GoQuote(TruncateUtf8(v.get_ref<const std::string&>(), max));
+  std::string out;
+  AppendJsonPrefix(v, max, out);
+  if (out.size() > max) out = TruncateUtf8(out, max);
+  return out;
+}
+
 std::string FormatApiTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
@@ -1158,7 +1278,7 @@ std::string PodListJson(const std::vector<Pod>& pods) {
   std::string out = R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[)";
   for (size_t i = 0; i < pods.size(); ++i) {
     if (i > 0) out += ",";
-    out += PodToJson(pods[i]).dump();
+    out += PodToJson(pods[i]).dump(-1, ' ', false, json::error_handler_t::replace);
   }
   out += "]}";
   return out;

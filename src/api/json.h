@@ -5,13 +5,15 @@
 // Encoding follows the Go struct tags: camelCase keys, `omitempty` fields left
 // out when empty, times as RFC 3339 UTC seconds ("2024-01-02T03:04:05Z").
 // Decoding ignores unknown fields and treats null as absent; numbers and
-// booleans are accepted where a string is expected ("cpu: 1" becomes "1").
+// booleans where a string is expected are refused as the API server refuses
+// them ("name: 12345"), except in quantities ("cpu: 1" becomes "1").
 //
 // Stateless functions; safe from any thread.
 #ifndef CUBELET_API_JSON_H_
 #define CUBELET_API_JSON_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -35,6 +37,19 @@ std::string PodListJson(const std::vector<Pod>& pods);
 // problems found (e.g. `spec.containers[0].ports[0].containerPort: Invalid
 // value: "abc": must be an integer`). Does not look at apiVersion/kind.
 std::vector<FieldError> DecodePod(const nlohmann::json& j, Pod& out);
+
+// At most `max` bytes of `s` (cut at a UTF-8 character boundary), with "..."
+// appended when cut.
+std::string TruncateUtf8(std::string_view s, size_t max);
+
+// The offset of the first byte of `s` that is not part of valid UTF-8
+// (overlong forms and surrogates are invalid), or npos when all of it is.
+size_t InvalidUtf8At(std::string_view s);
+
+// How a value is quoted in error messages: strings Go-quoted, others as
+// compact JSON; at most about `max` bytes of it, however large or deep the
+// value (the walk stops once `max` bytes are written).
+std::string RenderJsonPrefix(const nlohmann::json& v, size_t max = 64);
 
 // A time in the wire form, "2024-01-02T03:04:05Z" (sub-seconds dropped).
 std::string FormatApiTime(absl::Time t);

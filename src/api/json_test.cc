@@ -288,6 +288,8 @@ TEST(JsonTest, PodFromJsonErrors) {
       json::parse(R"({"metadata":{"name":7,"labels":[]},"spec":{"hostNetwork":"yes",)"
                   R"("containers":[{"name":"c","ports":[{"containerPort":80.5}]}, "x"]}})"));
   EXPECT_EQ(pod.status().message(),
+            "metadata.name: Invalid value: 7: must be a string (cannot unmarshal number into a "
+            "string field; quote the value); "
             "metadata.labels: Invalid value: []: must be an object; "
             "spec.containers[0].ports[0].containerPort: Invalid value: 80.5: must be an integer; "
             "spec.containers[1]: Invalid value: \"x\": must be an object; "
@@ -300,14 +302,39 @@ TEST(JsonTest, PodFromJsonErrors) {
   EXPECT_EQ(pod->kind, "Pod");
 }
 
-TEST(JsonTest, NumbersBecomeStringsWhereStringsAreExpected) {
+TEST(JsonTest, NumbersAreQuantitiesButNotStrings) {
   absl::StatusOr<Pod> pod = PodFromJson(json::parse(
-      R"({"spec":{"containers":[{"name":"c","resources":{"limits":{"cpu":1,"memory":0.5}},)"
-      R"("env":[{"name":"FLAG","value":true}]}]}})"));
+      R"({"spec":{"containers":[{"name":"c","resources":{"limits":{"cpu":1,"memory":0.5}}}]}})"));
   ASSERT_TRUE(pod.ok()) << pod.status();
   EXPECT_EQ(pod->spec.containers[0].resources.limits.at("cpu"), "1");
   EXPECT_EQ(pod->spec.containers[0].resources.limits.at("memory"), "0.5");
-  EXPECT_EQ(pod->spec.containers[0].env[0].value, "true");
+
+  // As the API server's decoder: a number or a boolean in a string field is an
+  // error, not silently turned into text.
+  pod = PodFromJson(json::parse(
+      R"({"metadata":{"name":12345,"labels":{"a":true}},)"
+      R"("spec":{"containers":[{"name":"c","env":[{"name":"FLAG","value":true}]}]}})"));
+  EXPECT_EQ(pod.status().message(),
+            "metadata.name: Invalid value: 12345: must be a string (cannot unmarshal number into "
+            "a string field; quote the value); "
+            "metadata.labels[a]: Invalid value: true: must be a string (cannot unmarshal bool "
+            "into a string field; quote the value); "
+            "spec.containers[0].env[0].value: Invalid value: true: must be a string (cannot "
+            "unmarshal bool into a string field; quote the value)");
+}
+
+TEST(JsonTest, RenderJsonPrefixIsBoundedForDeepAndLongValues) {
+  json deep = json::array();
+  for (int i = 0; i < 200000; ++i) deep = json::array({std::move(deep)});
+  std::string r = RenderJsonPrefix(deep, 64);
+  EXPECT_LE(r.size(), 67u);
+  EXPECT_TRUE(r.starts_with("[[[[")) << r;
+  EXPECT_EQ(RenderJsonPrefix(json(std::string(100000, 'x')), 8), "\"xxxxxxxx...\"");
+  EXPECT_EQ(TruncateUtf8("\xc3\xa9\xc3\xa9", 3), "\xc3\xa9...");
+  EXPECT_EQ(InvalidUtf8At("ok \xc3\xa9"), std::string_view::npos);
+  EXPECT_EQ(InvalidUtf8At("ab\xff"), 2u);
+  EXPECT_EQ(InvalidUtf8At("\xc0\x80"), 0u);       // overlong
+  EXPECT_EQ(InvalidUtf8At("\xed\xa0\x80"), 0u);  // surrogate
 }
 
 TEST(JsonTest, TimesAreRfc3339) {

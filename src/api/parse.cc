@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/defaults.h"
 #include "api/json.h"
+#include "api/magnitude.h"
 #include "api/unsupported.h"
 #include "api/validation.h"
 #include "nlohmann/json.hpp"
@@ -27,9 +29,13 @@ namespace {
 using json = nlohmann::json;
 
 // Bounds on what one document may expand to: aliases can make a small file
-// describe a huge tree ("billion laughs"), and deep nesting exhausts the stack.
-constexpr int kMaxDepth = 100;
+// describe a huge tree ("billion laughs", or one long string referenced many
+// times), and deep nesting exhausts the stack of every recursive walk.
+constexpr int kMaxDepth = kMaxManifestDepth;
 constexpr int64_t kMaxNodes = 1'000'000;
+constexpr int64_t kMaxExpanded = kMaxManifestExpandedBytes;
+// Error details quote values; a detail longer than this is cut.
+constexpr size_t kMaxDetail = 512;
 
 struct Chunk {
   std::string_view text;
@@ -84,23 +90,125 @@ std::vector<Chunk> SplitDocuments(std::string_view content) {
   return chunks;
 }
 
-// Plain (unquoted) scalars resolve like YAML 1.2's core schema, except that
-// only canonical integers become numbers: "1.0", "010" or "1e3" stay strings so
-// string fields (quantities, labels, images) keep exactly what was written.
+// Plain (unquoted) scalars resolve like the API server's YAML decoder (YAML
+// 1.1: "yes", "on", "y" are booleans), except that only canonical integers
+// become numbers: "1.0", "010" or "1e3" stay strings so string fields
+// (quantities, labels, images) keep exactly what was written. A boolean or
+// number in a string field is then refused by the decoder, as upstream.
 json ResolvePlainScalar(const std::string& s) {
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
-  if (s == "true" || s == "True" || s == "TRUE") return true;
-  if (s == "false" || s == "False" || s == "FALSE") return false;
+  static constexpr std::string_view kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES",
+                                               "on",   "On",   "ON",   "y",   "Y"};
+  static constexpr std::string_view kFalse[] = {"false", "False", "FALSE", "no", "No", "NO",
+                                                "off",   "Off",   "OFF",   "n",  "N"};
+  for (std::string_view t : kTrue) {
+    if (s == t) return true;
+  }
+  for (std::string_view f : kFalse) {
+    if (s == f) return false;
+  }
   int64_t n = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
   if (ec == std::errc() && end == s.data() + s.size() && std::to_string(n) == s) return n;
   return s;
 }
 
+// Renders a field path from its parts: "spec", "containers", "[0]", "image".
+std::string RenderPath(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const std::string& p : parts) {
+    if (!out.empty() && !p.starts_with("[")) out.push_back('.');
+    out += p;
+    if (out.size() > 128) return TruncateUtf8(out, 128);  // deep paths are cut
+  }
+  return out;
+}
+
+// Checks a JSON text without building it: nesting depth, duplicate keys.
+// Syntax errors (including invalid UTF-8) are left to the caller.
+class StrictJsonChecker {
+ public:
+  std::string error;   // set when the text breaks a bound
+  std::string field;   // where
+  bool syntax = false; // the text is not JSON at all
+
+  bool null() { return Element(); }
+  bool boolean(bool) { return Element(); }
+  bool number_integer(json::number_integer_t) { return Element(); }
+  bool number_unsigned(json::number_unsigned_t) { return Element(); }
+  bool number_float(json::number_float_t, const json::string_t&) { return Element(); }
+  bool string(json::string_t&) { return Element(); }
+  bool binary(json::binary_t&) { return Element(); }
+  bool start_object(size_t) { return Open(true); }
+  bool start_array(size_t) { return Open(false); }
+  bool end_object() { return Close(); }
+  bool end_array() { return Close(); }
+  bool key(json::string_t& k) {
+    Frame& f = frames_.back();
+    f.key = k;
+    if (!f.keys.insert(k).second) {
+      field = Path();
+      error = absl::StrCat("duplicate key ", GoQuote(TruncateUtf8(k, 64)),
+                           " (a key may appear only once in a mapping)");
+      return false;
+    }
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+    syntax = true;
+    return false;
+  }
+
+ private:
+  struct Frame {
+    bool object = false;
+    std::string key;
+    int64_t index = -1;
+    std::set<std::string> keys;
+  };
+
+  bool Element() {
+    if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+    return true;
+  }
+  bool Open(bool object) {
+    Element();
+    if (static_cast<int>(frames_.size()) >= kMaxDepth) {
+      field = Path();
+      error = absl::StrCat("document nests deeper than ", kMaxDepth, " levels");
+      return false;
+    }
+    frames_.push_back(Frame{object, "", -1, {}});
+    return true;
+  }
+  bool Close() {
+    frames_.pop_back();
+    return true;
+  }
+  std::string Path() const {
+    std::vector<std::string> parts;
+    for (const Frame& f : frames_) {
+      if (f.object && !f.key.empty()) parts.push_back(TruncateUtf8(f.key, 64));
+      if (!f.object && f.index >= 0) parts.push_back(absl::StrCat("[", f.index, "]"));
+    }
+    return RenderPath(parts);
+  }
+
+  std::vector<Frame> frames_;
+};
+
 class YamlConverter {
  public:
-  // Throws nothing; returns false with `error` set when limits are exceeded.
-  bool Convert(const YAML::Node& node, int depth, json& out, std::string& error) {
+  // Throws nothing of its own (yaml-cpp may); returns false with `error` (and
+  // `field`, when about one) set when the document breaks a bound.
+  bool Convert(const YAML::Node& node, json& out, std::string& field, std::string& error) {
+    bool ok = Walk(node, 0, out, error);
+    if (!ok) field = RenderPath(path_);
+    return ok;
+  }
+
+ private:
+  bool Walk(const YAML::Node& node, int depth, json& out, std::string& error) {
     if (++nodes_ > kMaxNodes) {
       error = absl::StrCat("document expands to more than ", kMaxNodes, " nodes");
       return false;
@@ -115,20 +223,25 @@ class YamlConverter {
         out = nullptr;
         return true;
       case YAML::NodeType::Scalar: {
+        const std::string& scalar = node.Scalar();
+        if (!CountBytes(scalar.size(), error) || !CheckUtf8(scalar, error)) return false;
         const std::string& tag = node.Tag();
         if (tag == "?" || tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:bool" ||
             tag == "tag:yaml.org,2002:null") {
-          out = ResolvePlainScalar(node.Scalar());
+          out = ResolvePlainScalar(scalar);
         } else {
-          out = node.Scalar();  // quoted, !!str or an unknown tag
+          out = scalar;  // quoted, !!str or an unknown tag
         }
         return true;
       }
       case YAML::NodeType::Sequence: {
         out = json::array();
+        size_t i = 0;
         for (const YAML::Node& item : node) {
+          path_.push_back(absl::StrCat("[", i++, "]"));
           json v;
-          if (!Convert(item, depth + 1, v, error)) return false;
+          if (!Walk(item, depth + 1, v, error)) return false;
+          path_.pop_back();
           out.push_back(std::move(v));
         }
         return true;
@@ -140,9 +253,18 @@ class YamlConverter {
             error = "mapping keys must be strings";
             return false;
           }
+          const std::string& key = kv.first.Scalar();
+          if (!CountBytes(key.size(), error) || !CheckUtf8(key, error)) return false;
+          path_.push_back(TruncateUtf8(key, 64));
+          if (out.contains(key)) {
+            error = absl::StrCat("duplicate key ", GoQuote(TruncateUtf8(key, 64)),
+                                 " (a key may appear only once in a mapping)");
+            return false;
+          }
           json v;
-          if (!Convert(kv.second, depth + 1, v, error)) return false;
-          out[kv.first.Scalar()] = std::move(v);
+          if (!Walk(kv.second, depth + 1, v, error)) return false;
+          path_.pop_back();
+          out[key] = std::move(v);
         }
         return true;
       }
@@ -150,22 +272,36 @@ class YamlConverter {
     return true;
   }
 
- private:
-  int64_t nodes_ = 0;
-};
+  bool CountBytes(size_t n, std::string& error) {
+    bytes_ += static_cast<int64_t>(n);
+    if (bytes_ > kMaxExpanded) {
+      error = absl::StrCat("document expands to more than ", kMaxExpanded,
+                           " bytes of keys and values (through aliases)");
+      return false;
+    }
+    return true;
+  }
 
-std::string RenderValue(const json& v) {
-  if (v.is_string()) return GoQuote(v.get_ref<const std::string&>());
-  std::string s = v.dump();
-  if (s.size() > 64) s = s.substr(0, 64) + "...";
-  return s;
-}
+  static bool CheckUtf8(const std::string& s, std::string& error) {
+    size_t bad = InvalidUtf8At(s);
+    if (bad == std::string::npos) return true;
+    error = absl::StrCat("Invalid value: ", GoQuote(TruncateUtf8(s.substr(0, bad), 64)),
+                         ": invalid UTF-8 at byte ", bad, " (strings must be valid UTF-8)");
+    return false;
+  }
+
+  int64_t nodes_ = 0;
+  int64_t bytes_ = 0;
+  std::vector<std::string> path_;
+};
 
 class ManifestParser {
  public:
   explicit ManifestParser(std::string_view source) : source_(source) {}
 
   void AddError(int document, const std::string& pod, std::string field, std::string detail) {
+    if (detail.size() > kMaxDetail) detail = TruncateUtf8(detail, kMaxDetail);
+    if (field.size() > kMaxDetail) field = TruncateUtf8(field, kMaxDetail);
     result_.errors.push_back({source_, document, pod, std::move(field), std::move(detail)});
   }
 
@@ -175,7 +311,7 @@ class ManifestParser {
     if (!doc.is_object()) {
       AddError(
           document, "", "",
-          absl::StrCat("Invalid value: ", RenderValue(doc), ": must be a mapping (a Pod object)"));
+          absl::StrCat("Invalid value: ", RenderJsonPrefix(doc), ": must be a mapping (a Pod object)"));
       return;
     }
     std::string name;
@@ -195,6 +331,9 @@ class ManifestParser {
       ApplyDefaults(pod);
       std::vector<FieldError> invalid = ValidatePod(pod);
       errs.insert(errs.end(), invalid.begin(), invalid.end());
+      std::vector<FieldError> absurd = ValidateMagnitudes(pod);
+      errs.insert(errs.end(), std::make_move_iterator(absurd.begin()),
+                  std::make_move_iterator(absurd.end()));
     }
     for (FieldError& e : errs) AddError(document, name, std::move(e.field), std::move(e.detail));
     if (errs.empty()) result_.pods.push_back(std::move(pod));
@@ -217,15 +356,16 @@ class ManifestParser {
         continue;
       }
       json doc;
+      std::string field;
       std::string error;
       bool converted = false;
       try {
-        converted = YamlConverter().Convert(node, 0, doc, error);
+        converted = YamlConverter().Convert(node, doc, field, error);
       } catch (const YAML::Exception& e) {
         error = absl::StrCat("invalid YAML: ", e.msg);
       }
       if (!converted) {
-        AddError(document, "", "", error);
+        AddError(document, "", field, error);
         continue;
       }
       Document(document, doc);
@@ -258,7 +398,7 @@ class ManifestParser {
       AddError(document, pod, key, "Required value");
       return false;
     }
-    std::string value = it->is_string() ? it->get<std::string>() : it->dump();
+    std::string value = it->is_string() ? it->get<std::string>() : RenderJsonPrefix(*it);
     if (value != want) {
       AddError(document, pod, key, NotSupportedError(key, value, {want}).detail);
       return false;
@@ -285,14 +425,39 @@ std::string ManifestError::ToString() const {
   return out;
 }
 
+json ParseJsonStrict(std::string_view content, std::string* error, std::string* field) {
+  StrictJsonChecker checker;
+  bool ok = false;
+  try {
+    ok = json::sax_parse(content, &checker);
+  } catch (const std::exception&) {
+    ok = false;
+  }
+  if (!ok) {
+    if (!checker.syntax && !checker.error.empty()) {
+      if (error != nullptr) *error = checker.error;
+      if (field != nullptr) *field = checker.field;
+    }
+    return json(json::value_t::discarded);
+  }
+  return json::parse(content, nullptr, /*allow_exceptions=*/false);
+}
+
 ParsedManifest ParseManifest(std::string_view content, std::string_view source) {
   if (content.starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);  // UTF-8 BOM
   ManifestParser parser(source);
   size_t first = content.find_first_not_of(" \t\r\n");
   if (first != std::string_view::npos && content[first] == '{') {
     // Strict JSON first: it keeps numbers' types exactly. Anything it rejects
-    // goes to the YAML parser, whose messages carry line and column.
-    json doc = json::parse(content, nullptr, /*allow_exceptions=*/false);
+    // as JSON goes to the YAML parser, whose messages carry line and column;
+    // JSON that breaks a bound (depth, duplicate keys) is refused here.
+    std::string field;
+    std::string error;
+    json doc = ParseJsonStrict(content, &error, &field);
+    if (!error.empty()) {
+      parser.AddError(1, "", field, error);
+      return parser.Take();
+    }
     if (!doc.is_discarded()) {
       parser.Document(1, doc);
       return parser.Take();
@@ -303,7 +468,9 @@ ParsedManifest ParseManifest(std::string_view content, std::string_view source) 
 }
 
 absl::StatusOr<ParsedManifest> ParseManifestFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO (or a device) must not block the caller in open();
+  // fstat below refuses anything that is not a regular file.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open manifest \"", path, "\""));
   struct FdCloser {
     int fd;

@@ -15,11 +15,17 @@
 
 #include "absl/status/statusor.h"
 #include "api/pod.h"
+#include "nlohmann/json.hpp"
 
 namespace cubelet::api {
 
 // Manifests larger than this are refused unread.
 inline constexpr int64_t kMaxManifestBytes = 10 * 1024 * 1024;
+// Deepest nesting of mappings and lists a document may have (JSON and YAML).
+inline constexpr int kMaxManifestDepth = 100;
+// Most bytes of keys and scalar values a YAML document may expand to once its
+// aliases are resolved.
+inline constexpr int64_t kMaxManifestExpandedBytes = 20 * 1024 * 1024;
 
 struct ManifestError {
   std::string source;  // file path or URL, as given
@@ -44,7 +50,17 @@ struct ParsedManifest {
 // mapping with apiVersion "v1" and kind "Pod" (a document of another kind gets
 // one error saying what it is); unknown fields are ignored, known ones cubelet
 // does not implement are refused (api/unsupported.h).
+// Decoding is bounded and strict like the API server's: nesting depth
+// (kMaxManifestDepth), expanded size (kMaxManifestExpandedBytes), valid UTF-8
+// in every string, no duplicate keys, no numbers or booleans (YAML 1.1
+// "yes"/"on" included) where a string belongs. Never throws.
 ParsedManifest ParseManifest(std::string_view content, std::string_view source);
+
+// Parses one JSON text, refusing more nesting than kMaxManifestDepth and
+// duplicate keys in an object: then `*error` (and `*field`, where) are set.
+// A text that is not JSON leaves `*error` empty. Both give a discarded value.
+nlohmann::json ParseJsonStrict(std::string_view content, std::string* error,
+                               std::string* field = nullptr);
 
 // Reads `path` and parses it with the path as source. A file without a single
 // non-empty document gets the error "file was empty". InvalidArgument for files

@@ -1,5 +1,6 @@
 #include "api/parse.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -632,6 +633,155 @@ TEST_F(ParseFileTest, MissingAndUnreadableFiles) {
   EXPECT_EQ(m.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(m.status().message(), HasSubstr(path));
   m = ParseManifestFile(dir_.string());
+  EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(m.status().message(), HasSubstr("is not a regular file"));
+}
+
+// Hostile input (issue 15): each is refused with an error, never a crash,
+// hang or blow-up.
+constexpr char kPodHead[] = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: ";
+
+TEST(ParseHostileTest, DeeplyNestedJsonIsRefusedAtParseTime) {
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  std::string doc = R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":)" + deep +
+                    R"(},"spec":{"containers":[{"name":"c","image":"i"}]}})";
+  ASSERT_GT(doc.size(), 200000u);
+  ParsedManifest m = ParseManifest(doc, "deep.json");
+  EXPECT_THAT(m.pods, IsEmpty());
+  ASSERT_EQ(m.errors.size(), 1u);
+  EXPECT_THAT(m.errors[0].ToString(), HasSubstr("deep.json: document 1: metadata.name"));
+  EXPECT_THAT(m.errors[0].detail, HasSubstr("nests deeper than 100 levels"));
+  EXPECT_LT(m.errors[0].ToString().size(), 300u);
+}
+
+TEST(ParseHostileTest, DeeplyNestedYamlIsRefused) {
+  for (int depth : {150, 100000}) {
+    std::string doc = kPodHead + std::string(depth, '[') + std::string(depth, ']') + "\n";
+    ParsedManifest m = ParseManifest(doc, "deep.yaml");
+    EXPECT_THAT(m.pods, IsEmpty());
+    ASSERT_EQ(m.errors.size(), 1u) << depth;
+    EXPECT_LT(m.errors[0].ToString().size(), 600u);
+  }
+}
+
+TEST(ParseHostileTest, WideValueIsQuotedByPrefixOnly) {
+  std::string big = "[" + std::string(100000, '1') + "]";
+  ParsedManifest m = ParseManifest(kPodHead + big + "\n", "wide.yaml");
+  ASSERT_EQ(m.errors.size(), 1u);
+  EXPECT_LT(m.errors[0].ToString().size(), 300u);
+}
+
+TEST(ParseHostileTest, InvalidUtf8NamesFileAndField) {
+  std::string doc = std::string(kPodHead) +
+                    "p\nspec:\n  containers:\n  - name: c\n    image: i\n"
+                    "    command: [\"sh\", \"a\xff\"]\n";
+  ParsedManifest m = ParseManifest(doc, "utf8.yaml");
+  EXPECT_THAT(m.pods, IsEmpty());
+  EXPECT_THAT(Errors(m), ElementsAre("utf8.yaml: document 1: spec.containers[0].command[1]: "
+                                     "Invalid value: \"a\": invalid UTF-8 at byte 1 (strings "
+                                     "must be valid UTF-8)"));
+  // The same as JSON (nlohmann refuses it; the YAML reader reports where).
+  m = ParseManifest(
+      "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"p\"},\"spec\":{"
+      "\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"command\":[\"\xff\"]}]}}",
+      "utf8.json");
+  EXPECT_THAT(m.pods, IsEmpty());
+  ASSERT_EQ(m.errors.size(), 1u);
+  EXPECT_THAT(m.errors[0].ToString(), HasSubstr("spec.containers[0].command[0]: Invalid value"));
+}
+
+TEST(ParseHostileTest, AliasExpansionIsBounded) {
+  std::string doc = std::string(kPodHead) + "p\n  annotations:\n    a: &s " +
+                    std::string(1024 * 1024, 'x') + "\nspec:\n  x: [";
+  for (int i = 0; i < 512; ++i) doc += i ? ", *s" : "*s";
+  doc += "]\n  containers: [{name: c, image: i}]\n";
+  ParsedManifest m = ParseManifest(doc, "alias.yaml");
+  EXPECT_THAT(m.pods, IsEmpty());
+  ASSERT_EQ(m.errors.size(), 1u);
+  EXPECT_THAT(m.errors[0].detail, HasSubstr("expands to more than 20971520 bytes"));
+}
+
+TEST(ParseHostileTest, DuplicateKeysAreRefused) {
+  ParsedManifest m = ParseManifest(std::string(kPodHead) +
+                                       "p\nspec:\n  containers:\n  - name: c\n    image: a\n"
+                                       "    image: b\n",
+                                   "dup.yaml");
+  EXPECT_THAT(m.pods, IsEmpty());
+  EXPECT_THAT(Errors(m), ElementsAre("dup.yaml: document 1: spec.containers[0].image: duplicate "
+                                     "key \"image\" (a key may appear only once in a mapping)"));
+  m = ParseManifest(
+      R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","name":"q"},"spec":{}})",
+      "dup.json");
+  EXPECT_THAT(Errors(m), ElementsAre("dup.json: document 1: metadata.name: duplicate key "
+                                     "\"name\" (a key may appear only once in a mapping)"));
+}
+
+TEST(ParseHostileTest, NumbersAndYaml11BooleansWhereAStringBelongs) {
+  for (std::string value : {"12345", "yes", "on", "true"}) {
+    ParsedManifest m = ParseManifest(
+        std::string(kPodHead) + value + "\nspec:\n  containers: [{name: c, image: i}]\n",
+        "n.yaml");
+    EXPECT_THAT(m.pods, IsEmpty()) << value;
+    ASSERT_EQ(m.errors.size(), 1u) << value;
+    EXPECT_THAT(m.errors[0].ToString(),
+                HasSubstr("metadata.name: Invalid value: " +
+                          std::string(value == "12345" ? "12345" : "true") +
+                          ": must be a string (cannot unmarshal"));
+  }
+  // Quoted, the same text is a string; quantities take numbers.
+  ParsedManifest m = ParseManifest(
+      std::string(kPodHead) +
+          "\"12345\"\nspec:\n  containers:\n  - name: c\n    image: i\n"
+          "    resources: {limits: {cpu: 1}}\n    securityContext: {privileged: yes}\n",
+      "n.yaml");
+  EXPECT_THAT(Errors(m), IsEmpty());
+  ASSERT_EQ(m.pods.size(), 1u);
+  EXPECT_EQ(m.pods[0].metadata.name, "12345");
+}
+
+TEST(ParseHostileTest, AbsurdValuesAreValidationErrors) {
+  ParsedManifest m = ParseManifest(R"(apiVersion: v1
+kind: Pod
+metadata: {name: g}
+spec:
+  terminationGracePeriodSeconds: 9223372036854775807
+  volumes: [{name: v, emptyDir: {sizeLimit: 1e30}}]
+  containers:
+  - name: c
+    image: busybox
+    resources: {limits: {memory: 100000000000000000000000Ei, cpu: 1e30}}
+    lifecycle: {preStop: {sleep: {seconds: 9223372036854775807}}}
+    livenessProbe: {exec: {command: ["true"]}, terminationGracePeriodSeconds: 9223372036854775807}
+)",
+                                   "absurd.yaml");
+  EXPECT_THAT(m.pods, IsEmpty());
+  EXPECT_THAT(
+      Errors(m),
+      ElementsAre(
+          "absurd.yaml: document 1: pod \"g\": spec.terminationGracePeriodSeconds: Invalid value: "
+          "9223372036854775807: must be at most 9223372036 (about 292 years)",
+          "absurd.yaml: document 1: pod \"g\": spec.containers[0].resources.limits[cpu]: Invalid "
+          "value: \"1e30\": must be less than 2^63 millicores",
+          "absurd.yaml: document 1: pod \"g\": spec.containers[0].resources.limits[memory]: "
+          "Invalid value: \"100000000000000000000000Ei\": must be less than 2^63",
+          // Requests default to the limits.
+          "absurd.yaml: document 1: pod \"g\": spec.containers[0].resources.requests[cpu]: "
+          "Invalid value: \"1e30\": must be less than 2^63 millicores",
+          "absurd.yaml: document 1: pod \"g\": spec.containers[0].resources.requests[memory]: "
+          "Invalid value: \"100000000000000000000000Ei\": must be less than 2^63",
+          "absurd.yaml: document 1: pod \"g\": "
+          "spec.containers[0].livenessProbe.terminationGracePeriodSeconds: Invalid value: "
+          "9223372036854775807: must be at most 9223372036 (about 292 years)",
+          "absurd.yaml: document 1: pod \"g\": spec.containers[0].lifecycle.preStop.sleep.seconds: "
+          "Invalid value: 9223372036854775807: must be at most 9223372036 (about 292 years)",
+          "absurd.yaml: document 1: pod \"g\": spec.volumes[0].emptyDir.sizeLimit: Invalid value: "
+          "\"1e30\": must be less than 2^63"));
+}
+
+TEST_F(ParseFileTest, FifoIsRefusedWithoutBlocking) {
+  std::string path = (dir_ / "x.yaml").string();
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  absl::StatusOr<ParsedManifest> m = ParseManifestFile(path);  // must not block
   EXPECT_EQ(m.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(m.status().message(), HasSubstr("is not a regular file"));
 }

@@ -80,14 +80,23 @@ std::string DetectHostIp() {
 }
 
 // The HTTP API's window on the Kubelet.
+// /healthz also fails when the file source's thread is stuck (no scan has
+// completed for a while), since then no manifest change would be applied.
 class KubeletView final : public server::AgentView {
  public:
-  explicit KubeletView(const kubelet::Kubelet* kubelet) : kubelet_(kubelet) {}
+  KubeletView(const kubelet::Kubelet* kubelet, const config::FileSource* file_source)
+      : kubelet_(kubelet), file_source_(file_source) {}
   std::vector<api::Pod> GetPods() const override { return kubelet_->GetPods(); }
-  absl::Status Healthy() const override { return kubelet_->Healthy(); }
+  absl::Status Healthy() const override {
+    if (file_source_ != nullptr) {
+      if (absl::Status s = file_source_->Healthy(); !s.ok()) return s;
+    }
+    return kubelet_->Healthy();
+  }
 
  private:
   const kubelet::Kubelet* const kubelet_;
+  const config::FileSource* const file_source_;
 };
 
 int RunAgent(const AgentOptions& options) {
@@ -147,6 +156,19 @@ int RunAgent(const AgentOptions& options) {
     file_options.node_name = options.node_name;
     file_options.file_check_frequency = absl::ToChronoMilliseconds(options.file_check_frequency);
     file_source = std::make_unique<config::FileSource>(file_options, merge, report);
+    const config::FileSource* fs = file_source.get();
+    registry.NewCounterFunc("cubelet_manifest_errors_reported_total",
+                            "Manifest errors reported (logged); a bad file's errors are reported "
+                            "once per version of the file.",
+                            {}, [fs] {
+                              return metrics::Registry::Samples{
+                                  {{}, static_cast<double>(fs->errors_reported())}};
+                            });
+    registry.NewGaugeFunc("cubelet_manifest_bad_files",
+                          "Manifest files with errors at the last scan.", {}, [fs] {
+                            return metrics::Registry::Samples{
+                                {{}, static_cast<double>(fs->bad_files())}};
+                          });
   }
   if (!options.manifest_url.empty()) {
     sources.insert(config::kHttpSource);
@@ -158,7 +180,7 @@ int RunAgent(const AgentOptions& options) {
   }
   kubelet->SetSourcesReady([&pod_config, sources] { return pod_config.SeenAllSources(sources); });
 
-  KubeletView view(kubelet.get());
+  KubeletView view(kubelet.get(), file_source.get());
   std::unique_ptr<server::Server> server;
   if (options.read_only_port != 0) {
     server::ServerOptions server_options;

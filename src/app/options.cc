@@ -161,6 +161,9 @@ absl::Status ApplyConfigFile(const std::string& content, const std::string& sour
   };
   std::string api_version, kind;
   for (const auto& entry : doc) {
+    if (!entry.first.IsScalar()) {  // as<std::string>() would throw
+      return absl::InvalidArgumentError(absl::StrCat(source, ": field names must be strings"));
+    }
     std::string key = entry.first.as<std::string>();
     if (!entry.second.IsScalar()) {
       return absl::InvalidArgumentError(

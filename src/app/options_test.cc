@@ -85,6 +85,9 @@ TEST(OptionsTest, ConfigFileErrorsNameFileAndField) {
             "k.yaml: apiVersion: Unsupported value: \"v1\": supported values: "
             "\"kubelet.config.k8s.io/v1beta1\"");
   EXPECT_FALSE(ApplyConfigFile("[1, 2", "k.yaml", o).ok());
+  // Found by the fuzzer: a mapping as a key used to throw out of the parser.
+  EXPECT_EQ(ApplyConfigFile("{\"q]]l5,\"}:", "k.yaml", o).message(),
+            "k.yaml: field names must be strings");
   EXPECT_EQ(ParseOptions({"cubelet", "--config=/nonexistent/k.yaml"}).status().message(),
             "--config: cannot read \"/nonexistent/k.yaml\"");
 }

@@ -36,17 +36,39 @@ bool SamePods(const std::vector<api::PodPtr>& a, const std::vector<api::PodPtr>&
                     [](const api::PodPtr& x, const api::PodPtr& y) { return *x == *y; });
 }
 
+// What identifies one version of a file's content without reading it again.
+std::string StatVersion(const struct stat& st) {
+  return absl::StrCat(st.st_dev, ":", st.st_ino, ":", st.st_size, ":", st.st_mtim.tv_sec, ".",
+                      st.st_mtim.tv_nsec, ":", st.st_ctim.tv_sec, ".", st.st_ctim.tv_nsec);
+}
+
+// Records the errors a file added to `scan` since `first` under its name.
+void RecordFileErrors(const std::string& file, std::string version, size_t first,
+                      FileScan& scan) {
+  if (scan.errors.size() == first) return;
+  FileErrors fe{file, std::move(version), {}};
+  fe.errors.assign(scan.errors.begin() + static_cast<std::ptrdiff_t>(first), scan.errors.end());
+  // The errors are part of the version: a duplicate name depends on the other
+  // files too.
+  size_t h = 0;
+  for (const std::string& e : fe.errors) h = h * 31 + std::hash<std::string>()(e);
+  absl::StrAppend(&fe.version, ":", h);
+  scan.files.push_back(std::move(fe));
+}
+
 // Adds the pods of one manifest file to `scan`.
-void AddFile(const std::string& file, const std::string& node_name,
+void AddFile(const std::string& file, const std::string& version, const std::string& node_name,
              std::map<std::string, std::string>& owners, FileScan& scan) {
+  size_t first = scan.errors.size();
   absl::StatusOr<api::ParsedManifest> parsed = api::ParseManifestFile(file);
   if (!parsed.ok()) {
     scan.errors.emplace_back(parsed.status().message());
-    return;
+  } else {
+    for (const api::ManifestError& e : parsed->errors) scan.errors.push_back(e.ToString());
+    AcceptStaticPods(std::move(parsed->pods), node_name, file, kFileSource, owners, scan.pods,
+                     scan.errors);
   }
-  for (const api::ManifestError& e : parsed->errors) scan.errors.push_back(e.ToString());
-  AcceptStaticPods(std::move(parsed->pods), node_name, file, kFileSource, owners, scan.pods,
-                   scan.errors);
+  RecordFileErrors(file, version, first, scan);
 }
 
 }  // namespace
@@ -59,10 +81,51 @@ FileSource::FileSource(FileSourceOptions options, UpdateCallback on_update, Erro
 FileSource::~FileSource() { Stop(); }
 
 void FileSource::Start() {
-  worker_.Start([this] { Run(); });
+  if (last_scan_ns_.load() == 0) {
+    last_scan_ns_ = SteadyClock::now().time_since_epoch().count();  // the grace for the first scan
+  }
+  worker_.Start([this] { RunGuarded(); });
 }
 
-void FileSource::Stop() { worker_.Stop(); }
+void FileSource::Stop() {
+  worker_.Stop();
+  last_scan_ns_ = 0;
+}
+
+std::chrono::milliseconds FileSource::LivenessTimeout() const {
+  if (options_.liveness_timeout.count() > 0) return options_.liveness_timeout;
+  return std::max<std::chrono::milliseconds>(3 * options_.file_check_frequency,
+                                             std::chrono::seconds(30));
+}
+
+absl::Status FileSource::Healthy() const {
+  int64_t last = last_scan_ns_.load();
+  if (last == 0) return absl::OkStatus();
+  auto since = SteadyClock::now() - SteadyClock::time_point(SteadyClock::duration(last));
+  if (since > LivenessTimeout()) {
+    return absl::UnavailableError(absl::StrCat(
+        "file source: no scan of \"", options_.path, "\" completed for ",
+        std::chrono::duration_cast<std::chrono::seconds>(since).count(), "s"));
+  }
+  return absl::OkStatus();
+}
+
+// No exception may end the source's thread (and with it the process): the
+// loop is restarted after one, and the error reported.
+void FileSource::RunGuarded() {
+  while (true) {
+    try {
+      Run();
+      return;
+    } catch (const std::exception& e) {
+      if (on_error_) on_error_(absl::StrCat("file source: unexpected error: ", e.what()));
+    } catch (...) {
+      if (on_error_) on_error_("file source: unexpected error");
+    }
+    struct pollfd p = {worker_.stop_fd(), POLLIN, 0};
+    if (::poll(&p, 1, 1000) != 0) return;  // stop requested
+  }
+}
 
 absl::StatusOr<FileScan> FileSource::Scan() const {
   const std::string& path = options_.path;
@@ -76,7 +139,7 @@ absl::StatusOr<FileScan> FileSource::Scan() const {
   FileScan scan;
   std::map<std::string, std::string> owners;  // full name -> file that defined it
   if (!S_ISDIR(st.st_mode)) {
-    AddFile(path, options_.node_name, owners, scan);
+    AddFile(path, StatVersion(st), options_.node_name, owners, scan);
     return scan;
   }
 
@@ -104,13 +167,23 @@ absl::StatusOr<FileScan> FileSource::Scan() const {
     // a file that vanished since the listing is simply no longer there.
     if (::stat(file.c_str(), &fst) != 0) {
       if (errno != ENOENT) {
+        size_t first = scan.errors.size();
         scan.errors.emplace_back(
             absl::ErrnoToStatus(errno, absl::StrCat("stat manifest \"", file, "\"")).message());
+        RecordFileErrors(file, "", first, scan);
       }
       continue;
     }
     if (S_ISDIR(fst.st_mode)) continue;
-    AddFile(file, options_.node_name, owners, scan);
+    if (!S_ISREG(fst.st_mode)) {
+      // A FIFO would block open() (and with it every later scan).
+      size_t first = scan.errors.size();
+      scan.errors.push_back(
+          absl::StrCat("manifest \"", file, "\" is not a regular file; skipped"));
+      RecordFileErrors(file, StatVersion(fst), first, scan);
+      continue;
+    }
+    AddFile(file, StatVersion(fst), options_.node_name, owners, scan);
   }
   return scan;
 }
@@ -134,33 +207,49 @@ void FileSource::Run() {
   auto rescan_at = SteadyClock::now();  // the first scan happens at once
   auto debounce_at = never;             // a scan after the events quieten
   auto first_event_at = never;          // bounds how long debouncing may defer
-  bool report_all = true;               // the next scan reports every error
+  bool report_all = true;               // the next scan reports the path's own error
 
   std::optional<std::vector<api::PodPtr>> last_emitted;
-  std::set<std::string> last_errors;
+  std::set<std::string> last_errors;                   // the path's own
+  std::map<std::string, std::string> reported_files;  // bad file -> version reported
 
+  auto report = [&](const std::string& e) {
+    ++errors_reported_;
+    if (on_error_) on_error_(e);
+  };
   auto scan_now = [&] {
     std::vector<api::PodPtr> pods;
-    std::vector<std::string> errors;
+    std::vector<std::string> errors;  // the path's own (missing, unlistable)
+    std::vector<FileErrors> files;
     absl::StatusOr<FileScan> scan = Scan();
     if (scan.ok()) {
       pods = std::move(scan->pods);
-      errors = std::move(scan->errors);
+      files = std::move(scan->files);
     } else {
       // Missing or unreadable: no pods (the source is still seen), retried at
       // the next rescan or watch event.
       errors.emplace_back(scan.status().message());
     }
-    std::set<std::string> error_set(errors.begin(), errors.end());
-    if (on_error_) {
-      // Periodic rescans repeat only what is new, so a broken file left alone
-      // is not reported every file_check_frequency.
-      for (const std::string& e : errors) {
-        if (report_all || !last_errors.contains(e)) on_error_(e);
+    // A bad file's errors are reported once per version of the file: a broken
+    // file left alone (however many documents it has) is not reported again
+    // at every rescan or at every change of another file.
+    std::map<std::string, std::string> now_reported;
+    for (FileErrors& fe : files) {
+      auto it = reported_files.find(fe.file);
+      if (it == reported_files.end() || it->second != fe.version) {
+        for (const std::string& e : fe.errors) report(e);
       }
+      now_reported[fe.file] = std::move(fe.version);
+    }
+    reported_files = std::move(now_reported);
+    bad_files_ = static_cast<int64_t>(reported_files.size());
+    std::set<std::string> error_set(errors.begin(), errors.end());
+    for (const std::string& e : errors) {
+      if (report_all || !last_errors.contains(e)) report(e);
     }
     last_errors = std::move(error_set);
     report_all = false;
+    last_scan_ns_ = SteadyClock::now().time_since_epoch().count();
     if (!last_emitted.has_value() || !SamePods(*last_emitted, pods)) {
       last_emitted = pods;
       if (on_update_) on_update_(PodUpdate{std::move(pods), PodOperation::kSet, kFileSource});

@@ -10,7 +10,8 @@
 //
 // Change detection: inotify on a background thread (events debounced so an
 // editor's write-rename-chmod sequence yields one snapshot) plus a full rescan
-// every `file_check_frequency`. A snapshot is emitted on the first scan and
+// every `file_check_frequency`. A bad file's errors are reported when the file
+// (or what it yields) changes, not on every rescan. A snapshot is emitted on the first scan and
 // then only when the pod list differs from the last one emitted. A missing
 // path yields an empty snapshot (the source still counts as seen) and is
 // retried.
@@ -23,7 +24,9 @@
 #ifndef CUBELET_CONFIG_FILE_SOURCE_H_
 #define CUBELET_CONFIG_FILE_SOURCE_H_
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -31,6 +34,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "api/pod.h"
 #include "config/pod_update.h"
@@ -57,12 +61,25 @@ struct FileSourceOptions {
   std::chrono::milliseconds debounce = std::chrono::milliseconds(100);
   // Test hook: false leaves only the periodic rescan.
   bool use_inotify = true;
+  // Healthy() fails when no scan has completed for this long while running
+  // (a scan stuck on a file); zero means 3 x file_check_frequency, at least
+  // 30 s.
+  std::chrono::milliseconds liveness_timeout{0};
+};
+
+// The errors of one manifest file in one scan.
+struct FileErrors {
+  std::string file;
+  // Changes whenever the file's content (inode, size, times) or its errors do.
+  std::string version;
+  std::vector<std::string> errors;
 };
 
 // The result of reading the path once.
 struct FileScan {
   std::vector<api::PodPtr> pods;    // good pods, in file then document order
   std::vector<std::string> errors;  // one message per skipped file/document/pod
+  std::vector<FileErrors> files;    // the same errors (but the path's own), by file
 };
 
 class FileSource {
@@ -86,15 +103,33 @@ class FileSource {
   absl::StatusOr<std::vector<api::PodPtr>> ScanOnce();
 
   // Reads the path without reporting anything (the building block of both
-  // ScanOnce() and the background loop).
+  // ScanOnce() and the background loop). Only regular files (or symlinks to
+  // them) are read; anything else named like a manifest (a FIFO, a device, a
+  // socket) is skipped with an error, as the kubelet does, and never opened.
   absl::StatusOr<FileScan> Scan() const;
+
+  // How many error messages the background loop has reported (each bad file's
+  // errors are reported once per version of the file, not on every rescan),
+  // and how many files had errors at the last scan. Any thread.
+  int64_t errors_reported() const { return errors_reported_.load(); }
+  int64_t bad_files() const { return bad_files_.load(); }
+
+  // OK unless the background thread is running and has not completed a scan
+  // within options.liveness_timeout. Feeds /healthz. Any thread.
+  absl::Status Healthy() const;
 
  private:
   void Run();
+  void RunGuarded();
+  std::chrono::milliseconds LivenessTimeout() const;
 
   const FileSourceOptions options_;
   const UpdateCallback on_update_;
   const ErrorCallback on_error_;
+  // steady_clock nanoseconds of the last completed scan; 0 when not running.
+  std::atomic<int64_t> last_scan_ns_{0};
+  std::atomic<int64_t> errors_reported_{0};
+  std::atomic<int64_t> bad_files_{0};
   StoppableThread worker_;
 };
 

@@ -2,9 +2,12 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdio>
+#include <thread>
 #include <filesystem>
 
+#include "absl/strings/str_cat.h"
 #include "config/test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -276,6 +279,129 @@ TEST(FileSourceTest, StopIsIdempotentAndRestartable) {
   ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {}); }));
   source.Stop();
   source.Stop();
+}
+
+TEST(FileSourceTest, FifoIsSkippedAndDoesNotWedgeTheSource) {
+  TempDir dir;
+  WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
+  ASSERT_EQ(::mkfifo(dir.File("x.yaml").c_str(), 0600), 0);
+  Recorder rec;
+  FileSourceOptions o = Options(dir.path());
+  o.file_check_frequency = std::chrono::milliseconds(50);
+  FileSource source(o, rec.UpdateFn(), rec.ErrorFn());
+  absl::StatusOr<std::vector<api::PodPtr>> pods = source.ScanOnce();  // must not block
+  ASSERT_TRUE(pods.ok());
+  EXPECT_THAT(Names(*pods), ElementsAre("alpha-node1"));
+  EXPECT_THAT(rec.errors(),
+              ElementsAre("manifest \"" + dir.File("x.yaml") + "\" is not a regular file; skipped"));
+
+  source.Start();
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {"alpha-node1"}); }));
+  // Later changes are still applied while the FIFO sits in the folder.
+  WriteFile(dir.File("b.yaml"), PodYaml("beta"));
+  ASSERT_TRUE(rec.WaitForUpdate(
+      [](const PodUpdate& u) { return HasNames(u, {"alpha-node1", "beta-node1"}); }));
+  EXPECT_TRUE(source.Healthy().ok()) << source.Healthy();
+  source.Stop();
+}
+
+TEST(FileSourceTest, HealthyFailsWhenNoScanCompletesInTime) {
+  TempDir dir;
+  Recorder rec;
+  FileSourceOptions o = Options(dir.path());
+  o.file_check_frequency = std::chrono::milliseconds(20);
+  o.liveness_timeout = std::chrono::milliseconds(200);
+  // The update callback blocks the source's thread, as a stuck read would,
+  // once there are pods.
+  std::atomic<bool> release{false};
+  struct Releaser {
+    std::atomic<bool>& r;
+    ~Releaser() { r = true; }
+  };
+  FileSource source(
+      o,
+      [&](const PodUpdate& u) {
+        rec.OnUpdate(u);
+        while (!u.pods.empty() && !release) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+      },
+      rec.ErrorFn());
+  Releaser releaser{release};  // declared after `source`: runs before its destructor
+  EXPECT_TRUE(source.Healthy().ok());  // not running
+  source.Start();
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {}); }));
+  EXPECT_TRUE(source.Healthy().ok());
+  WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {"alpha-node1"}); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  absl::Status health = source.Healthy();
+  EXPECT_EQ(health.code(), absl::StatusCode::kUnavailable) << health;
+  release = true;
+  for (int i = 0; i < 200 && !source.Healthy().ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(source.Healthy().ok());
+  source.Stop();
+}
+
+TEST(FileSourceTest, HostileFilesDoNotHideGoodOnes) {
+  TempDir dir;
+  WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
+  // Item 1: deep nesting where metadata.name belongs.
+  WriteFile(dir.File("deep.json"),
+            R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":)" +
+                std::string(100000, '[') + std::string(100000, ']') + "}}");
+  // Item 2: invalid UTF-8 in a command (used to abort in the UID hash).
+  WriteFile(dir.File("utf8.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: u}\nspec:\n"
+                                   "  containers: [{name: c, image: i, command: [\"\xff\"]}]\n");
+  // Item 4: one string referenced 512 times.
+  std::string alias = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: m\n  annotations: {a: &s " +
+                      std::string(1024 * 1024, 'x') + "}\nspec:\n  x: [*s";
+  for (int i = 1; i < 512; ++i) alias += ", *s";
+  WriteFile(dir.File("alias.yaml"), alias + "]\n");
+  Recorder rec;
+  FileSource source(Options(dir.path()), rec.UpdateFn(), rec.ErrorFn());
+  absl::StatusOr<std::vector<api::PodPtr>> pods = source.ScanOnce();
+  ASSERT_TRUE(pods.ok());
+  EXPECT_THAT(Names(*pods), ElementsAre("alpha-node1"));
+  EXPECT_EQ(rec.errors().size(), 3u);
+}
+
+TEST(FileSourceTest, BadFileErrorsAreReportedOncePerVersion) {
+  TempDir dir;
+  std::string bad;
+  for (int i = 0; i < 500; ++i) bad += PodYaml(absl::StrCat("bad", i), "") + "---\n";
+  WriteFile(dir.File("bad.yaml"), bad);
+  Recorder rec;
+  FileSourceOptions o = Options(dir.path());
+  o.file_check_frequency = std::chrono::milliseconds(30);
+  FileSource source(o, rec.UpdateFn(), rec.ErrorFn());
+  source.Start();
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {}); }));
+  // Other files change (inotify) and rescans come and go: no repeat.
+  for (const char* name : {"a.yaml", "b.yaml", "c.yaml"}) {
+    WriteFile(dir.File(name), PodYaml(std::string(name, 1)));
+  }
+  ASSERT_TRUE(
+      rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {"a-node1", "b-node1", "c-node1"}); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // ~10 rescans
+  EXPECT_EQ(rec.errors().size(), 500u);
+  EXPECT_EQ(source.errors_reported(), 500);
+  EXPECT_EQ(source.bad_files(), 1);
+  // A new version of the bad file is reported again.
+  WriteFile(dir.File("bad.yaml"), PodYaml("worse", ""));
+  ASSERT_TRUE(rec.WaitForError([](const std::string& e) { return e.find("\"worse\"") != e.npos; }));
+  // Fixed: nothing left to report.
+  WriteFile(dir.File("bad.yaml"), PodYaml("fixed"));
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) {
+    return HasNames(u, {"a-node1", "b-node1", "fixed-node1", "c-node1"}) ||
+           HasNames(u, {"a-node1", "b-node1", "c-node1", "fixed-node1"}) ||
+           Names(u.pods).size() == 4;
+  }));
+  source.Stop();
+  EXPECT_EQ(source.errors_reported(), 501);
+  EXPECT_EQ(source.bad_files(), 0);
 }
 
 }  // namespace

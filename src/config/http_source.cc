@@ -345,8 +345,12 @@ absl::StatusOr<std::vector<api::PodPtr>> HttpSource::FetchOnce() {
       AcceptStaticPods(std::move(parsed.pods), options_.node_name, url, kHttpSource, owners, pods,
                        errors);
     };
-    nlohmann::json list = nlohmann::json::parse(resp->body, nullptr, /*allow_exceptions=*/false);
-    if (!list.is_discarded() && list.is_object() && list.value("kind", "") == "PodList") {
+    // Bounded like every manifest (depth, duplicate keys), so the dump below
+    // cannot recurse without limit; anything it refuses goes to ParseManifest,
+    // which reports why.
+    nlohmann::json list = api::ParseJsonStrict(resp->body, nullptr);
+    auto kind = list.is_object() ? list.find("kind") : list.end();
+    if (list.is_object() && kind != list.end() && *kind == "PodList") {
       // Upstream accepts a PodList too; each item is read like one document.
       const nlohmann::json& items = list["items"];
       if (items.is_array()) {
@@ -356,7 +360,9 @@ absl::StatusOr<std::vector<api::PodPtr>> HttpSource::FetchOnce() {
             if (!item.contains("apiVersion")) item["apiVersion"] = "v1";
             if (!item.contains("kind")) item["kind"] = "Pod";
           }
-          accept(api::ParseManifest(item.dump(), absl::StrCat(url, " items[", i, "]")));
+          accept(api::ParseManifest(
+              item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+              absl::StrCat(url, " items[", i, "]")));
         }
       }
     } else {
@@ -372,7 +378,15 @@ absl::StatusOr<std::vector<api::PodPtr>> HttpSource::FetchOnce() {
 void HttpSource::Run() {
   std::optional<std::vector<api::PodPtr>> last_emitted;
   while (true) {
-    absl::StatusOr<std::vector<api::PodPtr>> pods = FetchOnce();
+    absl::StatusOr<std::vector<api::PodPtr>> pods = absl::InternalError("fetch did not run");
+    // No exception may end this thread (and with it the process).
+    try {
+      pods = FetchOnce();
+    } catch (const std::exception& e) {
+      pods = absl::InternalError(absl::StrCat("fetching ", options_.url, " failed: ", e.what()));
+    } catch (...) {
+      pods = absl::InternalError(absl::StrCat("fetching ", options_.url, " failed"));
+    }
     if (!pods.ok()) {
       // The last good snapshot stands: a flaky server must not stop pods.
       if (on_error_) on_error_(std::string(pods.status().message()));

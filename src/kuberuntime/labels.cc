@@ -161,7 +161,7 @@ std::string LifecycleHandlerToJson(const api::LifecycleHandler& h) {
     j["tcpSocket"] = std::move(t);
   }
   if (h.sleep) j["sleep"] = json{{"seconds", h.sleep->seconds}};
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::optional<api::LifecycleHandler> LifecycleHandlerFromJson(const std::string& text) {
@@ -217,7 +217,7 @@ std::string ContainerPortsToJson(const std::vector<api::ContainerPort>& ports) {
     if (!p.host_ip.empty()) o["hostIP"] = p.host_ip;
     arr.push_back(std::move(o));
   }
-  return arr.dump();
+  return arr.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::optional<std::vector<api::ContainerPort>> ContainerPortsFromJson(const std::string& text) {

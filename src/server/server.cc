@@ -18,6 +18,7 @@
 #include "api/json.h"
 #include "httplib.h"
 #include "logs/container_logs.h"
+#include "server/front.h"
 #include "util/log.h"
 
 namespace cubelet::server {
@@ -132,9 +133,8 @@ class Server::Impl {
   httplib::Server http_;
   std::mutex mu_;  // Start/Stop
   bool started_ = false;
-  std::thread thread_;
+  std::unique_ptr<Front> front_;
   std::atomic<bool> stopping_{false};
-  std::atomic<bool> listen_returned_{false};
   bool routes_ = false;
   std::atomic<int> port_{0};
   std::atomic<int> log_streams_{0};
@@ -146,14 +146,19 @@ absl::Status Server::Impl::Start() {
   IgnoreSigpipe();
   if (!routes_) Routes();  // once, even if a bind failed before
   routes_ = true;
-  http_.new_task_queue = [] { return new httplib::ThreadPool(Server::kWorkerThreads); };
   // SO_REUSEADDR only: with SO_REUSEPORT a second agent would share the port.
   http_.set_socket_options([](socket_t sock) {
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  // Idle keep-alive connections hold a worker; keep that (and Stop()) short.
-  http_.set_keep_alive_timeout(2);
+  // The front (front.h) hands a worker a connection only once its request is
+  // complete, and one request per connection: a worker never waits for a
+  // client.
+  http_.set_keep_alive_max_count(1);
+  http_.set_keep_alive_timeout(1);
+  http_.set_read_timeout(std::chrono::seconds(5));
+  http_.set_write_timeout(std::chrono::seconds(5));
+  http_.set_payload_max_length(Server::kMaxBodyBytes);
 
   errno = 0;
   int port = options_.port;
@@ -170,35 +175,39 @@ absl::Status Server::Impl::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", HostPort(options_.address, options_.port), ": ", why));
   }
+  FrontOptions front;
+  front.max_connections = Server::kMaxConnections;
+  front.header_timeout = Server::kRequestTimeout;
+  front.max_header_bytes = Server::kMaxHeaderBytes;
+  front.max_body_bytes = Server::kMaxBodyBytes;
+  front.workers = Server::kWorkerThreads;
+  front.fast_workers = 2;
+  // Health and metrics have their own workers: never behind log follows.
+  front.is_fast = [](std::string_view line) {
+    for (std::string_view path : {"GET /healthz", "GET /metrics"}) {
+      if (line.starts_with(path) && line.size() > path.size() &&
+          (line[path.size()] == ' ' || line[path.size()] == '?')) {
+        return true;
+      }
+    }
+    return false;
+  };
+  front_ = std::make_unique<Front>(&http_, std::move(front));
+  if (absl::Status s = front_->Start(); !s.ok()) return s;
   started_ = true;
   port_.store(port);
-  thread_ = std::thread([this] {
-    http_.listen_after_bind();
-    listen_returned_.store(true);
-  });
-  // Requests are served once the loop runs; wait so the caller can connect.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!http_.is_running() && !listen_returned_.load() &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
   VLOG(1) << "Serving the read-only API on http://" << HostPort(options_.address, port);
   return absl::OkStatus();
 }
 
 void Server::Impl::Stop() {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!started_) return;
-  if (!thread_.joinable()) return;
+  if (!started_ || front_ == nullptr) return;
   stopping_.store(true);
-  // httplib's stop() does nothing until its loop runs, so repeat it until
-  // the loop has returned. The loop returns after the workers finished their
-  // requests (follows see stopping_ within a poll interval).
-  while (!listen_returned_.load()) {
-    http_.stop();
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  thread_.join();
+  // Returns after the workers finished their requests (follows see stopping_
+  // within a poll interval).
+  front_->Stop();
+  front_.reset();
 }
 
 void Server::Impl::Routes() {

@@ -12,7 +12,9 @@
 //   GET /               the list of endpoints
 // Unknown pods and containers are 404 with a message (`pod "default/x" not
 // found`), bad query values 400; at most kMaxLogStreams follows run at once
-// (503 beyond). The server ignores SIGPIPE process-wide when it is at its
+// (503 beyond). Slow and idle clients cannot starve the workers: requests are
+// only served once complete, within kRequestTimeout of the connection (see
+// server/front.h). The server ignores SIGPIPE process-wide when it is at its
 // default, so a client that disconnects never kills the agent.
 //
 // Ownership: borrows the view and options.registry (both must outlive the
@@ -22,6 +24,8 @@
 #ifndef CUBELET_SERVER_SERVER_H_
 #define CUBELET_SERVER_SERVER_H_
 
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 
@@ -41,9 +45,17 @@ struct ServerOptions {
 
 class Server {
  public:
-  // Worker threads; each running follow holds one.
+  // Worker threads; each running follow holds one. /healthz and /metrics
+  // have two more of their own.
   static constexpr int kWorkerThreads = 16;
   static constexpr int kMaxLogStreams = 10;
+  // Limits against slow or idle clients (server/front.h): connections open at
+  // once, time from accept to a complete request (idle ones are closed then
+  // too), request header and body sizes.
+  static constexpr int kMaxConnections = 512;
+  static constexpr std::chrono::milliseconds kRequestTimeout{5000};
+  static constexpr size_t kMaxHeaderBytes = 16 * 1024;
+  static constexpr size_t kMaxBodyBytes = 64 * 1024;
 
   Server(const AgentView* view, ServerOptions options);
   ~Server();  // stops

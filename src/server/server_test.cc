@@ -1,5 +1,11 @@
 #include "server/server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -400,6 +406,88 @@ TEST_F(ServerTest, DisconnectedFollowersFreeTheirSlots) {
     if (!served) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   EXPECT_TRUE(served);
+}
+
+// Raw client sockets for the slowloris tests.
+int Connect(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr = {};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_F(ServerTest, HealthzAnswersUnderSlowloris) {
+  std::vector<int> idle;
+  for (int i = 0; i < 200; ++i) {
+    int fd = Connect(server_->port());
+    ASSERT_GE(fd, 0);
+    idle.push_back(fd);
+  }
+  // 20 clients trickling a request a byte at a time, never finishing.
+  std::vector<int> slow;
+  for (int i = 0; i < 20; ++i) {
+    int fd = Connect(server_->port());
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::send(fd, "GET /pods HTTP/1.1\r\nX-A: ", 25, MSG_NOSIGNAL), 25);
+    slow.push_back(fd);
+  }
+  std::atomic<bool> done{false};
+  std::thread trickle([&] {
+    while (!done) {
+      for (int fd : slow) (void)::send(fd, "a", 1, MSG_NOSIGNAL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  std::chrono::milliseconds worst{0};
+  for (int i = 0; i < 10; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    httplib::Result res = Get(i % 2 ? "/metrics" : "/healthz");
+    auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    worst = std::max(worst, took);
+    ASSERT_TRUE(res) << i;
+    EXPECT_EQ(res->status, 200);
+    ASSERT_TRUE(Get("/pods"));  // other paths too: workers are not held by the slow clients
+  }
+  EXPECT_LT(worst, std::chrono::seconds(1));
+  done = true;
+  trickle.join();
+  // The slow and idle ones are cut off at the request timeout.
+  char c;
+  struct timeval tv = {Server::kRequestTimeout.count() / 1000 + 3, 0};
+  ::setsockopt(slow[0], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ssize_t n = ::recv(slow[0], &c, 1, 0);
+  EXPECT_GE(n, 0);  // the 408 (or the close), not our own timeout
+  for (int fd : idle) ::close(fd);
+  for (int fd : slow) ::close(fd);
+}
+
+TEST_F(ServerTest, OversizedHeadersAndBodiesAreRefused) {
+  int fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  std::string req = "GET /pods HTTP/1.1\r\nX-Big: " + std::string(Server::kMaxHeaderBytes, 'a');
+  (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  char buf[256] = {};
+  ssize_t n = ::recv(fd, buf, sizeof(buf) - 1, 0);
+  ASSERT_GT(n, 0);
+  EXPECT_THAT(std::string(buf), HasSubstr("431"));
+  ::close(fd);
+
+  fd = Connect(server_->port());
+  ASSERT_GE(fd, 0);
+  req = "GET /pods HTTP/1.1\r\nContent-Length: 100000000\r\n\r\n";
+  (void)::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+  n = ::recv(fd, buf, sizeof(buf) - 1, 0);
+  ASSERT_GT(n, 0);
+  buf[n] = 0;
+  EXPECT_THAT(std::string(buf), HasSubstr("413"));
+  ::close(fd);
 }
 
 }  // namespace
