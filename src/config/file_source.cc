@@ -104,7 +104,7 @@ absl::Status FileSource::Healthy() const {
   auto since = SteadyClock::now() - SteadyClock::time_point(SteadyClock::duration(last));
   if (since > LivenessTimeout()) {
     return absl::UnavailableError(absl::StrCat(
-        "file source: no scan of \"", options_.path, "\" completed for ",
+        "no scan of \"", options_.path, "\" completed for ",
         std::chrono::duration_cast<std::chrono::seconds>(since).count(), "s"));
   }
   return absl::OkStatus();

@@ -25,17 +25,15 @@ constexpr absl::Duration kSyncLoopThreshold = absl::Minutes(3);
 
 }  // namespace
 
-Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_service,
-                 Clock* clock, asio::any_io_executor executor, metrics::Registry* registry,
-                 KubeletOptions options)
-    : runtime_service_(runtime_service),
-      clock_(clock),
-      registry_(registry),
+Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
+    : runtime_service_(deps.runtime_service),
+      clock_(deps.clock),
+      registry_(deps.registry),
       options_(std::move(options)),
-      runtime_prober_(std::make_unique<prober::RuntimeProber>(runtime_service)),
+      runtime_prober_(std::make_unique<prober::RuntimeProber>(deps.runtime_service)),
       prober_manager_(std::make_unique<prober::ProberManager>(
-          options_.prober != nullptr ? options_.prober : runtime_prober_.get(), clock,
-          options_.probe_executor.value_or(executor),
+          deps.prober != nullptr ? deps.prober : runtime_prober_.get(), deps.clock,
+          deps.probe_executor.value_or(deps.executor),
           [this](const std::string& uid) -> std::optional<api::PodStatus> {
             std::optional<status::VersionedPodStatus> s = status_manager_.GetPodStatus(uid);
             if (!s.has_value()) return std::nullopt;
@@ -49,7 +47,7 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
             inbox_cv_.notify_one();
           },
           prober::ProberManagerOptions{.log = [](const std::string& line) { LOG(INFO) << line; }})),
-      runtime_manager_(runtime_service, image_service, clock,
+      runtime_manager_(deps.runtime_service, deps.image_service, deps.clock,
                        kuberuntime::RuntimeManagerOptions{
                            .pod_logs_dir = options_.pod_logs_dir,
                            .root_dir = options_.root_dir,
@@ -64,10 +62,10 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
                              const api::PodStatus& new_status) {
         OnStatusChange(pod, old_status, new_status);
       }),
-      syncer_(&runtime_manager_, &pod_cache_, &status_manager_, clock),
-      work_queue_(clock),
-      executor_(executor),
-      node_info_(options_.node_info.value_or(lifecycle::LocalNodeInfo(options_.node_name))) {
+      syncer_(&runtime_manager_, &pod_cache_, &status_manager_, deps.clock),
+      work_queue_(deps.clock),
+      executor_(deps.executor),
+      node_info_(deps.node_info.value_or(lifecycle::LocalNodeInfo(options_.node_name))) {
   metrics_ = KubeletMetrics::Register(
       registry_,
       KubeletMetricSources{
@@ -97,16 +95,16 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
     });
   }
   instrumented_syncer_ =
-      std::make_unique<InstrumentedPodSyncer>(&syncer_, metrics_.pod_worker_duration, clock);
+      std::make_unique<InstrumentedPodSyncer>(&syncer_, metrics_.pod_worker_duration, clock_);
   podworkers::PodWorkers::Options worker_options;
   worker_options.resync_interval = options_.sync_frequency;
   worker_options.event_sink = [](const std::string& uid, const std::string& reason,
                                  const std::string& message) {
     LOG(WARNING) << "Pod " << uid << ": " << reason << ": " << message;
   };
-  pod_workers_ = std::make_unique<podworkers::PodWorkers>(
-      std::move(executor), instrumented_syncer_.get(), &pod_cache_, &work_queue_, clock,
-      std::move(worker_options));
+  pod_workers_ = std::make_unique<podworkers::PodWorkers>(deps.executor, instrumented_syncer_.get(),
+                                                          &pod_cache_, &work_queue_, clock_,
+                                                          std::move(worker_options));
   pleg::GenericPleg::Options pleg_options;
   pleg_options.relist_period = options_.relist_period;
   pleg_options.log = [](std::string_view line) { LOG(INFO) << line; };
@@ -116,10 +114,19 @@ Kubelet::Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_
       metrics_.relist_interval->Observe(absl::ToDoubleSeconds(stats.last_interval));
     }
   };
-  pleg_ = std::make_unique<pleg::GenericPleg>(&runtime_manager_, &pod_cache_, &events_, clock,
+  pleg_ = std::make_unique<pleg::GenericPleg>(&runtime_manager_, &pod_cache_, &events_, clock_,
                                               std::move(pleg_options));
+  const PlegContext pleg_context{&runtime_manager_, &pod_cache_, &events_, clock_};
+  for (const PlegFactory& factory : deps.pleg_generators) {
+    extra_plegs_.push_back(factory(pleg_context));
+  }
   runtime_state_.AddHealthCheck("sync loop", [this] { return SyncLoopHealthy(); });
   runtime_state_.AddHealthCheck("PLEG", [this] { return pleg_->Healthy(); });
+  for (size_t i = 0; i < extra_plegs_.size(); ++i) {
+    pleg::PodLifecycleEventGenerator* generator = extra_plegs_[i].get();
+    runtime_state_.AddHealthCheck(absl::StrCat("PLEG ", i + 1),
+                                  [generator] { return generator->Healthy(); });
+  }
 }
 
 Kubelet::~Kubelet() { Stop(); }
@@ -131,6 +138,7 @@ void Kubelet::Start() {
   stopping_ = false;
   UpdateRuntimeState();
   pleg_->Start();
+  for (const auto& generator : extra_plegs_) generator->Start();
   prober_manager_->Start();
   events_thread_ = std::thread([this] { ForwardPlegEvents(); });
   loop_thread_ = std::thread([this] { SyncLoop(); });
@@ -146,6 +154,7 @@ void Kubelet::Stop() {
   inbox_cv_.notify_all();
   prober_manager_->Stop();
   pleg_->Stop();
+  for (const auto& generator : extra_plegs_) generator->Stop();
   events_.Close();
   if (events_thread_.joinable()) events_thread_.join();
   if (loop_thread_.joinable()) loop_thread_.join();

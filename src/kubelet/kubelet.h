@@ -19,8 +19,8 @@
 // finds its containers with matching hashes and restart counts (annotations),
 // so nothing is restarted that did not need it.
 //
-// Ownership: borrows the CRI services, clock, executor and metrics registry
-// (all must outlive it); owns everything else. Destroy it after Stop() and
+// Ownership: borrows what KubeletDeps holds (all must outlive it); owns
+// everything else, including the PLEG generators built from the deps. Destroy it after Stop() and
 // after the executor has stopped running handlers.
 // Thread-safety: every public method may be called from any thread. The sync
 // loop's handlers run one at a time (loop_mu_).
@@ -86,6 +86,28 @@ struct KubeletOptions {
   // Real host: create log and volume directories, remove pod cgroups and
   // orphaned pod directories. Off for in-memory runtimes.
   bool manage_host_state = true;
+};
+
+// What a PLEG generator is built over: the Kubelet's runtime, its pod status
+// cache and the channel its sync loop reads (all owned by the Kubelet).
+struct PlegContext {
+  container::Runtime* runtime;
+  container::PodCache* cache;
+  pleg::EventChannel* events;
+  const Clock* clock;
+};
+using PlegFactory =
+    std::function<std::unique_ptr<pleg::PodLifecycleEventGenerator>(const PlegContext&)>;
+
+// What the Kubelet is built from (upstream kubelet.Dependencies): the
+// runtime, the clock and executors, and the seams tests replace. Everything
+// is borrowed and must outlive the Kubelet; the first five are required.
+struct KubeletDeps {
+  cri::RuntimeService* runtime_service = nullptr;
+  cri::ImageService* image_service = nullptr;
+  Clock* clock = nullptr;
+  asio::any_io_executor executor;  // pod workers and background removals
+  metrics::Registry* registry = nullptr;
   // Where probes run (a small pool bounds how many run at once); the pod
   // workers' executor when unset.
   std::optional<asio::any_io_executor> probe_executor;
@@ -94,12 +116,16 @@ struct KubeletOptions {
   // The node pods are admitted to; this machine (lifecycle::LocalNodeInfo)
   // when unset.
   std::optional<lifecycle::NodeInfo> node_info;
+  // Event sources besides the relisting PLEG, which always runs as the
+  // safety net: each is built over the Kubelet's runtime, cache and channel,
+  // started and stopped with it, and its Healthy() is one of the Kubelet's
+  // health checks ("PLEG <n>").
+  std::vector<PlegFactory> pleg_generators;
 };
 
 class Kubelet {
  public:
-  Kubelet(cri::RuntimeService* runtime_service, cri::ImageService* image_service, Clock* clock,
-          asio::any_io_executor executor, metrics::Registry* registry, KubeletOptions options);
+  Kubelet(KubeletDeps deps, KubeletOptions options);
   ~Kubelet();
 
   Kubelet(const Kubelet&) = delete;
@@ -189,6 +215,7 @@ class Kubelet {
   std::unique_ptr<podworkers::PodWorkers> pod_workers_;
   pleg::EventChannel events_;
   std::unique_ptr<pleg::GenericPleg> pleg_;
+  std::vector<std::unique_ptr<pleg::PodLifecycleEventGenerator>> extra_plegs_;
 
   KubeletMetrics metrics_;
   RuntimeState runtime_state_;

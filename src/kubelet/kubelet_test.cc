@@ -36,8 +36,7 @@ class KubeletTest : public ::testing::Test {
 
   std::unique_ptr<Kubelet> NewKubelet() {
     registry_ = std::make_unique<metrics::Registry>();
-    return std::make_unique<Kubelet>(&cri_, &cri_, &clock_, io_.get_executor(), registry_.get(),
-                                     options_);
+    return std::make_unique<Kubelet>(Deps(), options_);
   }
 
   void Drain() {
@@ -87,14 +86,19 @@ class KubeletTest : public ::testing::Test {
     return options;
   }
 
-  KubeletOptions WithFakeProber() {
-    KubeletOptions options = DefaultOptions();
-    options.prober = &prober_;
-    return options;
+  KubeletDeps Deps() {
+    return KubeletDeps{.runtime_service = &cri_,
+                       .image_service = &cri_,
+                       .clock = &clock_,
+                       .executor = io_.get_executor(),
+                       .registry = registry_.get(),
+                       .prober = &prober_,
+                       .pleg_generators = pleg_generators_};
   }
 
   prober::FakeProber prober_;
-  KubeletOptions options_ = WithFakeProber();
+  std::vector<PlegFactory> pleg_generators_;
+  KubeletOptions options_ = DefaultOptions();
   FakeClock clock_;
   asio::io_context io_;
   cri::InMemoryRuntime cri_;
@@ -441,6 +445,40 @@ TEST_F(KubeletTest, StartupProbeHoldsLivenessAndStartedUntilItPasses) {
   EXPECT_EQ(got->status.container_statuses[0].started, true);
   EXPECT_GE(prober_.Calls("app", prober::ProbeType::kLiveness), 1);
   EXPECT_EQ(got->status.container_statuses[0].restart_count, 0);
+}
+
+// An extra event source (issue 13's evented PLEG will be one) is built over
+// the Kubelet's cache and channel, runs with it, and its health is the
+// Kubelet's.
+class ScriptedPleg final : public pleg::PodLifecycleEventGenerator {
+ public:
+  explicit ScriptedPleg(const PlegContext& context) : events(context.events) {}
+  void Start() override { ++starts; }
+  void Stop() override { ++stops; }
+  absl::Status Healthy() const override { return health; }
+  int starts = 0;
+  int stops = 0;
+  absl::Status health;
+  pleg::EventChannel* events;  // the Kubelet's
+};
+
+TEST_F(KubeletTest, ExtraPlegGeneratorsRunWithTheKubeletAndCountInItsHealth) {
+  ScriptedPleg* scripted = nullptr;
+  pleg_generators_.push_back([&](const PlegContext& context) {
+    auto p = std::make_unique<ScriptedPleg>(context);
+    scripted = p.get();
+    return p;
+  });
+  kubelet_ = NewKubelet();
+  ASSERT_NE(scripted, nullptr);
+  kubelet_->Start();  // checks the runtime at once
+  EXPECT_EQ(scripted->starts, 1);
+  kubelet_->RelistNow();
+  EXPECT_TRUE(kubelet_->Healthy().ok()) << kubelet_->Healthy();
+  scripted->health = absl::UnavailableError("event stream broken");
+  EXPECT_EQ(kubelet_->Healthy().message(), "PLEG 1 is not healthy: event stream broken");
+  kubelet_->Stop();
+  EXPECT_EQ(scripted->stops, 1);
 }
 
 }  // namespace

@@ -1,0 +1,222 @@
+#include "app/agent.h"
+
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+
+#include <fstream>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <utility>
+#include <vector>
+
+#include "asio/thread_pool.hpp"
+#include "config/config.h"
+#include "config/file_source.h"
+#include "config/http_source.h"
+#include "cri/grpc/grpc_runtime.h"
+#include "cri/instrumented/instrumented_services.h"
+#include "metrics/registry.h"
+#include "server/server.h"
+#include "util/log.h"
+
+namespace cubelet::app {
+namespace {
+
+// Probes block on their timeouts (exec, http, tcp, grpc): their own small
+// pool keeps them from holding up pod syncs and bounds how many run at once.
+constexpr int kProbeThreads = 4;
+
+// The HTTP API's window on the Kubelet.
+class KubeletView final : public server::AgentView {
+ public:
+  explicit KubeletView(const kubelet::Kubelet* kubelet) : kubelet_(kubelet) {}
+  std::vector<api::Pod> GetPods() const override { return kubelet_->GetPods(); }
+  absl::Status Healthy() const override { return kubelet_->Healthy(); }
+
+ private:
+  const kubelet::Kubelet* const kubelet_;
+};
+
+}  // namespace
+
+// Declared in the order they are built; destroyed in reverse, so nothing
+// outlives what it borrows.
+struct Agent::Parts {
+  AgentOptions options;
+  std::unique_ptr<cri::GrpcRuntime> grpc;  // when the deps give no runtime
+  metrics::Registry registry;
+  std::unique_ptr<cri::InstrumentedRuntimeService> runtime_service;
+  std::unique_ptr<cri::InstrumentedImageService> image_service;
+  asio::thread_pool pool;
+  asio::thread_pool probe_pool{kProbeThreads};
+  std::unique_ptr<kubelet::Kubelet> kubelet;
+  std::unique_ptr<config::PodConfig> pod_config;
+  std::unique_ptr<config::FileSource> file_source;
+  std::unique_ptr<config::HttpSource> http_source;
+  std::unique_ptr<KubeletView> view;
+  std::unique_ptr<server::Server> server;
+
+  explicit Parts(const AgentOptions& o) : options(o), pool(o.pod_worker_threads) {}
+};
+
+absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options, AgentDeps deps) {
+  auto parts = std::make_unique<Parts>(options);
+  Parts& p = *parts;
+  cri::RuntimeService* runtime = deps.runtime_service;
+  cri::ImageService* images = deps.image_service;
+  if (runtime == nullptr || images == nullptr) {
+    absl::StatusOr<std::unique_ptr<cri::GrpcRuntime>> grpc =
+        cri::GrpcRuntime::Connect(options.container_runtime_endpoint);
+    if (!grpc.ok()) {
+      return absl::Status(grpc.status().code(),
+                          absl::StrCat("--container-runtime-endpoint: ", grpc.status().message()));
+    }
+    p.grpc = *std::move(grpc);
+    runtime = p.grpc.get();
+    images = p.grpc.get();
+  }
+  metrics::RegisterProcessMetrics(&p.registry);
+  p.runtime_service = std::make_unique<cri::InstrumentedRuntimeService>(runtime, &p.registry);
+  p.image_service = std::make_unique<cri::InstrumentedImageService>(images, &p.registry);
+
+  Clock* clock = deps.clock != nullptr ? deps.clock : RealClock::Get();
+  kubelet::KubeletOptions kubelet_options;
+  kubelet_options.node_name = options.node_name;
+  kubelet_options.host_ip = deps.host_ip.empty() ? DetectHostIp() : deps.host_ip;
+  kubelet_options.root_dir = options.root_dir;
+  kubelet_options.pod_logs_dir = options.pod_logs_dir;
+  kubelet_options.cgroup_root = options.cgroup_root;
+  kubelet_options.sync_frequency = options.sync_frequency;
+  kubelet_options.manage_host_state = deps.manage_host_state;
+  p.kubelet = std::make_unique<kubelet::Kubelet>(
+      kubelet::KubeletDeps{.runtime_service = p.runtime_service.get(),
+                           .image_service = p.image_service.get(),
+                           .clock = clock,
+                           .executor = p.pool.get_executor(),
+                           .registry = &p.registry,
+                           .probe_executor = p.probe_pool.get_executor()},
+      kubelet_options);
+  kubelet::Kubelet* kubelet = p.kubelet.get();
+
+  p.pod_config = std::make_unique<config::PodConfig>(
+      clock, [kubelet](const config::PodUpdate& update) { kubelet->OnPodUpdate(update); },
+      [](const std::string& message) { LOG(ERROR) << message; });
+  config::PodConfig* pod_config = p.pod_config.get();
+  std::set<std::string> sources;
+  auto merge = [pod_config](const config::PodUpdate& update) { pod_config->Merge(update); };
+  auto report = [](const std::string& message) { LOG(ERROR) << message; };
+  if (!options.pod_manifest_path.empty()) {
+    sources.insert(config::kFileSource);
+    config::FileSourceOptions file_options;
+    file_options.path = options.pod_manifest_path;
+    file_options.node_name = options.node_name;
+    file_options.file_check_frequency = absl::ToChronoMilliseconds(options.file_check_frequency);
+    p.file_source = std::make_unique<config::FileSource>(file_options, merge, report);
+    const config::FileSource* fs = p.file_source.get();
+    // A stuck file source fails /healthz: no manifest change would apply.
+    kubelet->runtime_state().AddHealthCheck("file source", [fs] { return fs->Healthy(); });
+    p.registry.NewCounterFunc(
+        "cubelet_manifest_errors_reported_total",
+        "Manifest errors reported (logged); a bad file's errors are "
+        "reported once per version of the file.",
+        {}, [fs] {
+          return metrics::Registry::Samples{{{}, static_cast<double>(fs->errors_reported())}};
+        });
+    p.registry.NewGaugeFunc(
+        "cubelet_manifest_bad_files", "Manifest files with errors at the last scan.", {}, [fs] {
+          return metrics::Registry::Samples{{{}, static_cast<double>(fs->bad_files())}};
+        });
+  }
+  if (!options.manifest_url.empty()) {
+    sources.insert(config::kHttpSource);
+    config::HttpSourceOptions http_options;
+    http_options.url = options.manifest_url;
+    http_options.node_name = options.node_name;
+    http_options.period = absl::ToChronoMilliseconds(options.http_check_frequency);
+    p.http_source = std::make_unique<config::HttpSource>(http_options, merge, report);
+  }
+  kubelet->SetSourcesReady([pod_config, sources] { return pod_config->SeenAllSources(sources); });
+
+  p.view = std::make_unique<KubeletView>(kubelet);
+  if (options.read_only_port != 0) {
+    server::ServerOptions server_options;
+    server_options.address = options.address;
+    server_options.port = options.read_only_port;
+    server_options.pod_logs_dir = options.pod_logs_dir;
+    server_options.registry = &p.registry;
+    p.server = std::make_unique<server::Server>(p.view.get(), server_options);
+  }
+  return std::unique_ptr<Agent>(new Agent(std::move(parts)));
+}
+
+Agent::Agent(std::unique_ptr<Parts> parts)
+    : parts_(std::move(parts)), kubelet_(parts_->kubelet.get()) {}
+
+Agent::~Agent() { Stop(); }
+
+absl::Status Agent::Start() {
+  Parts& p = *parts_;
+  if (p.server != nullptr) {
+    if (absl::Status s = p.server->Start(); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("read-only API: ", s.message()));
+    }
+    LOG(INFO) << "Read-only API listening on http://" << p.options.address << ":"
+              << p.server->port();
+  }
+  p.kubelet->Start();
+  if (p.file_source) p.file_source->Start();
+  if (p.http_source) p.http_source->Start();
+  return absl::OkStatus();
+}
+
+void Agent::Stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  Parts& p = *parts_;
+  if (p.http_source) p.http_source->Stop();
+  if (p.file_source) p.file_source->Stop();
+  if (p.server) p.server->Stop();
+  p.kubelet->Stop();
+  p.pool.stop();
+  p.pool.join();
+  p.probe_pool.stop();
+  p.probe_pool.join();
+}
+
+int Agent::server_port() const { return parts_->server == nullptr ? 0 : parts_->server->port(); }
+
+std::string DetectHostIp() {
+  std::string default_iface;
+  std::ifstream routes("/proc/net/route");
+  std::string line;
+  std::getline(routes, line);  // header
+  while (std::getline(routes, line)) {
+    std::istringstream fields(line);
+    std::string iface, destination;
+    fields >> iface >> destination;
+    if (destination == "00000000") {
+      default_iface = iface;
+      break;
+    }
+  }
+  std::string first;
+  ifaddrs* addrs = nullptr;
+  if (::getifaddrs(&addrs) != 0) return "";
+  for (ifaddrs* a = addrs; a != nullptr; a = a->ifa_next) {
+    if (a->ifa_addr == nullptr || a->ifa_addr->sa_family != AF_INET) continue;
+    if ((a->ifa_flags & IFF_LOOPBACK) != 0) continue;
+    char buf[INET_ADDRSTRLEN];
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr, buf, sizeof(buf));
+    if (a->ifa_name == default_iface) {
+      first = buf;
+      break;
+    }
+    if (first.empty()) first = buf;
+  }
+  ::freeifaddrs(addrs);
+  return first;
+}
+
+}  // namespace cubelet::app
