@@ -41,7 +41,11 @@ using e2e::FreePort;
 
 namespace fs = std::filesystem;
 
-constexpr char kCgroupRoot[] = "/cubelet-agent-e2e";
+// CUBELET_E2E_CGROUP_ROOT overrides it, so two checkouts can run at once.
+inline const char* const kCgroupRoot = [] {
+  const char* env = std::getenv("CUBELET_E2E_CGROUP_ROOT");
+  return env != nullptr && env[0] == '/' && env[1] != '\0' ? env : "/cubelet-agent-e2e";
+}();
 constexpr char kNode[] = "e2e-node";
 
 // Runs `argv` and returns (exit code, stdout).

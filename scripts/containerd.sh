@@ -11,6 +11,8 @@
 #   env     print CUBELET_CRI_ENDPOINT=unix://<sock> (for eval/export)
 #   logs    print the log path and its last 100 lines
 # Env: CUBELET_CONTAINERD_DIR  state dir (default /var/lib/cubelet-containerd)
+#      CUBELET_CNI_BRIDGE, CUBELET_CNI_SUBNET  the pod network's bridge and subnet
+#        (default cubelet0, 10.88.0.0/16), for a second containerd beside the first
 set -euo pipefail
 umask 022
 
@@ -22,15 +24,15 @@ log="$dir/containerd.log"
 pidfile="$dir/containerd.pid"
 netd="$dir/net.d"
 cni_bin=/usr/lib/cni
-cni_net=cubelet0
-cni_subnet=10.88.0.0/16
+cni_net=${CUBELET_CNI_BRIDGE:-cubelet0}
+cni_subnet=${CUBELET_CNI_SUBNET:-10.88.0.0/16}
 start_timeout=30
 stop_timeout=10
 
 die() { echo "containerd.sh: $*" >&2; exit 1; }
 say() { echo "containerd.sh: $*"; }
 
-usage() { sed -n '2,13p' "$0"; }
+usage() { sed -n '2,15p' "$0"; }
 
 answers() { timeout 5 ctr --address "$sock" version >/dev/null 2>&1; }
 

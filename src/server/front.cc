@@ -89,6 +89,10 @@ Front::~Front() { Stop(); }
 absl::Status Front::Start() {
   listen_fd_ = (http_->*Get(ServerSocketTag{})).load();
   if (listen_fd_ < 0) return absl::FailedPreconditionError("the server is not bound");
+  // httplib listens with a backlog of 5: a burst of connections would
+  // overflow it and a client's SYN would wait a second for its retry. Linux
+  // takes a new backlog from a second listen().
+  if (::listen(listen_fd_, SOMAXCONN) != 0) return absl::ErrnoToStatus(errno, "listen");
   int flags = ::fcntl(listen_fd_, F_GETFL);
   if (flags < 0 || ::fcntl(listen_fd_, F_SETFL, flags | O_NONBLOCK) != 0) {
     return absl::ErrnoToStatus(errno, "listening socket");
