@@ -103,8 +103,7 @@ int Run(int pods, int seconds) {
       "RESULT pods=%d workers=%d seconds=%d probes_per_s=%.0f cpu_pct=%.2f cpu_us_per_probe=%.1f "
       "threads=%ld bytes_per_worker=%.0f\n",
       pods, workers, seconds, calls / double(seconds), 100.0 * cpu / seconds,
-      calls == 0 ? 0.0 : 1e6 * cpu / calls, threads,
-      1024.0 * (rss_after - rss_before) / workers);
+      calls == 0 ? 0.0 : 1e6 * cpu / calls, threads, 1024.0 * (rss_after - rss_before) / workers);
   return 0;
 }
 

@@ -137,17 +137,20 @@ TEST_F(AgentTest, HostileManifestsAndIdleClientsDoNotStopTheAgent) {
   WriteManifest("good.yaml", PodYaml("good", "trap 'exit 0' TERM; sleep 3600 & wait"));
   WriteManifest("deep.json", R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":)" +
                                  std::string(100000, '[') + std::string(100000, ']') + "}}");
-  WriteManifest("utf8.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: u}\nspec:\n"
-                             "  containers: [{name: c, image: busybox, command: [\"\xff\"]}]\n");
+  WriteManifest("utf8.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: u}\nspec:\n"
+                "  containers: [{name: c, image: busybox, command: [\"\xff\"]}]\n");
   std::string alias = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: m\n  annotations: {a: &s " +
                       std::string(1024 * 1024, 'x') + "}\nspec:\n  x: [*s";
   for (int i = 1; i < 512; ++i) alias += ", *s";
   WriteManifest("alias.yaml", alias + "]\n");
-  WriteManifest("name.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: 12345}\nspec:\n"
-                             "  containers: [{name: c, image: busybox}]\n");
-  WriteManifest("absurd.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n"
-                               "  terminationGracePeriodSeconds: 9223372036854775807\n"
-                               "  containers: [{name: c, image: busybox}]\n");
+  WriteManifest("name.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: 12345}\nspec:\n"
+                "  containers: [{name: c, image: busybox}]\n");
+  WriteManifest("absurd.yaml",
+                "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\nspec:\n"
+                "  terminationGracePeriodSeconds: 9223372036854775807\n"
+                "  containers: [{name: c, image: busybox}]\n");
   ASSERT_EQ(::mkfifo((dir_ / "manifests" / "x.yaml").c_str(), 0600), 0);
   StartAgent();
   ASSERT_TRUE(Eventually([&] { return PodPhase("good") == "Running"; }));

@@ -14,7 +14,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t a = input.find('\n');
   size_t b = a == std::string_view::npos ? a : input.find('\n', a + 1);
   std::string node = a == std::string_view::npos ? "node1" : std::string(input.substr(0, a));
-  std::string path = b == std::string_view::npos ? "/m.yaml" : std::string(input.substr(a + 1, b - a - 1));
+  std::string path =
+      b == std::string_view::npos ? "/m.yaml" : std::string(input.substr(a + 1, b - a - 1));
   std::string_view manifest = b == std::string_view::npos ? input : input.substr(b + 1);
   cubelet::api::ParsedManifest parsed = cubelet::api::ParseManifest(manifest, path);
   for (cubelet::api::Pod& pod : parsed.pods) {

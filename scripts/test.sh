@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, and runs every
-# test. Three builds, each only of what it must check:
+# test. First a formatting check (scripts/check-format.sh, seconds); then
+# three builds, each only of what it must check:
 #   release         everything; all tests
 #   asan (ASan+UBSan) the unit tests of the engine and its parts
 #   tsan            the concurrent engine tests (label "engine")
@@ -37,6 +38,9 @@ phase_done() {  # name
   echo "=== $1 took $(( $(date +%s) - phase_start ))s"
   phase_start=$(date +%s)
 }
+
+bash scripts/check-format.sh
+phase_done format
 
 run_build release "unit" all
 phase_done release

@@ -45,8 +45,7 @@ void AppendJsonPrefix(const json& v, size_t max, std::string& out) {
       if (out.size() > max) return;
       if (!first) out.push_back(',');
       first = false;
-      out += json(TruncateUtf8(it.key(), max)).dump(-1, ' ', false,
-                                                     json::error_handler_t::replace);
+      out += json(TruncateUtf8(it.key(), max)).dump(-1, ' ', false, json::error_handler_t::replace);
       out.push_back(':');
       AppendJsonPrefix(it.value(), max, out);
     }

@@ -311,9 +311,9 @@ TEST(JsonTest, NumbersAreQuantitiesButNotStrings) {
 
   // As the API server's decoder: a number or a boolean in a string field is an
   // error, not silently turned into text.
-  pod = PodFromJson(json::parse(
-      R"({"metadata":{"name":12345,"labels":{"a":true}},)"
-      R"("spec":{"containers":[{"name":"c","env":[{"name":"FLAG","value":true}]}]}})"));
+  pod = PodFromJson(
+      json::parse(R"({"metadata":{"name":12345,"labels":{"a":true}},)"
+                  R"("spec":{"containers":[{"name":"c","env":[{"name":"FLAG","value":true}]}]}})"));
   EXPECT_EQ(pod.status().message(),
             "metadata.name: Invalid value: 12345: must be a string (cannot unmarshal number into "
             "a string field; quote the value); "
@@ -333,7 +333,7 @@ TEST(JsonTest, RenderJsonPrefixIsBoundedForDeepAndLongValues) {
   EXPECT_EQ(TruncateUtf8("\xc3\xa9\xc3\xa9", 3), "\xc3\xa9...");
   EXPECT_EQ(InvalidUtf8At("ok \xc3\xa9"), std::string_view::npos);
   EXPECT_EQ(InvalidUtf8At("ab\xff"), 2u);
-  EXPECT_EQ(InvalidUtf8At("\xc0\x80"), 0u);       // overlong
+  EXPECT_EQ(InvalidUtf8At("\xc0\x80"), 0u);      // overlong
   EXPECT_EQ(InvalidUtf8At("\xed\xa0\x80"), 0u);  // surrogate
 }
 

@@ -23,9 +23,9 @@ class Checker {
     if (!ValidateQuantitySyntax(q).ok()) return;  // ValidatePod reports it
     bool fits = name == "cpu" ? ParseMilliValue(q).ok() : ParseValue(q).ok();
     if (!fits) {
-      errs.push_back(InvalidError(path, q.size() > 64 ? q.substr(0, 64) + "..." : q,
-                                  name == "cpu" ? "must be less than 2^63 millicores"
-                                                : "must be less than 2^63"));
+      errs.push_back(InvalidError(
+          path, q.size() > 64 ? q.substr(0, 64) + "..." : q,
+          name == "cpu" ? "must be less than 2^63 millicores" : "must be less than 2^63"));
     }
   }
 

@@ -128,9 +128,9 @@ std::string RenderPath(const std::vector<std::string>& parts) {
 // Syntax errors (including invalid UTF-8) are left to the caller.
 class StrictJsonChecker {
  public:
-  std::string error;   // set when the text breaks a bound
-  std::string field;   // where
-  bool syntax = false; // the text is not JSON at all
+  std::string error;    // set when the text breaks a bound
+  std::string field;    // where
+  bool syntax = false;  // the text is not JSON at all
 
   bool null() { return Element(); }
   bool boolean(bool) { return Element(); }
@@ -309,9 +309,9 @@ class ManifestParser {
   void Document(int document, const json& doc) {
     if (doc.is_null()) return;  // empty document
     if (!doc.is_object()) {
-      AddError(
-          document, "", "",
-          absl::StrCat("Invalid value: ", RenderJsonPrefix(doc), ": must be a mapping (a Pod object)"));
+      AddError(document, "", "",
+               absl::StrCat("Invalid value: ", RenderJsonPrefix(doc),
+                            ": must be a mapping (a Pod object)"));
       return;
     }
     std::string name;

@@ -719,14 +719,12 @@ TEST(ParseHostileTest, DuplicateKeysAreRefused) {
 TEST(ParseHostileTest, NumbersAndYaml11BooleansWhereAStringBelongs) {
   for (std::string value : {"12345", "yes", "on", "true"}) {
     ParsedManifest m = ParseManifest(
-        std::string(kPodHead) + value + "\nspec:\n  containers: [{name: c, image: i}]\n",
-        "n.yaml");
+        std::string(kPodHead) + value + "\nspec:\n  containers: [{name: c, image: i}]\n", "n.yaml");
     EXPECT_THAT(m.pods, IsEmpty()) << value;
     ASSERT_EQ(m.errors.size(), 1u) << value;
-    EXPECT_THAT(m.errors[0].ToString(),
-                HasSubstr("metadata.name: Invalid value: " +
-                          std::string(value == "12345" ? "12345" : "true") +
-                          ": must be a string (cannot unmarshal"));
+    EXPECT_THAT(m.errors[0].ToString(), HasSubstr("metadata.name: Invalid value: " +
+                                                  std::string(value == "12345" ? "12345" : "true") +
+                                                  ": must be a string (cannot unmarshal"));
   }
   // Quoted, the same text is a string; quantities take numbers.
   ParsedManifest m = ParseManifest(

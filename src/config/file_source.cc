@@ -43,8 +43,7 @@ std::string StatVersion(const struct stat& st) {
 }
 
 // Records the errors a file added to `scan` since `first` under its name.
-void RecordFileErrors(const std::string& file, std::string version, size_t first,
-                      FileScan& scan) {
+void RecordFileErrors(const std::string& file, std::string version, size_t first, FileScan& scan) {
   if (scan.errors.size() == first) return;
   FileErrors fe{file, std::move(version), {}};
   fe.errors.assign(scan.errors.begin() + static_cast<std::ptrdiff_t>(first), scan.errors.end());
@@ -103,9 +102,9 @@ absl::Status FileSource::Healthy() const {
   if (last == 0) return absl::OkStatus();
   auto since = SteadyClock::now() - SteadyClock::time_point(SteadyClock::duration(last));
   if (since > LivenessTimeout()) {
-    return absl::UnavailableError(absl::StrCat(
-        "no scan of \"", options_.path, "\" completed for ",
-        std::chrono::duration_cast<std::chrono::seconds>(since).count(), "s"));
+    return absl::UnavailableError(
+        absl::StrCat("no scan of \"", options_.path, "\" completed for ",
+                     std::chrono::duration_cast<std::chrono::seconds>(since).count(), "s"));
   }
   return absl::OkStatus();
 }
@@ -178,8 +177,7 @@ absl::StatusOr<FileScan> FileSource::Scan() const {
     if (!S_ISREG(fst.st_mode)) {
       // A FIFO would block open() (and with it every later scan).
       size_t first = scan.errors.size();
-      scan.errors.push_back(
-          absl::StrCat("manifest \"", file, "\" is not a regular file; skipped"));
+      scan.errors.push_back(absl::StrCat("manifest \"", file, "\" is not a regular file; skipped"));
       RecordFileErrors(file, StatVersion(fst), first, scan);
       continue;
     }
@@ -210,7 +208,7 @@ void FileSource::Run() {
   bool report_all = true;               // the next scan reports the path's own error
 
   std::optional<std::vector<api::PodPtr>> last_emitted;
-  std::set<std::string> last_errors;                   // the path's own
+  std::set<std::string> last_errors;                  // the path's own
   std::map<std::string, std::string> reported_files;  // bad file -> version reported
 
   auto report = [&](const std::string& e) {

@@ -4,8 +4,8 @@
 
 #include <atomic>
 #include <cstdio>
-#include <thread>
 #include <filesystem>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "config/test_util.h"
@@ -292,15 +292,16 @@ TEST(FileSourceTest, FifoIsSkippedAndDoesNotWedgeTheSource) {
   absl::StatusOr<std::vector<api::PodPtr>> pods = source.ScanOnce();  // must not block
   ASSERT_TRUE(pods.ok());
   EXPECT_THAT(Names(*pods), ElementsAre("alpha-node1"));
-  EXPECT_THAT(rec.errors(),
-              ElementsAre("manifest \"" + dir.File("x.yaml") + "\" is not a regular file; skipped"));
+  EXPECT_THAT(rec.errors(), ElementsAre("manifest \"" + dir.File("x.yaml") +
+                                        "\" is not a regular file; skipped"));
 
   source.Start();
   ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {"alpha-node1"}); }));
   // Later changes are still applied while the FIFO sits in the folder.
   WriteFile(dir.File("b.yaml"), PodYaml("beta"));
-  ASSERT_TRUE(rec.WaitForUpdate(
-      [](const PodUpdate& u) { return HasNames(u, {"alpha-node1", "beta-node1"}); }));
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) {
+    return HasNames(u, {"alpha-node1", "beta-node1"});
+  }));
   EXPECT_TRUE(source.Healthy().ok()) << source.Healthy();
   source.Stop();
 }
@@ -327,7 +328,7 @@ TEST(FileSourceTest, HealthyFailsWhenNoScanCompletesInTime) {
         }
       },
       rec.ErrorFn());
-  Releaser releaser{release};  // declared after `source`: runs before its destructor
+  Releaser releaser{release};          // declared after `source`: runs before its destructor
   EXPECT_TRUE(source.Healthy().ok());  // not running
   source.Start();
   ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {}); }));
@@ -349,12 +350,12 @@ TEST(FileSourceTest, HostileFilesDoNotHideGoodOnes) {
   TempDir dir;
   WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
   // Item 1: deep nesting where metadata.name belongs.
-  WriteFile(dir.File("deep.json"),
-            R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":)" +
-                std::string(100000, '[') + std::string(100000, ']') + "}}");
+  WriteFile(dir.File("deep.json"), R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":)" +
+                                       std::string(100000, '[') + std::string(100000, ']') + "}}");
   // Item 2: invalid UTF-8 in a command (used to abort in the UID hash).
-  WriteFile(dir.File("utf8.yaml"), "apiVersion: v1\nkind: Pod\nmetadata: {name: u}\nspec:\n"
-                                   "  containers: [{name: c, image: i, command: [\"\xff\"]}]\n");
+  WriteFile(dir.File("utf8.yaml"),
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: u}\nspec:\n"
+            "  containers: [{name: c, image: i, command: [\"\xff\"]}]\n");
   // Item 4: one string referenced 512 times.
   std::string alias = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: m\n  annotations: {a: &s " +
                       std::string(1024 * 1024, 'x') + "}\nspec:\n  x: [*s";
@@ -383,8 +384,9 @@ TEST(FileSourceTest, BadFileErrorsAreReportedOncePerVersion) {
   for (const char* name : {"a.yaml", "b.yaml", "c.yaml"}) {
     WriteFile(dir.File(name), PodYaml(std::string(name, 1)));
   }
-  ASSERT_TRUE(
-      rec.WaitForUpdate([](const PodUpdate& u) { return HasNames(u, {"a-node1", "b-node1", "c-node1"}); }));
+  ASSERT_TRUE(rec.WaitForUpdate([](const PodUpdate& u) {
+    return HasNames(u, {"a-node1", "b-node1", "c-node1"});
+  }));
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // ~10 rescans
   EXPECT_EQ(rec.errors().size(), 500u);
   EXPECT_EQ(source.errors_reported(), 500);

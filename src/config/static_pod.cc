@@ -42,8 +42,7 @@ std::string StaticPodUid(const api::Pod& pod, const std::string& node_name,
   // canonical form of the pod: equal pods hash equal in every build.
   // Invalid UTF-8 never gets this far (the decoder refuses it); replacing it
   // rather than throwing keeps this function exception-free regardless.
-  hasher.Write(
-      api::PodToJson(pod).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  hasher.Write(api::PodToJson(pod).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (source == kHttpSource) {
     hasher.Write(absl::StrCat("url:", source_path));
   } else {

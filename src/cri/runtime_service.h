@@ -1,7 +1,7 @@
 // RuntimeService and ImageService: the CRI v1 calls cubelet makes, as C++
 // interfaces over cri/types.h (Version/Status/PodSandboxStatus/ContainerStatus/
-// ImageStatus get a Get prefix so they do not shadow the message types). Implementations: cri/inmemory (state in this
-// process; tests and engine benchmarks) and, later, a gRPC client to
+// ImageStatus get a Get prefix so they do not shadow the message types). Implementations:
+// cri/inmemory (state in this process; tests and engine benchmarks) and, later, a gRPC client to
 // containerd. Metrics/logging belong in decorators around these interfaces.
 //
 // Errors use absl::Status with gRPC's codes: kNotFound for an unknown id,
@@ -33,7 +33,8 @@ class RuntimeService {
                                                     const std::string& runtime_handler) = 0;
   virtual absl::Status StopPodSandbox(const std::string& pod_sandbox_id) = 0;
   virtual absl::Status RemovePodSandbox(const std::string& pod_sandbox_id) = 0;
-  virtual absl::StatusOr<cri::PodSandboxStatus> GetPodSandboxStatus(const std::string& pod_sandbox_id) = 0;
+  virtual absl::StatusOr<cri::PodSandboxStatus> GetPodSandboxStatus(
+      const std::string& pod_sandbox_id) = 0;
   virtual absl::StatusOr<std::vector<PodSandbox>> ListPodSandbox(
       const std::optional<PodSandboxFilter>& filter) = 0;
 
@@ -46,7 +47,8 @@ class RuntimeService {
   virtual absl::Status RemoveContainer(const std::string& container_id) = 0;
   virtual absl::StatusOr<std::vector<Container>> ListContainers(
       const std::optional<ContainerFilter>& filter) = 0;
-  virtual absl::StatusOr<cri::ContainerStatus> GetContainerStatus(const std::string& container_id) = 0;
+  virtual absl::StatusOr<cri::ContainerStatus> GetContainerStatus(
+      const std::string& container_id) = 0;
   // Runs `cmd` in the container. A command still running at `timeout` is
   // killed and the call fails with DeadlineExceeded.
   virtual absl::StatusOr<ExecSyncResponse> ExecSync(const std::string& container_id,

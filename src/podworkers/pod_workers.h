@@ -45,7 +45,6 @@
 
 namespace cubelet::podworkers {
 
-
 enum class PodWorkerState { kSync = 0, kTerminating, kTerminated };
 const char* ToString(PodWorkerState s);
 

@@ -14,7 +14,6 @@
 namespace cubelet::prober {
 namespace {
 
-
 api::Probe ExecProbe(int period = 10) {
   api::Probe p;
   p.handler.exec = api::ExecAction{.command = {"true"}};

@@ -45,10 +45,10 @@ template struct Expose<ProcessSocketTag, &httplib::Server::process_and_close_soc
 template struct Expose<ServerSocketTag, &httplib::Server::svr_sock_>;
 
 void SendAndClose(int fd, int code, std::string_view reason, std::string_view body) {
-  std::string response = absl::StrCat(
-      "HTTP/1.1 ", code, " ", std::string(reason),
-      "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ", body.size(),
-      "\r\nConnection: close\r\n\r\n", std::string(body));
+  std::string response =
+      absl::StrCat("HTTP/1.1 ", code, " ", std::string(reason),
+                   "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ", body.size(),
+                   "\r\nConnection: close\r\n\r\n", std::string(body));
   // Best effort: a client that does not read gets nothing.
   (void)::send(fd, response.data(), response.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
   ::shutdown(fd, SHUT_WR);
@@ -237,7 +237,8 @@ void Front::Loop() {
   while (!stop) {
     int timeout_ms = 1000;
     if (!by_age.empty()) {
-      auto wait = std::chrono::ceil<std::chrono::milliseconds>(by_age.begin()->first - Clock::now());
+      auto wait =
+          std::chrono::ceil<std::chrono::milliseconds>(by_age.begin()->first - Clock::now());
       timeout_ms = static_cast<int>(std::clamp<int64_t>(wait.count(), 0, 1000));
     }
     int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), timeout_ms);

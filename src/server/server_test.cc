@@ -448,8 +448,8 @@ TEST_F(ServerTest, HealthzAnswersUnderSlowloris) {
   for (int i = 0; i < 10; ++i) {
     auto start = std::chrono::steady_clock::now();
     httplib::Result res = Get(i % 2 ? "/metrics" : "/healthz");
-    auto took =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
     worst = std::max(worst, took);
     ASSERT_TRUE(res) << i;
     EXPECT_EQ(res->status, 200);

@@ -122,10 +122,10 @@ TEST(StatusManagerTest, SidecarMayRestartUnderNever) {
 
 TEST(StatusManagerTest, ListenerSeesOldAndNew) {
   std::vector<std::pair<std::string, std::string>> changes;
-  StatusManager manager([&](const api::Pod&, const api::PodStatus* old_status,
-                            const api::PodStatus& new_status) {
-    changes.emplace_back(old_status ? old_status->phase : "<none>", new_status.phase);
-  });
+  StatusManager manager(
+      [&](const api::Pod&, const api::PodStatus* old_status, const api::PodStatus& new_status) {
+        changes.emplace_back(old_status ? old_status->phase : "<none>", new_status.phase);
+      });
   api::Pod pod = MakePod("Always");
   api::PodStatus s;
   s.phase = "Pending";

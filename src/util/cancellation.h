@@ -54,7 +54,8 @@ class CancelToken {
   // Blocks up to `timeout` of real time; true if cancelled.
   bool WaitFor(absl::Duration timeout) {
     std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout), [&] { return cancelled_.load(); });
+    return cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                        [&] { return cancelled_.load(); });
   }
 
  private:

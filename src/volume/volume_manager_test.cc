@@ -18,8 +18,8 @@ namespace cubelet::volume {
 namespace {
 
 using test_support::ScopedTempDir;
-using testing::FakeMounter;
 using ::testing::ElementsAre;
+using testing::FakeMounter;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
