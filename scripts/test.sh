@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, and runs every
 # test. First a formatting check (scripts/check-format.sh, seconds); then
-# three builds, each only of what it must check:
+# three builds, each only of what it must check (plus a compile-only clang
+# pass with -Wthread-safety over the engine's libraries):
 #   release         everything; all tests
 #   asan (ASan+UBSan) the unit tests of the engine and its parts
 #   tsan            the concurrent engine tests (label "engine")
@@ -44,6 +45,16 @@ phase_done format
 
 run_build release "unit" all
 phase_done release
+
+# Thread-safety analysis: the engine's libraries compiled by clang with
+# -Wthread-safety (warnings are errors), checking every ABSL_GUARDED_BY.
+# Compile only; nothing runs.
+echo "=== tsa: configure"
+cmake --preset tsa >/dev/null
+echo "=== tsa: build"
+cmake --build build/tsa -j"$jobs" --target cubelet_podworkers cubelet_container cubelet_pod \
+  cubelet_kubelet
+phase_done tsa-analysis
 
 if [ "${CUBELET_SKIP_SANITIZERS:-0}" != 1 ]; then
   unit_tests=$(ctest --test-dir build/release -N -L unit | sed -n 's/^ *Test *#[0-9]*: \(.*\)$/\1/p')

@@ -87,6 +87,15 @@ void ApplyDefaults(Pod& pod) {
   if (spec.scheduler_name.empty()) spec.scheduler_name = kDefaultSchedulerName;
   for (Container& c : spec.init_containers) DefaultContainer(c, spec.host_network);
   for (Container& c : spec.containers) DefaultContainer(c, spec.host_network);
+  // SetDefaults_ObjectFieldSelector, for downwardAPI volume files too.
+  for (Volume& v : spec.volumes) {
+    if (!v.downward_api.has_value()) continue;
+    for (DownwardAPIVolumeFile& item : v.downward_api->items) {
+      if (item.field_ref.has_value() && item.field_ref->api_version.empty()) {
+        item.field_ref->api_version = "v1";
+      }
+    }
+  }
 }
 
 }  // namespace cubelet::api

@@ -302,6 +302,29 @@ TEST(ParseTest, FullPod) {
   EXPECT_EQ(*back, pod);
 }
 
+// Defaulting comes before validation, as in the API server: a downwardAPI
+// volume file's fieldRef gets apiVersion v1 (SetDefaults_ObjectFieldSelector).
+TEST(ParseTest, DownwardApiVolumeFieldRefDefaultsItsApiVersion) {
+  ParsedManifest m = ParseManifest(R"(apiVersion: v1
+kind: Pod
+metadata: {name: d, labels: {tier: front}}
+spec:
+  volumes:
+  - name: info
+    downwardAPI:
+      items:
+      - path: labels
+        fieldRef: {fieldPath: metadata.labels}
+  containers:
+  - name: app
+    image: busybox
+)",
+                                   "d.yaml");
+  ASSERT_THAT(Errors(m), IsEmpty());
+  ASSERT_EQ(m.pods.size(), 1u);
+  EXPECT_EQ(m.pods[0].spec.volumes[0].downward_api->items[0].field_ref->api_version, "v1");
+}
+
 TEST(ParseTest, JsonInput) {
   ParsedManifest m = ParseManifest(R"({"apiVersion":"v1","kind":"Pod","metadata":{"name":"j"},)"
                                    "\n\t"

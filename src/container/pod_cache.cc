@@ -14,7 +14,7 @@ CachedPodStatus PodCache::GetLocked(const std::string& uid) const {
 }
 
 CachedPodStatus PodCache::Get(const std::string& uid) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return GetLocked(uid);
 }
 
@@ -53,7 +53,7 @@ void PodCache::Set(const std::string& uid, PodStatusPtr status, absl::Status err
                    absl::Time timestamp) {
   std::vector<std::pair<Callback, CachedPodStatus>> ready;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = entries_.find(uid);
     // An observation never replaces a newer one (a relist that began before
     // a pod worker's own refresh may finish after it).
@@ -67,7 +67,7 @@ void PodCache::Set(const std::string& uid, PodStatusPtr status, absl::Status err
 void PodCache::UpdateTime(absl::Time timestamp) {
   std::vector<std::pair<Callback, CachedPodStatus>> ready;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     global_timestamp_ = timestamp;
     std::vector<std::string> uids;
     uids.reserve(subscribers_.size());
@@ -78,14 +78,14 @@ void PodCache::UpdateTime(absl::Time timestamp) {
 }
 
 void PodCache::Delete(const std::string& uid) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   entries_.erase(uid);
 }
 
 void PodCache::SubscribeNewerThan(const std::string& uid, absl::Time min_time, Callback done) {
   std::optional<CachedPodStatus> now;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     now = GetIfNewerThanLocked(uid, min_time);
     if (!now.has_value()) {
       subscribers_[uid].push_back(Subscriber{min_time, std::move(done)});
@@ -115,7 +115,7 @@ CachedPodStatus PodCache::GetNewerThan(const std::string& uid, absl::Time min_ti
 }
 
 size_t PodCache::Size() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return entries_.size();
 }
 

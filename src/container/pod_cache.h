@@ -20,10 +20,12 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "container/runtime_types.h"
+#include "util/mutex.h"
 
 namespace cubelet::container {
 
@@ -72,16 +74,18 @@ class PodCache {
 
   // Data for `uid` if fresher than `min_time`; requires mu_.
   std::optional<CachedPodStatus> GetIfNewerThanLocked(const std::string& uid,
-                                                      absl::Time min_time) const;
-  CachedPodStatus GetLocked(const std::string& uid) const;
+                                                      absl::Time min_time) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  CachedPodStatus GetLocked(const std::string& uid) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes and returns the callbacks of `uid` satisfied by data at `timestamp`.
   void CollectSatisfiedLocked(const std::string& uid, absl::Time timestamp,
-                              std::vector<std::pair<Callback, CachedPodStatus>>* out);
+                              std::vector<std::pair<Callback, CachedPodStatus>>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable std::mutex mu_;
-  absl::flat_hash_map<std::string, Entry> entries_;
-  std::optional<absl::Time> global_timestamp_;
-  absl::flat_hash_map<std::string, std::vector<Subscriber>> subscribers_;
+  mutable Mutex mu_;
+  absl::flat_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Time> global_timestamp_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<Subscriber>> subscribers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cubelet::container

@@ -8,7 +8,7 @@
 namespace cubelet::kubelet {
 
 void RuntimeState::AddHealthCheck(std::string name, std::function<absl::Status()> check) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   checks_.push_back(HealthCheck{std::move(name), std::move(check)});
 }
 
@@ -30,7 +30,7 @@ bool RuntimeState::SetRuntimeStatus(const absl::StatusOr<cri::RuntimeStatus>& st
       }
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (runtime_verdict.ok() && !runtime_error_.ok()) {
     LOG(INFO) << "Container runtime is ready";
   } else if (!runtime_verdict.ok() && runtime_verdict != runtime_error_) {
@@ -47,19 +47,19 @@ bool RuntimeState::SetRuntimeStatus(const absl::StatusOr<cri::RuntimeStatus>& st
 }
 
 absl::Status RuntimeState::RuntimeError() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return runtime_error_;
 }
 
 absl::Status RuntimeState::NetworkError() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return network_error_;
 }
 
 absl::Status RuntimeState::Healthy() const {
   std::vector<HealthCheck> checks;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!runtime_error_.ok()) return runtime_error_;
     checks = checks_;
   }

@@ -11,13 +11,14 @@
 #define CUBELET_KUBELET_RUNTIME_STATE_H_
 
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "cri/types.h"
+#include "util/mutex.h"
 
 namespace cubelet::kubelet {
 
@@ -53,10 +54,11 @@ class RuntimeState {
     std::function<absl::Status()> check;
   };
 
-  mutable std::mutex mu_;
-  absl::Status runtime_error_ = absl::UnavailableError("container runtime not checked yet");
-  absl::Status network_error_;
-  std::vector<HealthCheck> checks_;  // appended before use, read without mu_
+  mutable Mutex mu_;
+  absl::Status runtime_error_ ABSL_GUARDED_BY(mu_) =
+      absl::UnavailableError("container runtime not checked yet");
+  absl::Status network_error_ ABSL_GUARDED_BY(mu_);
+  std::vector<HealthCheck> checks_ ABSL_GUARDED_BY(mu_);  // run on a copy, without mu_
 };
 
 }  // namespace cubelet::kubelet

@@ -12,15 +12,16 @@
 #define CUBELET_POD_POD_MANAGER_H_
 
 #include <cstddef>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "api/pod.h"
+#include "util/mutex.h"
 
 namespace cubelet::pod {
 
@@ -54,11 +55,11 @@ class PodManager {
   bool IsRejected(const std::string& uid) const;
 
  private:
-  mutable std::mutex mu_;
-  absl::flat_hash_map<std::string, api::PodPtr> pods_;
-  absl::flat_hash_map<std::string, absl::Time> first_seen_;
-  absl::flat_hash_set<std::string> started_;
-  absl::flat_hash_set<std::string> rejected_;
+  mutable Mutex mu_;
+  absl::flat_hash_map<std::string, api::PodPtr> pods_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, absl::Time> first_seen_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> started_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> rejected_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cubelet::pod

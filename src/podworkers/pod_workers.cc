@@ -220,7 +220,7 @@ void PodWorkers::UpdatePod(UpdatePodOptions options) {
   std::vector<std::function<void()>> notify;  // run after unlocking
   CancelTokenPtr to_cancel;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     absl::Time now = clock_->Now();
     bool first_time = false;
     PodSyncStatus* status = Find(uid);
@@ -354,7 +354,7 @@ void PodWorkers::WakeLocked(const std::string& uid, PodSyncStatus& status) {
 void PodWorkers::DispatchReady() {
   std::vector<ReadyWorker> batch;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     batch.swap(ready_);
     dispatch_posted_ = false;
   }
@@ -495,7 +495,7 @@ void PodWorkers::RunWorker(const std::string& uid, uint64_t generation) {
   absl::Time last_sync_time;
   std::optional<Strand> strand;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     PodSyncStatus* status = Find(uid);
     if (status == nullptr || status->generation != generation) return;
     status->wake_pending = false;
@@ -563,7 +563,7 @@ void PodWorkers::ContinueWork(const std::string& uid, uint64_t generation, Work 
           PodStatusFunc status_fn;
           {
             // acknowledgeTerminating
-            std::lock_guard<std::mutex> lock(mu_);
+            MutexLock lock(&mu_);
             PodSyncStatus* status = Find(uid);
             if (status != nullptr && status->generation == generation) {
               if (status->IsTerminationRequested()) status->started_terminating = true;
@@ -593,7 +593,7 @@ void PodWorkers::ContinueWork(const std::string& uid, uint64_t generation, Work 
 
   std::vector<std::function<void()>> notify;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     PodSyncStatus* status = Find(uid);
     if (status == nullptr || status->generation != generation) return;
     status->last_sync_time = sync_start;
@@ -695,7 +695,7 @@ absl::flat_hash_map<std::string, PodWorkerSync> PodWorkers::SyncKnownPods(
   absl::flat_hash_map<std::string, PodWorkerSync> result;
   std::vector<std::function<void()>> notify;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     pods_synced_ = true;
     absl::flat_hash_map<std::string, bool> desired;
     for (const auto& pod : desired_pods) desired[pod->metadata.uid] = true;
@@ -730,54 +730,54 @@ absl::flat_hash_map<std::string, PodWorkerSync> PodWorkers::SyncKnownPods(
 }
 
 bool PodWorkers::IsPodKnownTerminated(const std::string& uid) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const PodSyncStatus* s = Find(uid);
   return s != nullptr && s->IsTerminated();
 }
 
 bool PodWorkers::IsPodKnownToWorker(const std::string& uid) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return Find(uid) != nullptr;
 }
 
 bool PodWorkers::CouldHaveRunningContainers(const std::string& uid) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const PodSyncStatus* s = Find(uid);
   return s != nullptr ? !s->IsTerminated() : !pods_synced_;
 }
 
 bool PodWorkers::ShouldPodBeFinished(const std::string& uid) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const PodSyncStatus* s = Find(uid);
   return s != nullptr ? s->finished : pods_synced_;
 }
 
 bool PodWorkers::IsPodTerminationRequested(const std::string& uid) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const PodSyncStatus* s = Find(uid);
   return s != nullptr && s->IsTerminationRequested();
 }
 
 bool PodWorkers::ShouldPodContainersBeTerminating(const std::string& uid) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const PodSyncStatus* s = Find(uid);
   return s != nullptr ? s->started_terminating : pods_synced_;
 }
 
 bool PodWorkers::ShouldPodRuntimeBeRemoved(const std::string& uid) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const PodSyncStatus* s = Find(uid);
   return s != nullptr ? s->IsTerminated() : pods_synced_;
 }
 
 bool PodWorkers::ShouldPodContentBeRemoved(const std::string& uid) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const PodSyncStatus* s = Find(uid);
   return s != nullptr ? (s->evicted || (s->deleted && s->IsTerminated())) : pods_synced_;
 }
 
 bool PodWorkers::IsPodForMirrorPodTerminatingByFullName(const std::string& fullname) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   auto it = started_static_pods_by_fullname_.find(fullname);
   if (it == started_static_pods_by_fullname_.end()) return false;
   const PodSyncStatus* s = Find(it->second);
@@ -785,7 +785,7 @@ bool PodWorkers::IsPodForMirrorPodTerminatingByFullName(const std::string& fulln
 }
 
 std::optional<PodWorkerSnapshot> PodWorkers::Snapshot(const std::string& uid) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   const PodSyncStatus* s = Find(uid);
   if (s == nullptr) return std::nullopt;
   PodWorkerSnapshot snap;
@@ -817,19 +817,19 @@ std::optional<PodWorkerSnapshot> PodWorkers::Snapshot(const std::string& uid) co
 }
 
 size_t PodWorkers::NumPods() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return statuses_.size();
 }
 
 size_t PodWorkers::NumWorkers() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   size_t n = 0;
   for (const auto& [uid, s] : statuses_) n += s->strand.has_value() ? 1 : 0;
   return n;
 }
 
 bool PodWorkers::AnyWorking() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (const auto& [uid, s] : statuses_) {
     if (s->working) return true;
   }
@@ -837,12 +837,12 @@ bool PodWorkers::AnyWorking() const {
 }
 
 absl::flat_hash_map<std::string, std::string> PodWorkers::StartedStaticPods() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return started_static_pods_by_fullname_;
 }
 
 absl::flat_hash_map<std::string, std::vector<std::string>> PodWorkers::WaitingStaticPods() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return waiting_static_pods_by_fullname_;
 }
 

@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -42,6 +43,7 @@
 #include "podworkers/work_queue.h"
 #include "util/cancellation.h"
 #include "util/clock.h"
+#include "util/mutex.h"
 
 namespace cubelet::podworkers {
 
@@ -156,8 +158,8 @@ class PodWorkers final : public PodStateProvider {
     Strand strand;
   };
 
-  PodSyncStatus* Find(const std::string& uid) const;
-  void WakeLocked(const std::string& uid, PodSyncStatus& status);
+  PodSyncStatus* Find(const std::string& uid) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WakeLocked(const std::string& uid, PodSyncStatus& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Posts every woken worker to its strand (see WakeLocked).
   void DispatchReady();
   void RunWorker(const std::string& uid, uint64_t generation);
@@ -165,15 +167,20 @@ class PodWorkers final : public PodStateProvider {
                     container::CachedPodStatus cached);
   // startPodSync: consumes the pending update; nullopt when nothing may run.
   std::optional<Work> StartPodSyncLocked(const std::string& uid, PodSyncStatus& status,
-                                         bool* worker_ended);
-  bool AllowStaticPodStartLocked(const std::string& fullname, const std::string& uid);
-  void MergeLastUpdateLocked(PodSyncStatus& status, const UpdatePodOptions& update);
-  void RequeueLastPodUpdateLocked(const std::string& uid, PodSyncStatus& status);
-  void EndWorkerLocked(PodSyncStatus& status, const std::string& uid);
+                                         bool* worker_ended) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool AllowStaticPodStartLocked(const std::string& fullname, const std::string& uid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void MergeLastUpdateLocked(PodSyncStatus& status, const UpdatePodOptions& update)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RequeueLastPodUpdateLocked(const std::string& uid, PodSyncStatus& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EndWorkerLocked(PodSyncStatus& status, const std::string& uid)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CompleteWorkLocked(const std::string& uid, PodSyncStatus& status, bool phase_transition,
-                          const absl::Status& error);
+                          const absl::Status& error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool RemoveTerminatedWorkerLocked(const std::string& uid, PodSyncStatus& status, bool orphan,
-                                    std::vector<std::function<void()>>* notify);
+                                    std::vector<std::function<void()>>* notify)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Event(const std::string& uid, const std::string& reason, const std::string& message);
 
   const asio::any_io_executor executor_;
@@ -185,14 +192,16 @@ class PodWorkers final : public PodStateProvider {
   // Guards against callbacks (cache subscriptions) outliving this object.
   const std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 
-  mutable std::mutex mu_;
-  bool pods_synced_ = false;
-  uint64_t next_generation_ = 1;
-  absl::flat_hash_map<std::string, std::unique_ptr<PodSyncStatus>> statuses_;
-  absl::flat_hash_map<std::string, std::string> started_static_pods_by_fullname_;
-  absl::flat_hash_map<std::string, std::vector<std::string>> waiting_static_pods_by_fullname_;
-  std::vector<ReadyWorker> ready_;
-  bool dispatch_posted_ = false;
+  mutable Mutex mu_;
+  bool pods_synced_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t next_generation_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<std::string, std::unique_ptr<PodSyncStatus>> statuses_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::string> started_static_pods_by_fullname_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::vector<std::string>> waiting_static_pods_by_fullname_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<ReadyWorker> ready_ ABSL_GUARDED_BY(mu_);
+  bool dispatch_posted_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // Kills `pod` through the workers and blocks until it has terminated (the

@@ -6,14 +6,15 @@
 #ifndef CUBELET_PODWORKERS_WORK_QUEUE_H_
 #define CUBELET_PODWORKERS_WORK_QUEUE_H_
 
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "util/clock.h"
+#include "util/mutex.h"
 
 namespace cubelet::podworkers {
 
@@ -23,13 +24,13 @@ class WorkQueue {
 
   // Due at now + delay; replaces any earlier deadline, sooner or later.
   void Enqueue(const std::string& uid, absl::Duration delay) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     deadlines_[uid] = clock_->Now() + delay;
   }
 
   // Removes and returns every uid whose deadline has passed.
   std::vector<std::string> GetWork() {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     std::vector<std::string> due;
     absl::Time now = clock_->Now();
     for (auto it = deadlines_.begin(); it != deadlines_.end();) {
@@ -45,21 +46,21 @@ class WorkQueue {
 
   // The pending deadline of `uid`, if any (for tests and diagnostics).
   std::optional<absl::Time> Deadline(const std::string& uid) const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = deadlines_.find(uid);
     if (it == deadlines_.end()) return std::nullopt;
     return it->second;
   }
 
   size_t Size() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return deadlines_.size();
   }
 
  private:
   const Clock* const clock_;
-  mutable std::mutex mu_;
-  absl::flat_hash_map<std::string, absl::Time> deadlines_;
+  mutable Mutex mu_;
+  absl::flat_hash_map<std::string, absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace cubelet::podworkers
