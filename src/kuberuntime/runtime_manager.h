@@ -40,6 +40,7 @@
 #include "container/runtime_types.h"
 #include "cri/runtime_service.h"
 #include "cri/types.h"
+#include "kuberuntime/lifecycle_handlers.h"
 #include "prober/results.h"
 #include "util/backoff.h"
 #include "util/cancellation.h"
@@ -253,16 +254,6 @@ class RuntimeManager final : public container::Runtime {
                                                  const container::Pod& running_pod,
                                                  std::optional<int64_t> grace_period_override,
                                                  const CancelTokenPtr& cancel);
-  // Runs a lifecycle handler of the container: exec through ExecSync,
-  // httpGet against the handler's host or else the pod IP (`pod_ips`, or
-  // looked up from the pod's sandbox when null), sleep; tcpSocket is accepted
-  // and not run (as upstream). Named ports resolve through `ports`.
-  absl::Status RunHandler(const std::string& pod_uid, const std::string& container_id,
-                          const std::vector<api::ContainerPort>& ports,
-                          const api::LifecycleHandler& handler, absl::Duration timeout,
-                          const std::vector<std::string>* pod_ips);
-  // The IPs of the pod's ready sandbox (none for host-network pods).
-  std::vector<std::string> PodIps(const std::string& pod_uid);
   // Stops `containers` at once, each on its own thread. Returns their results,
   // or nullopt when `cancel` fires first: the stops go on, and a later kill
   // with a shorter grace stops the same containers sooner (what the kubelet
@@ -281,6 +272,7 @@ class RuntimeManager final : public container::Runtime {
   Backoff crash_loop_backoff_;
   Backoff image_pull_backoff_;
   volume::VolumeManager volumes_;
+  HandlerRunner handlers_;
 
   // Stops in flight per container id: a second stop skips the preStop hook.
   std::mutex stopping_mu_;
