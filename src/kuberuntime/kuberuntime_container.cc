@@ -89,7 +89,7 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
     int64_t grace = pod.spec.termination_grace_period_seconds.value_or(kMinimumGracePeriodSeconds);
     absl::Status hook =
         handlers_.Run(pod.metadata.uid, *id, container.ports, *container.lifecycle->post_start,
-                      absl::Seconds(grace), &pod_ips);
+                      absl::Seconds(grace), &pod_ips, nullptr);
     if (!hook.ok()) {
       KillContainer(&pod, *id, container.name, &container, KillReason::kNone, std::nullopt)
           .IgnoreError();
@@ -210,12 +210,14 @@ void RuntimeManager::RunPreStopHook(const std::string& pod_uid, const std::strin
   // hold back the TERM. containerd 1.6 answers ExecSync's timeout only once
   // the command's output pipes close, so the call may well outlast the
   // grace; it then ends in the background, at the latest when the stop
-  // kills the container.
+  // kills the container. A hook given up at the grace is cancelled, which
+  // ends a sleep action at once.
   struct HookRun {
     std::mutex mu;
     std::condition_variable cv;
     bool done = false;
     bool abandoned = false;
+    CancelTokenPtr cancel = CancelToken::Create();
   };
   auto run = std::make_shared<HookRun>();
   {
@@ -224,8 +226,8 @@ void RuntimeManager::RunPreStopHook(const std::string& pod_uid, const std::strin
   }
   std::thread([this, run, pod_uid, container_id, container_name, ports = std::move(ports), handler,
                grace] {
-    absl::Status hook =
-        handlers_.Run(pod_uid, container_id, ports, handler, absl::Seconds(grace), nullptr);
+    absl::Status hook = handlers_.Run(pod_uid, container_id, ports, handler, absl::Seconds(grace),
+                                      nullptr, run->cancel);
     bool abandoned;
     {
       std::lock_guard<std::mutex> lock(run->mu);
@@ -246,13 +248,15 @@ void RuntimeManager::RunPreStopHook(const std::string& pod_uid, const std::strin
     if (--inflight_kills_ == 0) inflight_cv_.notify_all();
   }).detach();
 
-  std::unique_lock<std::mutex> lock(run->mu);
-  if (!run->cv.wait_for(lock, std::chrono::seconds(grace), [&] { return run->done; })) {
+  {
+    std::unique_lock<std::mutex> lock(run->mu);
+    if (run->cv.wait_for(lock, std::chrono::seconds(grace), [&] { return run->done; })) return;
     run->abandoned = true;
-    LOG(INFO) << "PreStop hook for container \"" << container_name
-              << "\" not completed within the grace period of " << grace
-              << "s; stopping the container";
   }
+  LOG(INFO) << "PreStop hook for container \"" << container_name
+            << "\" not completed within the grace period of " << grace
+            << "s; stopping the container";
+  run->cancel->Cancel();
 }
 
 // Containers being stopped on their own threads; the manager waits for them

@@ -10,11 +10,27 @@
 #include "probe/http.h"
 
 namespace cubelet::kuberuntime {
+namespace {
+
+class ProbeHttpGetter final : public HttpGetter {
+ public:
+  probe::Outcome Get(const probe::HttpTarget& target, absl::Duration timeout) override {
+    return probe::HttpGet(target, timeout);
+  }
+};
+
+}  // namespace
+
+HttpGetter* DefaultHttpGetter() {
+  static ProbeHttpGetter getter;
+  return &getter;
+}
 
 absl::Status HandlerRunner::Run(const std::string& pod_uid, const std::string& container_id,
                                 const std::vector<api::ContainerPort>& ports,
                                 const api::LifecycleHandler& handler, absl::Duration timeout,
-                                const std::vector<std::string>* pod_ips) {
+                                const std::vector<std::string>* pod_ips,
+                                const CancelTokenPtr& cancel) {
   if (handler.exec.has_value()) {
     absl::StatusOr<cri::ExecSyncResponse> r =
         runtime_->ExecSync(container_id, handler.exec->command, timeout);
@@ -39,7 +55,7 @@ absl::Status HandlerRunner::Run(const std::string& pod_uid, const std::string& c
     target.port = api::ResolvePort(g.port, ports);
     target.path = g.path.empty() ? "/" : g.path;
     for (const api::HTTPHeader& h : g.http_headers) target.headers.emplace_back(h.name, h.value);
-    probe::Outcome outcome = probe::HttpGet(target, timeout);
+    probe::Outcome outcome = http_->Get(target, timeout);
     if (!outcome.ok()) {
       return absl::UnknownError(
           absl::StrCat("HTTP lifecycle hook (", target.path, ") failed: ", outcome.output));
@@ -47,7 +63,9 @@ absl::Status HandlerRunner::Run(const std::string& pod_uid, const std::string& c
     return absl::OkStatus();
   }
   if (handler.sleep.has_value()) {
-    absl::SleepFor(std::min(absl::Seconds(handler.sleep->seconds), timeout));
+    if (!clock_->SleepFor(std::min(absl::Seconds(handler.sleep->seconds), timeout), cancel)) {
+      return absl::CancelledError("container terminated before sleep hook finished");
+    }
     return absl::OkStatus();
   }
   // tcpSocket is accepted by the API for compatibility but never run (as

@@ -67,8 +67,7 @@ TEST_F(PodCgroupTest, RemovesOnlyOrphansAndKeepsBusyOnes) {
   for (const char* uid : {"podkeep", "podgone", "podbusy"})
     fs::create_directories(root_ / "cpu" / "cubelet" / uid);
   std::ofstream(root_ / "cpu" / "cubelet" / "podbusy" / "tasks") << "1\n";
-  std::vector<std::string> removed =
-      RemoveOrphanedPodCgroups("/cubelet", {"keep"}, root_.string());
+  std::vector<std::string> removed = RemoveOrphanedPodCgroups("/cubelet", {"keep"}, root_.string());
   EXPECT_EQ(removed, std::vector<std::string>{"gone"});
   EXPECT_TRUE(fs::exists(root_ / "cpu" / "cubelet" / "podkeep"));
   EXPECT_FALSE(fs::exists(root_ / "cpu" / "cubelet" / "podgone"));

@@ -62,7 +62,7 @@ RuntimeManager::RuntimeManager(cri::RuntimeService* runtime, cri::ImageService* 
       image_pull_backoff_(options_.image_backoff_initial, options_.image_backoff_max, clock),
       volumes_(options_.root_dir,
                options_.mounter != nullptr ? options_.mounter : volume::SystemMounter()),
-      handlers_(runtime) {}
+      handlers_(runtime, options_.http_getter, clock) {}
 
 RuntimeManager::~RuntimeManager() {
   std::unique_lock<std::mutex> lock(inflight_mu_);

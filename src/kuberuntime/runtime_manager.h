@@ -11,8 +11,8 @@
 // crash-loop back-off before each start and the image-pull back-off before
 // each pull.
 //
-// Ownership: `runtime`, `images`, `clock`, Options::probe_results and
-// Options::mounter are not owned and must outlive the manager. The manager
+// Ownership: `runtime`, `images`, `clock`, Options::probe_results,
+// Options::mounter and Options::http_getter are not owned and must outlive the manager. The manager
 // owns its two Backoffs and its VolumeManager.
 // Thread-safety: all methods may be called concurrently (the CRI services and
 // the Backoffs are thread-safe; nothing else is mutable). As the interface
@@ -139,6 +139,9 @@ struct RuntimeManagerOptions {
   const prober::ProbeResults* probe_results = nullptr;  // not owned; may be null
   // Mounts tmpfs emptyDirs; not owned. Null: volume::SystemMounter().
   volume::Mounter* mounter = nullptr;
+  // Performs httpGet lifecycle hooks; not owned. Null: DefaultHttpGetter()
+  // (probe::HttpGet).
+  HttpGetter* http_getter = nullptr;
   // The node's resolver config (dnsPolicy Default and the ClusterFirst
   // fallback) and hosts file (host-network pods' /etc/hosts); empty paths
   // read as empty files.
