@@ -8,7 +8,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <utility>
 
 #include "absl/cleanup/cleanup.h"
@@ -205,7 +204,7 @@ void RuntimeManager::RunPreStopHook(const std::string& pod_uid, const std::strin
                                     const std::string& container_name,
                                     std::vector<api::ContainerPort> ports,
                                     const api::LifecycleHandler& handler, int64_t grace) {
-  // The hook runs on its own thread and is waited for at most the grace
+  // The hook runs on the hook pool and is waited for at most the grace
   // period (upstream executePreStopHook): a hook that outlives it must not
   // hold back the TERM. containerd 1.6 answers ExecSync's timeout only once
   // the command's output pipes close, so the call may well outlast the
@@ -220,33 +219,27 @@ void RuntimeManager::RunPreStopHook(const std::string& pod_uid, const std::strin
     CancelTokenPtr cancel = CancelToken::Create();
   };
   auto run = std::make_shared<HookRun>();
-  {
-    std::lock_guard<std::mutex> lock(inflight_mu_);
-    ++inflight_kills_;
-  }
-  std::thread([this, run, pod_uid, container_id, container_name, ports = std::move(ports), handler,
-               grace] {
-    absl::Status hook = handlers_.Run(pod_uid, container_id, ports, handler, absl::Seconds(grace),
-                                      nullptr, run->cancel);
-    bool abandoned;
-    {
-      std::lock_guard<std::mutex> lock(run->mu);
-      run->done = true;
-      abandoned = run->abandoned;
-    }
-    run->cv.notify_all();
-    // A failing hook does not prevent the stop.
-    if (!hook.ok() && !abandoned) {
-      LOG(WARNING) << "PreStop hook for container \"" << container_name
-                   << "\" failed: " << hook.message();
-    } else if (abandoned) {
-      VLOG(2) << "PreStop hook for container \"" << container_name
-              << "\" ended after its grace period: "
-              << (hook.ok() ? std::string("completed") : std::string(hook.message()));
-    }
-    std::lock_guard<std::mutex> lock(inflight_mu_);
-    if (--inflight_kills_ == 0) inflight_cv_.notify_all();
-  }).detach();
+  hook_pool_.Submit(
+      [this, run, pod_uid, container_id, container_name, ports = std::move(ports), handler, grace] {
+        absl::Status hook = handlers_.Run(pod_uid, container_id, ports, handler,
+                                          absl::Seconds(grace), nullptr, run->cancel);
+        bool abandoned;
+        {
+          std::lock_guard<std::mutex> lock(run->mu);
+          run->done = true;
+          abandoned = run->abandoned;
+        }
+        run->cv.notify_all();
+        // A failing hook does not prevent the stop.
+        if (!hook.ok() && !abandoned) {
+          LOG(WARNING) << "PreStop hook for container \"" << container_name
+                       << "\" failed: " << hook.message();
+        } else if (abandoned) {
+          VLOG(2) << "PreStop hook for container \"" << container_name
+                  << "\" ended after its grace period: "
+                  << (hook.ok() ? std::string("completed") : std::string(hook.message()));
+        }
+      });
 
   {
     std::unique_lock<std::mutex> lock(run->mu);
@@ -259,8 +252,8 @@ void RuntimeManager::RunPreStopHook(const std::string& pod_uid, const std::strin
   run->cancel->Cancel();
 }
 
-// Containers being stopped on their own threads; the manager waits for them
-// before it goes, since each uses it.
+// Containers being stopped on the stop pool; the manager drains the pool
+// before it goes, since each stop uses it.
 struct RuntimeManager::KillBatch {
   std::mutex mu;
   std::condition_variable cv;
@@ -275,17 +268,14 @@ std::optional<std::vector<SyncResult>> RuntimeManager::KillContainersInParallel(
   auto batch = std::make_shared<KillBatch>();
   batch->pending = containers.size();
   batch->results.resize(containers.size());
-  // One copy of the pod for all the threads: they may outlive this call when
+  // One copy of the pod for all the stops: they may outlive this call when
   // the kill is interrupted.
   std::shared_ptr<const api::Pod> pod_copy =
       pod == nullptr ? nullptr : std::make_shared<const api::Pod>(*pod);
   for (size_t i = 0; i < containers.size(); ++i) {
-    {
-      std::lock_guard<std::mutex> lock(inflight_mu_);
-      ++inflight_kills_;
-    }
-    // Each stop may wait out its own grace period.
-    std::thread([this, batch, i, c = *containers[i], pod_copy, grace_period_override] {
+    // Each stop may wait out its own grace period, holding a pool thread;
+    // beyond the pool's width, stops queue.
+    stop_pool_.Submit([this, batch, i, c = *containers[i], pod_copy, grace_period_override] {
       const api::Container* spec =
           pod_copy == nullptr ? nullptr : internal::FindSpec(*pod_copy, c.name);
       SyncResult r{.action = SyncResult::Action::kKillContainer, .target = c.name};
@@ -302,9 +292,7 @@ std::optional<std::vector<SyncResult>> RuntimeManager::KillContainersInParallel(
         --batch->pending;
       }
       batch->cv.notify_all();
-      std::lock_guard<std::mutex> lock(inflight_mu_);
-      if (--inflight_kills_ == 0) inflight_cv_.notify_all();
-    }).detach();
+    });
   }
   if (cancel != nullptr) {
     cancel->OnCancel([batch] {

@@ -62,11 +62,14 @@ RuntimeManager::RuntimeManager(cri::RuntimeService* runtime, cri::ImageService* 
       image_pull_backoff_(options_.image_backoff_initial, options_.image_backoff_max, clock),
       volumes_(options_.root_dir,
                options_.mounter != nullptr ? options_.mounter : volume::SystemMounter()),
-      handlers_(runtime, options_.http_getter, clock) {}
+      handlers_(runtime, options_.http_getter, clock),
+      stop_pool_(options_.max_parallel_stops),
+      hook_pool_(options_.max_parallel_stops) {}
 
 RuntimeManager::~RuntimeManager() {
-  std::unique_lock<std::mutex> lock(inflight_mu_);
-  inflight_cv_.wait(lock, [this] { return inflight_kills_ == 0; });
+  // Stops first: one still waiting for its hook needs the hook pool.
+  stop_pool_.Shutdown();
+  hook_pool_.Shutdown();
 }
 
 PodActions RuntimeManager::ComputePodActions(const api::Pod& pod,

@@ -21,7 +21,6 @@
 #ifndef CUBELET_KUBERUNTIME_RUNTIME_MANAGER_H_
 #define CUBELET_KUBERUNTIME_RUNTIME_MANAGER_H_
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -46,6 +45,7 @@
 #include "util/cancellation.h"
 #include "util/clock.h"
 #include "util/go_duration.h"
+#include "util/worker_pool.h"
 #include "volume/mounter.h"
 #include "volume/volume_manager.h"
 
@@ -139,6 +139,15 @@ struct RuntimeManagerOptions {
   const prober::ProbeResults* probe_results = nullptr;  // not owned; may be null
   // Mounts tmpfs emptyDirs; not owned. Null: volume::SystemMounter().
   volume::Mounter* mounter = nullptr;
+  // Container stops (and their preStop hooks) run on two bounded pools of
+  // this many threads each, started on demand. Each stop holds its thread
+  // while the CRI waits out the container's grace period (30 s by default;
+  // a preStop hook holds a hook thread meanwhile), so the pools must be as
+  // wide as the stops worth running at once: 32 covers every container of a
+  // node's static pods stopping together (node shutdown, a manifest folder
+  // emptied). More stops than that queue and start as earlier ones end; a
+  // queued stop's grace counts from its start.
+  size_t max_parallel_stops = 32;
   // Performs httpGet lifecycle hooks; not owned. Null: DefaultHttpGetter()
   // (probe::HttpGet).
   HttpGetter* http_getter = nullptr;
@@ -159,7 +168,8 @@ class RuntimeManager final : public container::Runtime {
 
   RuntimeManager(cri::RuntimeService* runtime, cri::ImageService* images, Clock* clock,
                  Options options);
-  // Waits for container stops still running after an interrupted KillPod.
+  // Waits for container stops and preStop hooks still running (after an
+  // interrupted KillPod, or a hook given up at its grace).
   ~RuntimeManager() override;
 
   RuntimeManager(const RuntimeManager&) = delete;
@@ -257,7 +267,7 @@ class RuntimeManager final : public container::Runtime {
                                                  const container::Pod& running_pod,
                                                  std::optional<int64_t> grace_period_override,
                                                  const CancelTokenPtr& cancel);
-  // Stops `containers` at once, each on its own thread. Returns their results,
+  // Stops `containers` at once on the stop pool. Returns their results,
   // or nullopt when `cancel` fires first: the stops go on, and a later kill
   // with a shorter grace stops the same containers sooner (what the kubelet
   // cannot do, kubernetes#113717).
@@ -280,10 +290,13 @@ class RuntimeManager final : public container::Runtime {
   // Stops in flight per container id: a second stop skips the preStop hook.
   std::mutex stopping_mu_;
   std::map<std::string, int> stopping_;
-  // Kill threads still running (the destructor waits for them).
-  std::mutex inflight_mu_;
-  std::condition_variable inflight_cv_;
-  int inflight_kills_ = 0;
+  // Container stops (KillContainersInParallel) and preStop hooks
+  // (RunPreStopHook) run here; Options::max_parallel_stops threads each.
+  // Two pools, so a stop waiting for its hook never holds the thread the
+  // hook needs. The destructor drains both (stops first: they may wait for
+  // hooks) before anything they use goes.
+  WorkerPool stop_pool_;
+  WorkerPool hook_pool_;
 };
 
 }  // namespace cubelet::kuberuntime

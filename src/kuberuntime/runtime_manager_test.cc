@@ -622,6 +622,47 @@ TEST_F(RuntimeManagerTest, ShorterGraceInterruptsAStopInFlight) {
   // The manager's destructor waits for the abandoned stop to finish.
 }
 
+// Stops run on a bounded pool, not a thread each: with room for two stops at
+// a time, five containers stop two by two and all complete.
+class SmallStopPoolTest : public RuntimeManagerTest {
+ protected:
+  SmallStopPoolTest()
+      : RuntimeManagerTest(
+            RuntimeManager::Options{.manage_host_state = false, .max_parallel_stops = 2}) {}
+};
+
+TEST_F(SmallStopPoolTest, MoreStopsThanThePoolAllComplete) {
+  const std::vector<std::string> names = {"c0", "c1", "c2", "c3", "c4"};
+  api::Pod pod = MakePod("many", api::kRestartAlways, names);
+  std::mutex mu;
+  std::condition_variable cv;
+  int active = 0, max_active = 0, entered = 0;
+  for (api::Container& c : pod.spec.containers) {
+    c.lifecycle = ExecPreStop();
+    cri_.SetExecHandler(c.name, [&](const std::vector<std::string>&) {
+      std::unique_lock<std::mutex> lock(mu);
+      ++entered;
+      max_active = std::max(max_active, ++active);
+      cv.notify_all();
+      // Hold the stop until a second one runs beside it (or none is left).
+      cv.wait(lock, [&] { return active >= 2 || entered == static_cast<int>(names.size()); });
+      --active;
+      return cri::ExecSyncResponse{};
+    });
+  }
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  container::Pod running = RunningPod(pod);
+  ASSERT_EQ(running.containers.size(), names.size());
+
+  PodSyncResult r = m_.KillPod(&pod, running, std::nullopt, CancelToken::Create());
+  ASSERT_TRUE(r.Error().ok()) << r.Error();
+  EXPECT_EQ(Results(r, SyncResult::Action::kKillContainer).size(), names.size());
+  EXPECT_EQ(cri_.RunningContainerCount(), 0u);
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(entered, static_cast<int>(names.size()));
+  EXPECT_EQ(max_active, 2) << "two stops at a time, never more";
+}
+
 TEST_F(RuntimeManagerTest, MissingImageFailsOnlyThatPod) {
   api::Pod bad = MakePod("bad", api::kRestartAlways, {"app"});
   bad.spec.containers[0].image = "registry.example/missing:1";
