@@ -60,7 +60,7 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
 
   // Volumes before the config: hostPath checks may create what it mounts.
   if (options_.manage_host_state) {
-    if (absl::Status s = volumes_.SetUpPodVolumes(pod, NodeAllocatable()); !s.ok()) {
+    if (absl::Status s = helper_->PrepareVolumes(pod, NodeAllocatable()); !s.ok()) {
       return fail(s, kCreateContainerConfigError, std::string(s.message()));
     }
   }

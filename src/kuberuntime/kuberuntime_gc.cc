@@ -23,7 +23,7 @@ absl::Status RuntimeManager::RemovePod(const container::Pod& running_pod) {
   }
   if (!options_.manage_host_state) return absl::OkStatus();
   // No container uses the pod's tmpfs emptyDirs any more.
-  if (absl::Status s = volumes_.TearDownPodVolumes(running_pod.id); !s.ok()) return s;
+  if (absl::Status s = helper_->TearDownVolumes(running_pod.id); !s.ok()) return s;
   // The pod's logs go with it (upstream's container GC removes the log
   // directories of pods that are gone).
   std::error_code ec;

@@ -60,8 +60,16 @@ RuntimeManager::RuntimeManager(cri::RuntimeService* runtime, cri::ImageService* 
       options_(std::move(options)),
       crash_loop_backoff_(options_.backoff_initial, options_.backoff_max, clock),
       image_pull_backoff_(options_.image_backoff_initial, options_.image_backoff_max, clock),
-      volumes_(options_.root_dir,
-               options_.mounter != nullptr ? options_.mounter : volume::SystemMounter()),
+      own_volumes_(options_.runtime_helper != nullptr
+                       ? nullptr
+                       : std::make_unique<volume::VolumeManager>(options_.root_dir,
+                                                                 options_.mounter != nullptr
+                                                                     ? options_.mounter
+                                                                     : volume::SystemMounter())),
+      own_helper_(own_volumes_ == nullptr
+                      ? nullptr
+                      : std::make_unique<VolumeRuntimeHelper>(own_volumes_.get())),
+      helper_(options_.runtime_helper != nullptr ? options_.runtime_helper : own_helper_.get()),
       handlers_(runtime, options_.http_getter, clock),
       stop_pool_(options_.max_parallel_stops),
       hook_pool_(options_.max_parallel_stops) {}

@@ -12,8 +12,9 @@
 // each pull.
 //
 // Ownership: `runtime`, `images`, `clock`, Options::probe_results,
-// Options::mounter and Options::http_getter are not owned and must outlive the manager. The manager
-// owns its two Backoffs and its VolumeManager.
+// Options::mounter, Options::http_getter and Options::runtime_helper are not
+// owned and must outlive the manager. The manager owns its two Backoffs, and
+// a VolumeManager of its own only when no RuntimeHelper is given.
 // Thread-safety: all methods may be called concurrently (the CRI services and
 // the Backoffs are thread-safe; nothing else is mutable). As the interface
 // says, the pod workers serialise calls for one pod: SyncPod assumes nobody
@@ -24,6 +25,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -40,6 +42,7 @@
 #include "cri/runtime_service.h"
 #include "cri/types.h"
 #include "kuberuntime/lifecycle_handlers.h"
+#include "kuberuntime/runtime_helper.h"
 #include "prober/results.h"
 #include "util/backoff.h"
 #include "util/cancellation.h"
@@ -137,7 +140,13 @@ struct RuntimeManagerOptions {
   absl::Duration image_backoff_initial = absl::Seconds(10);
   absl::Duration image_backoff_max = absl::Seconds(300);
   const prober::ProbeResults* probe_results = nullptr;  // not owned; may be null
-  // Mounts tmpfs emptyDirs; not owned. Null: volume::SystemMounter().
+  // The kubelet's side of the pod's host state: its directory and volumes
+  // (upstream RuntimeHelper); not owned. Null: the manager keeps a
+  // VolumeManager of its own under root_dir, mounting with `mounter` (tests
+  // and tools without a kubelet).
+  RuntimeHelper* runtime_helper = nullptr;
+  // Mounts tmpfs emptyDirs when the manager keeps its own volumes; not
+  // owned. Null: volume::SystemMounter().
   volume::Mounter* mounter = nullptr;
   // Container stops (and their preStop hooks) run on two bounded pools of
   // this many threads each, started on demand. Each stop holds its thread
@@ -211,10 +220,6 @@ class RuntimeManager final : public container::Runtime {
   // Where an emptyDir volume of the pod lives on the host.
   std::string EmptyDirPath(const api::Pod& pod, const std::string& volume_name) const;
 
-  // The pods' volumes on this host (the kubelet's orphaned pod-dir cleanup
-  // tears down through it too).
-  volume::VolumeManager& volume_manager() { return volumes_; }
-
   // Housekeeping calls GC() on these; tests inspect them.
   Backoff& crash_loop_backoff() { return crash_loop_backoff_; }
   Backoff& image_pull_backoff() { return image_pull_backoff_; }
@@ -284,7 +289,10 @@ class RuntimeManager final : public container::Runtime {
   const Options options_;
   Backoff crash_loop_backoff_;
   Backoff image_pull_backoff_;
-  volume::VolumeManager volumes_;
+  // Only without Options::runtime_helper.
+  std::unique_ptr<volume::VolumeManager> own_volumes_;
+  std::unique_ptr<RuntimeHelper> own_helper_;
+  RuntimeHelper* const helper_;  // Options::runtime_helper or own_helper_
   HandlerRunner handlers_;
 
   // Stops in flight per container id: a second stop skips the preStop hook.

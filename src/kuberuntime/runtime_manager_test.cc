@@ -1099,5 +1099,88 @@ TEST_F(HostStateTest, EmptyDirIsCreatedBeforeTheFirstContainer) {
             tmp_.File("root/pods/uid-scratch/volumes/kubernetes.io~empty-dir/s"));
 }
 
+// Volumes are the kubelet's: an injected RuntimeHelper decides the pod's
+// paths, prepares its volumes before a start and tears them down in
+// RemovePod; the manager keeps no VolumeManager of its own.
+class RecordingRuntimeHelper final : public RuntimeHelper {
+ public:
+  explicit RecordingRuntimeHelper(const std::string& root)
+      : volumes_(root, volume::SystemMounter()), helper_(&volumes_) {}
+
+  std::string PodDir(const std::string& uid) const override { return helper_.PodDir(uid); }
+  std::string EmptyDirPath(const std::string& uid, const std::string& name) const override {
+    return helper_.EmptyDirPath(uid, name);
+  }
+  std::string DownwardAPIPath(const std::string& uid, const std::string& name) const override {
+    return helper_.DownwardAPIPath(uid, name);
+  }
+  absl::Status PrepareVolumes(const api::Pod& pod, const api::NodeAllocatable& node) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      calls_.push_back("prepare " + pod.metadata.uid);
+    }
+    return helper_.PrepareVolumes(pod, node);
+  }
+  absl::Status TearDownVolumes(const std::string& uid) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      calls_.push_back("teardown " + uid);
+    }
+    return helper_.TearDownVolumes(uid);
+  }
+  std::vector<std::string> calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+
+ private:
+  volume::VolumeManager volumes_;
+  VolumeRuntimeHelper helper_;
+  std::mutex mu_;
+  std::vector<std::string> calls_;
+};
+
+struct HelperDirs {
+  test_support::ScopedTempDir tmp_{"cubelet-runtime-helper"};
+  RecordingRuntimeHelper helper_{tmp_.File("kubelet-root")};
+};
+
+class RuntimeHelperTest : private HelperDirs, public RuntimeManagerTest {
+ protected:
+  RuntimeHelperTest()
+      : RuntimeManagerTest(RuntimeManager::Options{.pod_logs_dir = tmp_.File("logs"),
+                                                   .root_dir = tmp_.File("manager-root"),
+                                                   .cgroup_root = "/cubelet-unit-test-none",
+                                                   .manage_host_state = true,
+                                                   .runtime_helper = &helper_}) {}
+  using HelperDirs::helper_;
+  using HelperDirs::tmp_;
+};
+
+TEST_F(RuntimeHelperTest, VolumesGoThroughTheInjectedHelper) {
+  api::Pod pod = MakePod("helped", api::kRestartAlways, {"app"});
+  pod.spec.volumes = {api::Volume{.name = "s", .empty_dir = api::EmptyDirVolumeSource{}}};
+  pod.spec.containers[0].volume_mounts = {api::VolumeMount{.name = "s", .mount_path = "/s"}};
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  EXPECT_EQ(helper_.calls(), (std::vector<std::string>{"prepare uid-helped"}));
+  const std::string empty_dir =
+      tmp_.File("kubelet-root/pods/uid-helped/volumes/kubernetes.io~empty-dir/s");
+  EXPECT_EQ(m_.EmptyDirPath(pod, "s"), empty_dir);
+  EXPECT_TRUE(std::filesystem::is_directory(empty_dir));
+  auto config = cri_.GetContainerConfig(Latest(pod, "app").id);
+  ASSERT_TRUE(config.ok());
+  bool mounted = false;
+  for (const cri::Mount& m : config->mounts) mounted |= m.host_path == empty_dir;
+  EXPECT_TRUE(mounted) << "the container mounts the helper's path";
+  EXPECT_FALSE(std::filesystem::exists(tmp_.File("manager-root/pods")))
+      << "the manager keeps no volumes of its own";
+
+  container::Pod running = RunningPod(pod);
+  ASSERT_TRUE(m_.KillPod(&pod, running, std::nullopt, nullptr).Error().ok());
+  ASSERT_TRUE(m_.RemovePod(running).ok());
+  EXPECT_EQ(helper_.calls(),
+            (std::vector<std::string>{"prepare uid-helped", "teardown uid-helped"}));
+}
+
 }  // namespace
 }  // namespace cubelet::kuberuntime
