@@ -104,7 +104,7 @@ void Kubelet::HandlePodCleanups() {
   if (options_.manage_host_state) {
     absl::flat_hash_set<std::string> keep = known;
     for (const container::Pod& rp : *runtime_pods) keep.insert(rp.id);
-    runtime_manager_.volume_manager().CleanupOrphanedPodDirs(keep);
+    volume_manager_.CleanupOrphanedPodDirs(keep);
     kuberuntime::RemoveOrphanedPodCgroups(options_.cgroup_root, keep, options_.cgroup_fs);
   }
   runtime_manager_.crash_loop_backoff().GC();

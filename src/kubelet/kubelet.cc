@@ -47,6 +47,8 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
             inbox_cv_.notify_one();
           },
           prober::ProberManagerOptions{.log = [](const std::string& line) { LOG(INFO) << line; }})),
+      volume_manager_(options_.root_dir, volume::SystemMounter()),
+      runtime_helper_(&volume_manager_),
       runtime_manager_(deps.runtime_service, deps.image_service, deps.clock,
                        kuberuntime::RuntimeManagerOptions{
                            .pod_logs_dir = options_.pod_logs_dir,
@@ -57,6 +59,7 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
                            .backoff_initial = options_.backoff_initial,
                            .backoff_max = options_.backoff_max,
                            .probe_results = prober_manager_.get(),
+                           .runtime_helper = &runtime_helper_,
                        }),
       status_manager_([this](const api::Pod& pod, const api::PodStatus* old_status,
                              const api::PodStatus& new_status) {
@@ -79,7 +82,7 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
   if (options_.manage_host_state) {
     syncer_.SetReleasePodResourcesFunc([this](const api::Pod& pod) {
       const std::string& uid = pod.metadata.uid;
-      if (absl::Status s = runtime_manager_.volume_manager().TearDownPodVolumes(uid); !s.ok()) {
+      if (absl::Status s = volume_manager_.TearDownPodVolumes(uid); !s.ok()) {
         return absl::Status(s.code(), absl::StrCat("unmounting volumes of terminated pod ",
                                                    api::FormatPod(pod), ": ", s.message()));
       }

@@ -49,6 +49,7 @@
 #include "kubelet/kubelet_metrics.h"
 #include "kubelet/pod_syncer_impl.h"
 #include "kubelet/runtime_state.h"
+#include "kuberuntime/runtime_helper.h"
 #include "kuberuntime/runtime_manager.h"
 #include "lifecycle/predicate.h"
 #include "metrics/registry.h"
@@ -62,6 +63,7 @@
 #include "status/qos.h"
 #include "status/status_manager.h"
 #include "util/clock.h"
+#include "volume/volume_manager.h"
 
 namespace cubelet::kubelet {
 
@@ -202,6 +204,10 @@ class Kubelet {
   // Before the runtime manager, which reads its liveness/startup verdicts.
   std::unique_ptr<prober::RuntimeProber> runtime_prober_;
   std::unique_ptr<prober::ProberManager> prober_manager_;
+  // The pods' volumes, on the kubelet's side (upstream volumemanager); the
+  // runtime manager reaches them through runtime_helper_, so both come first.
+  volume::VolumeManager volume_manager_;
+  kuberuntime::VolumeRuntimeHelper runtime_helper_;
   kuberuntime::RuntimeManager runtime_manager_;
   container::PodCache pod_cache_;
   status::StatusManager status_manager_;

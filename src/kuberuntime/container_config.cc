@@ -268,7 +268,7 @@ cri::PodSandboxConfig RuntimeManager::GeneratePodSandboxConfig(const api::Pod& p
 
 std::string RuntimeManager::EmptyDirPath(const api::Pod& pod,
                                          const std::string& volume_name) const {
-  return volumes_.EmptyDirPath(pod.metadata.uid, volume_name);
+  return helper_->EmptyDirPath(pod.metadata.uid, volume_name);
 }
 
 api::NodeAllocatable RuntimeManager::NodeAllocatable() const {
@@ -300,7 +300,7 @@ absl::StatusOr<std::optional<cri::Mount>> RuntimeManager::MakeEtcHostsMount(
   if (ips.empty() && !pod.spec.host_network) return std::nullopt;
   const std::string content = HostsFileContent(
       pod, ips, pod.spec.host_network ? ReadFileOrEmpty(options_.node_hosts_file) : "");
-  const std::string dir = volumes_.PodDir(pod.metadata.uid);
+  const std::string dir = helper_->PodDir(pod.metadata.uid);
   const std::string path = JoinPath(dir, "etc-hosts");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -374,7 +374,7 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
     } else if (volume != nullptr && volume->empty_dir.has_value()) {
       host_path = EmptyDirPath(pod, volume->name);
     } else if (volume != nullptr && volume->downward_api.has_value()) {
-      host_path = volumes_.DownwardAPIPath(pod.metadata.uid, volume->name);
+      host_path = helper_->DownwardAPIPath(pod.metadata.uid, volume->name);
       must_read_only = true;
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -451,7 +451,7 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
   }
   if (options_.manage_host_state && !container.termination_message_path.empty()) {
     absl::StatusOr<cri::Mount> mount = MakeTerminationMessageMount(
-        absl::StrCat(volumes_.PodDir(pod.metadata.uid), "/containers/", container.name),
+        absl::StrCat(helper_->PodDir(pod.metadata.uid), "/containers/", container.name),
         container.termination_message_path);
     if (!mount.ok()) return mount.status();
     config.mounts.push_back(*std::move(mount));

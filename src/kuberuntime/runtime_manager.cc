@@ -1,23 +1,19 @@
+// RuntimeManager's pod-level operations (upstream kuberuntime_manager.go):
+// listing and inspecting pods, SyncPod, KillPod. Containers, images, garbage
+// collection and lifecycle hooks live in kuberuntime_container.cc,
+// kuberuntime_image.cc, kuberuntime_gc.cc and lifecycle_handlers.cc.
 #include "kuberuntime/runtime_manager.h"
 
 #include <algorithm>
-#include <condition_variable>
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <utility>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "kuberuntime/hash.h"
 #include "kuberuntime/labels.h"
-#include "kuberuntime/pod_cgroup.h"
+#include "kuberuntime/runtime_manager_internal.h"
 #include "kuberuntime/termination_message.h"
-#include "probe/http.h"
-#include "util/log.h"
 
 namespace cubelet::kuberuntime {
 namespace {
@@ -43,30 +39,6 @@ container::ContainerState ToContainerState(cri::ContainerState s) {
   return container::ContainerState::kUnknown;
 }
 
-// "latest" tag or no tag at all: the API defaults such images to pull Always.
-bool IsLatestOrUntagged(const std::string& image) {
-  if (image.find('@') != std::string::npos) return false;
-  size_t slash = image.rfind('/');
-  size_t colon = image.rfind(':');
-  if (colon == std::string::npos || (slash != std::string::npos && colon < slash)) return true;
-  return image.substr(colon + 1) == "latest";
-}
-
-bool ShouldPullImage(const std::string& policy, bool present) {
-  if (policy == api::kPullNever) return false;
-  if (policy == api::kPullAlways) return true;
-  return !present;
-}
-
-const api::Container* FindSpec(const api::Pod& pod, const std::string& name) {
-  for (const auto* list : {&pod.spec.containers, &pod.spec.init_containers}) {
-    for (const api::Container& c : *list) {
-      if (c.name == name) return &c;
-    }
-  }
-  return nullptr;
-}
-
 bool Cancelled(const CancelTokenPtr& cancel, PodSyncResult& result) {
   if (cancel == nullptr || !cancel->IsCancelled()) return false;
   result.sync_error = CancelledError("pod sync cancelled");
@@ -88,12 +60,24 @@ RuntimeManager::RuntimeManager(cri::RuntimeService* runtime, cri::ImageService* 
       options_(std::move(options)),
       crash_loop_backoff_(options_.backoff_initial, options_.backoff_max, clock),
       image_pull_backoff_(options_.image_backoff_initial, options_.image_backoff_max, clock),
-      volumes_(options_.root_dir,
-               options_.mounter != nullptr ? options_.mounter : volume::SystemMounter()) {}
+      own_volumes_(options_.runtime_helper != nullptr
+                       ? nullptr
+                       : std::make_unique<volume::VolumeManager>(options_.root_dir,
+                                                                 options_.mounter != nullptr
+                                                                     ? options_.mounter
+                                                                     : volume::SystemMounter())),
+      own_helper_(own_volumes_ == nullptr
+                      ? nullptr
+                      : std::make_unique<VolumeRuntimeHelper>(own_volumes_.get())),
+      helper_(options_.runtime_helper != nullptr ? options_.runtime_helper : own_helper_.get()),
+      handlers_(runtime, options_.http_getter, clock),
+      stop_pool_(options_.max_parallel_stops),
+      hook_pool_(options_.max_parallel_stops) {}
 
 RuntimeManager::~RuntimeManager() {
-  std::unique_lock<std::mutex> lock(inflight_mu_);
-  inflight_cv_.wait(lock, [this] { return inflight_kills_ == 0; });
+  // Stops first: one still waiting for its hook needs the hook pool.
+  stop_pool_.Shutdown();
+  hook_pool_.Shutdown();
 }
 
 PodActions RuntimeManager::ComputePodActions(const api::Pod& pod,
@@ -270,8 +254,8 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
     for (const ContainerToKill& k : actions.containers_to_kill) {
       if (Cancelled(cancel, result)) return result;
       SyncResult r{.action = SyncResult::Action::kKillContainer, .target = k.name};
-      absl::Status s =
-          KillContainer(&pod, k.id, k.name, FindSpec(pod, k.name), k.reason, std::nullopt);
+      absl::Status s = KillContainer(&pod, k.id, k.name, internal::FindSpec(pod, k.name), k.reason,
+                                     std::nullopt);
       if (!s.ok()) {
         r.error = s;
         r.reason = kKillContainerError;
@@ -347,7 +331,6 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
   }
   return result;
 }
-
 std::optional<std::string> RuntimeManager::DoBackOff(const api::Pod& pod,
                                                      const api::Container& container,
                                                      const container::PodStatus& status,
@@ -374,405 +357,10 @@ std::optional<std::string> RuntimeManager::DoBackOff(const api::Pod& pod,
   return std::nullopt;
 }
 
-absl::StatusOr<std::string> RuntimeManager::EnsureImageExists(const api::Pod& pod,
-                                                              const api::Container& container,
-                                                              std::string& reason,
-                                                              std::string& message) {
-  const std::string& image = container.image;
-  std::string policy = container.image_pull_policy;
-  if (policy.empty())
-    policy = IsLatestOrUntagged(image) ? api::kPullAlways : api::kPullIfNotPresent;
-
-  absl::StatusOr<std::optional<cri::Image>> present = images_->GetImageStatus({.image = image});
-  if (!present.ok()) {
-    reason = kImageInspectError;
-    message = absl::StrCat("Failed to inspect image \"", image, "\": ", present.status().message());
-    return present.status();
-  }
-  if (!ShouldPullImage(policy, present->has_value())) {
-    if (present->has_value()) return (*present)->id;
-    reason = container::kErrImageNeverPull;
-    message =
-        absl::StrCat("Container image \"", image, "\" is not present with pull policy of Never");
-    return absl::FailedPreconditionError(message);
-  }
-
-  // Failed pulls back off per (pod, image), so one bad image does not turn
-  // every sync into a registry round trip.
-  const std::string key = ImagePullBackoffKey(pod, image);
-  if (image_pull_backoff_.IsInBackOffSinceUpdate(key, clock_->Now())) {
-    reason = container::kImagePullBackOff;
-    message = absl::StrCat("Back-off pulling image \"", image, "\"");
-    return absl::UnavailableError(message);
-  }
-  absl::StatusOr<std::string> ref = images_->PullImage({.image = image});
-  if (!ref.ok()) {
-    image_pull_backoff_.Next(key, clock_->Now());
-    reason = container::kErrImagePull;
-    message = absl::StrCat("Failed to pull image \"", image, "\": ", ref.status().message());
-    return absl::Status(ref.status().code(), message);
-  }
-  image_pull_backoff_.GC();
-  return ref;
-}
-
-absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Container& container,
-                                            const container::PodStatus& status,
-                                            const std::string& sandbox_id,
-                                            const cri::PodSandboxConfig& sandbox_config,
-                                            const std::vector<std::string>& pod_ips,
-                                            PodSyncResult& result) {
-  SyncResult r{.action = SyncResult::Action::kStartContainer, .target = container.name};
-  auto fail = [&](absl::Status error, std::string reason, std::string message) {
-    r.error = error;
-    r.reason = std::move(reason);
-    r.message = std::move(message);
-    result.results.push_back(std::move(r));
-    return error;
-  };
-
-  absl::Time backoff_expiration;
-  if (std::optional<std::string> msg = DoBackOff(pod, container, status, &backoff_expiration)) {
-    r.backoff_expiration = backoff_expiration;
-    return fail(absl::UnavailableError(*msg), container::kCrashLoopBackOff, *msg);
-  }
-
-  std::string reason, message;
-  absl::StatusOr<std::string> image = EnsureImageExists(pod, container, reason, message);
-  if (!image.ok()) {
-    if (reason == container::kImagePullBackOff) {
-      r.backoff_expiration =
-          image_pull_backoff_.UpdateExpiration(ImagePullBackoffKey(pod, container.image));
-    }
-    return fail(image.status(), reason, message);
-  }
-
-  // The restart count continues from the latest instance, so the new one
-  // gets a fresh attempt number and log file.
-  const container::ContainerStatus* latest = status.FindContainerStatusByName(container.name);
-  int32_t restart_count = latest == nullptr ? 0 : latest->restart_count + 1;
-
-  // Volumes before the config: hostPath checks may create what it mounts.
-  if (options_.manage_host_state) {
-    if (absl::Status s = volumes_.SetUpPodVolumes(pod, NodeAllocatable()); !s.ok()) {
-      return fail(s, kCreateContainerConfigError, std::string(s.message()));
-    }
-  }
-  absl::StatusOr<cri::ContainerConfig> config =
-      GenerateContainerConfig(container, pod, restart_count, pod_ips);
-  if (!config.ok()) {
-    return fail(config.status(), kCreateContainerConfigError,
-                std::string(config.status().message()));
-  }
-  // The runtime writes the log file but, like the kubelet, we make its
-  // directory (<pod log dir>/<container>/).
-  if (options_.manage_host_state) {
-    std::error_code ec;
-    std::filesystem::create_directories(
-        std::filesystem::path(sandbox_config.log_directory) / container.name, ec);
-  }
-  absl::StatusOr<std::string> id = runtime_->CreateContainer(sandbox_id, *config, sandbox_config);
-  if (!id.ok()) {
-    return fail(id.status(), container::kCreateContainerError, std::string(id.status().message()));
-  }
-  if (absl::Status s = runtime_->StartContainer(*id); !s.ok()) {
-    return fail(s, container::kRunContainerError, std::string(s.message()));
-  }
-  if (container.lifecycle && container.lifecycle->post_start) {
-    int64_t grace = pod.spec.termination_grace_period_seconds.value_or(kMinimumGracePeriodSeconds);
-    absl::Status hook =
-        RunHandler(pod.metadata.uid, *id, container.ports, *container.lifecycle->post_start,
-                   absl::Seconds(grace), &pod_ips);
-    if (!hook.ok()) {
-      KillContainer(&pod, *id, container.name, &container, KillReason::kNone, std::nullopt)
-          .IgnoreError();
-      return fail(hook, container::kPostStartHookError,
-                  absl::StrCat("PostStartHook failed: ", hook.message()));
-    }
-  }
-  result.results.push_back(std::move(r));
-  return absl::OkStatus();
-}
-
-absl::Status RuntimeManager::RunHandler(const std::string& pod_uid, const std::string& container_id,
-                                        const std::vector<api::ContainerPort>& ports,
-                                        const api::LifecycleHandler& handler,
-                                        absl::Duration timeout,
-                                        const std::vector<std::string>* pod_ips) {
-  if (handler.exec.has_value()) {
-    absl::StatusOr<cri::ExecSyncResponse> r =
-        runtime_->ExecSync(container_id, handler.exec->command, timeout);
-    if (!r.ok()) return r.status();
-    if (r->exit_code != 0) {
-      return absl::UnknownError(absl::StrCat("command '", absl::StrJoin(handler.exec->command, " "),
-                                             "' exited with ", r->exit_code, ": ", r->stdout_data,
-                                             r->stderr_data));
-    }
-    return absl::OkStatus();
-  }
-  if (handler.http_get.has_value()) {
-    const api::HTTPGetAction& g = *handler.http_get;
-    probe::HttpTarget target;
-    target.scheme = g.scheme.empty() ? "HTTP" : g.scheme;
-    target.host = g.host;
-    if (target.host.empty()) {
-      std::vector<std::string> ips = pod_ips != nullptr ? *pod_ips : PodIps(pod_uid);
-      // A host-network pod has no IP of its own: it shares the node's.
-      target.host = ips.empty() ? "127.0.0.1" : ips.front();
-    }
-    target.port = api::ResolvePort(g.port, ports);
-    target.path = g.path.empty() ? "/" : g.path;
-    for (const api::HTTPHeader& h : g.http_headers) target.headers.emplace_back(h.name, h.value);
-    probe::Outcome outcome = probe::HttpGet(target, timeout);
-    if (!outcome.ok()) {
-      return absl::UnknownError(
-          absl::StrCat("HTTP lifecycle hook (", target.path, ") failed: ", outcome.output));
-    }
-    return absl::OkStatus();
-  }
-  if (handler.sleep.has_value()) {
-    absl::SleepFor(std::min(absl::Seconds(handler.sleep->seconds), timeout));
-    return absl::OkStatus();
-  }
-  // tcpSocket is accepted by the API for compatibility but never run (as
-  // upstream).
-  return absl::OkStatus();
-}
-
-std::vector<std::string> RuntimeManager::PodIps(const std::string& pod_uid) {
-  std::vector<std::string> ips;
-  absl::StatusOr<std::vector<cri::PodSandbox>> sandboxes =
-      runtime_->ListPodSandbox(cri::PodSandboxFilter{.state = cri::PodSandboxState::kReady,
-                                                     .label_selector = {{kPodUidLabel, pod_uid}}});
-  if (!sandboxes.ok() || sandboxes->empty()) return ips;
-  absl::StatusOr<cri::PodSandboxStatus> s = runtime_->GetPodSandboxStatus(sandboxes->front().id);
-  if (!s.ok() || s->ip.empty()) return ips;
-  ips.push_back(s->ip);
-  for (const std::string& ip : s->additional_ips) ips.push_back(ip);
-  return ips;
-}
-
-void RuntimeManager::PurgeInitContainers(const api::Pod& pod, const container::PodStatus& status) {
-  for (const api::Container& c : pod.spec.init_containers) {
-    for (const container::ContainerStatus& cs : status.container_statuses) {
-      // Best effort: container GC removes whatever is left.
-      if (cs.name == c.name) runtime_->RemoveContainer(cs.id).IgnoreError();
-    }
-  }
-}
-
-void RuntimeManager::PruneInitContainersBeforeStart(const api::Pod& pod,
-                                                    const container::PodStatus& status) {
-  for (const api::Container& c : pod.spec.init_containers) {
-    int exited = 0;
-    for (const container::ContainerStatus& cs : status.container_statuses) {
-      if (cs.name != c.name || (cs.state != container::ContainerState::kExited &&
-                                cs.state != container::ContainerState::kUnknown)) {
-        continue;
-      }
-      if (cs.state == container::ContainerState::kExited) ++exited;
-      if (exited == 1 && cs.state == container::ContainerState::kExited) continue;  // the latest
-      runtime_->RemoveContainer(cs.id).IgnoreError();
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Killing.
-
-absl::Status RuntimeManager::KillContainer(const api::Pod* pod, const std::string& container_id,
-                                           const std::string& container_name,
-                                           const api::Container* spec, KillReason reason,
-                                           std::optional<int64_t> grace_period_override) {
-  std::optional<int64_t> deletion_grace;
-  std::optional<int64_t> termination_grace;
-  std::optional<api::LifecycleHandler> pre_stop;
-  std::vector<api::ContainerPort> ports;
-  std::string pod_uid;
-  const api::Probe* probe = nullptr;
-  if (pod != nullptr && spec != nullptr) {
-    deletion_grace = pod->metadata.deletion_grace_period_seconds;
-    termination_grace = pod->spec.termination_grace_period_seconds;
-    if (spec->lifecycle && spec->lifecycle->pre_stop) pre_stop = spec->lifecycle->pre_stop;
-    ports = spec->ports;
-    pod_uid = pod->metadata.uid;
-    if (reason == KillReason::kLivenessProbe && spec->liveness_probe)
-      probe = &*spec->liveness_probe;
-    if (reason == KillReason::kStartupProbe && spec->startup_probe) probe = &*spec->startup_probe;
-  } else {
-    // No spec (agent restarted, or a runtime-only pod): the annotations
-    // written at creation carry what the kill needs.
-    absl::StatusOr<cri::ContainerStatus> s = runtime_->GetContainerStatus(container_id);
-    if (absl::IsNotFound(s.status())) return absl::OkStatus();
-    if (!s.ok()) return s.status();
-    AnnotatedContainerInfo info = GetContainerInfoFromAnnotations(s->annotations);
-    deletion_grace = info.pod_deletion_grace_period;
-    termination_grace = info.pod_termination_grace_period;
-    pre_stop = info.pre_stop_handler;
-    ports = info.ports;
-    pod_uid = GetContainerInfoFromLabels(s->labels).pod_uid;
-  }
-
-  int64_t grace = kMinimumGracePeriodSeconds;
-  if (deletion_grace.has_value()) {
-    grace = *deletion_grace;
-  } else if (termination_grace.has_value()) {
-    grace = *termination_grace;
-    if (probe != nullptr && probe->termination_grace_period_seconds.has_value()) {
-      grace = *probe->termination_grace_period_seconds;
-    }
-  }
-  if (grace_period_override.has_value()) grace = *grace_period_override;
-
-  // A stop already in flight (an earlier, longer grace that was interrupted)
-  // has run the preStop hook: this one only stops, with its own grace.
-  bool first_stop;
-  {
-    std::lock_guard<std::mutex> lock(stopping_mu_);
-    first_stop = ++stopping_[container_id] == 1;
-  }
-  absl::Cleanup done = [&] {
-    std::lock_guard<std::mutex> lock(stopping_mu_);
-    if (--stopping_[container_id] == 0) stopping_.erase(container_id);
-  };
-  // The preStop hook spends part of the grace period.
-  if (first_stop && pre_stop.has_value() && grace > 0) {
-    absl::Time start = clock_->Now();
-    RunPreStopHook(pod_uid, container_id, container_name, std::move(ports), *pre_stop, grace);
-    grace -= absl::ToInt64Seconds(clock_->Now() - start);
-  }
-  // Always leave a minimal window so a well-behaved process is not SIGKILLed.
-  grace = std::max(grace, kMinimumGracePeriodSeconds);
-
-  absl::Status s = runtime_->StopContainer(container_id, grace);
-  if (!s.ok() && !absl::IsNotFound(s)) {
-    return absl::Status(s.code(), absl::StrCat("failed to stop container \"", container_name,
-                                               "\" (", container_id, "): ", s.message()));
-  }
-  return absl::OkStatus();
-}
-
-void RuntimeManager::RunPreStopHook(const std::string& pod_uid, const std::string& container_id,
-                                    const std::string& container_name,
-                                    std::vector<api::ContainerPort> ports,
-                                    const api::LifecycleHandler& handler, int64_t grace) {
-  // The hook runs on its own thread and is waited for at most the grace
-  // period (upstream executePreStopHook): a hook that outlives it must not
-  // hold back the TERM. containerd 1.6 answers ExecSync's timeout only once
-  // the command's output pipes close, so the call may well outlast the
-  // grace; it then ends in the background, at the latest when the stop
-  // kills the container.
-  struct HookRun {
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    bool abandoned = false;
-  };
-  auto run = std::make_shared<HookRun>();
-  {
-    std::lock_guard<std::mutex> lock(inflight_mu_);
-    ++inflight_kills_;
-  }
-  std::thread([this, run, pod_uid, container_id, container_name, ports = std::move(ports), handler,
-               grace] {
-    absl::Status hook =
-        RunHandler(pod_uid, container_id, ports, handler, absl::Seconds(grace), nullptr);
-    bool abandoned;
-    {
-      std::lock_guard<std::mutex> lock(run->mu);
-      run->done = true;
-      abandoned = run->abandoned;
-    }
-    run->cv.notify_all();
-    // A failing hook does not prevent the stop.
-    if (!hook.ok() && !abandoned) {
-      LOG(WARNING) << "PreStop hook for container \"" << container_name
-                   << "\" failed: " << hook.message();
-    } else if (abandoned) {
-      VLOG(2) << "PreStop hook for container \"" << container_name
-              << "\" ended after its grace period: "
-              << (hook.ok() ? std::string("completed") : std::string(hook.message()));
-    }
-    std::lock_guard<std::mutex> lock(inflight_mu_);
-    if (--inflight_kills_ == 0) inflight_cv_.notify_all();
-  }).detach();
-
-  std::unique_lock<std::mutex> lock(run->mu);
-  if (!run->cv.wait_for(lock, std::chrono::seconds(grace), [&] { return run->done; })) {
-    run->abandoned = true;
-    LOG(INFO) << "PreStop hook for container \"" << container_name
-              << "\" not completed within the grace period of " << grace
-              << "s; stopping the container";
-  }
-}
-
 PodSyncResult RuntimeManager::KillPod(const api::Pod* pod, const container::Pod& running_pod,
                                       std::optional<int64_t> grace_period_override,
                                       const CancelTokenPtr& cancel) {
   return KillPodWithSyncResult(pod, running_pod, grace_period_override, cancel);
-}
-
-// Containers being stopped on their own threads; the manager waits for them
-// before it goes, since each uses it.
-struct RuntimeManager::KillBatch {
-  std::mutex mu;
-  std::condition_variable cv;
-  size_t pending = 0;
-  bool cancelled = false;
-  std::vector<SyncResult> results;
-};
-
-std::optional<std::vector<SyncResult>> RuntimeManager::KillContainersInParallel(
-    const api::Pod* pod, const std::vector<const container::Container*>& containers,
-    std::optional<int64_t> grace_period_override, const CancelTokenPtr& cancel) {
-  auto batch = std::make_shared<KillBatch>();
-  batch->pending = containers.size();
-  batch->results.resize(containers.size());
-  // One copy of the pod for all the threads: they may outlive this call when
-  // the kill is interrupted.
-  std::shared_ptr<const api::Pod> pod_copy =
-      pod == nullptr ? nullptr : std::make_shared<const api::Pod>(*pod);
-  for (size_t i = 0; i < containers.size(); ++i) {
-    {
-      std::lock_guard<std::mutex> lock(inflight_mu_);
-      ++inflight_kills_;
-    }
-    // Each stop may wait out its own grace period.
-    std::thread([this, batch, i, c = *containers[i], pod_copy, grace_period_override] {
-      const api::Container* spec = pod_copy == nullptr ? nullptr : FindSpec(*pod_copy, c.name);
-      SyncResult r{.action = SyncResult::Action::kKillContainer, .target = c.name};
-      absl::Status s = KillContainer(pod_copy.get(), c.id, c.name, spec, KillReason::kNone,
-                                     grace_period_override);
-      if (!s.ok()) {
-        r.error = s;
-        r.reason = kKillContainerError;
-        r.message = std::string(s.message());
-      }
-      {
-        std::lock_guard<std::mutex> lock(batch->mu);
-        batch->results[i] = std::move(r);
-        --batch->pending;
-      }
-      batch->cv.notify_all();
-      std::lock_guard<std::mutex> lock(inflight_mu_);
-      if (--inflight_kills_ == 0) inflight_cv_.notify_all();
-    }).detach();
-  }
-  if (cancel != nullptr) {
-    cancel->OnCancel([batch] {
-      {
-        std::lock_guard<std::mutex> lock(batch->mu);
-        batch->cancelled = true;
-      }
-      batch->cv.notify_all();
-    });
-  }
-  std::unique_lock<std::mutex> lock(batch->mu);
-  batch->cv.wait(lock, [&] { return batch->pending == 0 || batch->cancelled; });
-  // Interrupted (e.g. a shorter grace arrived): the stops keep running, and
-  // the caller's next kill stops the same containers with the new grace.
-  if (batch->pending != 0) return std::nullopt;
-  return std::move(batch->results);
 }
 
 PodSyncResult RuntimeManager::KillPodWithSyncResult(const api::Pod* pod,
@@ -857,62 +445,6 @@ absl::Status RuntimeManager::NetworkReady() {
     }
   }
   return absl::OkStatus();
-}
-
-absl::Status RuntimeManager::RemovePod(const container::Pod& running_pod) {
-  for (const container::Container& sandbox : running_pod.sandboxes) {
-    absl::Status stopped = runtime_->StopPodSandbox(sandbox.id);
-    if (!stopped.ok() && !absl::IsNotFound(stopped)) return stopped;
-    if (absl::Status removed = runtime_->RemovePodSandbox(sandbox.id); !removed.ok()) {
-      return removed;
-    }
-  }
-  if (!options_.manage_host_state) return absl::OkStatus();
-  // No container uses the pod's tmpfs emptyDirs any more.
-  if (absl::Status s = volumes_.TearDownPodVolumes(running_pod.id); !s.ok()) return s;
-  // The pod's logs go with it (upstream's container GC removes the log
-  // directories of pods that are gone).
-  std::error_code ec;
-  const std::string pod_log_dir =
-      absl::StrCat(running_pod.namespace_, "_", running_pod.name, "_", running_pod.id);
-  std::filesystem::remove_all(std::filesystem::path(options_.pod_logs_dir) / pod_log_dir, ec);
-  return RemovePodCgroup(options_.cgroup_root, running_pod.id);
-}
-
-absl::StatusOr<int> RuntimeManager::RemoveDeadContainers(const container::Pod& running_pod,
-                                                         int keep_per_container) {
-  // Exited instances of each container name, newest first.
-  std::map<std::string, std::vector<const container::Container*>> dead;
-  for (const container::Container& c : running_pod.containers) {
-    if (c.state == container::ContainerState::kExited) dead[c.name].push_back(&c);
-  }
-  int removed = 0;
-  absl::Status first_error;
-  for (auto& [name, instances] : dead) {
-    std::sort(instances.begin(), instances.end(),
-              [](const container::Container* a, const container::Container* b) {
-                return a->created_at > b->created_at;
-              });
-    for (size_t i = keep_per_container; i < instances.size(); ++i) {
-      const std::string& id = instances[i]->id;
-      // The log file goes first: containerd does not remove it.
-      if (options_.manage_host_state) {
-        absl::StatusOr<cri::ContainerStatus> status = runtime_->GetContainerStatus(id);
-        if (status.ok() && !status->log_path.empty()) {
-          std::error_code ec;
-          std::filesystem::remove(status->log_path, ec);
-        }
-      }
-      absl::Status s = runtime_->RemoveContainer(id);
-      if (s.ok() || absl::IsNotFound(s)) {
-        ++removed;
-      } else if (first_error.ok()) {
-        first_error = s;
-      }
-    }
-  }
-  if (!first_error.ok()) return first_error;
-  return removed;
 }
 
 }  // namespace cubelet::kuberuntime

@@ -11,9 +11,10 @@
 // crash-loop back-off before each start and the image-pull back-off before
 // each pull.
 //
-// Ownership: `runtime`, `images`, `clock`, Options::probe_results and
-// Options::mounter are not owned and must outlive the manager. The manager
-// owns its two Backoffs and its VolumeManager.
+// Ownership: `runtime`, `images`, `clock`, Options::probe_results,
+// Options::mounter, Options::http_getter and Options::runtime_helper are not
+// owned and must outlive the manager. The manager owns its two Backoffs, and
+// a VolumeManager of its own only when no RuntimeHelper is given.
 // Thread-safety: all methods may be called concurrently (the CRI services and
 // the Backoffs are thread-safe; nothing else is mutable). As the interface
 // says, the pod workers serialise calls for one pod: SyncPod assumes nobody
@@ -21,10 +22,10 @@
 #ifndef CUBELET_KUBERUNTIME_RUNTIME_MANAGER_H_
 #define CUBELET_KUBERUNTIME_RUNTIME_MANAGER_H_
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -40,11 +41,14 @@
 #include "container/runtime_types.h"
 #include "cri/runtime_service.h"
 #include "cri/types.h"
+#include "kuberuntime/lifecycle_handlers.h"
+#include "kuberuntime/runtime_helper.h"
 #include "prober/results.h"
 #include "util/backoff.h"
 #include "util/cancellation.h"
 #include "util/clock.h"
 #include "util/go_duration.h"
+#include "util/worker_pool.h"
 #include "volume/mounter.h"
 #include "volume/volume_manager.h"
 
@@ -136,8 +140,26 @@ struct RuntimeManagerOptions {
   absl::Duration image_backoff_initial = absl::Seconds(10);
   absl::Duration image_backoff_max = absl::Seconds(300);
   const prober::ProbeResults* probe_results = nullptr;  // not owned; may be null
-  // Mounts tmpfs emptyDirs; not owned. Null: volume::SystemMounter().
+  // The kubelet's side of the pod's host state: its directory and volumes
+  // (upstream RuntimeHelper); not owned. Null: the manager keeps a
+  // VolumeManager of its own under root_dir, mounting with `mounter` (tests
+  // and tools without a kubelet).
+  RuntimeHelper* runtime_helper = nullptr;
+  // Mounts tmpfs emptyDirs when the manager keeps its own volumes; not
+  // owned. Null: volume::SystemMounter().
   volume::Mounter* mounter = nullptr;
+  // Container stops (and their preStop hooks) run on two bounded pools of
+  // this many threads each, started on demand. Each stop holds its thread
+  // while the CRI waits out the container's grace period (30 s by default;
+  // a preStop hook holds a hook thread meanwhile), so the pools must be as
+  // wide as the stops worth running at once: 32 covers every container of a
+  // node's static pods stopping together (node shutdown, a manifest folder
+  // emptied). More stops than that queue and start as earlier ones end; a
+  // queued stop's grace counts from its start.
+  size_t max_parallel_stops = 32;
+  // Performs httpGet lifecycle hooks; not owned. Null: DefaultHttpGetter()
+  // (probe::HttpGet).
+  HttpGetter* http_getter = nullptr;
   // The node's resolver config (dnsPolicy Default and the ClusterFirst
   // fallback) and hosts file (host-network pods' /etc/hosts); empty paths
   // read as empty files.
@@ -155,7 +177,8 @@ class RuntimeManager final : public container::Runtime {
 
   RuntimeManager(cri::RuntimeService* runtime, cri::ImageService* images, Clock* clock,
                  Options options);
-  // Waits for container stops still running after an interrupted KillPod.
+  // Waits for container stops and preStop hooks still running (after an
+  // interrupted KillPod, or a hook given up at its grace).
   ~RuntimeManager() override;
 
   RuntimeManager(const RuntimeManager&) = delete;
@@ -196,10 +219,6 @@ class RuntimeManager final : public container::Runtime {
 
   // Where an emptyDir volume of the pod lives on the host.
   std::string EmptyDirPath(const api::Pod& pod, const std::string& volume_name) const;
-
-  // The pods' volumes on this host (the kubelet's orphaned pod-dir cleanup
-  // tears down through it too).
-  volume::VolumeManager& volume_manager() { return volumes_; }
 
   // Housekeeping calls GC() on these; tests inspect them.
   Backoff& crash_loop_backoff() { return crash_loop_backoff_; }
@@ -253,17 +272,7 @@ class RuntimeManager final : public container::Runtime {
                                                  const container::Pod& running_pod,
                                                  std::optional<int64_t> grace_period_override,
                                                  const CancelTokenPtr& cancel);
-  // Runs a lifecycle handler of the container: exec through ExecSync,
-  // httpGet against the handler's host or else the pod IP (`pod_ips`, or
-  // looked up from the pod's sandbox when null), sleep; tcpSocket is accepted
-  // and not run (as upstream). Named ports resolve through `ports`.
-  absl::Status RunHandler(const std::string& pod_uid, const std::string& container_id,
-                          const std::vector<api::ContainerPort>& ports,
-                          const api::LifecycleHandler& handler, absl::Duration timeout,
-                          const std::vector<std::string>* pod_ips);
-  // The IPs of the pod's ready sandbox (none for host-network pods).
-  std::vector<std::string> PodIps(const std::string& pod_uid);
-  // Stops `containers` at once, each on its own thread. Returns their results,
+  // Stops `containers` at once on the stop pool. Returns their results,
   // or nullopt when `cancel` fires first: the stops go on, and a later kill
   // with a shorter grace stops the same containers sooner (what the kubelet
   // cannot do, kubernetes#113717).
@@ -280,15 +289,22 @@ class RuntimeManager final : public container::Runtime {
   const Options options_;
   Backoff crash_loop_backoff_;
   Backoff image_pull_backoff_;
-  volume::VolumeManager volumes_;
+  // Only without Options::runtime_helper.
+  std::unique_ptr<volume::VolumeManager> own_volumes_;
+  std::unique_ptr<RuntimeHelper> own_helper_;
+  RuntimeHelper* const helper_;  // Options::runtime_helper or own_helper_
+  HandlerRunner handlers_;
 
   // Stops in flight per container id: a second stop skips the preStop hook.
   std::mutex stopping_mu_;
   std::map<std::string, int> stopping_;
-  // Kill threads still running (the destructor waits for them).
-  std::mutex inflight_mu_;
-  std::condition_variable inflight_cv_;
-  int inflight_kills_ = 0;
+  // Container stops (KillContainersInParallel) and preStop hooks
+  // (RunPreStopHook) run here; Options::max_parallel_stops threads each.
+  // Two pools, so a stop waiting for its hook never holds the thread the
+  // hook needs. The destructor drains both (stops first: they may wait for
+  // hooks) before anything they use goes.
+  WorkerPool stop_pool_;
+  WorkerPool hook_pool_;
 };
 
 }  // namespace cubelet::kuberuntime

@@ -622,6 +622,47 @@ TEST_F(RuntimeManagerTest, ShorterGraceInterruptsAStopInFlight) {
   // The manager's destructor waits for the abandoned stop to finish.
 }
 
+// Stops run on a bounded pool, not a thread each: with room for two stops at
+// a time, five containers stop two by two and all complete.
+class SmallStopPoolTest : public RuntimeManagerTest {
+ protected:
+  SmallStopPoolTest()
+      : RuntimeManagerTest(
+            RuntimeManager::Options{.manage_host_state = false, .max_parallel_stops = 2}) {}
+};
+
+TEST_F(SmallStopPoolTest, MoreStopsThanThePoolAllComplete) {
+  const std::vector<std::string> names = {"c0", "c1", "c2", "c3", "c4"};
+  api::Pod pod = MakePod("many", api::kRestartAlways, names);
+  std::mutex mu;
+  std::condition_variable cv;
+  int active = 0, max_active = 0, entered = 0;
+  for (api::Container& c : pod.spec.containers) {
+    c.lifecycle = ExecPreStop();
+    cri_.SetExecHandler(c.name, [&](const std::vector<std::string>&) {
+      std::unique_lock<std::mutex> lock(mu);
+      ++entered;
+      max_active = std::max(max_active, ++active);
+      cv.notify_all();
+      // Hold the stop until a second one runs beside it (or none is left).
+      cv.wait(lock, [&] { return active >= 2 || entered == static_cast<int>(names.size()); });
+      --active;
+      return cri::ExecSyncResponse{};
+    });
+  }
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  container::Pod running = RunningPod(pod);
+  ASSERT_EQ(running.containers.size(), names.size());
+
+  PodSyncResult r = m_.KillPod(&pod, running, std::nullopt, CancelToken::Create());
+  ASSERT_TRUE(r.Error().ok()) << r.Error();
+  EXPECT_EQ(Results(r, SyncResult::Action::kKillContainer).size(), names.size());
+  EXPECT_EQ(cri_.RunningContainerCount(), 0u);
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(entered, static_cast<int>(names.size()));
+  EXPECT_EQ(max_active, 2) << "two stops at a time, never more";
+}
+
 TEST_F(RuntimeManagerTest, MissingImageFailsOnlyThatPod) {
   api::Pod bad = MakePod("bad", api::kRestartAlways, {"app"});
   bad.spec.containers[0].image = "registry.example/missing:1";
@@ -1056,6 +1097,89 @@ TEST_F(HostStateTest, EmptyDirIsCreatedBeforeTheFirstContainer) {
   EXPECT_TRUE(std::filesystem::is_directory(m_.EmptyDirPath(pod, "s")));
   EXPECT_EQ(m_.EmptyDirPath(pod, "s"),
             tmp_.File("root/pods/uid-scratch/volumes/kubernetes.io~empty-dir/s"));
+}
+
+// Volumes are the kubelet's: an injected RuntimeHelper decides the pod's
+// paths, prepares its volumes before a start and tears them down in
+// RemovePod; the manager keeps no VolumeManager of its own.
+class RecordingRuntimeHelper final : public RuntimeHelper {
+ public:
+  explicit RecordingRuntimeHelper(const std::string& root)
+      : volumes_(root, volume::SystemMounter()), helper_(&volumes_) {}
+
+  std::string PodDir(const std::string& uid) const override { return helper_.PodDir(uid); }
+  std::string EmptyDirPath(const std::string& uid, const std::string& name) const override {
+    return helper_.EmptyDirPath(uid, name);
+  }
+  std::string DownwardAPIPath(const std::string& uid, const std::string& name) const override {
+    return helper_.DownwardAPIPath(uid, name);
+  }
+  absl::Status PrepareVolumes(const api::Pod& pod, const api::NodeAllocatable& node) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      calls_.push_back("prepare " + pod.metadata.uid);
+    }
+    return helper_.PrepareVolumes(pod, node);
+  }
+  absl::Status TearDownVolumes(const std::string& uid) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      calls_.push_back("teardown " + uid);
+    }
+    return helper_.TearDownVolumes(uid);
+  }
+  std::vector<std::string> calls() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return calls_;
+  }
+
+ private:
+  volume::VolumeManager volumes_;
+  VolumeRuntimeHelper helper_;
+  std::mutex mu_;
+  std::vector<std::string> calls_;
+};
+
+struct HelperDirs {
+  test_support::ScopedTempDir tmp_{"cubelet-runtime-helper"};
+  RecordingRuntimeHelper helper_{tmp_.File("kubelet-root")};
+};
+
+class RuntimeHelperTest : private HelperDirs, public RuntimeManagerTest {
+ protected:
+  RuntimeHelperTest()
+      : RuntimeManagerTest(RuntimeManager::Options{.pod_logs_dir = tmp_.File("logs"),
+                                                   .root_dir = tmp_.File("manager-root"),
+                                                   .cgroup_root = "/cubelet-unit-test-none",
+                                                   .manage_host_state = true,
+                                                   .runtime_helper = &helper_}) {}
+  using HelperDirs::helper_;
+  using HelperDirs::tmp_;
+};
+
+TEST_F(RuntimeHelperTest, VolumesGoThroughTheInjectedHelper) {
+  api::Pod pod = MakePod("helped", api::kRestartAlways, {"app"});
+  pod.spec.volumes = {api::Volume{.name = "s", .empty_dir = api::EmptyDirVolumeSource{}}};
+  pod.spec.containers[0].volume_mounts = {api::VolumeMount{.name = "s", .mount_path = "/s"}};
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  EXPECT_EQ(helper_.calls(), (std::vector<std::string>{"prepare uid-helped"}));
+  const std::string empty_dir =
+      tmp_.File("kubelet-root/pods/uid-helped/volumes/kubernetes.io~empty-dir/s");
+  EXPECT_EQ(m_.EmptyDirPath(pod, "s"), empty_dir);
+  EXPECT_TRUE(std::filesystem::is_directory(empty_dir));
+  auto config = cri_.GetContainerConfig(Latest(pod, "app").id);
+  ASSERT_TRUE(config.ok());
+  bool mounted = false;
+  for (const cri::Mount& m : config->mounts) mounted |= m.host_path == empty_dir;
+  EXPECT_TRUE(mounted) << "the container mounts the helper's path";
+  EXPECT_FALSE(std::filesystem::exists(tmp_.File("manager-root/pods")))
+      << "the manager keeps no volumes of its own";
+
+  container::Pod running = RunningPod(pod);
+  ASSERT_TRUE(m_.KillPod(&pod, running, std::nullopt, nullptr).Error().ok());
+  ASSERT_TRUE(m_.RemovePod(running).ok());
+  EXPECT_EQ(helper_.calls(),
+            (std::vector<std::string>{"prepare uid-helped", "teardown uid-helped"}));
 }
 
 }  // namespace
