@@ -7,7 +7,8 @@ packages=(
   build-essential cmake pkg-config git
   libabsl-dev libyaml-cpp-dev nlohmann-json3-dev libasio-dev
   libgtest-dev libgmock-dev
-  libcpp-httplib-dev libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libcpp-httplib-dev libcurl4-openssl-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   containerd runc containernetworking-plugins busybox-static iproute2 python3 openssl libssl-dev
   clang libclang-rt-14-dev clang-format
 )

@@ -561,6 +561,11 @@ struct Pod {
   ObjectMeta metadata;
   PodSpec spec;
   PodStatus status;
+  // Not on the wire: why cubelet cannot run this pod ("spec.volumes[0].secret:
+  // ..."; the fields it does not implement), set by the API server source,
+  // which must still hand the pod over so it is rejected with this message
+  // rather than dropped. Empty for pods cubelet can run.
+  std::string unsupported;
 
   bool operator==(const Pod&) const = default;
 };

@@ -12,13 +12,21 @@
 #include <vector>
 
 #include "asio/thread_pool.hpp"
+#include "client/curl_api_client.h"
+#include "client/kubeconfig.h"
+#include "config/api_source.h"
 #include "config/config.h"
 #include "config/file_source.h"
 #include "config/http_source.h"
 #include "cri/grpc/grpc_runtime.h"
 #include "cri/instrumented/instrumented_services.h"
+#include "lifecycle/predicate.h"
 #include "metrics/registry.h"
+#include "nodestatus/lease_controller.h"
+#include "nodestatus/machine_info.h"
+#include "nodestatus/node_status_manager.h"
 #include "server/server.h"
+#include "status/api_status_syncer.h"
 #include "util/log.h"
 
 namespace cubelet::app {
@@ -57,6 +65,12 @@ struct Agent::Parts {
   std::unique_ptr<config::HttpSource> http_source;
   std::unique_ptr<KubeletView> view;
   std::unique_ptr<server::Server> server;
+  // Cluster mode (--kubeconfig) only.
+  std::unique_ptr<client::ApiClient> api_client;
+  std::unique_ptr<config::ApiSource> api_source;
+  std::unique_ptr<status::ApiStatusSyncer> status_syncer;
+  std::unique_ptr<nodestatus::NodeStatusManager> node_status;
+  std::unique_ptr<nodestatus::LeaseController> lease;
 
   explicit Parts(const AgentOptions& o) : options(o), pool(o.pod_worker_threads) {}
 };
@@ -82,9 +96,34 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
   p.image_service = std::make_unique<cri::InstrumentedImageService>(images, &p.registry);
 
   Clock* clock = deps.clock != nullptr ? deps.clock : RealClock::Get();
+  const bool cluster_mode = !options.kubeconfig.empty() || deps.api_client != nullptr;
+  client::ApiClient* api = deps.api_client;
+  if (cluster_mode && api == nullptr) {
+    absl::StatusOr<client::RestConfig> rest = client::LoadKubeconfig(options.kubeconfig);
+    if (!rest.ok()) {
+      return absl::Status(rest.status().code(),
+                          absl::StrCat("--kubeconfig: ", rest.status().message()));
+    }
+    rest->qps = options.kube_api_qps;
+    rest->burst = options.kube_api_burst;
+    rest->user_agent =
+        absl::StrCat("cubelet/", nodestatus::kKubeletVersion, " (", options.node_name, ")");
+    absl::StatusOr<std::unique_ptr<client::CurlApiClient>> created =
+        client::CurlApiClient::Create(*rest);
+    if (!created.ok()) {
+      return absl::Status(created.status().code(),
+                          absl::StrCat("--kubeconfig: ", created.status().message()));
+    }
+    p.api_client = *std::move(created);
+    api = p.api_client.get();
+  }
   kubelet::KubeletOptions kubelet_options;
   kubelet_options.node_name = options.node_name;
   kubelet_options.host_ip = deps.host_ip.empty() ? DetectHostIp() : deps.host_ip;
+  if (cluster_mode && !options.node_ip.empty()) kubelet_options.host_ip = options.node_ip;
+  lifecycle::NodeInfo node_info = lifecycle::LocalNodeInfo(options.node_name);
+  for (const auto& [key, value] : options.node_labels) node_info.labels[key] = value;
+  Parts* parts_ptr = &p;
   kubelet_options.root_dir = options.root_dir;
   kubelet_options.pod_logs_dir = options.pod_logs_dir;
   kubelet_options.cgroup_root = options.cgroup_root;
@@ -96,7 +135,15 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
                            .clock = clock,
                            .executor = p.pool.get_executor(),
                            .registry = &p.registry,
-                           .probe_executor = p.probe_pool.get_executor()},
+                           .probe_executor = p.probe_pool.get_executor(),
+                           .node_info = node_info,
+                           .status_listener =
+                               [parts_ptr](const api::Pod& pod) {
+                                 // Set before Start(), read only after it.
+                                 if (parts_ptr->status_syncer != nullptr) {
+                                   parts_ptr->status_syncer->Touch(pod.metadata.uid);
+                                 }
+                               }},
       kubelet_options);
   kubelet::Kubelet* kubelet = p.kubelet.get();
 
@@ -137,6 +184,45 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     http_options.period = absl::ToChronoMilliseconds(options.http_check_frequency);
     p.http_source = std::make_unique<config::HttpSource>(http_options, merge, report);
   }
+  if (cluster_mode) {
+    sources.insert(config::kApiSource);
+    p.api_source =
+        std::make_unique<config::ApiSource>(api, clock, options.node_name, merge, report);
+    p.status_syncer = std::make_unique<status::ApiStatusSyncer>(
+        api, &kubelet->status_manager(), clock, [kubelet] { return kubelet->GetDesiredPods(); },
+        [kubelet](const std::string& uid) { return kubelet->GetDesiredPod(uid); });
+    nodestatus::NodeStatusOptions node_options;
+    node_options.config.name = options.node_name;
+    node_options.config.node_ip = kubelet_options.host_ip;
+    node_options.config.labels = options.node_labels;
+    node_options.machine = nodestatus::ReadMachineInfo(options.root_dir);
+    node_options.register_node = options.register_node;
+    node_options.update_frequency = options.node_status_update_frequency;
+    node_options.report_frequency = options.node_status_report_frequency;
+    cri::RuntimeService* runtime_service = p.runtime_service.get();
+    auto version = std::make_shared<std::optional<cri::VersionInfo>>();
+    p.node_status = std::make_unique<nodestatus::NodeStatusManager>(
+        api, clock, node_options, [kubelet, runtime_service, version] {
+          nodestatus::NodeInputs inputs;
+          // Asked until it answers once: the runtime may start after us.
+          if (!version->has_value()) {
+            if (absl::StatusOr<cri::VersionInfo> v = runtime_service->GetVersion(); v.ok()) {
+              *version = *v;
+            }
+          }
+          if (version->has_value()) {
+            inputs.runtime_name = (*version)->runtime_name;
+            inputs.runtime_version = (*version)->runtime_version;
+          }
+          inputs.readiness = kubelet->Healthy();
+          if (inputs.readiness.ok()) inputs.readiness = kubelet->runtime_state().NetworkError();
+          return inputs;
+        });
+    nodestatus::NodeStatusManager* node_status = p.node_status.get();
+    p.lease = std::make_unique<nodestatus::LeaseController>(
+        api, clock, nodestatus::LeaseOptions{.node_name = options.node_name},
+        [node_status] { return node_status->NodeUid(); });
+  }
   kubelet->SetSourcesReady([pod_config, sources] { return pod_config->SeenAllSources(sources); });
 
   p.view = std::make_unique<KubeletView>(kubelet);
@@ -166,6 +252,10 @@ absl::Status Agent::Start() {
               << p.server->port();
   }
   p.kubelet->Start();
+  if (p.node_status) p.node_status->Start();
+  if (p.lease) p.lease->Start();
+  if (p.status_syncer) p.status_syncer->Start();
+  if (p.api_source) p.api_source->Start();
   if (p.file_source) p.file_source->Start();
   if (p.http_source) p.http_source->Start();
   return absl::OkStatus();
@@ -177,6 +267,10 @@ void Agent::Stop() {
   Parts& p = *parts_;
   if (p.http_source) p.http_source->Stop();
   if (p.file_source) p.file_source->Stop();
+  if (p.api_source) p.api_source->Stop();
+  if (p.status_syncer) p.status_syncer->Stop();
+  if (p.lease) p.lease->Stop();
+  if (p.node_status) p.node_status->Stop();
   if (p.server) p.server->Stop();
   p.kubelet->Stop();
   p.pool.stop();

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "app/options.h"
+#include "client/api_client.h"
 #include "cri/runtime_service.h"
 #include "kubelet/kubelet.h"
 #include "util/clock.h"
@@ -31,6 +32,9 @@ struct AgentDeps {
   Clock* clock = nullptr;  // RealClock when null
   std::string host_ip;     // detected from the routing table when empty
   bool manage_host_state = true;
+  // Cluster mode over this client instead of one built from --kubeconfig
+  // (tests pass a fake). Borrowed.
+  client::ApiClient* api_client = nullptr;
 };
 
 class Agent {

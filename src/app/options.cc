@@ -9,9 +9,11 @@
 #include <sstream>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "yaml-cpp/yaml.h"
 
@@ -55,6 +57,47 @@ Setter Int(int AgentOptions::*field, int min, int max) {
   };
 }
 
+Setter Bool(bool AgentOptions::*field) {
+  return [field](const std::string& v, AgentOptions& o) {
+    if (v == "true" || v == "1") {
+      o.*field = true;
+    } else if (v == "false" || v == "0") {
+      o.*field = false;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid value \"", v, "\": must be true or false"));
+    }
+    return absl::OkStatus();
+  };
+}
+
+absl::Status SetQps(const std::string& value, AgentOptions& o) {
+  double v;
+  if (!absl::SimpleAtod(value, &v) || v < 0 || v > 1e6) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid value \"", value, "\": must be a number >= 0 (0: no limit)"));
+  }
+  o.kube_api_qps = v;
+  return absl::OkStatus();
+}
+
+// "k=v,k2=v2" (the kubelet's --node-labels, a mapStringString flag).
+absl::Status SetLabels(const std::string& value, AgentOptions& o) {
+  std::map<std::string, std::string> labels;
+  for (absl::string_view pair : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    const std::string key(absl::StripAsciiWhitespace(kv.first));
+    if (key.empty() || !absl::StrContains(pair, '=')) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid label \"", pair, "\": must be key=value"));
+    }
+    labels[key] = std::string(absl::StripAsciiWhitespace(kv.second));
+  }
+  o.node_labels = std::move(labels);
+  return absl::OkStatus();
+}
+
 struct Flag {
   Setter set;
   const char* help;
@@ -90,6 +133,24 @@ const std::map<std::string, Flag>& Flags() {
       {"cgroup-root",
        {String(&AgentOptions::cgroup_root), "parent cgroup of pod cgroups (default /cubelet)"}},
       {"v", {Int(&AgentOptions::verbosity, 0, 10), "log verbosity (default 0)"}},
+      {"kubeconfig",
+       {String(&AgentOptions::kubeconfig),
+        "kubeconfig of the API server to join as a node (default: standalone)"}},
+      {"register-node",
+       {Bool(&AgentOptions::register_node),
+        "register the Node with the API server (default true)"}},
+      {"node-labels", {SetLabels, "labels to add when registering the node: k=v,k2=v2"}},
+      {"node-ip", {String(&AgentOptions::node_ip), "the node's InternalIP (default: the host IP)"}},
+      {"node-status-report-frequency",
+       {Duration(&AgentOptions::node_status_report_frequency),
+        "how often an unchanged node status is still sent (default 5m)"}},
+      {"node-status-update-frequency",
+       {Duration(&AgentOptions::node_status_update_frequency),
+        "how often the node status is checked and sent when changed (default 10s)"}},
+      {"kube-api-qps", {SetQps, "requests per second to the API server (default 50)"}},
+      {"kube-api-burst",
+       {Int(&AgentOptions::kube_api_burst, 1, 100000),
+        "burst of requests to the API server (default 100)"}},
       {"pod-worker-threads",
        {Int(&AgentOptions::pod_worker_threads, 1, 256),
         "threads that run pod sync steps (default 8)"}},
@@ -158,6 +219,11 @@ absl::Status ApplyConfigFile(const std::string& content, const std::string& sour
       {"httpCheckFrequency", "http-check-frequency"},
       {"syncFrequency", "sync-frequency"},
       {"cgroupRoot", "cgroup-root"},
+      {"registerNode", "register-node"},
+      {"nodeStatusUpdateFrequency", "node-status-update-frequency"},
+      {"nodeStatusReportFrequency", "node-status-report-frequency"},
+      {"kubeAPIQPS", "kube-api-qps"},
+      {"kubeAPIBurst", "kube-api-burst"},
   };
   std::string api_version, kind;
   for (const auto& entry : doc) {

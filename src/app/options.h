@@ -7,6 +7,7 @@
 #ifndef CUBELET_APP_OPTIONS_H_
 #define CUBELET_APP_OPTIONS_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,18 @@ struct AgentOptions {
   // goroutine per pod.
   int pod_worker_threads = 8;
   bool help = false;
+
+  // ---- cluster mode (all unused without --kubeconfig) ----
+  // The API server and the node's credentials; empty: standalone.
+  std::string kubeconfig;
+  bool register_node = true;
+  // --node-labels k=v,k2=v2: added to the Node at registration.
+  std::map<std::string, std::string> node_labels;
+  std::string node_ip;  // the Node's InternalIP (default: the host IP)
+  absl::Duration node_status_update_frequency = absl::Seconds(10);
+  absl::Duration node_status_report_frequency = absl::Minutes(5);
+  double kube_api_qps = 50;
+  int kube_api_burst = 100;
 };
 
 // The usage text (--help).

@@ -68,7 +68,8 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
       syncer_(&runtime_manager_, &pod_cache_, &status_manager_, deps.clock),
       work_queue_(deps.clock),
       executor_(deps.executor),
-      node_info_(deps.node_info.value_or(lifecycle::LocalNodeInfo(options_.node_name))) {
+      node_info_(deps.node_info.value_or(lifecycle::LocalNodeInfo(options_.node_name))),
+      status_listener_(std::move(deps.status_listener)) {
   metrics_ = KubeletMetrics::Register(
       registry_,
       KubeletMetricSources{
@@ -414,6 +415,7 @@ void Kubelet::HandlePodSyncs(const std::vector<api::PodPtr>& pods) {
 
 void Kubelet::OnStatusChange(const api::Pod& pod, const api::PodStatus* old_status,
                              const api::PodStatus& new_status) {
+  if (status_listener_) status_listener_(pod);
   const bool was_running = old_status != nullptr && old_status->phase == api::kPodRunning;
   if (was_running || new_status.phase != api::kPodRunning) return;
   std::optional<absl::Time> first_seen = pod_manager_.MarkStarted(pod.metadata.uid);

@@ -123,6 +123,10 @@ struct KubeletDeps {
   // started and stopped with it, and its Healthy() is one of the Kubelet's
   // health checks ("PLEG <n>").
   std::vector<PlegFactory> pleg_generators;
+  // Told of every stored status change (and of a pod's status turning
+  // final), after the store, on the caller's thread; must not block (cluster
+  // mode queues the pod for the API server's status writer).
+  std::function<void(const api::Pod& pod)> status_listener;
 };
 
 class Kubelet {
@@ -151,6 +155,10 @@ class Kubelet {
   // OK while the runtime answers and is ready, the sync loop turns and the
   // PLEG relists; otherwise the first reason found (RuntimeState).
   absl::Status Healthy() const;
+  // The desired pods (the pod manager's), for the API server's status
+  // writer: one by UID (null when unknown), or all of them.
+  api::PodPtr GetDesiredPod(const std::string& uid) const { return pod_manager_.GetPodByUID(uid); }
+  std::vector<api::PodPtr> GetDesiredPods() const { return pod_manager_.GetPods(); }
   // Where other parts of the agent (the pod sources, the API server client)
   // add their own checks to Healthy().
   RuntimeState& runtime_state() { return runtime_state_; }
@@ -227,6 +235,7 @@ class Kubelet {
   RuntimeState runtime_state_;
 
   const lifecycle::NodeInfo node_info_;
+  const std::function<void(const api::Pod&)> status_listener_;
   pod::PodManager pod_manager_;
   std::mutex removing_mu_;
   absl::flat_hash_set<std::string> removing_;  // runtime pods queued for removal

@@ -139,8 +139,11 @@ absl::Status KubeletPodSyncer::SyncTerminatedPod(const CancelTokenPtr& cancel,
                                                  const api::PodPtr& pod,
                                                  const container::PodStatusPtr& status) {
   SetPodStatus(*pod, Generate(*pod, *status, /*pod_is_terminal=*/true));
-  if (!release_pod_resources_) return absl::OkStatus();
-  return release_pod_resources_(*pod);
+  if (release_pod_resources_) {
+    if (absl::Status s = release_pod_resources_(*pod); !s.ok()) return s;
+  }
+  status_manager_->TerminatePod(*pod);
+  return absl::OkStatus();
 }
 
 }  // namespace cubelet::kubelet

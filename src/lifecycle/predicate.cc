@@ -202,6 +202,12 @@ bool MatchesNodeSelectorAndAffinity(const api::Pod& pod, const NodeInfo& node) {
 
 AdmitResult Admit(const api::Pod& pod, const std::vector<api::PodPtr>& other_pods,
                   const NodeInfo& node) {
+  // A pod that asks for what cubelet does not implement never starts, and
+  // says why (the kubelet has no such check: it implements everything).
+  if (!pod.unsupported.empty()) {
+    return Reject("UnsupportedPodSpec",
+                  absl::StrCat("cubelet does not implement ", pod.unsupported));
+  }
   // Checks that no preemption could help come first.
   if (auto it = pod.metadata.labels.find(kLabelOS); it != pod.metadata.labels.end()) {
     auto node_os = node.labels.find(kLabelOS);

@@ -3,7 +3,9 @@
 // AdmissionCheck). A pod that is not admitted is never started: the kubelet
 // marks it Failed with the returned reason and "Pod was rejected: <message>".
 //
-// Checks, in upstream's order: the `kubernetes.io/os` label selector and
+// First, cubelet's own check: a pod whose `unsupported` is set (fields cubelet
+// does not implement) is refused with reason UnsupportedPodSpec. Then the
+// checks, in upstream's order: the `kubernetes.io/os` label selector and
 // `spec.os`; then pod count, cpu and memory requests against allocatable; the
 // nodeSelector and required node affinity; spec.nodeName; host ports already
 // taken. The first failure is the answer.

@@ -79,7 +79,7 @@ absl::StatusOr<uint64_t> StatusManager::SetPodStatus(const api::Pod& pod, api::P
       if (status == old) return it->second.version;
       old_copy = old;
       version = it->second.version + 1;
-      it->second = VersionedPodStatus{status, version};
+      it->second = VersionedPodStatus{status, version, it->second.pod_is_finished};
     } else {
       version = 1;
       statuses_.emplace(pod.metadata.uid, VersionedPodStatus{status, version});
@@ -94,6 +94,19 @@ std::optional<VersionedPodStatus> StatusManager::GetPodStatus(const std::string&
   auto it = statuses_.find(uid);
   if (it == statuses_.end()) return std::nullopt;
   return it->second;
+}
+
+void StatusManager::TerminatePod(const api::Pod& pod) {
+  api::PodStatus status;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = statuses_.find(pod.metadata.uid);
+    if (it == statuses_.end() || it->second.pod_is_finished) return;
+    it->second.pod_is_finished = true;
+    ++it->second.version;
+    status = it->second.status;
+  }
+  if (on_change_) on_change_(pod, &status, status);
 }
 
 void StatusManager::RemovePodStatus(const std::string& uid) {

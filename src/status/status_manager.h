@@ -34,6 +34,9 @@ namespace cubelet::status {
 struct VersionedPodStatus {
   api::PodStatus status;
   uint64_t version = 0;  // 1 for the first status of a pod
+  // The pod's worker finished (SyncTerminatedPod completed): nothing of it
+  // runs or holds resources, so a deleted pod may leave the API server.
+  bool pod_is_finished = false;
 };
 
 class StatusManager {
@@ -53,6 +56,12 @@ class StatusManager {
   absl::StatusOr<uint64_t> SetPodStatus(const api::Pod& pod, api::PodStatus status);
 
   std::optional<VersionedPodStatus> GetPodStatus(const std::string& uid) const;
+
+  // Marks the pod's stored status final (upstream TerminatePod, called when
+  // SyncTerminatedPod completes): sets pod_is_finished, bumps the version
+  // and tells the listener (old and new status equal). No-op for a pod with
+  // no status or already marked.
+  void TerminatePod(const api::Pod& pod);
 
   // Forgets the pod's status (the pod is gone from the agent).
   void RemovePodStatus(const std::string& uid);

@@ -1,0 +1,103 @@
+#include "config/api_source.h"
+
+#include <mutex>
+
+#include "client/testing/fake_api_client.h"
+#include "gtest/gtest.h"
+
+namespace cubelet::config {
+namespace {
+
+using client::Verb;
+using client::testing::FakeApiClient;
+using nlohmann::json;
+
+json ApiPod(const std::string& name, const std::string& uid, json extra_spec = json::object()) {
+  json spec = {{"nodeName", "node-a"},
+               {"containers", json::array({{{"name", "app"}, {"image", "busybox"}}})}};
+  spec.update(extra_spec);
+  return {{"apiVersion", "v1"},
+          {"kind", "Pod"},
+          {"metadata",
+           {{"name", name}, {"namespace", "default"}, {"uid", uid}, {"resourceVersion", "3"}}},
+          {"spec", spec},
+          {"status", {{"phase", "Pending"}}}};
+}
+
+class ApiSourceTest : public ::testing::Test {
+ protected:
+  std::vector<PodUpdate> Updates() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return updates_;
+  }
+
+  FakeApiClient api_;
+  std::mutex mu_;
+  std::vector<PodUpdate> updates_;
+  std::vector<std::string> errors_;
+  ApiSource source_{&api_, RealClock::Get(), "node-a",
+                    [this](const PodUpdate& u) {
+                      std::lock_guard<std::mutex> lock(mu_);
+                      updates_.push_back(u);
+                    },
+                    [this](const std::string& e) {
+                      std::lock_guard<std::mutex> lock(mu_);
+                      errors_.push_back(e);
+                    }};
+};
+
+TEST_F(ApiSourceTest, ListsAndWatchesThePodsBoundToTheNode) {
+  api_.OnReturn(Verb::kGet, "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a",
+                json{{"metadata", {{"resourceVersion", "10"}}},
+                     {"items", json::array({ApiPod("a", "uid-a")})}});
+  source_.Start();
+  ASSERT_TRUE(api_.AwaitWatch("/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a").has_value());
+  EXPECT_TRUE(source_.HasSynced());
+  std::vector<PodUpdate> u = Updates();
+  ASSERT_EQ(u.size(), 1u);
+  EXPECT_EQ(u[0].op, PodOperation::kSet);
+  EXPECT_EQ(u[0].source, "api");
+  ASSERT_EQ(u[0].pods.size(), 1u);
+  EXPECT_EQ(u[0].pods[0]->metadata.uid, "uid-a");
+  EXPECT_EQ(u[0].pods[0]->spec.containers[0].image, "busybox");
+
+  // Every change restates the whole set.
+  api_.PushEvent({"ADDED", ApiPod("b", "uid-b")});
+  json mirror = ApiPod("static-node-a", "uid-m");
+  mirror["metadata"]["annotations"] = {{"kubernetes.io/config.mirror", "hash"}};
+  api_.PushEvent({"ADDED", mirror});
+  api_.PushEvent({"DELETED", ApiPod("a", "uid-a")});
+  ASSERT_TRUE(api_.AwaitDelivered());
+  u = Updates();
+  ASSERT_EQ(u.size(), 4u);
+  EXPECT_EQ(u[1].pods.size(), 2u);
+  EXPECT_EQ(u[2].pods.size(), 2u) << "mirror pods are not workloads";
+  ASSERT_EQ(u[3].pods.size(), 1u);
+  EXPECT_EQ(u[3].pods[0]->metadata.uid, "uid-b");
+  source_.Stop();
+}
+
+TEST_F(ApiSourceTest, UnsupportedFieldsAreCarriedForAdmissionToReject) {
+  std::string error;
+  api::PodPtr pod = ApiSource::DecodeApiPod(
+      ApiPod("s", "uid-s",
+             {{"volumes", json::array({{{"name", "v"}, {"secret", {{"secretName", "x"}}}}})}}),
+      &error);
+  ASSERT_NE(pod, nullptr) << error;
+  EXPECT_NE(pod->unsupported.find("spec.volumes[0].secret"), std::string::npos) << pod->unsupported;
+  EXPECT_EQ(pod->unsupported.find("needs cluster mode"), std::string::npos) << pod->unsupported;
+
+  pod = ApiSource::DecodeApiPod(ApiPod("ok", "uid-ok"), &error);
+  ASSERT_NE(pod, nullptr);
+  EXPECT_TRUE(pod->unsupported.empty());
+  EXPECT_EQ(pod->spec.containers[0].termination_message_path, "/dev/termination-log")
+      << "defaults applied";
+
+  json bad = ApiPod("bad", "uid-bad");
+  bad["spec"]["containers"][0]["ports"] = json::array({{{"containerPort", "abc"}}});
+  EXPECT_EQ(ApiSource::DecodeApiPod(bad, &error), nullptr);
+  EXPECT_NE(error.find("containerPort"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace cubelet::config

@@ -1,0 +1,226 @@
+#include "status/api_status_syncer.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "api/format.h"
+#include "api/json.h"
+#include "util/log.h"
+
+namespace cubelet::status {
+namespace {
+
+using nlohmann::json;
+
+std::string PodPath(const api::Pod& pod) {
+  return absl::StrCat("/api/v1/namespaces/", pod.metadata.namespace_, "/pods/", pod.metadata.name);
+}
+
+bool IsApiPod(const api::Pod& pod) { return !api::IsStaticPod(pod); }
+
+// Gone from the API server, or replaced by a pod of another UID.
+bool IsGoneOrReplaced(const absl::Status& s) {
+  return client::IsNotFound(s) || client::IsConflict(s);
+}
+
+}  // namespace
+
+json StatusPatch(const api::Pod& pod, const api::PodStatus& status) {
+  api::Pod copy;
+  copy.status = status;
+  json wire = api::PodToJson(copy).value("status", json::object());
+  for (const char* key : {"message", "reason"}) {
+    if (!wire.contains(key)) wire[key] = nullptr;
+  }
+  return json{{"metadata", {{"uid", pod.metadata.uid}}}, {"status", std::move(wire)}};
+}
+
+ApiStatusSyncer::ApiStatusSyncer(client::ApiClient* client, StatusManager* statuses, Clock* clock,
+                                 std::function<std::vector<api::PodPtr>()> list_pods,
+                                 std::function<api::PodPtr(const std::string&)> get_pod,
+                                 ApiStatusSyncerOptions options)
+    : client_(client),
+      statuses_(statuses),
+      clock_(clock),
+      list_pods_(std::move(list_pods)),
+      get_pod_(std::move(get_pod)),
+      options_(options),
+      wake_(CancelToken::Create()) {}
+
+ApiStatusSyncer::~ApiStatusSyncer() { Stop(); }
+
+void ApiStatusSyncer::Touch(const std::string& uid) {
+  CancelTokenPtr wake;
+  {
+    MutexLock lock(&mu_);
+    queued_.insert(uid);
+    wake = wake_;
+  }
+  wake->Cancel();
+}
+
+int64_t ApiStatusSyncer::Writes() const {
+  MutexLock lock(&mu_);
+  return writes_;
+}
+
+bool ApiStatusSyncer::NeedsSync(const api::Pod& pod, const VersionedPodStatus& status,
+                                const PodState& state) const {
+  if (state.deleted) return false;
+  if (state.synced_version < status.version) return true;
+  return pod.metadata.deletion_timestamp.has_value() && api::IsTerminalPhase(status.status.phase) &&
+         status.pod_is_finished;
+}
+
+int ApiStatusSyncer::SyncPod(const std::string& uid) {
+  api::PodPtr pod = get_pod_(uid);
+  if (pod == nullptr || !IsApiPod(*pod)) {
+    MutexLock lock(&mu_);
+    pods_.erase(uid);
+    return 0;
+  }
+  std::optional<VersionedPodStatus> status = statuses_->GetPodStatus(uid);
+  if (!status.has_value()) return 0;
+  PodState state;
+  {
+    MutexLock lock(&mu_);
+    state = pods_[uid];
+  }
+  if (!NeedsSync(*pod, *status, state)) return 0;
+
+  int writes = 0;
+  absl::Status result;
+  if (state.synced_version < status->version) {
+    absl::StatusOr<json> patched = client_->Call({.verb = client::Verb::kPatch,
+                                                  .path = absl::StrCat(PodPath(*pod), "/status"),
+                                                  .body = StatusPatch(*pod, status->status)});
+    ++writes;
+    result = patched.status();
+    if (result.ok()) {
+      state.synced_version = status->version;
+    } else if (IsGoneOrReplaced(result)) {
+      VLOG(2) << "Pod " << api::FormatPod(*pod)
+              << " is gone from the API server: " << result.message();
+      state.deleted = true;
+    }
+  }
+  // Deleted with a terminal status and nothing left running or mounted: the
+  // pod may leave the API server (upstream canBeDeleted).
+  if (result.ok() && !state.deleted && pod->metadata.deletion_timestamp.has_value() &&
+      api::IsTerminalPhase(status->status.phase) && status->pod_is_finished) {
+    absl::StatusOr<json> deleted =
+        client_->Call({.verb = client::Verb::kDelete,
+                       .path = PodPath(*pod),
+                       .body = {{"kind", "DeleteOptions"},
+                                {"apiVersion", "v1"},
+                                {"gracePeriodSeconds", 0},
+                                {"preconditions", {{"uid", pod->metadata.uid}}}}});
+    ++writes;
+    result = deleted.status();
+    if (result.ok() || IsGoneOrReplaced(result)) {
+      state.deleted = true;
+      result = absl::OkStatus();
+      LOG(INFO) << "Pod " << api::FormatPod(*pod)
+                << " fully terminated and removed from the "
+                   "API server";
+    }
+  }
+  MutexLock lock(&mu_);
+  writes_ += writes;
+  if (result.ok() || state.deleted) {
+    state.backoff = absl::ZeroDuration();
+    state.retry_at = absl::InfinitePast();
+  } else {
+    state.backoff = state.backoff == absl::ZeroDuration()
+                        ? options_.retry_initial
+                        : std::min(state.backoff * 2, options_.retry_max);
+    state.retry_at = clock_->Now() + state.backoff;
+    queued_.insert(uid);
+    LOG(WARNING) << "Failed to update status for pod " << api::FormatPod(*pod) << ": "
+                 << result.message() << " (retrying in " << state.backoff << ")";
+  }
+  pods_[uid] = state;
+  return writes;
+}
+
+int ApiStatusSyncer::SyncOnce(bool resync) {
+  if (resync) {
+    absl::flat_hash_set<std::string> desired;
+    std::vector<std::string> due;
+    for (const api::PodPtr& pod : list_pods_()) {
+      if (!IsApiPod(*pod)) continue;
+      desired.insert(pod->metadata.uid);
+      std::optional<VersionedPodStatus> status = statuses_->GetPodStatus(pod->metadata.uid);
+      if (!status.has_value()) continue;
+      MutexLock lock(&mu_);
+      auto it = pods_.find(pod->metadata.uid);
+      if (NeedsSync(*pod, *status, it == pods_.end() ? PodState{} : it->second)) {
+        queued_.insert(pod->metadata.uid);
+      }
+    }
+    MutexLock lock(&mu_);
+    absl::erase_if(pods_, [&](const auto& entry) { return !desired.contains(entry.first); });
+  }
+  std::vector<std::string> batch;
+  {
+    MutexLock lock(&mu_);
+    const absl::Time now = clock_->Now();
+    for (auto it = queued_.begin(); it != queued_.end();) {
+      auto state = pods_.find(*it);
+      if (state != pods_.end() && state->second.retry_at > now) {
+        ++it;
+        continue;
+      }
+      batch.push_back(*it);
+      queued_.erase(it++);
+    }
+  }
+  int writes = 0;
+  for (const std::string& uid : batch) writes += SyncPod(uid);
+  return writes;
+}
+
+void ApiStatusSyncer::Start() {
+  if (thread_.joinable()) return;
+  cancel_ = CancelToken::Create();
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ApiStatusSyncer::Stop() {
+  if (!thread_.joinable()) return;
+  cancel_->Cancel();
+  CancelTokenPtr wake;
+  {
+    MutexLock lock(&mu_);
+    wake = wake_;
+  }
+  wake->Cancel();
+  thread_.join();
+}
+
+void ApiStatusSyncer::Run() {
+  absl::Time next_resync = clock_->Now();
+  while (!cancel_->IsCancelled()) {
+    const bool resync = clock_->Now() >= next_resync;
+    if (resync) next_resync = clock_->Now() + options_.resync_period;
+    SyncOnce(resync);
+    CancelTokenPtr wake;
+    absl::Duration wait = next_resync - clock_->Now();
+    {
+      MutexLock lock(&mu_);
+      wake_ = CancelToken::Create();
+      wake = wake_;
+      const absl::Time now = clock_->Now();
+      for (const std::string& uid : queued_) {
+        auto it = pods_.find(uid);
+        const absl::Time at = it == pods_.end() ? now : it->second.retry_at;
+        wait = std::min(wait, std::max(absl::ZeroDuration(), at - now));
+      }
+    }
+    if (cancel_->IsCancelled()) break;
+    if (wait > absl::ZeroDuration()) clock_->SleepFor(wait, wake);
+  }
+}
+
+}  // namespace cubelet::status
