@@ -1160,6 +1160,8 @@ json Encode(const PodStatus& s) {
   PutStr(j, "message", s.message);
   PutStr(j, "reason", s.reason);
   PutStr(j, "hostIP", s.host_ip);
+  // Single-stack nodes: hostIPs holds hostIP alone (as the kubelet sends it).
+  if (!s.host_ip.empty()) j["hostIPs"] = json::array({{{"ip", s.host_ip}}});
   PutStr(j, "podIP", s.pod_ip);
   PutList(j, "podIPs", s.pod_ips);
   PutTime(j, "startTime", s.start_time);

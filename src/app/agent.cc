@@ -190,7 +190,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
         std::make_unique<config::ApiSource>(api, clock, options.node_name, merge, report);
     p.status_syncer = std::make_unique<status::ApiStatusSyncer>(
         api, &kubelet->status_manager(), clock, [kubelet] { return kubelet->GetDesiredPods(); },
-        [kubelet](const std::string& uid) { return kubelet->GetDesiredPod(uid); });
+        [kubelet](const std::string& uid) { return kubelet->GetDesiredPod(uid); },
+        status::ApiStatusSyncerOptions{.host_ip = kubelet_options.host_ip});
     nodestatus::NodeStatusOptions node_options;
     node_options.config.name = options.node_name;
     node_options.config.node_ip = kubelet_options.host_ip;

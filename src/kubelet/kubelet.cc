@@ -9,6 +9,7 @@
 #include "kubelet/instrumented_pod_syncer.h"
 #include "kubelet/kubelet_metrics.h"
 #include "kuberuntime/pod_cgroup.h"
+#include "status/generate.h"
 #include "util/go_duration.h"
 #include "util/log.h"
 
@@ -435,13 +436,7 @@ std::vector<api::Pod> Kubelet::GetPods() const {
     } else {
       copy.status.phase = api::kPodPending;
     }
-    if (copy.status.host_ip.empty()) copy.status.host_ip = options_.host_ip;
-    // A host-network pod's IP is the node's (as the kubelet reports it).
-    if (copy.spec.host_network && copy.status.pod_ip.empty() && !options_.host_ip.empty() &&
-        copy.status.phase != api::kPodPending) {
-      copy.status.pod_ip = options_.host_ip;
-      copy.status.pod_ips = {api::PodIP{options_.host_ip}};
-    }
+    status::ApplyNodeAddresses(copy, options_.host_ip, copy.status);
     out.push_back(std::move(copy));
   }
   std::sort(out.begin(), out.end(), [](const api::Pod& a, const api::Pod& b) {

@@ -15,6 +15,10 @@ KubeletPodSyncer::KubeletPodSyncer(container::Runtime* runtime, container::PodCa
 api::PodStatus KubeletPodSyncer::Generate(const api::Pod& pod, const container::PodStatus& status,
                                           bool pod_is_terminal) {
   std::optional<api::PodStatus> previous = GetPodStatus(pod.metadata.uid);
+  // Nothing stored yet (a new pod, or an agent restart): what the pod's
+  // source last said, so an API pod keeps its start time and condition
+  // transition times across restarts (upstream updateStatusInternal).
+  if (!previous.has_value() && !pod.status.phase.empty()) previous = pod.status;
   status::GenerateOptions options;
   options.pod_is_terminal = pod_is_terminal;
   status::ProbeStatus probes;

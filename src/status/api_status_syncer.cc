@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "api/format.h"
 #include "api/json.h"
+#include "status/generate.h"
 #include "util/log.h"
 
 namespace cubelet::status {
@@ -32,6 +33,13 @@ json StatusPatch(const api::Pod& pod, const api::PodStatus& status) {
   json wire = api::PodToJson(copy).value("status", json::object());
   for (const char* key : {"message", "reason"}) {
     if (!wire.contains(key)) wire[key] = nullptr;
+  }
+  if (wire.contains("conditions")) {
+    for (json& c : wire["conditions"]) {
+      for (const char* key : {"message", "reason"}) {
+        if (!c.contains(key)) c[key] = nullptr;
+      }
+    }
   }
   return json{{"metadata", {{"uid", pod.metadata.uid}}}, {"status", std::move(wire)}};
 }
@@ -82,6 +90,7 @@ int ApiStatusSyncer::SyncPod(const std::string& uid) {
   }
   std::optional<VersionedPodStatus> status = statuses_->GetPodStatus(uid);
   if (!status.has_value()) return 0;
+  ApplyNodeAddresses(*pod, options_.host_ip, status->status);
   PodState state;
   {
     MutexLock lock(&mu_);

@@ -43,6 +43,7 @@
 namespace cubelet::status {
 
 struct ApiStatusSyncerOptions {
+  std::string host_ip;  // the node's address, for hostIP and host-network pod IPs
   absl::Duration resync_period = absl::Seconds(1);
   absl::Duration retry_initial = absl::Milliseconds(500);
   absl::Duration retry_max = absl::Seconds(10);
@@ -106,8 +107,9 @@ class ApiStatusSyncer {
 };
 
 // The body of the status PATCH for `pod` with `status`: metadata.uid as the
-// precondition and the status in its wire form, with the kubelet-owned
-// scalars it left empty sent as null so stale ones are cleared.
+// precondition and the status in its wire form. What the kubelet owns but
+// left empty is sent as null so a stale value is cleared: the status's
+// message and reason, and each condition's (conditions merge by type).
 nlohmann::json StatusPatch(const api::Pod& pod, const api::PodStatus& status);
 
 }  // namespace cubelet::status

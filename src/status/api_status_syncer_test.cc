@@ -75,6 +75,21 @@ TEST_F(ApiStatusSyncerTest, ChangesInARowCostOnePatchOfTheNewestStatus) {
   EXPECT_EQ(syncer_.SyncOnce(true), 0) << "nothing new";
 }
 
+TEST(StatusPatchTest, ConditionsClearWhatTheyNoLongerSay) {
+  api::Pod pod;
+  pod.metadata.uid = "u";
+  api::PodStatus status;
+  status.phase = api::kPodRunning;
+  status.host_ip = "10.0.0.5";
+  status.conditions.push_back({.type = api::kPodReady, .status = api::kConditionTrue});
+  json patch = StatusPatch(pod, status);
+  const json& ready = patch["status"]["conditions"][0];
+  EXPECT_EQ(ready["status"], "True");
+  EXPECT_TRUE(ready["reason"].is_null()) << "a merge by type would keep the old reason";
+  EXPECT_TRUE(ready["message"].is_null());
+  EXPECT_EQ(patch["status"]["hostIPs"], json::array({{{"ip", "10.0.0.5"}}}));
+}
+
 TEST_F(ApiStatusSyncerTest, StaticPodsAreNotWrittenHere) {
   AddPod("file");
   SetPhase(api::kPodRunning);

@@ -481,4 +481,14 @@ api::PodStatus GeneratePodStatus(const api::Pod& pod, const container::PodStatus
   return s;
 }
 
+void ApplyNodeAddresses(const api::Pod& pod, const std::string& host_ip, api::PodStatus& status) {
+  if (status.host_ip.empty()) status.host_ip = host_ip;
+  // A host-network pod's IP is the node's (as the kubelet reports it).
+  if (pod.spec.host_network && status.pod_ip.empty() && !host_ip.empty() &&
+      status.phase != api::kPodPending) {
+    status.pod_ip = host_ip;
+    status.pod_ips = {api::PodIP{host_ip}};
+  }
+}
+
 }  // namespace cubelet::status

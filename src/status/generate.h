@@ -62,6 +62,11 @@ struct GenerateOptions {
   bool pod_is_terminal = false;
 };
 
+// What the node adds to a pod's stored status before anyone sees it: hostIP
+// (when the status has none) and, for a host-network pod past Pending, the
+// node's address as its pod IP.
+void ApplyNodeAddresses(const api::Pod& pod, const std::string& host_ip, api::PodStatus& status);
+
 api::PodStatus GeneratePodStatus(const api::Pod& pod, const container::PodStatus& runtime_status,
                                  const ReasonCache& reasons, const api::PodStatus* previous,
                                  absl::Time now, const GenerateOptions& options = {});
