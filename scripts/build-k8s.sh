@@ -42,7 +42,7 @@ build() {  # name, package
   local name=$1 package=$2 start
   if [ -x "$bin/$name" ]; then echo "build-k8s.sh: $name $version cached"; return; fi
   start=$(date +%s)
-  (cd "$module" && CGO_ENABLED=0 GOFLAGS=-mod=readonly go build -trimpath -ldflags "$ldflags" \
+  (cd "$module" && CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -ldflags "$ldflags" \
     -o "$bin/$name.tmp" "$package")
   mv "$bin/$name.tmp" "$bin/$name"
   echo "build-k8s.sh: $name $version built in $(( $(date +%s) - start ))s"

@@ -1,0 +1,313 @@
+// Cluster mode end to end: the real cubelet binary joins the real upstream
+// control plane (scripts/controlplane.sh: etcd, kube-apiserver with
+// Node,RBAC and NodeRestriction, kube-scheduler, kube-controller-manager) as a
+// node, on the private containerd, and is driven with the real kubectl.
+//
+// Needs CUBELET_CRI_ENDPOINT, KUBECONFIG (the admin's), CUBELET_K8S_BIN (the
+// kubectl) and CUBELET_CONTROLPLANE_SCRIPT; skipped without them unless
+// CUBELET_E2E_REQUIRED=1. One agent serves the whole suite (node
+// registration is part of what is tested); every test cleans up its pods.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "e2e_util.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace cubelet {
+namespace {
+
+using e2e::Env;
+using e2e::Eventually;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const std::string kNode = absl::StrCat("cluster-e2e-", getpid());
+constexpr char kNamespace[] = "default";
+
+std::pair<int, std::string> Shell(const std::string& cmd) {
+  FILE* p = popen(absl::StrCat(cmd, " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    endpoint_ = Env("CUBELET_CRI_ENDPOINT");
+    kubectl_ = Env("CUBELET_K8S_BIN").empty() ? "" : Env("CUBELET_K8S_BIN") + "/kubectl";
+    script_ = Env("CUBELET_CONTROLPLANE_SCRIPT");
+    if (endpoint_.empty() || kubectl_.empty() || script_.empty() || Env("KUBECONFIG").empty()) {
+      return;
+    }
+    dir_ = fs::temp_directory_path() / kNode;
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "manifests");
+    auto [code, out] = Shell(absl::StrCat("bash ", script_, " node-kubeconfig ", kNode));
+    node_kubeconfig_ = std::string(absl::StripAsciiWhitespace(out));
+    if (code != 0) node_kubeconfig_.clear();
+    StartAgent();
+  }
+
+  static void TearDownTestSuite() {
+    if (pid_ > 0) StopAgent(SIGTERM);
+    if (!kubectl_.empty() && !dir_.empty()) {
+      Shell(absl::StrCat(kubectl_, " delete node ", kNode, " --wait=false"));
+      std::error_code ec;
+      fs::remove_all(dir_, ec);
+    }
+  }
+
+  void SetUp() override {
+    if (endpoint_.empty() || kubectl_.empty() || script_.empty()) {
+      if (Env("CUBELET_E2E_REQUIRED") == "1") FAIL() << "the cluster e2e environment is not set";
+      GTEST_SKIP() << "no control plane to test against";
+    }
+    ASSERT_FALSE(node_kubeconfig_.empty()) << "node-kubeconfig failed";
+    ASSERT_GT(pid_, 0) << "agent not running";
+  }
+
+  void TearDown() override {
+    if (endpoint_.empty() || kubectl_.empty()) return;
+    Kubectl("delete pods --all --grace-period=1 --wait=true --timeout=60s");
+    if (HasFailure()) PrintAgentLog();
+  }
+
+  static void StartAgent() {
+    const std::vector<std::string> args = {
+        CUBELET_BINARY,
+        "--kubeconfig=" + node_kubeconfig_,
+        "--node-name=" + kNode,
+        "--node-labels=cubelet.dev/e2e=yes",
+        "--pod-manifest-path=" + (dir_ / "manifests").string(),
+        "--container-runtime-endpoint=" + endpoint_,
+        "--root-dir=" + (dir_ / "root").string(),
+        "--pod-logs-dir=" + (dir_ / "logs").string(),
+        "--cgroup-root=/cubelet-cluster-e2e",
+        "--read-only-port=0",
+        "-v=2"};
+    const std::string log = (dir_ / "agent.log").string();
+    pid_ = fork();
+    if (pid_ == 0) {
+      FILE* f = freopen(log.c_str(), "a", stderr);
+      (void)f;
+      std::vector<char*> argv;
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+  }
+
+  static void StopAgent(int signal) {
+    kill(pid_, signal);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+  static void PrintAgentLog() {
+    std::ifstream in(dir_ / "agent.log");
+    std::stringstream s;
+    s << in.rdbuf();
+    std::string text = s.str();
+    if (text.size() > 15000) text = text.substr(text.size() - 15000);
+    std::cerr << "---- agent log (tail) ----\n" << text << "\n----\n";
+  }
+
+  static std::pair<int, std::string> Kubectl(const std::string& args) {
+    return Shell(absl::StrCat(kubectl_, " ", args));
+  }
+
+  // `kubectl get <what> -o json`, parsed (null when it fails).
+  static json Get(const std::string& what) {
+    auto [code, out] = Kubectl(absl::StrCat("get ", what, " -o json"));
+    if (code != 0) return json();
+    json j = json::parse(out, nullptr, false);
+    return j.is_discarded() ? json() : j;
+  }
+
+  static json Condition(const json& obj, const std::string& type) {
+    if (!obj.is_object() || !obj.contains("status")) return json();
+    for (const json& c : obj["status"].value("conditions", json::array())) {
+      if (c.value("type", "") == type) return c;
+    }
+    return json();
+  }
+
+  static void Apply(const std::string& name, const std::string& yaml) {
+    const fs::path file = dir_ / (name + ".yaml");
+    std::ofstream(file) << yaml;
+    auto [code, out] = Kubectl(absl::StrCat("apply -f ", file.string()));
+    ASSERT_EQ(code, 0) << out;
+  }
+
+  static std::string Phase(const std::string& pod) {
+    json p = Get("pod " + pod);
+    return p.is_object() ? p["status"].value("phase", "") : "";
+  }
+
+  // The busybox pod most tests use; `spec` lines are added to its spec.
+  static std::string BusyboxPod(const std::string& name, const std::string& command,
+                                const std::string& spec = "") {
+    return absl::StrCat("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ", name,
+                        "\nspec:\n", spec,
+                        "  containers:\n  - name: app\n"
+                        "    image: docker.io/library/busybox:latest\n"
+                        "    imagePullPolicy: IfNotPresent\n"
+                        "    command: [\"sh\", \"-c\", \"",
+                        command, "\"]\n");
+  }
+
+  static inline std::string endpoint_, kubectl_, script_, node_kubeconfig_;
+  static inline fs::path dir_;
+  static inline pid_t pid_ = -1;
+};
+
+TEST_F(ClusterTest, NodeTurnsReadyWithItsLabelsAndLease) {
+  json node;
+  ASSERT_TRUE(Eventually([&] {
+    node = Get("node " + kNode);
+    return Condition(node, "Ready").value("status", "") == "True";
+  })) << node.dump();
+  const json& labels = node["metadata"]["labels"];
+  EXPECT_EQ(labels.value("kubernetes.io/hostname", ""), kNode);
+  EXPECT_EQ(labels.value("kubernetes.io/os", ""), "linux");
+  EXPECT_EQ(labels.value("cubelet.dev/e2e", ""), "yes");
+  EXPECT_EQ(Condition(node, "Ready").value("reason", ""), "KubeletReady");
+  EXPECT_EQ(Condition(node, "MemoryPressure").value("status", ""), "False");
+  const json& info = node["status"]["nodeInfo"];
+  EXPECT_TRUE(absl::StartsWith(info.value("containerRuntimeVersion", ""), "containerd://"))
+      << info.dump();
+  EXPECT_EQ(node["status"]["capacity"].value("pods", ""), "110");
+  auto [code, wide] = Kubectl("get nodes -o wide " + kNode);
+  EXPECT_TRUE(absl::StrContains(wide, " Ready ")) << wide;
+
+  // The heartbeat: the Lease exists, is held by the node, owned by it, and
+  // moves every 10 s.
+  json lease;
+  ASSERT_TRUE(Eventually([&] {
+    lease = Get("lease -n kube-node-lease " + kNode);
+    return lease.is_object() && lease["metadata"].contains("ownerReferences");
+  })) << lease.dump();
+  EXPECT_EQ(lease["spec"].value("holderIdentity", ""), kNode);
+  EXPECT_EQ(lease["spec"].value("leaseDurationSeconds", 0), 40);
+  EXPECT_EQ(lease["metadata"]["ownerReferences"][0].value("uid", ""),
+            node["metadata"].value("uid", ""));
+  const std::string first = lease["spec"].value("renewTime", "");
+  EXPECT_TRUE(Eventually(
+      [&] { return Get("lease -n kube-node-lease " + kNode)["spec"].value("renewTime", "") != first; },
+      absl::Seconds(20)))
+      << "lease not renewed";
+}
+
+TEST_F(ClusterTest, ScheduledPodRunsAndLeavesTheApiOnlyAfterItsGracePeriod) {
+  // Ignores SIGTERM: the grace period (3 s) must run out before the kill.
+  Apply("graceful", BusyboxPod("graceful", "trap '' TERM; echo started; while true; do sleep 1; done",
+                               "  terminationGracePeriodSeconds: 3\n"
+                               "  nodeSelector:\n    cubelet.dev/e2e: \"yes\"\n"));
+  json pod;
+  ASSERT_TRUE(Eventually([&] {
+    pod = Get("pod graceful");
+    return Condition(pod, "Ready").value("status", "") == "True";
+  })) << pod.dump();
+  EXPECT_EQ(pod["spec"].value("nodeName", ""), kNode) << "bound by the scheduler";
+  const json& status = pod["status"];
+  EXPECT_EQ(status.value("phase", ""), "Running");
+  EXPECT_FALSE(status.value("podIP", "").empty());
+  EXPECT_FALSE(status.value("hostIP", "").empty());
+  EXPECT_EQ(status.value("qosClass", ""), "BestEffort");
+  EXPECT_TRUE(status.contains("startTime"));
+  EXPECT_EQ(Condition(pod, "PodScheduled").value("status", ""), "True");
+  EXPECT_EQ(Condition(pod, "Initialized").value("status", ""), "True");
+  EXPECT_FALSE(Condition(pod, "Ready").contains("reason")) << "no stale reason";
+  const json& cs = status["containerStatuses"][0];
+  EXPECT_TRUE(absl::StartsWith(cs.value("containerID", ""), "containerd://")) << cs.dump();
+  EXPECT_TRUE(cs["state"].contains("running"));
+  EXPECT_EQ(cs.value("restartCount", -1), 0);
+  EXPECT_TRUE(cs.value("started", false));
+
+  const absl::Time start = absl::Now();
+  auto [code, out] = Kubectl("delete pod graceful --wait=true --timeout=60s");
+  const absl::Duration took = absl::Now() - start;
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_GE(took, absl::Seconds(2.5)) << "left the API before its grace period ran out";
+  EXPECT_LE(took, absl::Seconds(15));
+  auto [crictl_code, ps] = Shell(absl::StrCat("ctr --address ",
+                                            std::string(absl::StripPrefix(endpoint_, "unix://")),
+                                            " -n k8s.io tasks ls"));
+  EXPECT_FALSE(absl::StrContains(ps, cs.value("containerID", "").substr(13)))
+      << "the container still runs after the pod left the API: " << ps;
+}
+
+TEST_F(ClusterTest, PodThatDoesNotFitIsFailedWithTheKubeletsReason) {
+  Apply("elsewhere", BusyboxPod("elsewhere", "sleep 3600",
+                                absl::StrCat("  nodeName: ", kNode,
+                                             "\n  nodeSelector:\n    disk: ssd\n")));
+  ASSERT_TRUE(Eventually([&] { return Phase("elsewhere") == "Failed"; })) << Phase("elsewhere");
+  json pod = Get("pod elsewhere");
+  EXPECT_EQ(pod["status"].value("reason", ""), "NodeAffinity");
+  EXPECT_TRUE(absl::StartsWith(pod["status"].value("message", ""), "Pod was rejected: "))
+      << pod["status"].dump();
+  EXPECT_FALSE(pod["status"].contains("containerStatuses") &&
+               pod["status"]["containerStatuses"][0]["state"].contains("running"));
+
+  // What cubelet does not implement yet is refused the same way, never run
+  // without it.
+  Apply("secretive", BusyboxPod("secretive", "sleep 3600",
+                                absl::StrCat("  nodeName: ", kNode,
+                                             "\n  volumes:\n  - name: s\n    secret:\n"
+                                             "      secretName: nothing\n")));
+  ASSERT_TRUE(Eventually([&] { return Phase("secretive") == "Failed"; })) << Phase("secretive");
+  pod = Get("pod secretive");
+  EXPECT_EQ(pod["status"].value("reason", ""), "UnsupportedPodSpec");
+  EXPECT_TRUE(absl::StrContains(pod["status"].value("message", ""), "spec.volumes[0].secret"))
+      << pod["status"].dump();
+}
+
+TEST_F(ClusterTest, AgentKilledAndRestartedAdoptsPodsWithoutRestartingThem) {
+  Apply("steady", BusyboxPod("steady", "trap 'exit 0' TERM; sleep 3600 & wait",
+                             absl::StrCat("  nodeName: ", kNode, "\n")));
+  json before;
+  ASSERT_TRUE(Eventually([&] {
+    before = Get("pod steady");
+    return Condition(before, "Ready").value("status", "") == "True";
+  })) << before.dump();
+  StopAgent(SIGKILL);
+  StartAgent();
+  // Give the new agent time to sync and write (it must not change anything).
+  ASSERT_TRUE(Eventually([&] {
+    return absl::StrContains(Kubectl("get node " + kNode).second, " Ready ");
+  }));
+  absl::SleepFor(absl::Seconds(3));
+  json after = Get("pod steady");
+  const json& b = before["status"]["containerStatuses"][0];
+  const json& a = after["status"]["containerStatuses"][0];
+  EXPECT_EQ(a.value("containerID", ""), b.value("containerID", ""));
+  EXPECT_EQ(a.value("restartCount", -1), 0);
+  EXPECT_EQ(after["status"].value("startTime", ""), before["status"].value("startTime", ""));
+  EXPECT_EQ(Condition(after, "Ready").value("lastTransitionTime", ""),
+            Condition(before, "Ready").value("lastTransitionTime", ""))
+      << "no status regression";
+}
+
+}  // namespace
+}  // namespace cubelet
