@@ -92,18 +92,17 @@ class ClusterTest : public ::testing::Test {
   }
 
   static void StartAgent() {
-    const std::vector<std::string> args = {
-        CUBELET_BINARY,
-        "--kubeconfig=" + node_kubeconfig_,
-        "--node-name=" + kNode,
-        "--node-labels=cubelet.dev/e2e=yes",
-        "--pod-manifest-path=" + (dir_ / "manifests").string(),
-        "--container-runtime-endpoint=" + endpoint_,
-        "--root-dir=" + (dir_ / "root").string(),
-        "--pod-logs-dir=" + (dir_ / "logs").string(),
-        "--cgroup-root=/cubelet-cluster-e2e",
-        "--read-only-port=0",
-        "-v=2"};
+    const std::vector<std::string> args = {CUBELET_BINARY,
+                                           "--kubeconfig=" + node_kubeconfig_,
+                                           "--node-name=" + kNode,
+                                           "--node-labels=cubelet.dev/e2e=yes",
+                                           "--pod-manifest-path=" + (dir_ / "manifests").string(),
+                                           "--container-runtime-endpoint=" + endpoint_,
+                                           "--root-dir=" + (dir_ / "root").string(),
+                                           "--pod-logs-dir=" + (dir_ / "logs").string(),
+                                           "--cgroup-root=/cubelet-cluster-e2e",
+                                           "--read-only-port=0",
+                                           "-v=2"};
     const std::string log = (dir_ / "agent.log").string();
     pid_ = fork();
     if (pid_ == 0) {
@@ -168,8 +167,7 @@ class ClusterTest : public ::testing::Test {
   // The busybox pod most tests use; `spec` lines are added to its spec.
   static std::string BusyboxPod(const std::string& name, const std::string& command,
                                 const std::string& spec = "") {
-    return absl::StrCat("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ", name,
-                        "\nspec:\n", spec,
+    return absl::StrCat("apiVersion: v1\nkind: Pod\nmetadata:\n  name: ", name, "\nspec:\n", spec,
                         "  containers:\n  - name: app\n"
                         "    image: docker.io/library/busybox:latest\n"
                         "    imagePullPolicy: IfNotPresent\n"
@@ -214,16 +212,19 @@ TEST_F(ClusterTest, NodeTurnsReadyWithItsLabelsAndLease) {
             node["metadata"].value("uid", ""));
   const std::string first = lease["spec"].value("renewTime", "");
   EXPECT_TRUE(Eventually(
-      [&] { return Get("lease -n kube-node-lease " + kNode)["spec"].value("renewTime", "") != first; },
+      [&] {
+        return Get("lease -n kube-node-lease " + kNode)["spec"].value("renewTime", "") != first;
+      },
       absl::Seconds(20)))
       << "lease not renewed";
 }
 
 TEST_F(ClusterTest, ScheduledPodRunsAndLeavesTheApiOnlyAfterItsGracePeriod) {
   // Ignores SIGTERM: the grace period (3 s) must run out before the kill.
-  Apply("graceful", BusyboxPod("graceful", "trap '' TERM; echo started; while true; do sleep 1; done",
-                               "  terminationGracePeriodSeconds: 3\n"
-                               "  nodeSelector:\n    cubelet.dev/e2e: \"yes\"\n"));
+  Apply("graceful",
+        BusyboxPod("graceful", "trap '' TERM; echo started; while true; do sleep 1; done",
+                   "  terminationGracePeriodSeconds: 3\n"
+                   "  nodeSelector:\n    cubelet.dev/e2e: \"yes\"\n"));
   json pod;
   ASSERT_TRUE(Eventually([&] {
     pod = Get("pod graceful");
@@ -251,17 +252,17 @@ TEST_F(ClusterTest, ScheduledPodRunsAndLeavesTheApiOnlyAfterItsGracePeriod) {
   ASSERT_EQ(code, 0) << out;
   EXPECT_GE(took, absl::Seconds(2.5)) << "left the API before its grace period ran out";
   EXPECT_LE(took, absl::Seconds(15));
-  auto [crictl_code, ps] = Shell(absl::StrCat("ctr --address ",
-                                            std::string(absl::StripPrefix(endpoint_, "unix://")),
-                                            " -n k8s.io tasks ls"));
+  auto [crictl_code, ps] =
+      Shell(absl::StrCat("ctr --address ", std::string(absl::StripPrefix(endpoint_, "unix://")),
+                         " -n k8s.io tasks ls"));
   EXPECT_FALSE(absl::StrContains(ps, cs.value("containerID", "").substr(13)))
       << "the container still runs after the pod left the API: " << ps;
 }
 
 TEST_F(ClusterTest, PodThatDoesNotFitIsFailedWithTheKubeletsReason) {
-  Apply("elsewhere", BusyboxPod("elsewhere", "sleep 3600",
-                                absl::StrCat("  nodeName: ", kNode,
-                                             "\n  nodeSelector:\n    disk: ssd\n")));
+  Apply("elsewhere",
+        BusyboxPod("elsewhere", "sleep 3600",
+                   absl::StrCat("  nodeName: ", kNode, "\n  nodeSelector:\n    disk: ssd\n")));
   ASSERT_TRUE(Eventually([&] { return Phase("elsewhere") == "Failed"; })) << Phase("elsewhere");
   json pod = Get("pod elsewhere");
   EXPECT_EQ(pod["status"].value("reason", ""), "NodeAffinity");
@@ -294,9 +295,8 @@ TEST_F(ClusterTest, AgentKilledAndRestartedAdoptsPodsWithoutRestartingThem) {
   StopAgent(SIGKILL);
   StartAgent();
   // Give the new agent time to sync and write (it must not change anything).
-  ASSERT_TRUE(Eventually([&] {
-    return absl::StrContains(Kubectl("get node " + kNode).second, " Ready ");
-  }));
+  ASSERT_TRUE(Eventually(
+      [&] { return absl::StrContains(Kubectl("get node " + kNode).second, " Ready "); }));
   absl::SleepFor(absl::Seconds(3));
   json after = Get("pod steady");
   const json& b = before["status"]["containerStatuses"][0];

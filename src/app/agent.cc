@@ -192,6 +192,12 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
         api, &kubelet->status_manager(), clock, [kubelet] { return kubelet->GetDesiredPods(); },
         [kubelet](const std::string& uid) { return kubelet->GetDesiredPod(uid); },
         status::ApiStatusSyncerOptions{.host_ip = kubelet_options.host_ip});
+    status::ApiStatusSyncer* syncer = p.status_syncer.get();
+    p.registry.NewCounterFunc(
+        "cubelet_api_pod_writes_total",
+        "Pod status PATCHes and pod DELETEs sent to the API server.", {}, [syncer] {
+          return metrics::Registry::Samples{{{}, static_cast<double>(syncer->Writes())}};
+        });
     nodestatus::NodeStatusOptions node_options;
     node_options.config.name = options.node_name;
     node_options.config.node_ip = kubelet_options.host_ip;
