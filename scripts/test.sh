@@ -26,8 +26,8 @@ bash scripts/install-deps.sh
 # and tests run; the cluster phase waits for them.
 k8s_log=$(mktemp /tmp/cubelet-build-k8s.XXXXXX.log)
 if [ "${CUBELET_SKIP_E2E:-0}" != 1 ] && [ "${CUBELET_SKIP_CLUSTER:-0}" != 1 ]; then
-  k8s_start=$(date +%s)
-  nice -n 10 bash scripts/build-k8s.sh >"$k8s_log" 2>&1 &
+  ( start=$(date +%s); nice -n 10 bash scripts/build-k8s.sh; rc=$?
+    echo "=== build-k8s took $(( $(date +%s) - start ))s (in the background)"; exit $rc ) >"$k8s_log" 2>&1 &
   k8s_pid=$!
 fi
 
@@ -101,7 +101,6 @@ if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
       exit 1
     fi
     cat "$k8s_log"
-    echo "=== build-k8s took $(( $(date +%s) - k8s_start ))s (in the background since the start)"
     phase_done k8s-wait
     trap 'status=$?; if [ $status -ne 0 ]; then bash scripts/containerd.sh logs; bash scripts/controlplane.sh logs; fi; bash scripts/controlplane.sh stop --clean || true; bash scripts/containerd.sh stop --all || true; exit $status' EXIT
     bash scripts/controlplane.sh stop --clean >/dev/null

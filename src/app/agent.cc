@@ -22,6 +22,7 @@
 #include "cri/instrumented/instrumented_services.h"
 #include "lifecycle/predicate.h"
 #include "metrics/registry.h"
+#include "mirror/mirror_pods.h"
 #include "nodestatus/lease_controller.h"
 #include "nodestatus/machine_info.h"
 #include "nodestatus/node_status_manager.h"
@@ -67,6 +68,7 @@ struct Agent::Parts {
   std::unique_ptr<server::Server> server;
   // Cluster mode (--kubeconfig) only.
   std::unique_ptr<client::ApiClient> api_client;
+  std::unique_ptr<mirror::MirrorPodController> mirror_pods;
   std::unique_ptr<config::ApiSource> api_source;
   std::unique_ptr<status::ApiStatusSyncer> status_syncer;
   std::unique_ptr<nodestatus::NodeStatusManager> node_status;
@@ -152,7 +154,11 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
       [](const std::string& message) { LOG(ERROR) << message; });
   config::PodConfig* pod_config = p.pod_config.get();
   std::set<std::string> sources;
-  auto merge = [pod_config](const config::PodUpdate& update) { pod_config->Merge(update); };
+  auto merge = [pod_config, parts_ptr](const config::PodUpdate& update) {
+    pod_config->Merge(update);
+    // Set before Start(), read only after it.
+    if (parts_ptr->mirror_pods != nullptr) parts_ptr->mirror_pods->Touch();
+  };
   auto report = [](const std::string& message) { LOG(ERROR) << message; };
   if (!options.pod_manifest_path.empty()) {
     sources.insert(config::kFileSource);
@@ -186,17 +192,43 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
   }
   if (cluster_mode) {
     sources.insert(config::kApiSource);
+    p.mirror_pods = std::make_unique<mirror::MirrorPodController>(
+        api, clock, mirror::MirrorPodOptions{.node_name = options.node_name},
+        mirror::MirrorPodDeps{
+            .list_pods = [kubelet] { return kubelet->GetDesiredPods(); },
+            .static_pod_terminating =
+                [kubelet](const std::string& full_name) {
+                  return kubelet->pod_workers().IsPodForMirrorPodTerminatingByFullName(full_name);
+                },
+            .node_uid =
+                [parts_ptr] {
+                  return parts_ptr->node_status == nullptr ? std::string()
+                                                           : parts_ptr->node_status->NodeUid();
+                },
+        });
+    mirror::MirrorPodController* mirror_pods = p.mirror_pods.get();
     p.api_source =
         std::make_unique<config::ApiSource>(api, clock, options.node_name, merge, report);
+    p.api_source->SetMirrorHandler([mirror_pods](const std::vector<api::PodPtr>& mirrors) {
+      mirror_pods->SetMirrorPods(mirrors);
+    });
     p.status_syncer = std::make_unique<status::ApiStatusSyncer>(
         api, &kubelet->status_manager(), clock, [kubelet] { return kubelet->GetDesiredPods(); },
         [kubelet](const std::string& uid) { return kubelet->GetDesiredPod(uid); },
-        status::ApiStatusSyncerOptions{.host_ip = kubelet_options.host_ip});
+        status::ApiStatusSyncerOptions{.host_ip = kubelet_options.host_ip,
+                                       .mirror_uid = [mirror_pods](const api::Pod& pod) {
+                                         return mirror_pods->MirrorUid(pod);
+                                       }});
     status::ApiStatusSyncer* syncer = p.status_syncer.get();
     p.registry.NewCounterFunc(
         "cubelet_api_pod_writes_total",
         "Pod status PATCHes and pod DELETEs sent to the API server.", {}, [syncer] {
           return metrics::Registry::Samples{{{}, static_cast<double>(syncer->Writes())}};
+        });
+    p.registry.NewCounterFunc(
+        "cubelet_api_mirror_pod_writes_total",
+        "Mirror pod creations and deletions sent to the API server.", {}, [mirror_pods] {
+          return metrics::Registry::Samples{{{}, static_cast<double>(mirror_pods->Writes())}};
         });
     nodestatus::NodeStatusOptions node_options;
     node_options.config.name = options.node_name;
@@ -262,6 +294,7 @@ absl::Status Agent::Start() {
   if (p.node_status) p.node_status->Start();
   if (p.lease) p.lease->Start();
   if (p.status_syncer) p.status_syncer->Start();
+  if (p.mirror_pods) p.mirror_pods->Start();
   if (p.api_source) p.api_source->Start();
   if (p.file_source) p.file_source->Start();
   if (p.http_source) p.http_source->Start();
@@ -275,6 +308,7 @@ void Agent::Stop() {
   if (p.http_source) p.http_source->Stop();
   if (p.file_source) p.file_source->Stop();
   if (p.api_source) p.api_source->Stop();
+  if (p.mirror_pods) p.mirror_pods->Stop();
   if (p.status_syncer) p.status_syncer->Stop();
   if (p.lease) p.lease->Stop();
   if (p.node_status) p.node_status->Stop();

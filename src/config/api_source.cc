@@ -83,20 +83,35 @@ api::PodPtr ApiSource::DecodeApiPod(const json& object, std::string* error) {
   return pod;
 }
 
-void ApiSource::Upsert(const json& object) {
-  if (IsMirrorPod(object)) return;
+bool ApiSource::Upsert(const json& object) {
   std::string error;
-  api::PodPtr pod = DecodeApiPod(object, &error);
   const std::string uid = object.value("metadata", json::object()).value("uid", "");
+  if (IsMirrorPod(object)) {
+    // Only its metadata matters; a spec cubelet cannot decode is no reason to lose it.
+    auto mirror = std::make_shared<api::Pod>();
+    api::DecodePod(object, *mirror);
+    mirrors_[uid] = std::move(mirror);
+    return true;
+  }
+  api::PodPtr pod = DecodeApiPod(object, &error);
   if (pod == nullptr) {
     const std::string message =
         absl::StrCat("pod ", ObjectName(object), " from the API server: ", error);
     LOG(WARNING) << message;
     if (on_error_) on_error_(message);
     pods_.erase(uid);
-    return;
+    return false;
   }
   pods_[uid] = std::move(pod);
+  return false;
+}
+
+void ApiSource::SendMirrors() {
+  if (!on_mirrors_) return;
+  std::vector<api::PodPtr> mirrors;
+  mirrors.reserve(mirrors_.size());
+  for (const auto& [uid, pod] : mirrors_) mirrors.push_back(pod);
+  on_mirrors_(mirrors);
 }
 
 void ApiSource::Send() {
@@ -111,28 +126,42 @@ void ApiSource::Send() {
 void ApiSource::Replace(std::vector<json> items, const std::string& resource_version) {
   MutexLock lock(&mu_);
   pods_.clear();
+  mirrors_.clear();
   for (const json& item : items) Upsert(item);
   synced_ = true;
-  VLOG(2) << "API source: " << pods_.size() << " pods at resourceVersion " << resource_version;
+  VLOG(2) << "API source: " << pods_.size() << " pods and " << mirrors_.size()
+          << " mirror pods at resourceVersion " << resource_version;
+  SendMirrors();
   Send();
 }
 
 void ApiSource::Add(const json& object) {
   MutexLock lock(&mu_);
-  Upsert(object);
-  Send();
+  if (Upsert(object)) {
+    SendMirrors();
+  } else {
+    Send();
+  }
 }
 
 void ApiSource::Update(const json& object) {
   MutexLock lock(&mu_);
-  Upsert(object);
-  Send();
+  if (Upsert(object)) {
+    SendMirrors();
+  } else {
+    Send();
+  }
 }
 
 void ApiSource::Delete(const json& object) {
   MutexLock lock(&mu_);
-  pods_.erase(object.value("metadata", json::object()).value("uid", ""));
-  Send();
+  const std::string uid = object.value("metadata", json::object()).value("uid", "");
+  if (mirrors_.erase(uid) > 0) {
+    SendMirrors();
+  } else {
+    pods_.erase(uid);
+    Send();
+  }
 }
 
 }  // namespace cubelet::config

@@ -7,11 +7,11 @@
 //
 // Each object is decoded once, when it arrives. Mirror pods (annotation
 // kubernetes.io/config.mirror) are the API's view of this node's static pods,
-// never workloads: they are kept out of the set. A pod using fields cubelet
-// does not implement is still handed over, with Pod::unsupported saying
-// which, so admission rejects it with that reason instead of running it
-// differently from its spec. An object that does not decode at all is
-// reported through `on_error` and left out.
+// never workloads: they are kept out of the set and handed, all of them after
+// every change to one, to the mirror handler (the mirror pod controller). A pod using fields
+// cubelet does not implement is still handed over, with Pod::unsupported saying which, so admission
+// rejects it with that reason instead of running it differently from its spec. An object that does
+// not decode at all is reported through `on_error` and left out.
 //
 // Ownership: borrows the client and clock; owns the reflector and its
 // thread. Thread-safety: Start/Stop from one thread; HasSynced and Healthy
@@ -44,6 +44,7 @@ class ApiSource final : public client::ReflectorHandler {
  public:
   using UpdateCallback = std::function<void(const PodUpdate&)>;
   using ErrorCallback = std::function<void(const std::string& message)>;
+  using MirrorCallback = std::function<void(const std::vector<api::PodPtr>& mirrors)>;
 
   ApiSource(client::ApiClient* client, Clock* clock, std::string node_name,
             UpdateCallback on_update, ErrorCallback on_error = nullptr);
@@ -51,6 +52,9 @@ class ApiSource final : public client::ReflectorHandler {
 
   ApiSource(const ApiSource&) = delete;
   ApiSource& operator=(const ApiSource&) = delete;
+
+  // Before Start.
+  void SetMirrorHandler(MirrorCallback on_mirrors) { on_mirrors_ = std::move(on_mirrors); }
 
   void Start();
   void Stop();
@@ -69,17 +73,21 @@ class ApiSource final : public client::ReflectorHandler {
   void Delete(const nlohmann::json& object) override;
 
  private:
-  void Upsert(const nlohmann::json& object) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Returns true when `object` is a mirror pod.
+  bool Upsert(const nlohmann::json& object) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Send() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SendMirrors() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Clock* const clock_;
   const std::string node_name_;
   const UpdateCallback on_update_;
   const ErrorCallback on_error_;
+  MirrorCallback on_mirrors_;
   std::unique_ptr<client::Reflector> reflector_;
 
   mutable Mutex mu_;
-  std::map<std::string, api::PodPtr> pods_ ABSL_GUARDED_BY(mu_);  // by UID
+  std::map<std::string, api::PodPtr> pods_ ABSL_GUARDED_BY(mu_);     // by UID
+  std::map<std::string, api::PodPtr> mirrors_ ABSL_GUARDED_BY(mu_);  // by UID
   bool synced_ ABSL_GUARDED_BY(mu_) = false;
 
   CancelTokenPtr cancel_;

@@ -50,6 +50,11 @@ TEST_F(ApiSourceTest, ListsAndWatchesThePodsBoundToTheNode) {
   api_.OnReturn(Verb::kGet, "/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a",
                 json{{"metadata", {{"resourceVersion", "10"}}},
                      {"items", json::array({ApiPod("a", "uid-a")})}});
+  std::vector<std::vector<api::PodPtr>> mirror_sets;
+  source_.SetMirrorHandler([&](const std::vector<api::PodPtr>& mirrors) {
+    std::lock_guard<std::mutex> lock(mu_);
+    mirror_sets.push_back(mirrors);
+  });
   source_.Start();
   ASSERT_TRUE(api_.AwaitWatch("/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a").has_value());
   EXPECT_TRUE(source_.HasSynced());
@@ -69,12 +74,23 @@ TEST_F(ApiSourceTest, ListsAndWatchesThePodsBoundToTheNode) {
   api_.PushEvent({"DELETED", ApiPod("a", "uid-a")});
   ASSERT_TRUE(api_.AwaitDelivered());
   u = Updates();
-  ASSERT_EQ(u.size(), 4u);
+  ASSERT_EQ(u.size(), 3u) << "mirror pods are not workloads";
   EXPECT_EQ(u[1].pods.size(), 2u);
-  EXPECT_EQ(u[2].pods.size(), 2u) << "mirror pods are not workloads";
-  ASSERT_EQ(u[3].pods.size(), 1u);
-  EXPECT_EQ(u[3].pods[0]->metadata.uid, "uid-b");
+  ASSERT_EQ(u[2].pods.size(), 1u);
+  EXPECT_EQ(u[2].pods[0]->metadata.uid, "uid-b");
+
+  // Mirror pods go to the mirror handler: the initial (empty) set, then the new one.
+  api_.PushEvent({"DELETED", mirror});
+  ASSERT_TRUE(api_.AwaitDelivered());
   source_.Stop();
+  EXPECT_EQ(Updates().size(), 3u);
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSERT_EQ(mirror_sets.size(), 3u);
+  EXPECT_TRUE(mirror_sets[0].empty());
+  ASSERT_EQ(mirror_sets[1].size(), 1u);
+  EXPECT_EQ(mirror_sets[1][0]->metadata.uid, "uid-m");
+  EXPECT_EQ(mirror_sets[1][0]->metadata.annotations.at("kubernetes.io/config.mirror"), "hash");
+  EXPECT_TRUE(mirror_sets[2].empty());
 }
 
 TEST_F(ApiSourceTest, UnsupportedFieldsAreCarriedForAdmissionToReject) {

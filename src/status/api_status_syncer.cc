@@ -18,8 +18,6 @@ std::string PodPath(const api::Pod& pod) {
   return absl::StrCat("/api/v1/namespaces/", pod.metadata.namespace_, "/pods/", pod.metadata.name);
 }
 
-bool IsApiPod(const api::Pod& pod) { return !api::IsStaticPod(pod); }
-
 // Gone from the API server, or replaced by a pod of another UID.
 bool IsGoneOrReplaced(const absl::Status& s) {
   return client::IsNotFound(s) || client::IsConflict(s);
@@ -27,7 +25,7 @@ bool IsGoneOrReplaced(const absl::Status& s) {
 
 }  // namespace
 
-json StatusPatch(const api::Pod& pod, const api::PodStatus& status) {
+json StatusPatch(const api::Pod& pod, const api::PodStatus& status, std::string_view uid) {
   api::Pod copy;
   copy.status = status;
   json wire = api::PodToJson(copy).value("status", json::object());
@@ -41,7 +39,8 @@ json StatusPatch(const api::Pod& pod, const api::PodStatus& status) {
       }
     }
   }
-  return json{{"metadata", {{"uid", pod.metadata.uid}}}, {"status", std::move(wire)}};
+  return json{{"metadata", {{"uid", uid.empty() ? pod.metadata.uid : std::string(uid)}}},
+              {"status", std::move(wire)}};
 }
 
 ApiStatusSyncer::ApiStatusSyncer(client::ApiClient* client, StatusManager* statuses, Clock* clock,
@@ -73,21 +72,31 @@ int64_t ApiStatusSyncer::Writes() const {
   return writes_;
 }
 
-bool ApiStatusSyncer::NeedsSync(const api::Pod& pod, const VersionedPodStatus& status,
-                                const PodState& state) const {
+std::optional<std::string> ApiStatusSyncer::ApiUid(const api::Pod& pod) const {
+  if (!api::IsStaticPod(pod)) return pod.metadata.uid;
+  if (!options_.mirror_uid) return std::nullopt;
+  return options_.mirror_uid(pod);
+}
+
+bool ApiStatusSyncer::NeedsSync(const api::Pod& pod, const std::string& api_uid,
+                                const VersionedPodStatus& status, const PodState& state) const {
   if (state.deleted) return false;
-  if (state.synced_version < status.version) return true;
-  return pod.metadata.deletion_timestamp.has_value() && api::IsTerminalPhase(status.status.phase) &&
-         status.pod_is_finished;
+  if (state.synced_version < status.version || state.synced_uid != api_uid) return true;
+  // Static pods leave the API server with their mirror, never through here.
+  return !api::IsStaticPod(pod) && pod.metadata.deletion_timestamp.has_value() &&
+         api::IsTerminalPhase(status.status.phase) && status.pod_is_finished;
 }
 
 int ApiStatusSyncer::SyncPod(const std::string& uid) {
   api::PodPtr pod = get_pod_(uid);
-  if (pod == nullptr || !IsApiPod(*pod)) {
+  const std::optional<std::string> api_uid = pod == nullptr ? std::nullopt : ApiUid(*pod);
+  if (pod == nullptr || (!api_uid.has_value() && !api::IsStaticPod(*pod))) {
     MutexLock lock(&mu_);
     pods_.erase(uid);
     return 0;
   }
+  // A static pod without its mirror yet: the resync after the mirror appears writes it.
+  if (!api_uid.has_value()) return 0;
   std::optional<VersionedPodStatus> status = statuses_->GetPodStatus(uid);
   if (!status.has_value()) return 0;
   ApplyNodeAddresses(*pod, options_.host_ip, status->status);
@@ -96,18 +105,25 @@ int ApiStatusSyncer::SyncPod(const std::string& uid) {
     MutexLock lock(&mu_);
     state = pods_[uid];
   }
-  if (!NeedsSync(*pod, *status, state)) return 0;
+  if (!NeedsSync(*pod, *api_uid, *status, state)) return 0;
 
   int writes = 0;
   absl::Status result;
-  if (state.synced_version < status->version) {
-    absl::StatusOr<json> patched = client_->Call({.verb = client::Verb::kPatch,
-                                                  .path = absl::StrCat(PodPath(*pod), "/status"),
-                                                  .body = StatusPatch(*pod, status->status)});
+  if (state.synced_version < status->version || state.synced_uid != *api_uid) {
+    absl::StatusOr<json> patched =
+        client_->Call({.verb = client::Verb::kPatch,
+                       .path = absl::StrCat(PodPath(*pod), "/status"),
+                       .body = StatusPatch(*pod, status->status, *api_uid)});
     ++writes;
     result = patched.status();
     if (result.ok()) {
       state.synced_version = status->version;
+      state.synced_uid = *api_uid;
+    } else if (IsGoneOrReplaced(result) && api::IsStaticPod(*pod)) {
+      // The mirror was deleted or recreated: written again once it is back.
+      VLOG(2) << "Mirror pod of " << api::FormatPod(*pod) << " is gone: " << result.message();
+      state.synced_uid.clear();
+      result = absl::OkStatus();
     } else if (IsGoneOrReplaced(result)) {
       VLOG(2) << "Pod " << api::FormatPod(*pod)
               << " is gone from the API server: " << result.message();
@@ -116,8 +132,9 @@ int ApiStatusSyncer::SyncPod(const std::string& uid) {
   }
   // Deleted with a terminal status and nothing left running or mounted: the
   // pod may leave the API server (upstream canBeDeleted).
-  if (result.ok() && !state.deleted && pod->metadata.deletion_timestamp.has_value() &&
-      api::IsTerminalPhase(status->status.phase) && status->pod_is_finished) {
+  if (result.ok() && !state.deleted && !api::IsStaticPod(*pod) &&
+      pod->metadata.deletion_timestamp.has_value() && api::IsTerminalPhase(status->status.phase) &&
+      status->pod_is_finished) {
     absl::StatusOr<json> deleted =
         client_->Call({.verb = client::Verb::kDelete,
                        .path = PodPath(*pod),
@@ -158,13 +175,15 @@ int ApiStatusSyncer::SyncOnce(bool resync) {
     absl::flat_hash_set<std::string> desired;
     std::vector<std::string> due;
     for (const api::PodPtr& pod : list_pods_()) {
-      if (!IsApiPod(*pod)) continue;
+      if (api::IsStaticPod(*pod) && !options_.mirror_uid) continue;
       desired.insert(pod->metadata.uid);
+      const std::optional<std::string> api_uid = ApiUid(*pod);
+      if (!api_uid.has_value()) continue;
       std::optional<VersionedPodStatus> status = statuses_->GetPodStatus(pod->metadata.uid);
       if (!status.has_value()) continue;
       MutexLock lock(&mu_);
       auto it = pods_.find(pod->metadata.uid);
-      if (NeedsSync(*pod, *status, it == pods_.end() ? PodState{} : it->second)) {
+      if (NeedsSync(*pod, *api_uid, *status, it == pods_.end() ? PodState{} : it->second)) {
         queued_.insert(pod->metadata.uid);
       }
     }

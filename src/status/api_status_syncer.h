@@ -1,7 +1,9 @@
 // ApiStatusSyncer: writes the statuses the StatusManager holds to the API
-// server (the sync half of upstream's status_manager.go, for pods from the
-// "api" source). Each change the StatusManager reports queues the pod; a
-// single thread sends, for each queued pod, its newest status as a strategic
+// server (the sync half of upstream's status_manager.go): pods from the "api"
+// source, and static pods through their mirror pods when `mirror_uid` is
+// given (the status goes to the mirror, with the mirror's UID as
+// precondition, and again whenever the mirror is recreated). Each change the StatusManager reports
+// queues the pod; a single thread sends, for each queued pod, its newest status as a strategic
 // merge PATCH of pods/<name>/status carrying metadata.uid as precondition, so
 // several changes in a row cost one write, a status never overtakes a newer
 // one, and a pod recreated under the same name is never written over.
@@ -25,7 +27,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -47,6 +51,9 @@ struct ApiStatusSyncerOptions {
   absl::Duration resync_period = absl::Seconds(1);
   absl::Duration retry_initial = absl::Milliseconds(500);
   absl::Duration retry_max = absl::Seconds(10);
+  // The UID of the mirror pod of a static pod, nullopt while it has none;
+  // unset: static pods are not written.
+  std::function<std::optional<std::string>(const api::Pod& static_pod)> mirror_uid;
 };
 
 class ApiStatusSyncer {
@@ -78,14 +85,17 @@ class ApiStatusSyncer {
  private:
   struct PodState {
     uint64_t synced_version = 0;
-    bool deleted = false;  // the DELETE went through (or the pod was gone)
+    std::string synced_uid;  // the API object written to
+    bool deleted = false;    // the DELETE went through (or the pod was gone)
     absl::Duration backoff = absl::ZeroDuration();
     absl::Time retry_at = absl::InfinitePast();
   };
 
   // Sends what `uid` needs; returns the writes made.
   int SyncPod(const std::string& uid);
-  bool NeedsSync(const api::Pod& pod, const VersionedPodStatus& status,
+  // The UID of the API object `pod`'s status goes to; nullopt: none (yet).
+  std::optional<std::string> ApiUid(const api::Pod& pod) const;
+  bool NeedsSync(const api::Pod& pod, const std::string& api_uid, const VersionedPodStatus& status,
                  const PodState& state) const;
   void Run();
 
@@ -106,11 +116,13 @@ class ApiStatusSyncer {
   std::thread thread_;
 };
 
-// The body of the status PATCH for `pod` with `status`: metadata.uid as the
-// precondition and the status in its wire form. What the kubelet owns but
+// The body of the status PATCH for `pod` with `status`: metadata.uid (`uid`,
+// or the pod's own when empty) as the precondition and the status in its
+// wire form. What the kubelet owns but
 // left empty is sent as null so a stale value is cleared: the status's
 // message and reason, and each condition's (conditions merge by type).
-nlohmann::json StatusPatch(const api::Pod& pod, const api::PodStatus& status);
+nlohmann::json StatusPatch(const api::Pod& pod, const api::PodStatus& status,
+                           std::string_view uid = {});
 
 }  // namespace cubelet::status
 

@@ -97,6 +97,43 @@ TEST_F(ApiStatusSyncerTest, StaticPodsAreNotWrittenHere) {
   EXPECT_TRUE(api_.Requests().empty());
 }
 
+TEST_F(ApiStatusSyncerTest, StaticPodStatusGoesToItsMirrorAgainWhenTheMirrorIsRecreated) {
+  std::optional<std::string> mirror;
+  ApiStatusSyncer syncer(
+      &api_, &statuses_, &clock_, [this] { return std::vector<api::PodPtr>{pods_["uid-1"]}; },
+      [this](const std::string& uid) { return pods_.count(uid) ? pods_[uid] : nullptr; },
+      {.mirror_uid = [&](const api::Pod&) { return mirror; }});
+  AddPod("file");
+  SetPhase("Running");
+  EXPECT_EQ(syncer.SyncOnce(true), 0) << "no mirror yet";
+
+  mirror = "mirror-1";
+  EXPECT_EQ(syncer.SyncOnce(true), 1);
+  std::vector<client::Request> patches = api_.RequestsTo(Verb::kPatch, kPodPath);
+  ASSERT_EQ(patches.size(), 1u);
+  EXPECT_EQ(patches[0].path, std::string(kPodPath) + "/status");
+  EXPECT_EQ(patches[0].body["metadata"]["uid"], "mirror-1");
+  EXPECT_EQ(patches[0].body["status"]["phase"], "Running");
+  EXPECT_EQ(syncer.SyncOnce(true), 0);
+
+  // Recreated (new UID): the same status is written to the new mirror.
+  mirror = "mirror-2";
+  EXPECT_EQ(syncer.SyncOnce(true), 1);
+  patches = api_.RequestsTo(Verb::kPatch, kPodPath);
+  ASSERT_EQ(patches.size(), 2u);
+  EXPECT_EQ(patches[1].body["metadata"]["uid"], "mirror-2");
+
+  // A mirror gone under us is no reason to delete anything or give up.
+  api_.OnReturn(Verb::kPatch, kPodPath, ApiError(404, "NotFound", "pods \"web\" not found"));
+  SetPhase("Succeeded");
+  EXPECT_EQ(syncer.SyncOnce(true), 1);
+  EXPECT_TRUE(api_.RequestsTo(Verb::kDelete, kPodPath).empty());
+  api_.On(Verb::kPatch, kPodPath, [](const client::Request& r) { return r.body; });
+  mirror = "mirror-3";
+  EXPECT_EQ(syncer.SyncOnce(true), 1);
+  EXPECT_EQ(api_.RequestsTo(Verb::kPatch, kPodPath).back().body["status"]["phase"], "Succeeded");
+}
+
 TEST_F(ApiStatusSyncerTest, FailedPatchIsRetriedWithBackoff) {
   AddPod();
   api_.OnReturn(Verb::kPatch, kPodPath, absl::UnavailableError("apiserver down"));
