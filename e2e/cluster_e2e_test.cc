@@ -144,12 +144,13 @@ class ClusterTest : public ::testing::Test {
     return j.is_discarded() ? json() : j;
   }
 
+  // The condition of `type`, or an empty object.
   static json Condition(const json& obj, const std::string& type) {
-    if (!obj.is_object() || !obj.contains("status")) return json();
+    if (!obj.is_object() || !obj.contains("status")) return json::object();
     for (const json& c : obj["status"].value("conditions", json::array())) {
       if (c.value("type", "") == type) return c;
     }
-    return json();
+    return json::object();
   }
 
   static void Apply(const std::string& name, const std::string& yaml) {
@@ -307,6 +308,129 @@ TEST_F(ClusterTest, AgentKilledAndRestartedAdoptsPodsWithoutRestartingThem) {
   EXPECT_EQ(Condition(after, "Ready").value("lastTransitionTime", ""),
             Condition(before, "Ready").value("lastTransitionTime", ""))
       << "no status regression";
+}
+
+TEST_F(ClusterTest, StaticPodIsMirroredAndFollowsItsManifest) {
+  const std::string mirror = absl::StrCat("static-web-", kNode);
+  const fs::path manifest = dir_ / "manifests" / "static-web.yaml";
+  auto write_manifest = [&](const std::string& greeting) {
+    std::ofstream(manifest) << absl::StrCat(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: static-web\n  namespace: kube-system\n"
+        "spec:\n  containers:\n  - name: app\n    image: docker.io/library/busybox:latest\n"
+        "    imagePullPolicy: IfNotPresent\n"
+        "    command: [\"sh\", \"-c\", \"echo ",
+        greeting, "; trap 'exit 0' TERM; sleep 3600 & wait\"]\n");
+  };
+  write_manifest("hello");
+  json pod;
+  ASSERT_TRUE(Eventually([&] {
+    pod = Get("pod -n kube-system " + mirror);
+    return Condition(pod, "Ready").value("status", "") == "True";
+  })) << pod.dump();
+  const json& meta = pod["metadata"];
+  const std::string hash = meta["annotations"].value("kubernetes.io/config.mirror", "");
+  EXPECT_FALSE(hash.empty());
+  EXPECT_EQ(meta["annotations"].value("kubernetes.io/config.hash", ""), hash);
+  EXPECT_EQ(meta["annotations"].value("kubernetes.io/config.source", ""), "file");
+  EXPECT_EQ(meta["ownerReferences"][0].value("kind", ""), "Node");
+  EXPECT_EQ(meta["ownerReferences"][0].value("name", ""), kNode);
+  EXPECT_EQ(meta["ownerReferences"][0].value("uid", ""),
+            Get("node " + kNode)["metadata"].value("uid", ""));
+  EXPECT_EQ(pod["status"].value("phase", ""), "Running");
+  const std::string container = pod["status"]["containerStatuses"][0].value("containerID", "");
+  EXPECT_TRUE(absl::StartsWith(container, "containerd://")) << pod.dump();
+
+  // Deleted by a user: it comes back (new UID), and the static pod runs on.
+  const std::string first_uid = meta.value("uid", "");
+  auto [code, out] = Kubectl("delete pod -n kube-system " + mirror + " --wait=false");
+  ASSERT_EQ(code, 0) << out;
+  ASSERT_TRUE(Eventually([&] {
+    pod = Get("pod -n kube-system " + mirror);
+    return pod.is_object() && pod["metadata"].value("uid", "") != first_uid &&
+           Condition(pod, "Ready").value("status", "") == "True";
+  })) << pod.dump();
+  EXPECT_EQ(pod["status"]["containerStatuses"][0].value("containerID", ""), container);
+
+  // The manifest changes: a new static pod, and a new mirror with its hash.
+  write_manifest("again");
+  ASSERT_TRUE(Eventually([&] {
+    pod = Get("pod -n kube-system " + mirror);
+    return pod.is_object() &&
+           pod["metadata"]["annotations"].value("kubernetes.io/config.mirror", "") != hash &&
+           Condition(pod, "Ready").value("status", "") == "True";
+  })) << pod.dump();
+  EXPECT_NE(pod["status"]["containerStatuses"][0].value("containerID", ""), container);
+
+  // The manifest goes: so does the mirror.
+  fs::remove(manifest);
+  EXPECT_TRUE(Eventually([&] { return Kubectl("get pod -n kube-system " + mirror).first != 0; }))
+      << Get("pod -n kube-system " + mirror).dump();
+}
+
+TEST_F(ClusterTest, ApiServerRestartResumesTheWatchWithNothingRestarted) {
+  Apply("steady", BusyboxPod("steady", "trap 'exit 0' TERM; sleep 3600 & wait",
+                             absl::StrCat("  nodeName: ", kNode, "\n")));
+  json before;
+  ASSERT_TRUE(Eventually([&] {
+    before = Get("pod steady");
+    return Condition(before, "Ready").value("status", "") == "True";
+  })) << before.dump();
+  auto [code, out] = Shell(absl::StrCat("bash ", script_, " restart-apiserver"));
+  ASSERT_EQ(code, 0) << out;
+  // A pod created after the restart runs: the watch resumed.
+  Apply("later", BusyboxPod("later", "trap 'exit 0' TERM; sleep 3600 & wait",
+                            absl::StrCat("  nodeName: ", kNode, "\n")));
+  json later;
+  ASSERT_TRUE(Eventually([&] {
+    later = Get("pod later");
+    return Condition(later, "Ready").value("status", "") == "True";
+  })) << later.dump();
+  json after = Get("pod steady");
+  EXPECT_EQ(after["status"]["containerStatuses"][0].value("containerID", ""),
+            before["status"]["containerStatuses"][0].value("containerID", ""));
+  EXPECT_EQ(after["status"]["containerStatuses"][0].value("restartCount", -1), 0);
+  EXPECT_EQ(Condition(Get("node " + kNode), "Ready").value("status", ""), "True");
+}
+
+TEST_F(ClusterTest, RuntimeDownTurnsTheNodeNotReadyAndKillsNothing) {
+  const std::string containerd = Env("CUBELET_CONTAINERD_SCRIPT");
+  if (containerd.empty()) GTEST_SKIP() << "CUBELET_CONTAINERD_SCRIPT not set";
+  Apply("steady", BusyboxPod("steady", "trap 'exit 0' TERM; sleep 3600 & wait",
+                             absl::StrCat("  nodeName: ", kNode, "\n")));
+  json before;
+  ASSERT_TRUE(Eventually([&] {
+    before = Get("pod steady");
+    return Condition(before, "Ready").value("status", "") == "True";
+  })) << before.dump();
+  ASSERT_EQ(Shell(absl::StrCat("bash ", containerd, " stop")).first, 0);
+  json ready;
+  const bool not_ready = Eventually(
+      [&] {
+        ready = Condition(Get("node " + kNode), "Ready");
+        return ready.value("status", "") == "False";
+      },
+      absl::Seconds(30));
+  // Whatever happened, the runtime comes back for the tests that follow.
+  auto [code, out] = Shell(absl::StrCat("bash ", containerd, " start"));
+  ASSERT_EQ(code, 0) << out;
+  ASSERT_TRUE(not_ready) << ready.dump();
+  EXPECT_EQ(ready.value("reason", ""), "KubeletNotReady");
+  EXPECT_TRUE(absl::StrContains(ready.value("message", ""), "container runtime is down"))
+      << ready.dump();
+  json pod = Get("pod steady");
+  EXPECT_TRUE(pod.is_object() && !pod["metadata"].contains("deletionTimestamp")) << pod.dump();
+
+  ASSERT_TRUE(Eventually(
+      [&] { return Condition(Get("node " + kNode), "Ready").value("status", "") == "True"; },
+      absl::Seconds(40)));
+  json after;
+  ASSERT_TRUE(Eventually([&] {
+    after = Get("pod steady");
+    return Condition(after, "Ready").value("status", "") == "True";
+  })) << after.dump();
+  EXPECT_EQ(after["status"]["containerStatuses"][0].value("containerID", ""),
+            before["status"]["containerStatuses"][0].value("containerID", ""));
+  EXPECT_EQ(after["status"]["containerStatuses"][0].value("restartCount", -1), 0);
 }
 
 }  // namespace

@@ -15,6 +15,8 @@
 #   node-kubeconfig NAME  write a kubeconfig for node NAME (client cert
 #            CN=system:node:NAME, O=system:nodes) and print its path
 #   logs     print each component's log path and its last 40 lines
+#   restart-apiserver  kill kube-apiserver (SIGKILL, as a crash: a graceful
+#            stop waits a minute for open watches) and start it again
 # Env: CUBELET_CONTROLPLANE_DIR  state dir (default /var/lib/cubelet-controlplane)
 #      CUBELET_K8S_CACHE        where build-k8s.sh caches binaries
 set -euo pipefail
@@ -209,6 +211,14 @@ node_kubeconfig() {
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
+  restart-apiserver)
+    pid=$(pid_of kube-apiserver)
+    if [ -n "$pid" ]; then
+      kill -KILL "$pid"
+      while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+      say "killed kube-apiserver (pid $pid)"
+    fi
+    start ;;
   status)
     if [ -s "$pki/admin.crt" ] && ready; then echo "running $server"; else echo stopped; exit 1; fi ;;
   env) echo "KUBECONFIG=$dir/admin.kubeconfig CUBELET_K8S_BIN=$(bin_dir)" ;;

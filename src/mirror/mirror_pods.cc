@@ -1,6 +1,7 @@
 #include "mirror/mirror_pods.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -59,17 +60,28 @@ MirrorPodController::MirrorPodController(client::ApiClient* client, Clock* clock
 MirrorPodController::~MirrorPodController() { Stop(); }
 
 void MirrorPodController::SetMirrorPods(const std::vector<api::PodPtr>& mirrors) {
-  std::map<std::string, Mirror> seen;
-  for (const api::PodPtr& pod : mirrors) {
-    auto hash = pod->metadata.annotations.find(api::kConfigMirrorAnnotation);
-    if (hash == pod->metadata.annotations.end()) continue;
-    seen[api::PodFullName(*pod)] = Mirror{.uid = pod->metadata.uid,
-                                          .hash = hash->second,
-                                          .deleting = pod->metadata.deletion_timestamp.has_value()};
-  }
   CancelTokenPtr wake;
   {
     MutexLock lock(&mu_);
+    // The watch lags behind our own writes: a mirror we deleted may still
+    // show (being deleted), one we created may not show yet. Neither is news.
+    std::map<std::string, Mirror> seen;
+    std::set<std::string> uids;
+    for (const api::PodPtr& pod : mirrors) {
+      auto hash = pod->metadata.annotations.find(api::kConfigMirrorAnnotation);
+      if (hash == pod->metadata.annotations.end()) continue;
+      uids.insert(pod->metadata.uid);
+      created_unseen_.erase(pod->metadata.uid);
+      if (deleted_.contains(pod->metadata.uid)) continue;
+      seen[api::PodFullName(*pod)] =
+          Mirror{.uid = pod->metadata.uid,
+                 .hash = hash->second,
+                 .deleting = pod->metadata.deletion_timestamp.has_value()};
+    }
+    for (const auto& [full_name, mirror] : mirrors_) {
+      if (created_unseen_.contains(mirror.uid)) seen.try_emplace(full_name, mirror);
+    }
+    std::erase_if(deleted_, [&](const std::string& uid) { return !uids.contains(uid); });
     mirrors_ = std::move(seen);
     wake = wake_;
   }
@@ -119,8 +131,10 @@ bool MirrorPodController::DeleteMirror(const std::string& full_name, const Mirro
                  << "): " << deleted.status().message();
     return false;
   }
-  LOG(INFO) << "Deleted mirror pod " << full_name << " (" << why << ")";
+  LOG(INFO) << "Deleted mirror pod " << full_name << " (uid " << mirror.uid << ", " << why << ")";
   MutexLock lock(&mu_);
+  deleted_.insert(mirror.uid);
+  created_unseen_.erase(mirror.uid);
   auto it = mirrors_.find(full_name);
   if (it != mirrors_.end() && it->second.uid == mirror.uid) mirrors_.erase(it);
   return true;
@@ -148,6 +162,7 @@ bool MirrorPodController::CreateMirror(const api::Pod& static_pod, const std::st
   MutexLock lock(&mu_);
   // Known at once, so statuses can go to it before the watch reports it.
   mirrors_[full_name] = Mirror{.uid = meta.value("uid", ""), .hash = StaticPodHash(static_pod)};
+  created_unseen_.insert(meta.value("uid", ""));
   return true;
 }
 

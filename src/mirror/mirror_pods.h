@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -113,6 +114,10 @@ class MirrorPodController {
 
   mutable Mutex mu_;
   std::map<std::string, Mirror> mirrors_ ABSL_GUARDED_BY(mu_);  // by full name
+  // UIDs of mirrors we deleted that the watch may still report, and of
+  // mirrors we created that it has not reported yet.
+  std::set<std::string> deleted_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> created_unseen_ ABSL_GUARDED_BY(mu_);
   int64_t writes_ ABSL_GUARDED_BY(mu_) = 0;
   struct Retry {
     absl::Duration backoff;

@@ -134,6 +134,23 @@ TEST_F(MirrorPodControllerTest, AStaleMirrorIsReplaced) {
   EXPECT_EQ(controller_.MirrorUid(pod), "mirror-1");
 }
 
+TEST_F(MirrorPodControllerTest, TheWatchLaggingBehindOurWritesCostsNoWrites) {
+  const api::Pod& pod = AddStaticPod("hash-2");
+  controller_.SetMirrorPods({Mirror("m-1", "hash-1")});
+  EXPECT_EQ(controller_.SyncOnce(), 2);  // m-1 deleted, mirror-1 created
+  // The watch now reports m-1 being deleted (grace 0 deletes go through a
+  // deletionTimestamp first) and not yet mirror-1.
+  controller_.SetMirrorPods({Mirror("m-1", "hash-1", /*deleting=*/true)});
+  EXPECT_EQ(controller_.MirrorUid(pod), "mirror-1");
+  EXPECT_EQ(controller_.SyncOnce(), 0);
+  controller_.SetMirrorPods({Mirror("mirror-1", "hash-2")});
+  EXPECT_EQ(controller_.SyncOnce(), 0);
+  // Seen once, a mirror that later vanishes from the watch is gone for real.
+  controller_.SetMirrorPods({});
+  EXPECT_FALSE(controller_.MirrorUid(pod).has_value());
+  EXPECT_EQ(controller_.SyncOnce(), 1);
+}
+
 TEST_F(MirrorPodControllerTest, AMirrorDeletedByAUserComesBack) {
   AddStaticPod();
   controller_.SetMirrorPods({Mirror("m-1", "hash-1", /*deleting=*/true)});
