@@ -247,6 +247,21 @@ TEST_F(ClusterTest, ScheduledPodRunsAndLeavesTheApiOnlyAfterItsGracePeriod) {
   EXPECT_EQ(cs.value("restartCount", -1), 0);
   EXPECT_TRUE(cs.value("started", false));
 
+  // The kubelet's events, as kubectl describe shows them.
+  std::string reasons;
+  EXPECT_TRUE(Eventually([&] {
+    reasons.clear();
+    json list = Get("events --field-selector involvedObject.name=graceful");
+    for (const json& e : list.value("items", json::array())) {
+      absl::StrAppend(&reasons, e.value("reason", ""), "(",
+                      e["involvedObject"].value("fieldPath", ""), ",",
+                      e["source"].value("host", ""), ") ");
+    }
+    return absl::StrContains(reasons, "Started(spec.containers{app}," + kNode + ")");
+  })) << reasons;
+  EXPECT_TRUE(absl::StrContains(reasons, "Created(spec.containers{app}")) << reasons;
+  EXPECT_TRUE(absl::StrContains(reasons, "Pulled(spec.containers{app}")) << reasons;
+
   const absl::Time start = absl::Now();
   auto [code, out] = Kubectl("delete pod graceful --wait=true --timeout=60s");
   const absl::Duration took = absl::Now() - start;

@@ -20,6 +20,7 @@
 #include "config/http_source.h"
 #include "cri/grpc/grpc_runtime.h"
 #include "cri/instrumented/instrumented_services.h"
+#include "events/api_recorder.h"
 #include "lifecycle/predicate.h"
 #include "metrics/registry.h"
 #include "mirror/mirror_pods.h"
@@ -60,14 +61,16 @@ struct Agent::Parts {
   std::unique_ptr<cri::InstrumentedImageService> image_service;
   asio::thread_pool pool;
   asio::thread_pool probe_pool{kProbeThreads};
+  // Cluster mode (--kubeconfig) only; before the Kubelet, which records events through it.
+  std::unique_ptr<client::ApiClient> api_client;
+  std::unique_ptr<events::ApiEventRecorder> recorder;
   std::unique_ptr<kubelet::Kubelet> kubelet;
   std::unique_ptr<config::PodConfig> pod_config;
   std::unique_ptr<config::FileSource> file_source;
   std::unique_ptr<config::HttpSource> http_source;
   std::unique_ptr<KubeletView> view;
   std::unique_ptr<server::Server> server;
-  // Cluster mode (--kubeconfig) only.
-  std::unique_ptr<client::ApiClient> api_client;
+  // Cluster mode only.
   std::unique_ptr<mirror::MirrorPodController> mirror_pods;
   std::unique_ptr<config::ApiSource> api_source;
   std::unique_ptr<status::ApiStatusSyncer> status_syncer;
@@ -119,6 +122,10 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     p.api_client = *std::move(created);
     api = p.api_client.get();
   }
+  if (cluster_mode) {
+    p.recorder = std::make_unique<events::ApiEventRecorder>(
+        api, clock, events::ApiEventRecorderOptions{.host = options.node_name});
+  }
   kubelet::KubeletOptions kubelet_options;
   kubelet_options.node_name = options.node_name;
   kubelet_options.host_ip = deps.host_ip.empty() ? DetectHostIp() : deps.host_ip;
@@ -139,6 +146,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
                            .registry = &p.registry,
                            .probe_executor = p.probe_pool.get_executor(),
                            .node_info = node_info,
+                           .recorder = p.recorder.get(),
                            .status_listener =
                                [parts_ptr](const api::Pod& pod) {
                                  // Set before Start(), read only after it.
@@ -291,6 +299,7 @@ absl::Status Agent::Start() {
               << p.server->port();
   }
   p.kubelet->Start();
+  if (p.recorder) p.recorder->Start();
   if (p.node_status) p.node_status->Start();
   if (p.lease) p.lease->Start();
   if (p.status_syncer) p.status_syncer->Start();
@@ -314,6 +323,7 @@ void Agent::Stop() {
   if (p.node_status) p.node_status->Stop();
   if (p.server) p.server->Stop();
   p.kubelet->Stop();
+  if (p.recorder) p.recorder->Stop();
   p.pool.stop();
   p.pool.join();
   p.probe_pool.stop();

@@ -61,6 +61,7 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
                            .backoff_max = options_.backoff_max,
                            .probe_results = prober_manager_.get(),
                            .runtime_helper = &runtime_helper_,
+                           .recorder = deps.recorder,
                        }),
       status_manager_([this](const api::Pod& pod, const api::PodStatus* old_status,
                              const api::PodStatus& new_status) {

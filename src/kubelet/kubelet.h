@@ -46,6 +46,7 @@
 #include "config/pod_update.h"
 #include "container/pod_cache.h"
 #include "cri/runtime_service.h"
+#include "events/recorder.h"
 #include "kubelet/kubelet_metrics.h"
 #include "kubelet/pod_syncer_impl.h"
 #include "kubelet/runtime_state.h"
@@ -118,6 +119,8 @@ struct KubeletDeps {
   // The node pods are admitted to; this machine (lifecycle::LocalNodeInfo)
   // when unset.
   std::optional<lifecycle::NodeInfo> node_info;
+  // Where the runtime manager's container events go; not owned. Null: nowhere.
+  events::EventRecorder* recorder = nullptr;
   // Event sources besides the relisting PLEG, which always runs as the
   // safety net: each is built over the Kubelet's runtime, cache and channel,
   // started and stopped with it, and its Healthy() is one of the Kubelet's

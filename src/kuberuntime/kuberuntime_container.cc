@@ -67,6 +67,8 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
   absl::StatusOr<cri::ContainerConfig> config =
       GenerateContainerConfig(container, pod, restart_count, pod_ips);
   if (!config.ok()) {
+    Record(pod, container.name, events::kWarning, "Failed",
+           absl::StrCat("Error: ", config.status().message()));
     return fail(config.status(), kCreateContainerConfigError,
                 std::string(config.status().message()));
   }
@@ -79,11 +81,18 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
   }
   absl::StatusOr<std::string> id = runtime_->CreateContainer(sandbox_id, *config, sandbox_config);
   if (!id.ok()) {
+    Record(pod, container.name, events::kWarning, "Failed",
+           absl::StrCat("Error: ", id.status().message()));
     return fail(id.status(), container::kCreateContainerError, std::string(id.status().message()));
   }
+  Record(pod, container.name, events::kNormal, "Created",
+         absl::StrCat("Created container: ", container.name));
   if (absl::Status s = runtime_->StartContainer(*id); !s.ok()) {
+    Record(pod, container.name, events::kWarning, "Failed", absl::StrCat("Error: ", s.message()));
     return fail(s, container::kRunContainerError, std::string(s.message()));
   }
+  Record(pod, container.name, events::kNormal, "Started",
+         absl::StrCat("Started container ", container.name));
   if (container.lifecycle && container.lifecycle->post_start) {
     int64_t grace = pod.spec.termination_grace_period_seconds.value_or(kMinimumGracePeriodSeconds);
     absl::Status hook =
@@ -159,6 +168,16 @@ absl::Status RuntimeManager::KillContainer(const api::Pod* pod, const std::strin
     pre_stop = info.pre_stop_handler;
     ports = info.ports;
     pod_uid = GetContainerInfoFromLabels(s->labels).pod_uid;
+  }
+
+  if (pod != nullptr && spec != nullptr) {
+    std::string message = absl::StrCat("Stopping container ", container_name);
+    if (reason == KillReason::kLivenessProbe || reason == KillReason::kStartupProbe) {
+      message = absl::StrCat("Container ", container_name, " failed ",
+                             reason == KillReason::kLivenessProbe ? "liveness" : "startup",
+                             " probe, will be restarted");
+    }
+    Record(*pod, container_name, events::kNormal, "Killing", message);
   }
 
   int64_t grace = kMinimumGracePeriodSeconds;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "kuberuntime/runtime_manager.h"
+#include "util/go_duration.h"
 
 namespace cubelet::kuberuntime {
 namespace {
@@ -41,10 +42,15 @@ absl::StatusOr<std::string> RuntimeManager::EnsureImageExists(const api::Pod& po
     return present.status();
   }
   if (!ShouldPullImage(policy, present->has_value())) {
-    if (present->has_value()) return (*present)->id;
+    if (present->has_value()) {
+      Record(pod, container.name, events::kNormal, "Pulled",
+             absl::StrCat("Container image \"", image, "\" already present on machine"));
+      return (*present)->id;
+    }
     reason = container::kErrImageNeverPull;
     message =
         absl::StrCat("Container image \"", image, "\" is not present with pull policy of Never");
+    Record(pod, container.name, events::kWarning, reason, message);
     return absl::FailedPreconditionError(message);
   }
 
@@ -54,15 +60,23 @@ absl::StatusOr<std::string> RuntimeManager::EnsureImageExists(const api::Pod& po
   if (image_pull_backoff_.IsInBackOffSinceUpdate(key, clock_->Now())) {
     reason = container::kImagePullBackOff;
     message = absl::StrCat("Back-off pulling image \"", image, "\"");
+    Record(pod, container.name, events::kNormal, "BackOff", message);
     return absl::UnavailableError(message);
   }
+  Record(pod, container.name, events::kNormal, "Pulling",
+         absl::StrCat("Pulling image \"", image, "\""));
+  const absl::Time pull_start = clock_->Now();
   absl::StatusOr<std::string> ref = images_->PullImage({.image = image});
   if (!ref.ok()) {
     image_pull_backoff_.Next(key, clock_->Now());
     reason = container::kErrImagePull;
     message = absl::StrCat("Failed to pull image \"", image, "\": ", ref.status().message());
+    Record(pod, container.name, events::kWarning, "Failed", message);
     return absl::Status(ref.status().code(), message);
   }
+  Record(pod, container.name, events::kNormal, "Pulled",
+         absl::StrCat("Successfully pulled image \"", image, "\" in ",
+                      FormatGoDuration(clock_->Now() - pull_start)));
   image_pull_backoff_.GC();
   return ref;
 }

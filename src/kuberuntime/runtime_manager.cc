@@ -71,6 +71,7 @@ RuntimeManager::RuntimeManager(cri::RuntimeService* runtime, cri::ImageService* 
                       : std::make_unique<VolumeRuntimeHelper>(own_volumes_.get())),
       helper_(options_.runtime_helper != nullptr ? options_.runtime_helper : own_helper_.get()),
       handlers_(runtime, options_.http_getter, clock),
+      recorder_(options_.recorder != nullptr ? options_.recorder : &null_recorder_),
       stop_pool_(options_.max_parallel_stops),
       hook_pool_(options_.max_parallel_stops) {}
 
@@ -331,6 +332,16 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
   }
   return result;
 }
+void RuntimeManager::Record(const api::Pod& pod, const std::string& container_name,
+                            std::string_view type, std::string_view reason,
+                            std::string_view message) {
+  bool init = false;
+  for (const api::Container& c : pod.spec.init_containers) init = init || c.name == container_name;
+  recorder_->Event(events::PodReference(pod, init ? events::InitContainerFieldPath(container_name)
+                                                  : events::ContainerFieldPath(container_name)),
+                   type, reason, message);
+}
+
 std::optional<std::string> RuntimeManager::DoBackOff(const api::Pod& pod,
                                                      const api::Container& container,
                                                      const container::PodStatus& status,
@@ -350,6 +361,9 @@ std::optional<std::string> RuntimeManager::DoBackOff(const api::Pod& pod,
     // The restart is due `delay` after the exit: the pod workers requeue the
     // pod for exactly then (upstream #133066), not at the next resync.
     *expiration = exited->finished_at + delay;
+    Record(pod, container.name, events::kWarning, "BackOff",
+           absl::StrCat("Back-off restarting failed container ", container.name, " in pod ",
+                        FormatPod(pod)));
     return absl::StrCat("back-off ", FormatGoDuration(delay),
                         " restarting failed container=", container.name, " pod=", FormatPod(pod));
   }

@@ -41,6 +41,7 @@
 #include "container/runtime_types.h"
 #include "cri/runtime_service.h"
 #include "cri/types.h"
+#include "events/recorder.h"
 #include "kuberuntime/lifecycle_handlers.h"
 #include "kuberuntime/runtime_helper.h"
 #include "prober/results.h"
@@ -160,6 +161,9 @@ struct RuntimeManagerOptions {
   // Performs httpGet lifecycle hooks; not owned. Null: DefaultHttpGetter()
   // (probe::HttpGet).
   HttpGetter* http_getter = nullptr;
+  // Where the kubelet's container events go (Pulling, Pulled, Created,
+  // Started, Killing, BackOff, Failed); not owned. Null: nowhere.
+  events::EventRecorder* recorder = nullptr;
   // The node's resolver config (dnsPolicy Default and the ClusterFirst
   // fallback) and hosts file (host-network pods' /etc/hosts); empty paths
   // read as empty files.
@@ -283,6 +287,10 @@ class RuntimeManager final : public container::Runtime {
   void PurgeInitContainers(const api::Pod& pod, const container::PodStatus& status);
   void PruneInitContainersBeforeStart(const api::Pod& pod, const container::PodStatus& status);
 
+  // Records an event about `container_name` of `pod`.
+  void Record(const api::Pod& pod, const std::string& container_name, std::string_view type,
+              std::string_view reason, std::string_view message);
+
   cri::RuntimeService* const runtime_;
   cri::ImageService* const images_;
   Clock* const clock_;
@@ -294,6 +302,8 @@ class RuntimeManager final : public container::Runtime {
   std::unique_ptr<RuntimeHelper> own_helper_;
   RuntimeHelper* const helper_;  // Options::runtime_helper or own_helper_
   HandlerRunner handlers_;
+  events::NullRecorder null_recorder_;
+  events::EventRecorder* const recorder_;
 
   // Stops in flight per container id: a second stop skips the preStop hook.
   std::mutex stopping_mu_;

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "cri/inmemory/in_memory_runtime.h"
+#include "events/testing/fake_recorder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kuberuntime/hash.h"
@@ -661,6 +662,46 @@ TEST_F(SmallStopPoolTest, MoreStopsThanThePoolAllComplete) {
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(entered, static_cast<int>(names.size()));
   EXPECT_EQ(max_active, 2) << "two stops at a time, never more";
+}
+
+class RecordedEventsTest : public RuntimeManagerTest {
+ protected:
+  RecordedEventsTest()
+      : RuntimeManagerTest(
+            RuntimeManager::Options{.manage_host_state = false, .recorder = &recorder_}) {}
+  static inline events::testing::FakeRecorder recorder_;
+};
+
+TEST_F(RecordedEventsTest, ContainerLifecycleEventsAsTheKubeletRecordsThem) {
+  recorder_.Clear();
+  api::Pod pod = MakePod("ev", api::kRestartAlways, {"app"});
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  EXPECT_THAT(
+      recorder_.Events(),
+      ::testing::ElementsAre(
+          absl::StrCat("Normal Pulled Container image \"", kImage, "\" already present on machine"),
+          "Normal Created Created container: app", "Normal Started Started container app"));
+  std::vector<events::testing::FakeRecorder::Recorded> recorded = recorder_.RecordedEvents();
+  ASSERT_FALSE(recorded.empty());
+  EXPECT_EQ(recorded[0].object.kind, "Pod");
+  EXPECT_EQ(recorded[0].object.uid, pod.metadata.uid);
+  EXPECT_EQ(recorded[0].object.field_path, "spec.containers{app}");
+
+  recorder_.Clear();
+  ASSERT_TRUE(m_.KillPod(&pod, RunningPod(pod), std::nullopt, nullptr).Error().ok());
+  EXPECT_THAT(recorder_.Events(), ::testing::ElementsAre("Normal Killing Stopping container app"));
+
+  recorder_.Clear();
+  api::Pod bad = MakePod("bad-image", api::kRestartAlways, {"app"});
+  bad.spec.containers[0].image = "registry.example/missing:1";
+  Sync(bad);
+  Sync(bad);
+  EXPECT_THAT(recorder_.Events(),
+              ::testing::ElementsAre(
+                  "Normal Pulling Pulling image \"registry.example/missing:1\"",
+                  ::testing::StartsWith(
+                      "Warning Failed Failed to pull image \"registry.example/missing:1\""),
+                  "Normal BackOff Back-off pulling image \"registry.example/missing:1\""));
 }
 
 TEST_F(RuntimeManagerTest, MissingImageFailsOnlyThatPod) {
