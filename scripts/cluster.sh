@@ -7,6 +7,7 @@
 # Usage: scripts/cluster.sh [start [NODES]] | stop
 #   start   (default) NODES is 1 or 2 (default 2); idempotent
 #   stop    stops the nodes and the control plane and removes their pods
+#   stop-nodes  the nodes and their containerds only (the control plane stays)
 # Nodes are named cube-1, cube-2; logs in /var/lib/cubelet-cluster/<node>.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,16 +22,22 @@ node_env() {  # index: the containerd settings of node <index>
     "CUBELET_CNI_SUBNET=10.$((88 + i)).0.0/16"
 }
 
-stop() {
+stop_nodes() {
   for i in 1 2; do
     if [ -s "$state/cube-$i.pid" ]; then
-      kill -TERM "$(cat "$state/cube-$i.pid")" 2>/dev/null || true
+      local pid; pid=$(cat "$state/cube-$i.pid")
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
       rm -f "$state/cube-$i.pid"
     fi
     if [ -d "$state/containerd-$i" ]; then
       env $(node_env "$i") bash scripts/containerd.sh stop --all || true
     fi
   done
+}
+
+stop() {
+  stop_nodes
   bash scripts/controlplane.sh stop --clean || true
 }
 
@@ -77,5 +84,6 @@ EOT
 case "$cmd" in
   start) start ;;
   stop) stop ;;
+  stop-nodes) stop_nodes ;;
   *) sed -n '2,10p' "$0"; exit 2 ;;
 esac
