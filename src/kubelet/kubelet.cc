@@ -47,7 +47,10 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
             }
             inbox_cv_.notify_one();
           },
-          prober::ProberManagerOptions{.log = [](const std::string& line) { LOG(INFO) << line; }})),
+          prober::ProberManagerOptions{
+              .log = [](const std::string& line) { LOG(INFO) << line; },
+              .recorder = deps.recorder,
+          })),
       volume_manager_(options_.root_dir, volume::SystemMounter()),
       runtime_helper_(&volume_manager_),
       runtime_manager_(deps.runtime_service, deps.image_service, deps.clock,
@@ -71,7 +74,8 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
       work_queue_(deps.clock),
       executor_(deps.executor),
       node_info_(deps.node_info.value_or(lifecycle::LocalNodeInfo(options_.node_name))),
-      status_listener_(std::move(deps.status_listener)) {
+      status_listener_(std::move(deps.status_listener)),
+      recorder_(deps.recorder) {
   metrics_ = KubeletMetrics::Register(
       registry_,
       KubeletMetricSources{
@@ -323,6 +327,9 @@ bool Kubelet::AdmitPod(const api::PodPtr& pod) {
   // rejectPod: a Warning event and a terminal status; no worker ever starts.
   LOG(WARNING) << "Pod " << FormatPod(*pod) << " rejected: " << result.reason << ": "
                << result.message;
+  if (recorder_ != nullptr) {
+    recorder_->Event(events::PodReference(*pod), events::kWarning, result.reason, result.message);
+  }
   api::PodStatus status;
   status.phase = api::kPodFailed;
   status.reason = result.reason;

@@ -239,6 +239,7 @@ class Kubelet {
 
   const lifecycle::NodeInfo node_info_;
   const std::function<void(const api::Pod&)> status_listener_;
+  events::EventRecorder* const recorder_;  // may be null
   pod::PodManager pod_manager_;
   std::mutex removing_mu_;
   absl::flat_hash_set<std::string> removing_;  // runtime pods queued for removal

@@ -6,6 +6,7 @@
 #include <asio/io_context.hpp>
 
 #include "cri/inmemory/in_memory_runtime.h"
+#include "events/testing/fake_recorder.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kubelet/test_pods.h"
@@ -93,10 +94,12 @@ class KubeletTest : public ::testing::Test {
                        .executor = io_.get_executor(),
                        .registry = registry_.get(),
                        .prober = &prober_,
+                       .recorder = &recorder_,
                        .pleg_generators = pleg_generators_};
   }
 
   prober::FakeProber prober_;
+  events::testing::FakeRecorder recorder_;
   std::vector<PlegFactory> pleg_generators_;
   KubeletOptions options_ = DefaultOptions();
   FakeClock clock_;
@@ -151,6 +154,13 @@ TEST_F(KubeletTest, PodTheNodeRefusesIsFailedAndNeverStarted) {
   EXPECT_EQ(win->status.reason, "PodOSNotSupported");
   EXPECT_EQ(RunningContainers(), 1) << "only web runs";
   EXPECT_EQ(FindPod("web")->status.phase, "Running");
+  // rejectPod's Warning event, and the started pod's container events.
+  std::vector<std::string> events = recorder_.Events();
+  EXPECT_THAT(events, ::testing::Contains(
+                          "Warning NodeAffinity Predicate NodeAffinity failed: node(s) didn't "
+                          "match Pod's node affinity/selector"));
+  EXPECT_THAT(events, ::testing::Contains(::testing::StartsWith("Warning PodOSNotSupported ")));
+  EXPECT_THAT(events, ::testing::Contains("Normal Started Started container app"));
 
   // Removing a rejected pod forgets it; nothing was running to stop.
   kubelet_->OnPodUpdate(Update(config::PodOperation::kRemove, {wrong_node}));

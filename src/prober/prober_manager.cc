@@ -318,7 +318,17 @@ void ProberManager::DoProbe(const WorkerPtr& w) {
   }
 
   probe::Outcome outcome = prober_->Probe(w->type, *w->pod, *status, *w->container, *w->probe, id);
+  auto record = [&](const char* what) {
+    if (options_.recorder == nullptr) return;
+    options_.recorder->Event(
+        events::PodReference(*w->pod, w->is_init
+                                          ? events::InitContainerFieldPath(w->container->name)
+                                          : events::ContainerFieldPath(w->container->name)),
+        events::kWarning, "Unhealthy",
+        absl::StrCat(ProbeTypeName(w->type), " probe ", what, ": ", outcome.output));
+  };
   if (outcome.result == probe::Result::kUnknown) {
+    record("errored");
     // Not a verdict on the container (upstream: an error leaves the result).
     if (options_.log) {
       options_.log(absl::StrCat(ProbeTypeName(w->type), " probe errored for ", w->container->name,
@@ -327,6 +337,7 @@ void ProberManager::DoProbe(const WorkerPtr& w) {
     return finish(true);
   }
   const ProbeResult result = outcome.ok() ? ProbeResult::kSuccess : ProbeResult::kFailure;
+  if (result == ProbeResult::kFailure) record("failed");
   if (result == ProbeResult::kFailure && options_.log) {
     options_.log(absl::StrCat(ProbeTypeName(w->type), " probe failed for container ",
                               w->container->name, " of pod ", w->pod->metadata.name, "_",

@@ -48,6 +48,7 @@
 #include "absl/time/time.h"
 #include "api/pod.h"
 #include "asio/any_io_executor.hpp"
+#include "events/recorder.h"
 #include "prober/prober.h"
 #include "prober/results.h"
 #include "status/generate.h"
@@ -64,6 +65,8 @@ struct ProberManagerOptions {
   absl::Duration batch_window = absl::Milliseconds(10);
   // Log lines for probe failures (as the kubelet's "Probe failed" events).
   std::function<void(const std::string&)> log;
+  // Where the "Unhealthy" events of failed and errored probes go; not owned.
+  events::EventRecorder* recorder = nullptr;
 };
 
 class ProberManager final : public ProbeResults {

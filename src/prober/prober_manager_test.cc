@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "asio/executor_work_guard.hpp"
 #include "asio/io_context.hpp"
+#include "events/testing/fake_recorder.h"
 #include "gtest/gtest.h"
 #include "prober/testing/fake_prober.h"
 
@@ -93,6 +95,37 @@ class ProberManagerTest : public ::testing::Test {
   std::vector<std::string> changes_;
   ProberManager manager_;
 };
+
+TEST_F(ProberManagerTest, FailedProbesRecordUnhealthyEvents) {
+  events::testing::FakeRecorder recorder;
+  ProberManager manager(
+      &prober_, &clock_, io_.get_executor(),
+      [this](const std::string& uid) -> std::optional<api::PodStatus> {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = statuses_.find(uid);
+        if (it == statuses_.end()) return std::nullopt;
+        return it->second;
+      },
+      [](const std::string&) {}, ProberManagerOptions{.recorder = &recorder});
+  api::Container c;
+  c.readiness_probe = ExecProbe();
+  manager.AddPod(MakePod(c));
+  SetRunning("c1");
+  prober_.Set("app", ProbeType::kReadiness, probe::Result::kFailure);
+  clock_.Advance(absl::Seconds(10));
+  manager.RunDueProbes();
+  io_.restart();
+  io_.poll();
+  std::vector<events::testing::FakeRecorder::Recorded> recorded = recorder.RecordedEvents();
+  ASSERT_EQ(recorded.size(), 1u);
+  EXPECT_EQ(recorded[0].type, "Warning");
+  EXPECT_EQ(recorded[0].reason, "Unhealthy");
+  EXPECT_TRUE(absl::StartsWith(recorded[0].message, "Readiness probe failed: "))
+      << recorded[0].message;
+  EXPECT_EQ(recorded[0].object.field_path, "spec.containers{app}");
+  EXPECT_EQ(recorded[0].object.uid, "uid-1");
+  manager.RemovePod("uid-1");
+}
 
 TEST_F(ProberManagerTest, ReadinessNeedsThresholdsBothWays) {
   api::Container c;
