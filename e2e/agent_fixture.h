@@ -98,16 +98,18 @@ class AgentTest : public ::testing::Test {
   }
 
   std::vector<std::string> AgentArgs() const {
-    return {CUBELET_BINARY,
-            "--pod-manifest-path=" + (dir_ / "manifests").string(),
-            "--container-runtime-endpoint=" + endpoint_,
-            "--root-dir=" + (dir_ / "root").string(),
-            "--pod-logs-dir=" + (dir_ / "logs").string(),
-            "--node-name=" + std::string(kNode),
-            "--cgroup-root=" + std::string(kCgroupRoot),
-            "--read-only-port=" + std::to_string(port_),
-            "--file-check-frequency=2s",
-            "-v=2"};
+    std::vector<std::string> args = {CUBELET_BINARY,
+                                     "--pod-manifest-path=" + (dir_ / "manifests").string(),
+                                     "--container-runtime-endpoint=" + endpoint_,
+                                     "--root-dir=" + (dir_ / "root").string(),
+                                     "--pod-logs-dir=" + (dir_ / "logs").string(),
+                                     "--node-name=" + std::string(kNode),
+                                     "--cgroup-root=" + std::string(kCgroupRoot),
+                                     "--read-only-port=" + std::to_string(port_),
+                                     "--file-check-frequency=2s",
+                                     "-v=2"};
+    args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+    return args;
   }
 
   void StartAgent() {
@@ -276,6 +278,8 @@ class AgentTest : public ::testing::Test {
   }
 
   std::string endpoint_;
+  // More flags for the agent (set before StartAgent).
+  std::vector<std::string> extra_args_;
   fs::path dir_;
   int port_ = 0;
   pid_t pid_ = -1;

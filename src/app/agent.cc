@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "config/file_source.h"
 #include "config/http_source.h"
+#include "cri/containerd/containerd_events.h"
 #include "cri/grpc/grpc_runtime.h"
 #include "cri/instrumented/instrumented_services.h"
 #include "events/api_recorder.h"
@@ -56,6 +57,8 @@ class KubeletView final : public server::AgentView {
 struct Agent::Parts {
   AgentOptions options;
   std::unique_ptr<cri::GrpcRuntime> grpc;  // when the deps give no runtime
+  // containerd's event stream on the same socket (--runtime-events).
+  std::unique_ptr<cri::containerd::ContainerdEventSource> containerd_events;
   metrics::Registry registry;
   std::unique_ptr<cri::InstrumentedRuntimeService> runtime_service;
   std::unique_ptr<cri::InstrumentedImageService> image_service;
@@ -95,6 +98,12 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     p.grpc = *std::move(grpc);
     runtime = p.grpc.get();
     images = p.grpc.get();
+    if (options.runtime_events) {
+      absl::StatusOr<std::unique_ptr<cri::containerd::ContainerdEventSource>> events =
+          cri::containerd::ContainerdEventSource::Connect(options.container_runtime_endpoint);
+      if (!events.ok()) return events.status();
+      p.containerd_events = *std::move(events);
+    }
   }
   metrics::RegisterProcessMetrics(&p.registry);
   p.runtime_service = std::make_unique<cri::InstrumentedRuntimeService>(runtime, &p.registry);
@@ -137,6 +146,9 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
   kubelet_options.pod_logs_dir = options.pod_logs_dir;
   kubelet_options.cgroup_root = options.cgroup_root;
   kubelet_options.sync_frequency = options.sync_frequency;
+  kubelet_options.evented_relist_period = options.evented_relist_period;
+  std::vector<cri::ContainerEventSource*> event_sources = deps.event_sources;
+  if (p.containerd_events != nullptr) event_sources.push_back(p.containerd_events.get());
   kubelet_options.manage_host_state = deps.manage_host_state;
   p.kubelet = std::make_unique<kubelet::Kubelet>(
       kubelet::KubeletDeps{.runtime_service = p.runtime_service.get(),
@@ -147,6 +159,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
                            .probe_executor = p.probe_pool.get_executor(),
                            .node_info = node_info,
                            .recorder = p.recorder.get(),
+                           .event_sources = event_sources,
                            .status_listener =
                                [parts_ptr](const api::Pod& pod) {
                                  // Set before Start(), read only after it.
@@ -246,6 +259,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     node_options.register_node = options.register_node;
     node_options.update_frequency = options.node_status_update_frequency;
     node_options.report_frequency = options.node_status_report_frequency;
+    node_options.recorder = p.recorder.get();
     cri::RuntimeService* runtime_service = p.runtime_service.get();
     auto version = std::make_shared<std::optional<cri::VersionInfo>>();
     p.node_status = std::make_unique<nodestatus::NodeStatusManager>(

@@ -13,11 +13,13 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "app/options.h"
 #include "client/api_client.h"
+#include "cri/container_events.h"
 #include "cri/runtime_service.h"
 #include "kubelet/kubelet.h"
 #include "util/clock.h"
@@ -35,6 +37,10 @@ struct AgentDeps {
   // Cluster mode over this client instead of one built from --kubeconfig
   // (tests pass a fake). Borrowed.
   client::ApiClient* api_client = nullptr;
+  // Container event streams to drive the PLEG from, before containerd's own
+  // (which is used when the runtime is containerd over gRPC and
+  // --runtime-events is on). Borrowed.
+  std::vector<cri::ContainerEventSource*> event_sources;
 };
 
 class Agent {

@@ -35,6 +35,11 @@ struct AgentOptions {
   // many pods are acted on at once). Not a kubelet flag: the kubelet uses a
   // goroutine per pod.
   int pod_worker_threads = 8;
+  // Drive the PLEG from the runtime's event stream (containerd's events
+  // service) when it has one; the relist then runs every
+  // evented_relist_period as a safety net. Off: the relist every second.
+  bool runtime_events = true;
+  absl::Duration evented_relist_period = absl::Seconds(60);
   bool help = false;
 
   // ---- cluster mode (all unused without --kubeconfig) ----

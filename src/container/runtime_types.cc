@@ -1,5 +1,7 @@
 #include "container/runtime_types.h"
 
+#include <algorithm>
+
 namespace cubelet::container {
 
 const char* ToString(ContainerState s) {
@@ -68,6 +70,31 @@ Pod RunningPodFromStatus(const PodStatus& status) {
                                           .created_at = s.created_at});
   }
   return running;
+}
+
+Pod PodFromStatus(const PodStatus& status) {
+  Pod pod;
+  pod.id = status.id;
+  pod.name = status.name;
+  pod.namespace_ = status.namespace_;
+  for (const ContainerStatus& c : status.container_statuses) {
+    pod.containers.push_back(Container{.id = c.id,
+                                       .name = c.name,
+                                       .image = c.image,
+                                       .image_id = c.image_id,
+                                       .hash = c.hash,
+                                       .state = c.state,
+                                       .created_at = c.created_at});
+  }
+  for (const SandboxStatus& s : status.sandbox_statuses) {
+    pod.created_at = std::max(pod.created_at, s.created_at);
+    pod.sandboxes.push_back(Container{.id = s.id,
+                                      .state = s.state == SandboxState::kReady
+                                                   ? ContainerState::kRunning
+                                                   : ContainerState::kExited,
+                                      .created_at = s.created_at});
+  }
+  return pod;
 }
 
 }  // namespace cubelet::container

@@ -99,6 +99,10 @@ using PodStatusPtr = std::shared_ptr<const PodStatus>;
 // sandboxes): what KillPod must stop (the kubelet's ConvertPodStatusToRunningPod).
 Pod RunningPodFromStatus(const PodStatus& status);
 
+// Every container and sandbox of a pod status as a list would show them:
+// what a targeted re-read of one pod compares with the last relist's view.
+Pod PodFromStatus(const PodStatus& status);
+
 }  // namespace cubelet::container
 
 #endif  // CUBELET_CONTAINER_RUNTIME_TYPES_H_

@@ -126,12 +126,53 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
   };
   pleg_ = std::make_unique<pleg::GenericPleg>(&runtime_manager_, &pod_cache_, &events_, clock_,
                                               std::move(pleg_options));
+  if (!deps.event_sources.empty()) {
+    pleg::EventedPleg::Options evented_options;
+    evented_options.relist_period = options_.evented_relist_period;
+    evented_options.relist_threshold =
+        std::max(absl::Minutes(3), 2 * options_.evented_relist_period + absl::Minutes(1));
+    evented_options.fallback_relist_period = options_.relist_period;
+    evented_options.resolve_pod = [this](const std::string& id) {
+      return runtime_manager_.PodOfContainer(id);
+    };
+    evented_options.log = [](std::string_view line) { LOG(INFO) << line; };
+    evented_pleg_ = std::make_unique<pleg::EventedPleg>(deps.event_sources, pleg_.get(),
+                                                        &pod_cache_, clock_, evented_options);
+    pleg::EventedPleg* evented = evented_pleg_.get();
+    registry_->NewGaugeFunc(
+        "cubelet_pleg_event_stream_live",
+        "1 while the runtime's container event stream drives the PLEG (label: the source).",
+        {"source"}, [evented] {
+          pleg::EventedPlegStats stats = evented->Stats();
+          return metrics::Registry::Samples{{{stats.source}, stats.live ? 1.0 : 0.0}};
+        });
+    registry_->NewCounterFunc(
+        "cubelet_pleg_runtime_events_total",
+        "Container events received from the runtime's event stream.", {}, [evented] {
+          return metrics::Registry::Samples{{{}, static_cast<double>(evented->Stats().events)}};
+        });
+    registry_->NewCounterFunc(
+        "cubelet_pleg_event_stream_breaks_total",
+        "Times the runtime's event stream ended and the relist took over until it was back.", {},
+        [evented] {
+          return metrics::Registry::Samples{
+              {{}, static_cast<double>(evented->Stats().stream_breaks)}};
+        });
+    registry_->NewCounterFunc(
+        "cubelet_pleg_pod_reads_total",
+        "Single-pod re-reads made for runtime events (not relists).", {}, [evented] {
+          return metrics::Registry::Samples{{{}, static_cast<double>(evented->Stats().pod_reads)}};
+        });
+  }
   const PlegContext pleg_context{&runtime_manager_, &pod_cache_, &events_, clock_};
   for (const PlegFactory& factory : deps.pleg_generators) {
     extra_plegs_.push_back(factory(pleg_context));
   }
   runtime_state_.AddHealthCheck("sync loop", [this] { return SyncLoopHealthy(); });
   runtime_state_.AddHealthCheck("PLEG", [this] { return pleg_->Healthy(); });
+  if (evented_pleg_) {
+    runtime_state_.AddHealthCheck("PLEG events", [this] { return evented_pleg_->Healthy(); });
+  }
   for (size_t i = 0; i < extra_plegs_.size(); ++i) {
     pleg::PodLifecycleEventGenerator* generator = extra_plegs_[i].get();
     runtime_state_.AddHealthCheck(absl::StrCat("PLEG ", i + 1),
@@ -148,6 +189,7 @@ void Kubelet::Start() {
   stopping_ = false;
   UpdateRuntimeState();
   pleg_->Start();
+  if (evented_pleg_) evented_pleg_->Start();
   for (const auto& generator : extra_plegs_) generator->Start();
   prober_manager_->Start();
   events_thread_ = std::thread([this] { ForwardPlegEvents(); });
@@ -163,6 +205,7 @@ void Kubelet::Stop() {
   }
   inbox_cv_.notify_all();
   prober_manager_->Stop();
+  if (evented_pleg_) evented_pleg_->Stop();
   pleg_->Stop();
   for (const auto& generator : extra_plegs_) generator->Stop();
   events_.Close();

@@ -54,6 +54,7 @@
 #include "kuberuntime/runtime_manager.h"
 #include "lifecycle/predicate.h"
 #include "metrics/registry.h"
+#include "pleg/evented_pleg.h"
 #include "pleg/generic_pleg.h"
 #include "pleg/pleg.h"
 #include "pod/pod_manager.h"
@@ -79,6 +80,9 @@ struct KubeletOptions {
   absl::Duration sync_tick = absl::Seconds(1);
   absl::Duration housekeeping_period = absl::Seconds(2);
   absl::Duration relist_period = absl::Seconds(1);
+  // The relist's period while a runtime event stream is live (the evented
+  // PLEG's safety net; the kubelet's 300 s). See docs/benchmarks.md.
+  absl::Duration evented_relist_period = absl::Seconds(60);
   absl::Duration runtime_check_period = absl::Seconds(5);
   // Dead containers of pods that stay are trimmed to the newest one per
   // container name this often (the kubelet's ContainerGCPeriod).
@@ -121,6 +125,10 @@ struct KubeletDeps {
   std::optional<lifecycle::NodeInfo> node_info;
   // Where the runtime manager's container events go; not owned. Null: nowhere.
   events::EventRecorder* recorder = nullptr;
+  // The runtime's container event streams, in order of preference; the
+  // first the runtime offers drives the evented PLEG (pleg/evented_pleg.h)
+  // and the relist becomes its safety net. Empty: the relist alone.
+  std::vector<cri::ContainerEventSource*> event_sources;
   // Event sources besides the relisting PLEG, which always runs as the
   // safety net: each is built over the Kubelet's runtime, cache and channel,
   // started and stopped with it, and its Healthy() is one of the Kubelet's
@@ -232,6 +240,7 @@ class Kubelet {
   std::unique_ptr<podworkers::PodWorkers> pod_workers_;
   pleg::EventChannel events_;
   std::unique_ptr<pleg::GenericPleg> pleg_;
+  std::unique_ptr<pleg::EventedPleg> evented_pleg_;  // null without event sources
   std::vector<std::unique_ptr<pleg::PodLifecycleEventGenerator>> extra_plegs_;
 
   KubeletMetrics metrics_;

@@ -61,6 +61,10 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
   // Volumes before the config: hostPath checks may create what it mounts.
   if (options_.manage_host_state) {
     if (absl::Status s = helper_->PrepareVolumes(pod, NodeAllocatable()); !s.ok()) {
+      // About the pod, not the container, as the kubelet's syncPod reports
+      // a failed WaitForAttachAndMount.
+      recorder_->Event(events::PodReference(pod), events::kWarning, "FailedMount",
+                       absl::StrCat("Unable to attach or mount volumes: ", s.message()));
       return fail(s, kCreateContainerConfigError, std::string(s.message()));
     }
   }

@@ -148,6 +148,30 @@ absl::StatusOr<std::vector<container::Pod>> RuntimeManager::GetPods(bool all) {
   return out;
 }
 
+absl::StatusOr<container::Pod> RuntimeManager::PodOfContainer(const std::string& id) {
+  absl::StatusOr<cri::ContainerStatus> c = runtime_->GetContainerStatus(id);
+  if (c.ok()) {
+    auto uid = c->labels.find(kPodUidLabel);
+    if (uid == c->labels.end() || uid->second.empty()) {
+      return absl::NotFoundError(absl::StrCat("container ", id, " belongs to no pod"));
+    }
+    auto label = [&](const char* key) {
+      auto it = c->labels.find(key);
+      return it == c->labels.end() ? std::string() : it->second;
+    };
+    return container::Pod{
+        .id = uid->second, .name = label(kPodNameLabel), .namespace_ = label(kPodNamespaceLabel)};
+  }
+  if (!absl::IsNotFound(c.status())) return c.status();
+  absl::StatusOr<cri::PodSandboxStatus> s = runtime_->GetPodSandboxStatus(id);
+  if (!s.ok()) return s.status();
+  if (s->metadata.uid.empty()) {
+    return absl::NotFoundError(absl::StrCat("sandbox ", id, " belongs to no pod"));
+  }
+  return container::Pod{
+      .id = s->metadata.uid, .name = s->metadata.name, .namespace_ = s->metadata.namespace_};
+}
+
 absl::StatusOr<container::PodStatusPtr> RuntimeManager::GetPodStatus(
     const std::string& uid, const std::string& name, const std::string& namespace_) {
   auto status = std::make_shared<container::PodStatus>();

@@ -199,6 +199,12 @@ class RuntimeManager final : public container::Runtime {
                                    std::optional<int64_t> grace_period_override,
                                    const CancelTokenPtr& cancel) override;
 
+  // The pod (uid, name, namespace; no containers) a container or sandbox id
+  // belongs to, from the runtime's own record of it (the container's pod
+  // labels, the sandbox's metadata); NotFound when the runtime has no such
+  // id or it carries no pod. For runtime events about ids no relist saw.
+  absl::StatusOr<container::Pod> PodOfContainer(const std::string& id);
+
   // ComputePodActions with this manager's probe results.
   PodActions ComputePodActions(const api::Pod& pod, const container::PodStatus& status) const;
 

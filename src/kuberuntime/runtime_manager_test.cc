@@ -1051,6 +1051,7 @@ TEST_F(RuntimeManagerTest, RunAsNonRootIsVerified) {
 // Made first, so the temp dir exists before the manager given its paths.
 struct HostStateDirs {
   test_support::ScopedTempDir tmp_{"cubelet-runtime-manager"};
+  events::testing::FakeRecorder recorder_;
 };
 
 // A manager that keeps host state in temp dirs: termination-message files,
@@ -1061,7 +1062,8 @@ class HostStateTest : private HostStateDirs, public RuntimeManagerTest {
       : RuntimeManagerTest(RuntimeManager::Options{.pod_logs_dir = tmp_.File("logs"),
                                                    .root_dir = tmp_.File("root"),
                                                    .cgroup_root = "/cubelet-unit-test-none",
-                                                   .manage_host_state = true}) {}
+                                                   .manage_host_state = true,
+                                                   .recorder = &recorder_}) {}
 
   // The host file mounted at the container's termination-message path.
   std::string TerminationFile(const std::string& id) {
@@ -1074,6 +1076,7 @@ class HostStateTest : private HostStateDirs, public RuntimeManagerTest {
     return "";
   }
 
+  using HostStateDirs::recorder_;
   using HostStateDirs::tmp_;
 };
 
@@ -1125,6 +1128,14 @@ TEST_F(HostStateTest, HostPathTypeFailureFailsTheStartNamingVolumeAndPath) {
   EXPECT_EQ(starts[0].message,
             "MountVolume.SetUp failed for volume \"data\" : path " + missing + " does not exist");
   EXPECT_EQ(cri_.RunningContainerCount(), 0u);
+  // A pod-level Warning, as the kubelet's syncPod records it.
+  std::vector<events::testing::FakeRecorder::Recorded> recorded = recorder_.RecordedEvents();
+  ASSERT_FALSE(recorded.empty());
+  EXPECT_EQ(recorded.back().object.field_path, "");
+  EXPECT_THAT(recorder_.Events(),
+              ::testing::Contains("Warning FailedMount Unable to attach or mount volumes: "
+                                  "MountVolume.SetUp failed for volume \"data\" : path " +
+                                  missing + " does not exist"));
 
   std::filesystem::create_directories(missing);
   EXPECT_TRUE(Started(Sync(pod), "app"));

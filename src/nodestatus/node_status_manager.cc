@@ -1,7 +1,9 @@
 #include "nodestatus/node_status_manager.h"
 
 #include <algorithm>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "util/log.h"
@@ -17,13 +19,47 @@ constexpr absl::Duration kRegisterBackoffMax = absl::Seconds(7);
 
 std::string NodePath(const std::string& name) { return absl::StrCat("/api/v1/nodes/", name); }
 
-// The Ready condition's status ("True", "False"), empty when there is none.
-std::string FindReady(const json& status) {
+// The status ("True", "False", "Unknown") of the condition of `type`, empty
+// when there is none.
+std::string ConditionStatus(const json& status, std::string_view type) {
   if (!status.is_object() || !status.contains("conditions")) return "";
   for (const json& c : status["conditions"]) {
-    if (c.is_object() && c.value("type", "") == "Ready") return c.value("status", "");
+    if (c.is_object() && c.value("type", "") == type) return c.value("status", "");
   }
   return "";
+}
+
+std::string FindReady(const json& status) { return ConditionStatus(status, "Ready"); }
+
+// The node events the kubelet's condition setters record (nodestatus
+// setters.go) when a condition changes between `before` and `after`. A
+// pressure condition reports its first value too (the setter starts from
+// Unknown); Ready only a transition, so a restarted agent finding its Node
+// Ready says nothing.
+std::vector<std::string> ConditionEvents(const json& before, const json& after) {
+  struct Pressure {
+    const char* type;
+    const char* when_false;
+    const char* when_true;
+  };
+  static constexpr Pressure kPressures[] = {
+      {"MemoryPressure", "NodeHasSufficientMemory", "NodeHasInsufficientMemory"},
+      {"DiskPressure", "NodeHasNoDiskPressure", "NodeHasDiskPressure"},
+      {"PIDPressure", "NodeHasSufficientPID", "NodeHasInsufficientPID"},
+  };
+  std::vector<std::string> reasons;
+  for (const Pressure& p : kPressures) {
+    const std::string now = ConditionStatus(after, p.type);
+    if (now == ConditionStatus(before, p.type)) continue;
+    if (now == "False") reasons.push_back(p.when_false);
+    if (now == "True") reasons.push_back(p.when_true);
+  }
+  const std::string ready_before = FindReady(before);
+  const std::string ready_now = FindReady(after);
+  if (!ready_before.empty() && !ready_now.empty() && ready_before != ready_now) {
+    reasons.push_back(ready_now == "True" ? "NodeReady" : "NodeNotReady");
+  }
+  return reasons;
 }
 
 }  // namespace
@@ -36,6 +72,11 @@ NodeStatusManager::~NodeStatusManager() { Stop(); }
 
 void NodeStatusManager::Start() {
   if (thread_.joinable()) return;
+  // What the kubelet records as it starts, on the node by name (its nodeRef).
+  if (options_.recorder != nullptr) {
+    options_.recorder->Event(events::NodeReference(options_.config.name), events::kNormal,
+                             "Starting", "Starting kubelet.");
+  }
   cancel_ = CancelToken::Create();
   thread_ = std::thread([this] { Run(); });
 }
@@ -140,6 +181,13 @@ absl::Status NodeStatusManager::UpdateStatus() {
                         absl::StrCat("error updating node status: ", patched.status().message()));
   }
   MutexLock lock(&mu_);
+  if (options_.recorder != nullptr) {
+    for (const std::string& reason : ConditionEvents(last_status_, status)) {
+      options_.recorder->Event(
+          events::NodeReference(options_.config.name), events::kNormal, reason,
+          absl::StrCat("Node ", options_.config.name, " status is now: ", reason));
+    }
+  }
   if (last_report_ == absl::InfinitePast() || FindReady(last_status_) != FindReady(status)) {
     LOG(INFO) << "Node " << options_.config.name << " status: Ready="
               << (ready_ ? "True" : absl::StrCat("False (", inputs.readiness.message(), ")"));

@@ -8,7 +8,8 @@
 //
 // Until the node is Ready the status is checked every second, so a node turns
 // Ready about a second after its runtime does, not ten (upstream's
-// fastStatusUpdateOnce does the same at start-up).
+// fastStatusUpdateOnce does the same at start-up). Condition changes are
+// recorded as the kubelet's node events once the API server took them.
 //
 // Ownership: borrows the client and clock (must outlive it); owns its thread.
 // Thread-safety: Start/Stop from one thread; the accessors from any thread.
@@ -24,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "client/api_client.h"
+#include "events/recorder.h"
 #include "nlohmann/json.hpp"
 #include "nodestatus/machine_info.h"
 #include "nodestatus/node_status.h"
@@ -40,6 +42,9 @@ struct NodeStatusOptions {
   absl::Duration update_frequency = absl::Seconds(10);  // nodeStatusUpdateFrequency
   absl::Duration report_frequency = absl::Minutes(5);   // nodeStatusReportFrequency
   absl::Duration not_ready_frequency = absl::Seconds(1);
+  // Where the node's events go (Starting, NodeHasSufficientMemory, NodeReady,
+  // NodeNotReady, ...); not owned; null: nowhere.
+  events::EventRecorder* recorder = nullptr;
 };
 
 class NodeStatusManager {

@@ -1,6 +1,8 @@
 #include "nodestatus/node_status_manager.h"
 
 #include "client/testing/fake_api_client.h"
+#include "events/testing/fake_recorder.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace cubelet::nodestatus {
@@ -11,6 +13,11 @@ using client::Verb;
 using client::testing::FakeApiClient;
 using nlohmann::json;
 
+events::testing::FakeRecorder& Recorder() {
+  static events::testing::FakeRecorder recorder;
+  return recorder;
+}
+
 NodeStatusOptions Options() {
   NodeStatusOptions o;
   o.config.name = "node-a";
@@ -18,13 +25,14 @@ NodeStatusOptions Options() {
   o.machine.hostname = "node-a";
   o.machine.architecture = "amd64";
   o.machine.num_cores = 2;
+  o.recorder = &Recorder();
   return o;
 }
 
 class NodeStatusManagerTest : public ::testing::Test {
  protected:
   NodeStatusManagerTest()
-      : manager_(&api_, &clock_, Options(), [this] {
+      : recorder_(Recorder()), manager_(&api_, &clock_, Options(), [this] {
           return NodeInputs{
               .runtime_name = "containerd", .runtime_version = "1.6.20", .readiness = readiness_};
         }) {
@@ -34,6 +42,7 @@ class NodeStatusManagerTest : public ::testing::Test {
 
   FakeClock clock_;
   FakeApiClient api_;
+  events::testing::FakeRecorder& recorder_;
   absl::Status readiness_;
   NodeStatusManager manager_;
 };
@@ -103,6 +112,71 @@ TEST_F(NodeStatusManagerTest, RegistrationErrorIsReportedAndRetried) {
   api_.OnReturn(Verb::kPost, "/api/v1/nodes", json{{"metadata", {{"uid", "u"}}}});
   EXPECT_TRUE(manager_.SyncOnce().ok());
   EXPECT_TRUE(manager_.Registered());
+}
+
+TEST_F(NodeStatusManagerTest, NodeEventsAsTheKubeletsConditionSettersRecordThem) {
+  recorder_.Clear();
+  api_.OnReturn(Verb::kPost, "/api/v1/nodes", json{{"metadata", {{"uid", "node-uid"}}}});
+  readiness_ = absl::UnavailableError("container runtime status check may not have completed yet");
+  ASSERT_TRUE(manager_.SyncOnce().ok());
+  // The first status: each pressure condition's first value; no Ready
+  // event, for there was no Ready condition to change.
+  EXPECT_THAT(recorder_.Events(),
+              ::testing::ElementsAre("Normal NodeHasSufficientMemory Node node-a status is now: "
+                                     "NodeHasSufficientMemory",
+                                     "Normal NodeHasNoDiskPressure Node node-a status is now: "
+                                     "NodeHasNoDiskPressure",
+                                     "Normal NodeHasSufficientPID Node node-a status is now: "
+                                     "NodeHasSufficientPID"));
+  std::vector<events::testing::FakeRecorder::Recorded> recorded = recorder_.RecordedEvents();
+  EXPECT_EQ(recorded[0].object.kind, "Node");
+  EXPECT_EQ(recorded[0].object.uid, "node-a") << "the kubelet's nodeRef: the name as UID";
+
+  recorder_.Clear();
+  readiness_ = absl::OkStatus();
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(manager_.SyncOnce().ok());
+  EXPECT_THAT(recorder_.Events(),
+              ::testing::ElementsAre("Normal NodeReady Node node-a status is now: NodeReady"));
+
+  recorder_.Clear();
+  clock_.Advance(absl::Seconds(10));
+  ASSERT_TRUE(manager_.SyncOnce().ok());
+  EXPECT_TRUE(recorder_.Events().empty()) << "nothing changed";
+
+  readiness_ = absl::UnavailableError("container runtime is down");
+  clock_.Advance(absl::Seconds(10));
+  ASSERT_TRUE(manager_.SyncOnce().ok());
+  EXPECT_THAT(
+      recorder_.Events(),
+      ::testing::ElementsAre("Normal NodeNotReady Node node-a status is now: NodeNotReady"));
+}
+
+TEST_F(NodeStatusManagerTest, StartRecordsStartingOnTheNode) {
+  recorder_.Clear();
+  // Unregistrable, so the manager's own turns record nothing else.
+  api_.OnReturn(Verb::kPost, "/api/v1/nodes", absl::UnavailableError("connection refused"));
+  manager_.Start();
+  manager_.Stop();
+  EXPECT_THAT(recorder_.Events(), ::testing::ElementsAre("Normal Starting Starting kubelet."));
+  EXPECT_EQ(recorder_.RecordedEvents()[0].object.kind, "Node");
+}
+
+TEST_F(NodeStatusManagerTest, AdoptedNodeThatIsAlreadyReadyRecordsNoConditionEvents) {
+  recorder_.Clear();
+  api_.OnReturn(Verb::kPost, "/api/v1/nodes",
+                ApiError(409, "AlreadyExists", "nodes \"node-a\" already exists"));
+  api_.OnReturn(Verb::kGet, "/api/v1/nodes/node-a",
+                json{{"metadata", {{"name", "node-a"}, {"uid", "old-uid"}}},
+                     {"status",
+                      {{"conditions",
+                        {{{"type", "MemoryPressure"}, {"status", "False"}},
+                         {{"type", "DiskPressure"}, {"status", "False"}},
+                         {{"type", "PIDPressure"}, {"status", "False"}},
+                         {{"type", "Ready"}, {"status", "True"}}}}}}});
+  api_.On(Verb::kPatch, "/api/v1/nodes/node-a", [](const client::Request& r) { return r.body; });
+  ASSERT_TRUE(manager_.SyncOnce().ok());
+  EXPECT_TRUE(recorder_.Events().empty());
 }
 
 }  // namespace

@@ -55,7 +55,8 @@ GenericPleg::GenericPleg(container::Runtime* runtime, container::PodCache* cache
       log_(std::move(options.log)),
       on_relist_(std::move(options.on_relist)),
       relist_period_(options.relist_period),
-      relist_threshold_(options.relist_threshold) {}
+      relist_threshold_(options.relist_threshold),
+      failed_relist_retry_(options.failed_relist_retry) {}
 
 GenericPleg::~GenericPleg() { Stop(); }
 
@@ -86,23 +87,32 @@ void GenericPleg::RelistLoop() {
     absl::Duration period;
     {
       std::lock_guard<std::mutex> lock(state_mu_);
-      period = relist_period_;
+      period =
+          last_relist_failed_ ? std::min(relist_period_, failed_relist_retry_) : relist_period_;
     }
     std::unique_lock<std::mutex> lock(run_mu_);
     // The period is real time even under a FakeClock: it paces CPU use, it
     // is not part of any decision.
-    if (run_cv_.wait_for(lock, std::chrono::nanoseconds(absl::ToInt64Nanoseconds(period)),
-                         [this] { return stop_requested_; })) {
-      return;
-    }
+    run_cv_.wait_for(lock, std::chrono::nanoseconds(absl::ToInt64Nanoseconds(period)),
+                     [this] { return stop_requested_ || durations_changed_; });
+    if (stop_requested_) return;
+    durations_changed_ = false;
   }
 }
 
 void GenericPleg::SetRelistDurations(absl::Duration relist_period,
                                      absl::Duration relist_threshold) {
-  std::lock_guard<std::mutex> lock(state_mu_);
-  relist_period_ = relist_period;
-  relist_threshold_ = relist_threshold;
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (relist_period_ == relist_period && relist_threshold_ == relist_threshold) return;
+    relist_period_ = relist_period;
+    relist_threshold_ = relist_threshold;
+  }
+  {
+    std::lock_guard<std::mutex> lock(run_mu_);
+    durations_changed_ = true;
+  }
+  run_cv_.notify_all();
 }
 
 absl::Status GenericPleg::Healthy() const {
@@ -242,6 +252,96 @@ absl::Status GenericPleg::UpdateCache(const container::Pod& pod) {
   return result;
 }
 
+void GenericPleg::EmitEvents(const std::string& uid, std::vector<PodLifecycleEvent>& events,
+                             const container::PodStatusPtr& status,
+                             std::vector<std::string>& logs) {
+  absl::flat_hash_map<std::string, int32_t> exit_codes;
+  if (status != nullptr) {
+    for (const container::ContainerStatus& cs : status->container_statuses) {
+      exit_codes.emplace(cs.id, cs.exit_code);
+    }
+  }
+  for (PodLifecycleEvent& e : events) {
+    // Unknown states are unreliable and nothing acts on them.
+    if (e.type == PodLifeCycleEventType::kContainerChanged) continue;
+    if (e.type == PodLifeCycleEventType::kContainerDied) {
+      if (auto code = exit_codes.find(e.container_id); code != exit_codes.end()) {
+        e.exit_code = code->second;
+        logs.push_back(absl::StrCat("GenericPLEG: container finished pod=", uid,
+                                    " container=", e.container_id, " exitCode=", code->second));
+      }
+    }
+    std::string description = absl::StrCat(ToString(e.type), " ", e.pod_uid, " ", e.container_id);
+    if (!events_->TryPush(std::move(e))) {
+      logs.push_back(absl::StrCat(
+          "GenericPLEG: event channel is full, discarding this relist's event ", description));
+    }
+  }
+}
+
+void GenericPleg::SetDelivered(const std::string& uid, std::optional<container::Pod> pod) {
+  auto it = records_.find(uid);
+  if (it != records_.end() && it->second.old) {
+    for (const auto* list : {&it->second.old->containers, &it->second.old->sandboxes}) {
+      for (const container::Container& c : *list) pod_of_container_.erase(c.id);
+    }
+  }
+  if (!pod) {
+    if (it != records_.end()) it->second.old.reset();
+    return;
+  }
+  for (const auto* list : {&pod->containers, &pod->sandboxes}) {
+    for (const container::Container& c : *list) pod_of_container_[c.id] = uid;
+  }
+  records_[uid].old = std::move(pod);
+}
+
+std::optional<container::Pod> GenericPleg::PodOfContainer(const std::string& container_id) {
+  std::lock_guard<std::mutex> relist_lock(relist_mu_);
+  auto uid = pod_of_container_.find(container_id);
+  if (uid == pod_of_container_.end()) return std::nullopt;
+  auto record = records_.find(uid->second);
+  if (record == records_.end() || !record->second.old) return std::nullopt;
+  const container::Pod& pod = *record->second.old;
+  return container::Pod{.id = pod.id, .name = pod.name, .namespace_ = pod.namespace_};
+}
+
+absl::StatusOr<container::PodStatusPtr> GenericPleg::RelistPod(const container::Pod& pod) {
+  std::vector<std::string> logs;
+  absl::StatusOr<container::PodStatusPtr> result;
+  {
+    std::lock_guard<std::mutex> relist_lock(relist_mu_);
+    const std::string& uid = pod.id;
+    container::Pod ref{.id = pod.id, .name = pod.name, .namespace_ = pod.namespace_};
+    result = InspectAndStore(uid, &ref, logs);
+    if (!result.ok()) {
+      pods_to_reinspect_.insert(uid);
+    } else {
+      std::optional<container::Pod> now;
+      if (*result != nullptr) {
+        container::Pod seen = container::PodFromStatus(**result);
+        if (!seen.Empty()) now = std::move(seen);
+      }
+      if (!now) {
+        // Nothing left: as a relist that no longer lists the pod.
+        std::lock_guard<std::mutex> lock(cache_mu_);
+        cache_->Delete(uid);
+      }
+      auto record = records_.find(uid);
+      const container::Pod* old_pod =
+          record != records_.end() && record->second.old ? &*record->second.old : nullptr;
+      std::vector<PodLifecycleEvent> events = ComputeEvents(uid, old_pod, now ? &*now : nullptr);
+      EmitEvents(uid, events, *result, logs);
+      const bool gone = !now;
+      SetDelivered(uid, std::move(now));
+      if (gone && record != records_.end() && !record->second.current) records_.erase(record);
+      pods_to_reinspect_.erase(uid);
+    }
+  }
+  Log(logs);
+  return result;
+}
+
 void GenericPleg::Relist() {
   std::vector<std::string> logs;
   {
@@ -254,6 +354,7 @@ void GenericPleg::Relist() {
       std::lock_guard<std::mutex> lock(state_mu_);
       ++stats_.relists;
       ++stats_.failed_relists;
+      last_relist_failed_ = true;
       stats_.last_duration = clock_->Now() - timestamp;
       logs.push_back(
           absl::StrCat("GenericPLEG: unable to retrieve pods: ", pods.status().ToString()));
@@ -263,6 +364,7 @@ void GenericPleg::Relist() {
         if (last_relist_time_ != absl::InfinitePast()) {
           stats_.last_interval = timestamp - last_relist_time_;
         }
+        last_relist_failed_ = false;
         last_relist_time_ = timestamp;
       }
 
@@ -300,37 +402,15 @@ void GenericPleg::Relist() {
           continue;
         }
 
-        absl::flat_hash_map<std::string, int32_t> exit_codes;
-        if (*status != nullptr) {
-          for (const container::ContainerStatus& cs : (*status)->container_statuses) {
-            exit_codes.emplace(cs.id, cs.exit_code);
-          }
-        }
-        for (PodLifecycleEvent& e : events) {
-          // Unknown states are unreliable and nothing acts on them.
-          if (e.type == PodLifeCycleEventType::kContainerChanged) continue;
-          if (e.type == PodLifeCycleEventType::kContainerDied) {
-            if (auto code = exit_codes.find(e.container_id); code != exit_codes.end()) {
-              e.exit_code = code->second;
-              logs.push_back(absl::StrCat("GenericPLEG: container finished pod=", uid,
-                                          " container=", e.container_id,
-                                          " exitCode=", code->second));
-            }
-          }
-          std::string description =
-              absl::StrCat(ToString(e.type), " ", e.pod_uid, " ", e.container_id);
-          if (!events_->TryPush(std::move(e))) {
-            logs.push_back(
-                absl::StrCat("GenericPLEG: event channel is full, discarding this relist's event ",
-                             description));
-          }
-        }
+        EmitEvents(uid, events, *status, logs);
 
         if (pod == nullptr) {
+          SetDelivered(uid, std::nullopt);
           it = records_.erase(it);
         } else {
-          record.old = std::move(record.current);
+          std::optional<container::Pod> current = std::move(record.current);
           record.current.reset();
+          SetDelivered(uid, std::move(current));
           ++it;
         }
       }

@@ -31,6 +31,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -62,6 +63,10 @@ struct GenericPlegOptions {
   // this. Must exceed the period plus the time a relist can take, or health
   // flaps (the kubelet's relistThreshold).
   absl::Duration relist_threshold = absl::Minutes(3);
+  // After a failed relist the next comes this soon even when relist_period
+  // is longer (a loosened period behind an event stream must not leave a
+  // relist that failed, e.g. just as containerd came back, for minutes).
+  absl::Duration failed_relist_retry = absl::Seconds(1);
   // Receives the diagnostics the kubelet logs (relist and inspection errors,
   // dropped events, container exit codes). Null: discarded. Called from the
   // relisting thread, without GenericPleg's locks held.
@@ -104,8 +109,24 @@ class GenericPleg final : public PodLifecycleEventGenerator {
   // Returns the inspection error, which is also stored in the cache.
   absl::Status UpdateCache(const container::Pod& pod);
 
+  // Re-reads one pod now (the uid, name and namespace of `pod`; its
+  // containers are ignored) and treats the result as a relist would: stores
+  // it in the cache (a pod with nothing left is deleted from it), diffs it
+  // against the last delivered view of the pod, emits the events and makes
+  // the result the new view, so the next relist does not report the same
+  // changes again. For the event-driven PLEG, which reacts to one
+  // container's event at the cost of one pod, not of every pod. Returns the
+  // status read (null when nothing is left of the pod) or the inspection
+  // error (the pod is then reinspected at the next relist).
+  absl::StatusOr<container::PodStatusPtr> RelistPod(const container::Pod& pod);
+
+  // The pod (uid, name, namespace; no containers) a container or sandbox id
+  // belonged to in the last delivered view; nullopt for an id not seen yet.
+  std::optional<container::Pod> PodOfContainer(const std::string& container_id);
+
   // Changes the period and threshold (the kubelet loosens both while an
-  // event-driven PLEG is in use). Takes effect at the next wait.
+  // event-driven PLEG is in use). A change wakes the relist thread, which
+  // relists at once and then waits the new period.
   void SetRelistDurations(absl::Duration relist_period, absl::Duration relist_threshold);
 
   // Start time of the latest successful relist; InfinitePast() if none.
@@ -136,6 +157,13 @@ class GenericPleg final : public PodLifecycleEventGenerator {
   // the pod is down (the API keeps showing a finished pod's IP).
   container::PodStatusPtr PreservePodIps(const std::string& uid, container::PodStatusPtr status);
 
+  // Pushes `events` (exit codes filled in from `status`), skipping the
+  // ContainerChanged ones nothing acts on. Needs relist_mu_.
+  void EmitEvents(const std::string& uid, std::vector<PodLifecycleEvent>& events,
+                  const container::PodStatusPtr& status, std::vector<std::string>& logs);
+  // Makes `pod` the delivered view of `uid` (nullopt: none), keeping
+  // pod_of_container_ in step. Needs relist_mu_.
+  void SetDelivered(const std::string& uid, std::optional<container::Pod> pod);
   void RelistLoop();
   void Log(std::vector<std::string>& logs) const;
 
@@ -150,6 +178,8 @@ class GenericPleg final : public PodLifecycleEventGenerator {
   std::mutex relist_mu_;
   std::map<std::string, PodRecord> records_;  // ordered: deterministic event order
   std::set<std::string> pods_to_reinspect_;   // inspection failed at the last relist
+  // Container and sandbox ids of the delivered views -> pod uid.
+  absl::flat_hash_map<std::string, std::string> pod_of_container_;
 
   // Serializes inspect-then-Set, because PreservePodIps reads the entry it
   // is about to replace.
@@ -161,6 +191,8 @@ class GenericPleg final : public PodLifecycleEventGenerator {
   RelistStats stats_;
   absl::Duration relist_period_;
   absl::Duration relist_threshold_;
+  const absl::Duration failed_relist_retry_;
+  bool last_relist_failed_ = false;
 
   // Start/Stop hold lifecycle_mu_ throughout, so a Start cannot race the
   // join of a Stop. run_mu_ guards stop_requested_ for the thread's waits.
@@ -168,6 +200,7 @@ class GenericPleg final : public PodLifecycleEventGenerator {
   std::mutex run_mu_;
   std::condition_variable run_cv_;
   bool stop_requested_ = false;
+  bool durations_changed_ = false;
   std::thread thread_;
 };
 

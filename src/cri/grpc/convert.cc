@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace cubelet::cri::convert {
@@ -608,6 +609,20 @@ absl::Status FromGrpcStatus(const ::grpc::Status& s, absl::string_view method,
 ::grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return ::grpc::Status::OK;
   return ::grpc::Status(static_cast<::grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+absl::StatusOr<std::string> NormalizeEndpoint(const std::string& endpoint) {
+  absl::string_view path = endpoint;
+  if (absl::StartsWith(path, "unix://")) {
+    path.remove_prefix(7);
+  } else if (absl::StartsWith(path, "unix:")) {
+    path.remove_prefix(5);
+  }
+  if (path.size() < 2 || path.front() != '/') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "CRI endpoint \"", endpoint, "\" is not unix:///absolute/path or /absolute/path"));
+  }
+  return absl::StrCat("unix://", path);
 }
 
 }  // namespace cubelet::cri::convert

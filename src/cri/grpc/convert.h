@@ -13,6 +13,7 @@
 #define CUBELET_CRI_GRPC_CONVERT_H_
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cri/types.h"
@@ -99,6 +100,11 @@ absl::Status FromGrpcStatus(const ::grpc::Status& s, absl::string_view method,
                             absl::Duration timeout);
 // A server-side absl::Status on the wire: same code, same message.
 ::grpc::Status ToGrpcStatus(const absl::Status& s);
+
+// "unix:///abs/path" for "unix:///abs/path", "unix:/abs/path" or
+// "/abs/path"; InvalidArgument for anything else (no TCP: the runtime's
+// socket is local).
+absl::StatusOr<std::string> NormalizeEndpoint(const std::string& endpoint);
 
 }  // namespace cubelet::cri::convert
 

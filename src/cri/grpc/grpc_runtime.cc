@@ -27,20 +27,6 @@ constexpr char kKubeletApiVersion[] = "0.1.0";
 constexpr int kInitialBackoffMs = 100;
 constexpr int kMaxBackoffMs = 3000;
 
-absl::StatusOr<std::string> NormalizeEndpoint(const std::string& endpoint) {
-  absl::string_view path = endpoint;
-  if (absl::StartsWith(path, "unix://")) {
-    path.remove_prefix(7);
-  } else if (absl::StartsWith(path, "unix:")) {
-    path.remove_prefix(5);
-  }
-  if (path.size() < 2 || path.front() != '/') {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "CRI endpoint \"", endpoint, "\" is not unix:///absolute/path or /absolute/path"));
-  }
-  return absl::StrCat("unix://", path);
-}
-
 // One unary call: a fresh context with a deadline and fail-fast semantics.
 template <typename Fn>
 absl::Status Call(absl::string_view method, absl::Duration timeout, Fn&& fn) {
@@ -62,7 +48,7 @@ struct GrpcRuntime::Stubs {
 
 absl::StatusOr<std::unique_ptr<GrpcRuntime>> GrpcRuntime::Connect(const std::string& endpoint,
                                                                   Options options) {
-  absl::StatusOr<std::string> target = NormalizeEndpoint(endpoint);
+  absl::StatusOr<std::string> target = convert::NormalizeEndpoint(endpoint);
   if (!target.ok()) return target.status();
   if (options.call_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("call_timeout must be positive");

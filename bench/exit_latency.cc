@@ -1,0 +1,200 @@
+// exit_latency: how soon a container's exit shows in the agent's /pods, on
+// the real runtime. N host-network pods (restartPolicy Never) whose
+// container sleeps a random time (uniform over --min/--max seconds, so the
+// exits fall at random phases of any relist period) and exits; /pods is
+// polled every --poll-ms; for each pod the latency is the moment its
+// container first shows terminated minus the runtime's own finished_at
+// (CRI ContainerStatus, nanoseconds).
+//
+//   exit_latency --container-runtime-endpoint unix:///… [--pods 30]
+//                [--min 3] [--max 9] [--poll-ms 5] [--runtime-events true|false]
+//
+// Prints RESULT events=… n=… p50_ms=… p99_ms=… max_ms=… (events=false: the
+// relist alone, every second, as the kubelet's generic PLEG).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cri/grpc/grpc_runtime.h"
+#include "e2e_util.h"
+#include "httplib.h"
+#include "nlohmann/json.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using cubelet::e2e::Eventually;
+using cubelet::e2e::FreePort;
+
+struct Flags {
+  std::string endpoint;
+  int pods = 30;
+  double min_s = 3, max_s = 9;
+  int poll_ms = 5;
+  std::string runtime_events = "true";
+};
+
+int64_t NowNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Manifest(int i, double sleep_s) {
+  char sleep[32];
+  std::snprintf(sleep, sizeof(sleep), "%.3f", sleep_s);
+  return "apiVersion: v1\nkind: Pod\nmetadata:\n  name: exit-" + std::to_string(i) +
+         "\nspec:\n  hostNetwork: true\n  restartPolicy: Never\n"
+         "  terminationGracePeriodSeconds: 1\n  containers:\n"
+         "  - name: app\n    image: docker.io/library/busybox:latest\n"
+         "    imagePullPolicy: IfNotPresent\n"
+         "    command: [\"sh\", \"-c\", \"sleep " +
+         sleep + "; exit 0\"]\n";
+}
+
+double Percentile(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string arg = argv[i], value = argv[i + 1];
+    if (arg == "--container-runtime-endpoint") flags.endpoint = value;
+    if (arg == "--pods") flags.pods = std::atoi(value.c_str());
+    if (arg == "--min") flags.min_s = std::atof(value.c_str());
+    if (arg == "--max") flags.max_s = std::atof(value.c_str());
+    if (arg == "--poll-ms") flags.poll_ms = std::atoi(value.c_str());
+    if (arg == "--runtime-events") flags.runtime_events = value;
+  }
+  if (flags.endpoint.empty()) {
+    std::fprintf(stderr,
+                 "usage: exit_latency --container-runtime-endpoint unix:///… [--pods N] "
+                 "[--min S] [--max S] [--poll-ms MS] [--runtime-events true|false]\n");
+    return 2;
+  }
+  auto cri = cubelet::cri::GrpcRuntime::Connect(flags.endpoint);
+  if (!cri.ok()) {
+    std::fprintf(stderr, "%s\n", cri.status().ToString().c_str());
+    return 2;
+  }
+
+  fs::path dir = fs::temp_directory_path() / ("cubelet-exit-bench-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "manifests");
+  fs::create_directories(dir / "staging");
+  const int port = FreePort();
+  std::vector<std::string> args = {CUBELET_BINARY,
+                                   "--pod-manifest-path=" + (dir / "manifests").string(),
+                                   "--container-runtime-endpoint=" + flags.endpoint,
+                                   "--root-dir=" + (dir / "root").string(),
+                                   "--pod-logs-dir=" + (dir / "logs").string(),
+                                   "--node-name=bench",
+                                   "--cgroup-root=/cubelet-bench",
+                                   "--read-only-port=" + std::to_string(port),
+                                   "--runtime-events=" + flags.runtime_events};
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = freopen((dir / "agent.log").c_str(), "w", stderr);
+    (void)f;
+    std::vector<char*> argv_c;
+    for (std::string& a : args) argv_c.push_back(a.data());
+    argv_c.push_back(nullptr);
+    execv(argv_c[0], argv_c.data());
+    _exit(127);
+  }
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(1);
+  auto pods_json = [&]() -> nlohmann::json {
+    auto res = client.Get("/pods");
+    if (!res || res->status != 200) return nlohmann::json();
+    return nlohmann::json::parse(res->body, nullptr, false);
+  };
+  if (!Eventually([&] { return pods_json().is_object(); }, absl::Seconds(30),
+                  absl::Milliseconds(50))) {
+    std::fprintf(stderr, "agent did not come up; see %s\n", (dir / "agent.log").c_str());
+    kill(pid, SIGTERM);
+    return 1;
+  }
+
+  std::mt19937 rng(12345);
+  std::uniform_real_distribution<double> sleep_s(flags.min_s, flags.max_s);
+  for (int i = 0; i < flags.pods; ++i) {
+    std::ofstream(dir / "staging" / ("exit-" + std::to_string(i) + ".yaml"))
+        << Manifest(i, sleep_s(rng));
+  }
+  for (int i = 0; i < flags.pods; ++i) {
+    std::string name = "exit-" + std::to_string(i) + ".yaml";
+    fs::rename(dir / "staging" / name, dir / "manifests" / name);
+  }
+
+  // Pod name -> (container id, first time seen terminated).
+  std::map<std::string, std::pair<std::string, int64_t>> seen;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(static_cast<int>(flags.max_s) + 120);
+  while (static_cast<int>(seen.size()) < flags.pods &&
+         std::chrono::steady_clock::now() < deadline) {
+    nlohmann::json list = pods_json();
+    const int64_t now = NowNanos();
+    if (list.is_object()) {
+      for (const auto& pod : list["items"]) {
+        std::string name = pod["metadata"].value("name", "");
+        if (seen.contains(name)) continue;
+        for (const auto& c : pod["status"].value("containerStatuses", nlohmann::json::array())) {
+          if (c.contains("state") && c["state"].contains("terminated")) {
+            std::string id = c["state"]["terminated"].value("containerID", "");
+            if (auto p = id.find("://"); p != std::string::npos) id = id.substr(p + 3);
+            seen[name] = {id, now};
+          }
+        }
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(flags.poll_ms));
+  }
+
+  std::vector<double> latencies_ms;
+  for (const auto& [name, entry] : seen) {
+    auto status = (*cri)->GetContainerStatus(entry.first);
+    if (!status.ok() || status->finished_at == 0) continue;
+    latencies_ms.push_back(static_cast<double>(entry.second - status->finished_at) / 1e6);
+  }
+  std::printf(
+      "RESULT events=%s n=%zu p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n", flags.runtime_events.c_str(),
+      latencies_ms.size(), Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.99),
+      latencies_ms.empty() ? 0.0 : *std::max_element(latencies_ms.begin(), latencies_ms.end()));
+  std::fflush(stdout);
+
+  for (const auto& e : fs::directory_iterator(dir / "manifests")) fs::remove(e.path());
+  Eventually(
+      [&] {
+        nlohmann::json list = pods_json();
+        return list.is_object() && list["items"].empty();
+      },
+      absl::Seconds(120), absl::Milliseconds(100));
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  std::error_code ec;
+  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
+    rmdir((h.path() / "cubelet-bench").c_str());
+  }
+  rmdir("/sys/fs/cgroup/cubelet-bench");
+  fs::remove_all(dir, ec);
+  return static_cast<int>(latencies_ms.size()) == flags.pods ? 0 : 1;
+}
