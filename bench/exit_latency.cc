@@ -169,15 +169,45 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(flags.poll_ms));
   }
 
+  if (static_cast<int>(seen.size()) < flags.pods) {
+    nlohmann::json list = pods_json();
+    for (const auto& pod : list["items"]) {
+      std::string name = pod["metadata"].value("name", "");
+      if (!seen.contains(name)) {
+        std::fprintf(stderr, "never terminated: %s\n", pod["status"].dump().c_str());
+      }
+    }
+  }
   std::vector<double> latencies_ms;
   for (const auto& [name, entry] : seen) {
+    // The agent can know of an exit before containerd's CRI plugin records
+    // it (the event stream is faster), so give the CRI a moment.
     auto status = (*cri)->GetContainerStatus(entry.first);
-    if (!status.ok() || status->finished_at == 0) continue;
+    for (int i = 0; i < 100 && status.ok() && status->finished_at == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      status = (*cri)->GetContainerStatus(entry.first);
+    }
+    if (!status.ok() || status->finished_at == 0) {
+      std::fprintf(
+          stderr, "%s: container \"%s\": %s\n", name.c_str(), entry.first.c_str(),
+          status.ok()
+              ? ("no finished_at; state " + std::to_string(static_cast<int>(status->state)) +
+                 " reason " + status->reason + " started_at " + std::to_string(status->started_at))
+                    .c_str()
+              : status.status().ToString().c_str());
+      continue;
+    }
+    if (std::getenv("CUBELET_BENCH_KEEP") != nullptr) {
+      std::fprintf(stderr, "exit %s finished_at=%lld seen=%lld\n", entry.first.c_str(),
+                   static_cast<long long>(status->finished_at),
+                   static_cast<long long>(entry.second));
+    }
     latencies_ms.push_back(static_cast<double>(entry.second - status->finished_at) / 1e6);
   }
   std::printf(
-      "RESULT events=%s n=%zu p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n", flags.runtime_events.c_str(),
-      latencies_ms.size(), Percentile(latencies_ms, 0.5), Percentile(latencies_ms, 0.99),
+      "RESULT events=%s seen=%zu n=%zu p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n",
+      flags.runtime_events.c_str(), seen.size(), latencies_ms.size(), Percentile(latencies_ms, 0.5),
+      Percentile(latencies_ms, 0.99),
       latencies_ms.empty() ? 0.0 : *std::max_element(latencies_ms.begin(), latencies_ms.end()));
   std::fflush(stdout);
 
@@ -195,6 +225,10 @@ int main(int argc, char** argv) {
     rmdir((h.path() / "cubelet-bench").c_str());
   }
   rmdir("/sys/fs/cgroup/cubelet-bench");
-  fs::remove_all(dir, ec);
+  if (std::getenv("CUBELET_BENCH_KEEP") == nullptr) {
+    fs::remove_all(dir, ec);
+  } else {
+    std::fprintf(stderr, "kept %s\n", dir.c_str());
+  }
   return static_cast<int>(latencies_ms.size()) == flags.pods ? 0 : 1;
 }

@@ -135,6 +135,9 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
     evented_options.resolve_pod = [this](const std::string& id) {
       return runtime_manager_.PodOfContainer(id);
     };
+    evented_options.on_event = [this](const cri::ContainerEvent& event) {
+      runtime_manager_.NoteRuntimeEvent(event);
+    };
     evented_options.log = [](std::string_view line) { LOG(INFO) << line; };
     evented_pleg_ = std::make_unique<pleg::EventedPleg>(deps.event_sources, pleg_.get(),
                                                         &pod_cache_, clock_, evented_options);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <utility>
@@ -133,7 +134,7 @@ absl::StatusOr<std::vector<container::Pod>> RuntimeManager::GetPods(bool all) {
         .image = c.image.image,
         .image_id = c.image_ref,
         .hash = GetContainerInfoFromAnnotations(c.annotations).hash,
-        .state = ToContainerState(c.state),
+        .state = ToContainerState(AnnouncedState(c.id, c.state)),
         .created_at = FromNanos(c.created_at)});
   }
 
@@ -146,6 +147,63 @@ absl::StatusOr<std::vector<container::Pod>> RuntimeManager::GetPods(bool all) {
     return a.created_at > b.created_at;
   });
   return out;
+}
+
+void RuntimeManager::NoteRuntimeEvent(const cri::ContainerEvent& event) {
+  using Type = cri::ContainerEvent::Type;
+  std::lock_guard<std::mutex> lock(announced_mu_);
+  const absl::Time now = clock_->Now();
+  // Old entries (the CRI never agreed, or no one asked again) go.
+  for (auto it = announced_.begin(); it != announced_.end();) {
+    it = now - it->second.noted > absl::Minutes(1) ? announced_.erase(it) : std::next(it);
+  }
+  switch (event.type) {
+    case Type::kExited: {
+      AnnouncedExit& e = announced_[event.container_id];
+      e.exited = true;
+      e.exit_code = event.exit_code.value_or(0);
+      e.finished_at = event.at == absl::InfinitePast() ? absl::ToUnixNanos(absl::Now())
+                                                       : absl::ToUnixNanos(event.at);
+      e.noted = now;
+      break;
+    }
+    case Type::kOomKilled: {
+      AnnouncedExit& e = announced_[event.container_id];
+      e.oom_killed = true;
+      e.noted = now;
+      break;
+    }
+    case Type::kDeleted:
+      announced_.erase(event.container_id);
+      break;
+    case Type::kStarted:
+      break;
+  }
+}
+
+void RuntimeManager::ApplyAnnouncedExit(cri::ContainerStatus& status) {
+  std::lock_guard<std::mutex> lock(announced_mu_);
+  auto it = announced_.find(status.id);
+  if (it == announced_.end()) return;
+  if (status.state == cri::ContainerState::kExited) {
+    announced_.erase(it);  // the CRI caught up; its record is the truth
+    return;
+  }
+  const AnnouncedExit& e = it->second;
+  if (!e.exited || status.state != cri::ContainerState::kRunning) return;
+  status.state = cri::ContainerState::kExited;
+  status.exit_code = e.exit_code;
+  status.finished_at = std::max(e.finished_at, status.started_at);
+  // What containerd's CRI plugin will say once it catches up.
+  status.reason = e.oom_killed ? "OOMKilled" : e.exit_code == 0 ? "Completed" : "Error";
+}
+
+cri::ContainerState RuntimeManager::AnnouncedState(const std::string& id,
+                                                   cri::ContainerState listed) {
+  if (listed != cri::ContainerState::kRunning) return listed;
+  std::lock_guard<std::mutex> lock(announced_mu_);
+  auto it = announced_.find(id);
+  return it != announced_.end() && it->second.exited ? cri::ContainerState::kExited : listed;
 }
 
 absl::StatusOr<container::Pod> RuntimeManager::PodOfContainer(const std::string& id) {
@@ -217,6 +275,7 @@ absl::StatusOr<container::PodStatusPtr> RuntimeManager::GetPodStatus(
     absl::StatusOr<cri::ContainerStatus> s = runtime_->GetContainerStatus(c.id);
     if (absl::IsNotFound(s.status())) continue;
     if (!s.ok()) return s.status();
+    ApplyAnnouncedExit(*s);
     LabeledContainerInfo labeled = GetContainerInfoFromLabels(s->labels);
     AnnotatedContainerInfo annotated = GetContainerInfoFromAnnotations(s->annotations);
     container::ContainerStatus cs;

@@ -39,6 +39,7 @@
 #include "api/pod.h"
 #include "container/runtime.h"
 #include "container/runtime_types.h"
+#include "cri/container_events.h"
 #include "cri/runtime_service.h"
 #include "cri/types.h"
 #include "events/recorder.h"
@@ -205,6 +206,16 @@ class RuntimeManager final : public container::Runtime {
   // id or it carries no pod. For runtime events about ids no relist saw.
   absl::StatusOr<container::Pod> PodOfContainer(const std::string& id);
 
+  // Takes note of what the runtime's event stream said about a container
+  // (cri::ContainerEvent). containerd publishes an exit tens of milliseconds
+  // before its CRI plugin marks the container exited (it deletes the task
+  // first), so until the CRI shows it, GetPods and GetPodStatus report a
+  // container whose exit (and OOM kill) was announced as exited with the
+  // event's exit code and time: a consumer that saw the event never reads
+  // the container as running again. Entries go once the CRI agrees, or
+  // after a minute.
+  void NoteRuntimeEvent(const cri::ContainerEvent& event);
+
   // ComputePodActions with this manager's probe results.
   PodActions ComputePodActions(const api::Pod& pod, const container::PodStatus& status) const;
 
@@ -235,6 +246,21 @@ class RuntimeManager final : public container::Runtime {
   Backoff& image_pull_backoff() { return image_pull_backoff_; }
 
  private:
+  // An exit (or OOM kill) announced by the runtime's events and not yet
+  // shown by its CRI view.
+  struct AnnouncedExit {
+    bool exited = false;
+    int32_t exit_code = 0;
+    int64_t finished_at = 0;  // ns
+    bool oom_killed = false;
+    absl::Time noted;
+  };
+  // `status` as the announced exit says, if one is pending for it (and
+  // forgets the entry once the CRI agrees).
+  void ApplyAnnouncedExit(cri::ContainerStatus& status);
+  // The list state of container `id` with an announced exit applied.
+  cri::ContainerState AnnouncedState(const std::string& id, cri::ContainerState listed);
+
   // Starts one container (back-off check, image, create, start, postStart);
   // appends its SyncResult and returns its error.
   absl::Status StartContainer(const api::Pod& pod, const api::Container& container,
@@ -310,6 +336,8 @@ class RuntimeManager final : public container::Runtime {
   HandlerRunner handlers_;
   events::NullRecorder null_recorder_;
   events::EventRecorder* const recorder_;
+  std::mutex announced_mu_;
+  std::map<std::string, AnnouncedExit> announced_;  // by container id
 
   // Stops in flight per container id: a second stop skips the preStop hook.
   std::mutex stopping_mu_;

@@ -704,6 +704,48 @@ TEST_F(RecordedEventsTest, ContainerLifecycleEventsAsTheKubeletRecordsThem) {
                   "Normal BackOff Back-off pulling image \"registry.example/missing:1\""));
 }
 
+TEST_F(RuntimeManagerTest, AnAnnouncedExitShowsBeforeTheCriCatchesUp) {
+  api::Pod pod = MakePod("announced", api::kRestartNever, {"app"});
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  const std::string id = Latest(pod, "app").id;
+  ASSERT_EQ(Latest(pod, "app").state, container::ContainerState::kRunning);
+  const absl::Time exited_at = clock_.Now() + absl::Minutes(10);
+  m_.NoteRuntimeEvent(cri::ContainerEvent{.type = cri::ContainerEvent::Type::kExited,
+                                          .container_id = id,
+                                          .exit_code = 3,
+                                          .at = exited_at});
+  // The CRI still says running; the status and the list do not.
+  container::ContainerStatus announced = Latest(pod, "app");
+  EXPECT_EQ(announced.state, container::ContainerState::kExited);
+  EXPECT_EQ(announced.exit_code, 3);
+  EXPECT_EQ(announced.reason, "Error");
+  EXPECT_EQ(announced.finished_at, exited_at);
+  absl::StatusOr<std::vector<container::Pod>> pods = m_.GetPods(true);
+  ASSERT_TRUE(pods.ok());
+  ASSERT_EQ(pods->size(), 1u);
+  EXPECT_EQ((*pods)[0].containers[0].state, container::ContainerState::kExited);
+
+  // Once the CRI agrees, its record is the truth.
+  ASSERT_TRUE(cri_.ExitContainer(id, 3).ok());
+  container::ContainerStatus caught_up = Latest(pod, "app");
+  EXPECT_EQ(caught_up.state, container::ContainerState::kExited);
+  EXPECT_NE(caught_up.finished_at, exited_at);
+}
+
+TEST_F(RuntimeManagerTest, AnAnnouncedOomKillIsOOMKilled) {
+  api::Pod pod = MakePod("oom", api::kRestartNever, {"app"});
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  const std::string id = Latest(pod, "app").id;
+  m_.NoteRuntimeEvent(
+      cri::ContainerEvent{.type = cri::ContainerEvent::Type::kOomKilled, .container_id = id});
+  EXPECT_EQ(Latest(pod, "app").state, container::ContainerState::kRunning)
+      << "an OOM kill alone is not an exit";
+  m_.NoteRuntimeEvent(cri::ContainerEvent{
+      .type = cri::ContainerEvent::Type::kExited, .container_id = id, .exit_code = 137});
+  EXPECT_EQ(Latest(pod, "app").reason, "OOMKilled");
+  EXPECT_EQ(Latest(pod, "app").exit_code, 137);
+}
+
 TEST_F(RuntimeManagerTest, MissingImageFailsOnlyThatPod) {
   api::Pod bad = MakePod("bad", api::kRestartAlways, {"app"});
   bad.spec.containers[0].image = "registry.example/missing:1";

@@ -19,6 +19,7 @@ absl::Time SteadyNow() {
 }
 
 constexpr absl::Duration kFirstRetry = absl::Milliseconds(5);
+constexpr absl::Duration kSteadyRetries = absl::Milliseconds(250);
 
 // Whether `status` (null: nothing left of the pod) already shows what
 // `event` announced about its container or sandbox.
@@ -185,6 +186,7 @@ void EventedPleg::OnReady(cri::ContainerEventSource* source) {
 }
 
 void EventedPleg::OnEvent(const cri::ContainerEvent& event) {
+  if (options_.on_event) options_.on_event(event);
   const absl::Time now = SteadyNow();
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -217,7 +219,10 @@ std::vector<EventedPleg::Pending> EventedPleg::Process(std::vector<Pending> batc
       return;
     }
     p.not_before = now + p.retry_delay;
-    p.retry_delay = p.retry_delay * 2;
+    // Every 5 ms while the runtime's usual lag lasts (containerd's CRI
+    // plugin deletes the task before it marks the container exited: tens of
+    // milliseconds), then backing off.
+    if (now - p.received >= kSteadyRetries) p.retry_delay = p.retry_delay * 2;
     retry.push_back(std::move(p));
   };
 
@@ -241,7 +246,17 @@ std::vector<EventedPleg::Pending> EventedPleg::Process(std::vector<Pending> batc
     work.events.push_back(std::move(p));
   }
 
-  for (auto& [uid, work] : pods) {
+  // Pods with an exit first: an exit is what someone waits for (a restart,
+  // a phase); starts and removals are bookkeeping.
+  std::vector<PodWork*> order;
+  for (auto& [uid, work] : pods) order.push_back(&work);
+  std::stable_partition(order.begin(), order.end(), [](const PodWork* w) {
+    return std::any_of(w->events.begin(), w->events.end(), [](const Pending& p) {
+      return p.event.type == cri::ContainerEvent::Type::kExited;
+    });
+  });
+  for (PodWork* w : order) {
+    PodWork& work = *w;
     ++reads;
     absl::StatusOr<container::PodStatusPtr> status = relister_->RelistPod(work.ref);
     for (Pending& p : work.events) {

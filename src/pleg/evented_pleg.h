@@ -16,7 +16,7 @@
 // Events are hints: the runtime's CRI view of a container can lag the event
 // (containerd publishes /tasks/exit before its CRI plugin marks the container
 // exited), so an event whose change the re-read does not show yet is retried
-// (5 ms, doubling) until it shows or `settle_timeout` passes. Events for ids
+// (every 5 ms for 250 ms, then doubling) until it shows or `settle_timeout` passes. Events for ids
 // the relist never saw (a container whose create call has not returned yet)
 // are resolved through `resolve_pod`; ids that resolve to nothing (another
 // client's containers, already removed ones) are dropped.
@@ -73,6 +73,10 @@ struct EventedPlegOptions {
   // has not seen; NotFound when the runtime knows no such id (or it is not
   // a pod's). Null: such events are dropped.
   std::function<absl::StatusOr<container::Pod>(const std::string& id)> resolve_pod;
+  // Told of every event as it arrives, before the pod is re-read
+  // (RuntimeManager::NoteRuntimeEvent, so the re-read shows an exit the
+  // CRI has not caught up with). On the stream's thread; must not block.
+  std::function<void(const cri::ContainerEvent&)> on_event;
   // Diagnostics (stream up/down, dropped events). Null: discarded.
   std::function<void(std::string_view)> log;
 };
