@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -145,6 +146,7 @@ std::string Manifest(int i) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // RESULT lines as they come
   Flags flags;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string arg = argv[i], value = argv[i + 1];
@@ -175,7 +177,8 @@ int main(int argc, char** argv) {
                                    "--node-name=bench",
                                    "--cgroup-root=/cubelet-bench",
                                    "--read-only-port=" + std::to_string(port),
-                                   "--pod-worker-threads=" + std::to_string(flags.concurrency)};
+                                   "--pod-worker-threads=" + std::to_string(flags.concurrency),
+                                   "--max-pods=" + std::to_string(std::max(110, flags.pods))};
   pid_t pid = fork();
   if (pid == 0) {
     FILE* f = freopen((dir / "agent.log").c_str(), "w", stderr);
@@ -226,11 +229,14 @@ int main(int argc, char** argv) {
   measure(flags.pods);
 
   // Clean up: the agent stops and removes every pod, then exits.
+  auto t_delete = Clock::now();
   for (const auto& e : fs::directory_iterator(dir / "manifests")) fs::remove(e.path());
-  Eventually([&] { return TotalPods(client) == 0; }, absl::Seconds(120), absl::Milliseconds(100));
+  Eventually([&] { return TotalPods(client) == 0; }, absl::Seconds(600), absl::Milliseconds(100));
   bool clean =
-      Eventually([] { return PodCgroups() == 0; }, absl::Seconds(120), absl::Milliseconds(200));
+      Eventually([] { return PodCgroups() == 0; }, absl::Seconds(600), absl::Milliseconds(200));
   if (!clean) std::fprintf(stderr, "pods left behind\n");
+  // Manifests removed -> no pod left in /pods nor any pod cgroup.
+  std::printf("RESULT n=%d delete_s=%.2f\n", flags.pods, Seconds(Clock::now() - t_delete));
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
   std::error_code ec;

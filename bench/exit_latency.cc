@@ -74,6 +74,7 @@ double Percentile(std::vector<double> v, double p) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // RESULT lines as they come
   Flags flags;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string arg = argv[i], value = argv[i + 1];

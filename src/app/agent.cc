@@ -141,6 +141,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
   if (cluster_mode && !options.node_ip.empty()) kubelet_options.host_ip = options.node_ip;
   lifecycle::NodeInfo node_info = lifecycle::LocalNodeInfo(options.node_name);
   for (const auto& [key, value] : options.node_labels) node_info.labels[key] = value;
+  node_info.allocatable_pods = options.max_pods;
   Parts* parts_ptr = &p;
   kubelet_options.root_dir = options.root_dir;
   kubelet_options.pod_logs_dir = options.pod_logs_dir;
@@ -255,6 +256,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     node_options.config.name = options.node_name;
     node_options.config.node_ip = kubelet_options.host_ip;
     node_options.config.labels = options.node_labels;
+    node_options.config.max_pods = options.max_pods;
     node_options.machine = nodestatus::ReadMachineInfo(options.root_dir);
     node_options.register_node = options.register_node;
     node_options.update_frequency = options.node_status_update_frequency;

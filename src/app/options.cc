@@ -151,6 +151,9 @@ const std::map<std::string, Flag>& Flags() {
       {"kube-api-burst",
        {Int(&AgentOptions::kube_api_burst, 1, 100000),
         "burst of requests to the API server (default 100)"}},
+      {"max-pods",
+       {Int(&AgentOptions::max_pods, 1, 1000000),
+        "pods this node admits; more are rejected OutOfpods (default 110)"}},
       {"runtime-events",
        {Bool(&AgentOptions::runtime_events),
         "learn of container starts and exits from the runtime's event stream (default true)"}},
@@ -230,6 +233,7 @@ absl::Status ApplyConfigFile(const std::string& content, const std::string& sour
       {"nodeStatusReportFrequency", "node-status-report-frequency"},
       {"kubeAPIQPS", "kube-api-qps"},
       {"kubeAPIBurst", "kube-api-burst"},
+      {"maxPods", "max-pods"},
   };
   std::string api_version, kind;
   for (const auto& entry : doc) {

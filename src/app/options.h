@@ -35,6 +35,8 @@ struct AgentOptions {
   // many pods are acted on at once). Not a kubelet flag: the kubelet uses a
   // goroutine per pod.
   int pod_worker_threads = 8;
+  // Pods this node admits (the kubelet's --max-pods; allocatable "pods").
+  int max_pods = 110;
   // Drive the PLEG from the runtime's event stream (containerd's events
   // service) when it has one; the relist then runs every
   // evented_relist_period as a safety net. Off: the relist every second.

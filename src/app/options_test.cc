@@ -69,13 +69,27 @@ TEST(OptionsTest, ConfigFileThenFlagsOverride) {
   std::remove(path.c_str());
 }
 
+TEST(OptionsTest, MaxPodsFromTheFlagOrTheConfigFile) {
+  AgentOptions o;
+  EXPECT_EQ(o.max_pods, 110);
+  ASSERT_TRUE(ApplyConfigFile("apiVersion: kubelet.config.k8s.io/v1beta1\n"
+                              "kind: KubeletConfiguration\nmaxPods: 1000\n",
+                              "k.yaml", o)
+                  .ok());
+  EXPECT_EQ(o.max_pods, 1000);
+  absl::StatusOr<AgentOptions> parsed = ParseOptions({"cubelet", "--max-pods=250"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->max_pods, 250);
+  EXPECT_FALSE(ParseOptions({"cubelet", "--max-pods=0"}).ok());
+}
+
 TEST(OptionsTest, ConfigFileErrorsNameFileAndField) {
   AgentOptions o;
   EXPECT_EQ(ApplyConfigFile("apiVersion: kubelet.config.k8s.io/v1beta1\n"
-                            "kind: KubeletConfiguration\nmaxPods: 10\n",
+                            "kind: KubeletConfiguration\npodPidsLimit: 10\n",
                             "k.yaml", o)
                 .message(),
-            "k.yaml: maxPods: unknown or unsupported KubeletConfiguration field");
+            "k.yaml: podPidsLimit: unknown or unsupported KubeletConfiguration field");
   EXPECT_EQ(ApplyConfigFile("apiVersion: kubelet.config.k8s.io/v1beta1\n"
                             "kind: KubeletConfiguration\nreadOnlyPort: big\n",
                             "k.yaml", o)

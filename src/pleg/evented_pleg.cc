@@ -55,6 +55,20 @@ bool Settled(const cri::ContainerEvent& event, const container::PodStatusPtr& st
   return true;  // not (or no longer) there: whatever it announced is over
 }
 
+// Whether `status` lists the event's container or sandbox and already
+// shows what the event announced.
+bool Shows(const cri::ContainerEvent& event, const container::PodStatusPtr& status) {
+  if (status == nullptr) return false;
+  bool listed = false;
+  for (const container::ContainerStatus& c : status->container_statuses) {
+    listed = listed || c.id == event.container_id;
+  }
+  for (const container::SandboxStatus& s : status->sandbox_statuses) {
+    listed = listed || s.id == event.container_id;
+  }
+  return listed && Settled(event, status);
+}
+
 }  // namespace
 
 EventedPleg::EventedPleg(std::vector<cri::ContainerEventSource*> sources, GenericPleg* relister,
@@ -195,7 +209,8 @@ void EventedPleg::OnEvent(const cri::ContainerEvent& event) {
     Pending& p = it->second;
     if (inserted) p.received = now;
     p.event = event;
-    p.not_before = now;
+    p.not_before =
+        event.type == cri::ContainerEvent::Type::kStarted ? now + options_.start_delay : now;
     p.retry_delay = kFirstRetry;
   }
   cv_.notify_all();
@@ -208,7 +223,7 @@ std::vector<EventedPleg::Pending> EventedPleg::Process(std::vector<Pending> batc
   };
   std::map<std::string, PodWork> pods;
   std::vector<Pending> retry;
-  uint64_t unresolved = 0, unsettled = 0, reads = 0;
+  uint64_t unresolved = 0, unsettled = 0, reads = 0, hits = 0;
   auto retry_or_give_up = [&](Pending p, const std::string& why) {
     const absl::Time now = SteadyNow();
     if (now - p.received >= options_.settle_timeout) {
@@ -257,6 +272,19 @@ std::vector<EventedPleg::Pending> EventedPleg::Process(std::vector<Pending> batc
   });
   for (PodWork* w : order) {
     PodWork& work = *w;
+    // Only starts, all of them already in a good cached status: no read.
+    container::CachedPodStatus cached = cache_->Get(work.ref.id);
+    const bool from_cache =
+        cached.error.ok() &&
+        std::all_of(work.events.begin(), work.events.end(), [&](const Pending& p) {
+          return p.event.type == cri::ContainerEvent::Type::kStarted &&
+                 Shows(p.event, cached.status);
+        });
+    if (from_cache) {
+      ++hits;
+      relister_->AdoptStatus(work.ref.id, cached.status);
+      continue;
+    }
     ++reads;
     absl::StatusOr<container::PodStatusPtr> status = relister_->RelistPod(work.ref);
     for (Pending& p : work.events) {
@@ -272,6 +300,7 @@ std::vector<EventedPleg::Pending> EventedPleg::Process(std::vector<Pending> batc
   stats_.unresolved += unresolved;
   stats_.unsettled += unsettled;
   stats_.pod_reads += reads;
+  stats_.cache_hits += hits;
   return retry;
 }
 

@@ -64,6 +64,11 @@ struct EventedPlegOptions {
   absl::Duration fallback_relist_threshold = absl::Minutes(3);
   // How often the cache is marked fresh while the stream is live and idle.
   absl::Duration cache_update_period = absl::Seconds(1);
+  // A start is handled this long after it arrives: by then the pod worker
+  // that started the container has usually read the pod back into the
+  // cache, and that read serves instead of another one (starts wake no one;
+  // exits are handled at once).
+  absl::Duration start_delay = absl::Milliseconds(200);
   // How long an event's change may take to show in the runtime's status.
   absl::Duration settle_timeout = absl::Seconds(2);
   // Back-off between attempts to (re)open a broken stream.
@@ -89,6 +94,7 @@ struct EventedPlegStats {
   uint64_t stream_starts = 0;  // streams that became live
   uint64_t stream_breaks = 0;  // streams that ended other than by Stop
   uint64_t pod_reads = 0;      // targeted re-reads of one pod
+  uint64_t cache_hits = 0;     // events settled by a status already in the cache
   uint64_t unresolved = 0;     // events dropped: id of no known pod
   uint64_t unsettled = 0;      // events whose change never showed within settle_timeout
 };

@@ -201,6 +201,26 @@ TEST_F(EventedPlegTest, UnknownIdsAreResolvedOrDropped) {
   EXPECT_EQ(resolves_, resolves);
 }
 
+TEST_F(EventedPlegTest, AStartTheCacheAlreadyShowsNeedsNoRead) {
+  StartAndSettle(&source_);
+  // A pod worker started c2 and read the pod back into the cache.
+  runtime_.SetPod(MakePod("p1",
+                          {C("c1", ContainerState::kRunning), C("c2", ContainerState::kRunning)},
+                          {C("s1", ContainerState::kRunning)}));
+  absl::StatusOr<container::PodStatusPtr> read = runtime_.GetPodStatus("p1", "name-p1", "default");
+  ASSERT_TRUE(read.ok());
+  cache_.Set("p1", *read, absl::OkStatus(), clock_.Now());
+  resolvable_["c2"] = "p1";
+  const int status_calls = runtime_.StatusCalls("p1");
+  ASSERT_TRUE(source_.Publish(Started("c2")));
+  EXPECT_THAT(Next(1), ::testing::ElementsAre("p1 ContainerStarted c2"));
+  EXPECT_EQ(runtime_.StatusCalls("p1"), status_calls) << "the cached read served";
+  EXPECT_TRUE(WaitFor([&] { return evented_->Stats().cache_hits == 1; }));
+  // Known now: the relist has nothing new to say.
+  relister_.Relist();
+  EXPECT_THAT(Rest(), ::testing::IsEmpty());
+}
+
 TEST_F(EventedPlegTest, ABrokenStreamRelistsAtOnceAndAnExitDuringTheOutageIsReported) {
   StartAndSettle(&source_);
   const int relists = relists_;

@@ -306,40 +306,53 @@ std::optional<container::Pod> GenericPleg::PodOfContainer(const std::string& con
   return container::Pod{.id = pod.id, .name = pod.name, .namespace_ = pod.namespace_};
 }
 
+void GenericPleg::DeliverLocked(const std::string& uid, const container::PodStatusPtr& status,
+                                std::vector<std::string>& logs) {
+  std::optional<container::Pod> now;
+  if (status != nullptr) {
+    container::Pod seen = container::PodFromStatus(*status);
+    if (!seen.Empty()) now = std::move(seen);
+  }
+  if (!now) {
+    // Nothing left: as a relist that no longer lists the pod.
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    cache_->Delete(uid);
+  }
+  auto record = records_.find(uid);
+  const container::Pod* old_pod =
+      record != records_.end() && record->second.old ? &*record->second.old : nullptr;
+  std::vector<PodLifecycleEvent> events = ComputeEvents(uid, old_pod, now ? &*now : nullptr);
+  EmitEvents(uid, events, status, logs);
+  const bool gone = !now;
+  SetDelivered(uid, std::move(now));
+  if (gone && record != records_.end() && !record->second.current) records_.erase(record);
+  pods_to_reinspect_.erase(uid);
+}
+
 absl::StatusOr<container::PodStatusPtr> GenericPleg::RelistPod(const container::Pod& pod) {
   std::vector<std::string> logs;
   absl::StatusOr<container::PodStatusPtr> result;
   {
     std::lock_guard<std::mutex> relist_lock(relist_mu_);
-    const std::string& uid = pod.id;
     container::Pod ref{.id = pod.id, .name = pod.name, .namespace_ = pod.namespace_};
-    result = InspectAndStore(uid, &ref, logs);
+    result = InspectAndStore(pod.id, &ref, logs);
     if (!result.ok()) {
-      pods_to_reinspect_.insert(uid);
+      pods_to_reinspect_.insert(pod.id);
     } else {
-      std::optional<container::Pod> now;
-      if (*result != nullptr) {
-        container::Pod seen = container::PodFromStatus(**result);
-        if (!seen.Empty()) now = std::move(seen);
-      }
-      if (!now) {
-        // Nothing left: as a relist that no longer lists the pod.
-        std::lock_guard<std::mutex> lock(cache_mu_);
-        cache_->Delete(uid);
-      }
-      auto record = records_.find(uid);
-      const container::Pod* old_pod =
-          record != records_.end() && record->second.old ? &*record->second.old : nullptr;
-      std::vector<PodLifecycleEvent> events = ComputeEvents(uid, old_pod, now ? &*now : nullptr);
-      EmitEvents(uid, events, *result, logs);
-      const bool gone = !now;
-      SetDelivered(uid, std::move(now));
-      if (gone && record != records_.end() && !record->second.current) records_.erase(record);
-      pods_to_reinspect_.erase(uid);
+      DeliverLocked(pod.id, *result, logs);
     }
   }
   Log(logs);
   return result;
+}
+
+void GenericPleg::AdoptStatus(const std::string& uid, const container::PodStatusPtr& status) {
+  std::vector<std::string> logs;
+  {
+    std::lock_guard<std::mutex> relist_lock(relist_mu_);
+    DeliverLocked(uid, status, logs);
+  }
+  Log(logs);
 }
 
 void GenericPleg::Relist() {

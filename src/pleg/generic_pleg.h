@@ -120,6 +120,12 @@ class GenericPleg final : public PodLifecycleEventGenerator {
   // error (the pod is then reinspected at the next relist).
   absl::StatusOr<container::PodStatusPtr> RelistPod(const container::Pod& pod);
 
+  // As RelistPod, but with a status already in the cache (a pod worker's
+  // own read, newer than the event being handled) instead of a new
+  // inspection: diffs, emits and makes it the delivered view; the cache is
+  // left as it is.
+  void AdoptStatus(const std::string& uid, const container::PodStatusPtr& status);
+
   // The pod (uid, name, namespace; no containers) a container or sandbox id
   // belonged to in the last delivered view; nullopt for an id not seen yet.
   std::optional<container::Pod> PodOfContainer(const std::string& container_id);
@@ -161,6 +167,10 @@ class GenericPleg final : public PodLifecycleEventGenerator {
   // ContainerChanged ones nothing acts on. Needs relist_mu_.
   void EmitEvents(const std::string& uid, std::vector<PodLifecycleEvent>& events,
                   const container::PodStatusPtr& status, std::vector<std::string>& logs);
+  // The second half of RelistPod: `status` (null: nothing left) becomes
+  // the delivered view, with its events. Needs relist_mu_.
+  void DeliverLocked(const std::string& uid, const container::PodStatusPtr& status,
+                     std::vector<std::string>& logs);
   // Makes `pod` the delivered view of `uid` (nullopt: none), keeping
   // pod_of_container_ in step. Needs relist_mu_.
   void SetDelivered(const std::string& uid, std::optional<container::Pod> pod);
