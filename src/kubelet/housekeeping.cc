@@ -1,6 +1,8 @@
 // Housekeeping (upstream HandlePodCleanups in kubelet_pods.go): every 2 s,
 // once every source has been seen, the sync loop reconciles what the pod
 // workers, the runtime and the host hold with the desired pods.
+#include <malloc.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,6 +87,9 @@ void Kubelet::HandlePodCleanups() {
       if (working.contains(rp.id) || desired_uids.contains(rp.id)) staying.push_back(rp);
     }
     CollectDeadContainersAsync(std::move(staying));
+    // glibc keeps what a burst of pod starts freed (measured: 45 -> 40 MiB
+    // with 300 pods, docs/benchmarks.md); hand it back once a minute.
+    malloc_trim(0);
   }
   metrics_.running_pods->Set(running_pods);
   for (const char* state : {"created", "running", "exited", "unknown"}) {
