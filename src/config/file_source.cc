@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -55,22 +56,36 @@ void RecordFileErrors(const std::string& file, std::string version, size_t first
   scan.files.push_back(std::move(fe));
 }
 
-// Adds the pods of one manifest file to `scan`.
-void AddFile(const std::string& file, const std::string& version, const std::string& node_name,
-             std::map<std::string, std::string>& owners, FileScan& scan) {
+}  // namespace
+
+void FileSource::AddFile(const std::string& file, const std::string& version,
+                         std::map<std::string, std::string>& owners, FileScan& scan,
+                         std::set<std::string>& seen) const {
+  seen.insert(file);
+  std::optional<absl::StatusOr<api::ParsedManifest>> cached;
+  {
+    std::lock_guard<std::mutex> lock(parsed_mu_);
+    auto it = parsed_.find(file);
+    if (it != parsed_.end() && it->second.version == version) cached = it->second.parsed;
+  }
+  absl::StatusOr<api::ParsedManifest> parsed;
+  if (cached.has_value()) {
+    parsed = *std::move(cached);
+  } else {
+    parsed = api::ParseManifestFile(file);
+    std::lock_guard<std::mutex> lock(parsed_mu_);
+    parsed_[file] = ParsedFile{version, parsed};
+  }
   size_t first = scan.errors.size();
-  absl::StatusOr<api::ParsedManifest> parsed = api::ParseManifestFile(file);
   if (!parsed.ok()) {
     scan.errors.emplace_back(parsed.status().message());
   } else {
     for (const api::ManifestError& e : parsed->errors) scan.errors.push_back(e.ToString());
-    AcceptStaticPods(std::move(parsed->pods), node_name, file, kFileSource, owners, scan.pods,
-                     scan.errors);
+    AcceptStaticPods(std::move(parsed->pods), options_.node_name, file, kFileSource, owners,
+                     scan.pods, scan.errors);
   }
   RecordFileErrors(file, version, first, scan);
 }
-
-}  // namespace
 
 FileSource::FileSource(FileSourceOptions options, UpdateCallback on_update, ErrorCallback on_error)
     : options_(std::move(options)),
@@ -137,8 +152,17 @@ absl::StatusOr<FileScan> FileSource::Scan() const {
   }
   FileScan scan;
   std::map<std::string, std::string> owners;  // full name -> file that defined it
+  std::set<std::string> seen;
+  // Files gone since the last scan leave the parse cache.
+  auto forget_unseen = [&] {
+    std::lock_guard<std::mutex> lock(parsed_mu_);
+    for (auto it = parsed_.begin(); it != parsed_.end();) {
+      it = seen.contains(it->first) ? std::next(it) : parsed_.erase(it);
+    }
+  };
   if (!S_ISDIR(st.st_mode)) {
-    AddFile(path, StatVersion(st), options_.node_name, owners, scan);
+    AddFile(path, StatVersion(st), owners, scan, seen);
+    forget_unseen();
     return scan;
   }
 
@@ -181,8 +205,9 @@ absl::StatusOr<FileScan> FileSource::Scan() const {
       RecordFileErrors(file, StatVersion(fst), first, scan);
       continue;
     }
-    AddFile(file, StatVersion(fst), options_.node_name, owners, scan);
+    AddFile(file, StatVersion(fst), owners, scan, seen);
   }
+  forget_unseen();
   return scan;
 }
 

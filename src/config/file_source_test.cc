@@ -66,6 +66,30 @@ TEST(FileSourceTest, ScanOnceReadsGoodFilesAndReportsBadOnes) {
   EXPECT_EQ(alpha.metadata.annotations.at(api::kConfigHashAnnotation), alpha.metadata.uid);
 }
 
+TEST(FileSourceTest, RescansReuseUnchangedFilesAndSeeEditsAndRemovals) {
+  TempDir dir;
+  WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
+  WriteFile(dir.File("b.yaml"), PodYaml("bravo"));
+  Recorder rec;
+  FileSource source(Options(dir.path()), rec.UpdateFn(), rec.ErrorFn());
+  absl::StatusOr<std::vector<api::PodPtr>> first = source.ScanOnce();
+  ASSERT_TRUE(first.ok());
+  absl::StatusOr<std::vector<api::PodPtr>> again = source.ScanOnce();
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again->size(), 2u);
+  EXPECT_EQ(*(*again)[0], *(*first)[0]) << "the cached parse gives the same pod";
+  EXPECT_EQ(*(*again)[1], *(*first)[1]);
+
+  // Same size, other content: a new version of the file.
+  std::string edited = PodYaml("alphb");
+  ASSERT_EQ(edited.size(), PodYaml("alpha").size());
+  WriteFile(dir.File("a.yaml"), edited);
+  std::filesystem::remove(dir.File("b.yaml"));
+  absl::StatusOr<std::vector<api::PodPtr>> after = source.ScanOnce();
+  ASSERT_TRUE(after.ok());
+  EXPECT_THAT(Names(*after), ElementsAre("alphb-node1"));
+}
+
 TEST(FileSourceTest, UidIsStableAcrossScansAndTrailingSlash) {
   TempDir dir;
   WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
