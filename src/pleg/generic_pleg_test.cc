@@ -444,6 +444,13 @@ TEST(GenericPlegThreadTest, StopIsPromptWithALongPeriod) {
   EXPECT_EQ(pleg.Stats().relists, 1u);
 }
 
+// Polls `cond` (real time) for up to 10 s: the relist thread's counters are
+// updated just after its events go out, so a test waits for them.
+bool Until(const std::function<bool()>& cond) {
+  for (int i = 0; i < 2000 && !cond(); ++i) absl::SleepFor(absl::Milliseconds(5));
+  return cond();
+}
+
 TEST(GenericPlegThreadTest, AFailedRelistIsRetriedSoonDespiteALongPeriod) {
   FakeClock clock;
   FakeRuntime runtime;
@@ -455,10 +462,15 @@ TEST(GenericPlegThreadTest, AFailedRelistIsRetriedSoonDespiteALongPeriod) {
   runtime.SetGetPodsError(absl::UnavailableError("containerd is restarting"));
   runtime.SetPod(MakePod("u1", {C("c1", ContainerState::kRunning)}));
   pleg.Start();
-  absl::SleepFor(absl::Milliseconds(50));
-  EXPECT_GE(pleg.Stats().failed_relists, 2u) << "retried at the short period";
+  EXPECT_TRUE(Until([&] { return pleg.Stats().failed_relists >= 3; }))
+      << "retried at the short period, not an hour later";
   runtime.SetGetPodsError(absl::OkStatus());
   ASSERT_TRUE(events.Pop(absl::Seconds(30)).has_value());
+  // The successful relist is counted once it is done.
+  ASSERT_TRUE(Until([&] {
+    RelistStats stats = pleg.Stats();
+    return stats.relists == stats.failed_relists + 1;
+  }));
   const uint64_t relists = pleg.Stats().relists;
   absl::SleepFor(absl::Milliseconds(50));
   EXPECT_EQ(pleg.Stats().relists, relists) << "back to the long period once it worked";
@@ -473,10 +485,11 @@ TEST(GenericPlegThreadTest, ChangingTheDurationsRelistsAtOnce) {
   GenericPleg pleg(&runtime, &cache, &events, &clock,
                    GenericPleg::Options{.relist_period = absl::Hours(1)});
   pleg.Start();
-  for (int i = 0; i < 500 && pleg.Stats().relists < 1; ++i) absl::SleepFor(absl::Milliseconds(5));
+  ASSERT_TRUE(Until([&] { return pleg.Stats().relists >= 1; }));
   runtime.SetPod(MakePod("u1", {C("c1", ContainerState::kRunning)}));
   pleg.SetRelistDurations(absl::Hours(2), absl::Hours(3));
   ASSERT_TRUE(events.Pop(absl::Seconds(30)).has_value()) << "not an hour later";
+  ASSERT_TRUE(Until([&] { return pleg.Stats().relists >= 2; }));
   pleg.SetRelistDurations(absl::Hours(2), absl::Hours(3));  // unchanged: no relist
   absl::SleepFor(absl::Milliseconds(30));
   EXPECT_EQ(pleg.Stats().relists, 2u);
