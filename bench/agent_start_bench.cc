@@ -179,16 +179,7 @@ int main(int argc, char** argv) {
                                    "--read-only-port=" + std::to_string(port),
                                    "--pod-worker-threads=" + std::to_string(flags.concurrency),
                                    "--max-pods=" + std::to_string(std::max(110, flags.pods))};
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = freopen((dir / "agent.log").c_str(), "w", stderr);
-    (void)f;
-    std::vector<char*> argv_c;
-    for (std::string& a : args) argv_c.push_back(a.data());
-    argv_c.push_back(nullptr);
-    execv(argv_c[0], argv_c.data());
-    _exit(127);
-  }
+  pid_t pid = cubelet::e2e::Spawn(args, (dir / "agent.log").string());
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(1);
   if (!Eventually([&] { return TotalPods(client) == 0; }, absl::Seconds(30),
@@ -240,10 +231,7 @@ int main(int argc, char** argv) {
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
   std::error_code ec;
-  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-    rmdir((h.path() / "cubelet-bench").c_str());
-  }
-  rmdir("/sys/fs/cgroup/cubelet-bench");
+  cubelet::e2e::RemoveCgroupRoot("cubelet-bench");
   fs::remove_all(dir, ec);
   return all ? 0 : 1;
 }

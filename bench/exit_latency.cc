@@ -9,8 +9,11 @@
 //   exit_latency --container-runtime-endpoint unix:///… [--pods 30]
 //                [--min 3] [--max 9] [--poll-ms 5] [--runtime-events true|false]
 //
-// Prints RESULT events=… n=… p50_ms=… p99_ms=… max_ms=… (events=false: the
-// relist alone, every second, as the kubelet's generic PLEG).
+// Prints RESULT events=… seen=… n=… p50_ms=… p99_ms=… max_ms=… (events=false:
+// the relist alone, every second, as the kubelet's generic PLEG).
+// CUBELET_BENCH_KEEP=1 keeps the agent's log and prints each exit's
+// finished_at and seen time (ns) on stderr, to split the latency into the
+// PLEG's part (its "container finished" log line) and the status path's.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -111,16 +114,7 @@ int main(int argc, char** argv) {
                                    "--cgroup-root=/cubelet-bench",
                                    "--read-only-port=" + std::to_string(port),
                                    "--runtime-events=" + flags.runtime_events};
-  pid_t pid = fork();
-  if (pid == 0) {
-    FILE* f = freopen((dir / "agent.log").c_str(), "w", stderr);
-    (void)f;
-    std::vector<char*> argv_c;
-    for (std::string& a : args) argv_c.push_back(a.data());
-    argv_c.push_back(nullptr);
-    execv(argv_c[0], argv_c.data());
-    _exit(127);
-  }
+  pid_t pid = cubelet::e2e::Spawn(args, (dir / "agent.log").string());
   httplib::Client client("127.0.0.1", port);
   client.set_connection_timeout(1);
   auto pods_json = [&]() -> nlohmann::json {
@@ -222,10 +216,7 @@ int main(int argc, char** argv) {
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
   std::error_code ec;
-  for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-    rmdir((h.path() / "cubelet-bench").c_str());
-  }
-  rmdir("/sys/fs/cgroup/cubelet-bench");
+  cubelet::e2e::RemoveCgroupRoot("cubelet-bench");
   if (std::getenv("CUBELET_BENCH_KEEP") == nullptr) {
     fs::remove_all(dir, ec);
   } else {

@@ -89,10 +89,7 @@ class AgentTest : public ::testing::Test {
     }
     for (const fs::path& cgroup : PodCgroups()) ADD_FAILURE() << "pod cgroup left: " << cgroup;
     std::error_code ec;
-    rmdir((fs::path("/sys/fs/cgroup") / (kCgroupRoot + 1)).c_str());
-    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec)) {
-      rmdir((h.path() / (kCgroupRoot + 1)).c_str());
-    }
+    e2e::RemoveCgroupRoot(kCgroupRoot + 1);
     if (HasFailure()) PrintAgentLog();
     fs::remove_all(dir_, ec);
   }
@@ -113,18 +110,8 @@ class AgentTest : public ::testing::Test {
   }
 
   void StartAgent() {
-    std::vector<std::string> args = AgentArgs();
-    std::string log = (dir_ / "agent.log").string();
-    pid_ = fork();
-    if (pid_ == 0) {
-      FILE* f = freopen(log.c_str(), "a", stderr);
-      (void)f;
-      std::vector<char*> argv;
-      for (std::string& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
+    // Appended to: a restarted agent's log follows the first one's.
+    pid_ = e2e::Spawn(AgentArgs(), (dir_ / "agent.log").string(), /*append=*/true);
     ASSERT_TRUE(Eventually([&] { return Get("/healthz").first == 200; }))
         << "agent not healthy: " << Get("/healthz").second;
   }

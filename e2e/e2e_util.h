@@ -1,6 +1,7 @@
-// Helpers shared by the end-to-end tests: environment lookup, polling with a
-// deadline (e2e tests wait on real processes, so they poll), a free port on
-// 127.0.0.1.
+// Helpers shared by the end-to-end tests and the benchmarks that run the real
+// agent: environment lookup, polling with a deadline (they wait on real
+// processes, so they poll), a free port on 127.0.0.1, starting a process with
+// its stderr in a file, removing a cgroup root the agent left.
 #ifndef CUBELET_E2E_E2E_UTIL_H_
 #define CUBELET_E2E_E2E_UTIL_H_
 
@@ -10,9 +11,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -48,6 +52,32 @@ inline int FreePort() {
   int port = ntohs(addr.sin_port);
   close(fd);
   return port;
+}
+
+// Starts `argv` (argv[0] is the binary's path) with its stderr going to
+// `log` (appended to when `append`); returns the child's pid.
+inline pid_t Spawn(std::vector<std::string> argv, const std::string& log, bool append = false) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    FILE* f = freopen(log.c_str(), append ? "a" : "w", stderr);
+    (void)f;
+    std::vector<char*> argv_c;
+    for (std::string& a : argv) argv_c.push_back(a.data());
+    argv_c.push_back(nullptr);
+    execv(argv_c[0], argv_c.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Removes the (empty) cgroup `name` ("cubelet-bench") from the unified
+// hierarchy and from every v1 hierarchy.
+inline void RemoveCgroupRoot(const std::string& name) {
+  std::error_code ec;
+  for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
+    rmdir((h.path() / name).c_str());
+  }
+  rmdir(("/sys/fs/cgroup/" + name).c_str());
 }
 
 }  // namespace cubelet::e2e

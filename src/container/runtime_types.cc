@@ -47,52 +47,48 @@ std::vector<const ContainerStatus*> PodStatus::RunningContainers() const {
   return out;
 }
 
-Pod RunningPodFromStatus(const PodStatus& status) {
-  Pod running;
-  running.id = status.id;
-  running.name = status.name;
-  running.namespace_ = status.namespace_;
-  for (const ContainerStatus& c : status.container_statuses) {
-    if (c.state != ContainerState::kRunning) continue;
-    running.containers.push_back(Container{.id = c.id,
-                                           .name = c.name,
-                                           .image = c.image,
-                                           .image_id = c.image_id,
-                                           .hash = c.hash,
-                                           .state = c.state,
-                                           .created_at = c.created_at});
-  }
-  for (const SandboxStatus& s : status.sandbox_statuses) {
-    running.sandboxes.push_back(Container{.id = s.id,
-                                          .state = s.state == SandboxState::kReady
-                                                       ? ContainerState::kRunning
-                                                       : ContainerState::kExited,
-                                          .created_at = s.created_at});
-  }
-  return running;
+namespace {
+
+Container FromStatus(const ContainerStatus& c) {
+  return Container{.id = c.id,
+                   .name = c.name,
+                   .image = c.image,
+                   .image_id = c.image_id,
+                   .hash = c.hash,
+                   .state = c.state,
+                   .created_at = c.created_at};
 }
 
-Pod PodFromStatus(const PodStatus& status) {
+Container FromStatus(const SandboxStatus& s) {
+  return Container{
+      .id = s.id,
+      .state = s.state == SandboxState::kReady ? ContainerState::kRunning : ContainerState::kExited,
+      .created_at = s.created_at};
+}
+
+// The pod's identity and every sandbox; its containers only when `running_only`
+// is false or they run.
+Pod ToPod(const PodStatus& status, bool running_only) {
   Pod pod;
   pod.id = status.id;
   pod.name = status.name;
   pod.namespace_ = status.namespace_;
   for (const ContainerStatus& c : status.container_statuses) {
-    pod.containers.push_back(Container{.id = c.id,
-                                       .name = c.name,
-                                       .image = c.image,
-                                       .image_id = c.image_id,
-                                       .hash = c.hash,
-                                       .state = c.state,
-                                       .created_at = c.created_at});
+    if (running_only && c.state != ContainerState::kRunning) continue;
+    pod.containers.push_back(FromStatus(c));
   }
+  for (const SandboxStatus& s : status.sandbox_statuses) pod.sandboxes.push_back(FromStatus(s));
+  return pod;
+}
+
+}  // namespace
+
+Pod RunningPodFromStatus(const PodStatus& status) { return ToPod(status, /*running_only=*/true); }
+
+Pod PodFromStatus(const PodStatus& status) {
+  Pod pod = ToPod(status, /*running_only=*/false);
   for (const SandboxStatus& s : status.sandbox_statuses) {
     pod.created_at = std::max(pod.created_at, s.created_at);
-    pod.sandboxes.push_back(Container{.id = s.id,
-                                      .state = s.state == SandboxState::kReady
-                                                   ? ContainerState::kRunning
-                                                   : ContainerState::kExited,
-                                      .created_at = s.created_at});
   }
   return pod;
 }

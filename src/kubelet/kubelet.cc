@@ -149,23 +149,27 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
           pleg::EventedPlegStats stats = evented->Stats();
           return metrics::Registry::Samples{{{stats.source}, stats.live ? 1.0 : 0.0}};
         });
-    registry_->NewCounterFunc(
-        "cubelet_pleg_runtime_events_total",
-        "Container events received from the runtime's event stream.", {}, [evented] {
-          return metrics::Registry::Samples{{{}, static_cast<double>(evented->Stats().events)}};
-        });
-    registry_->NewCounterFunc(
-        "cubelet_pleg_event_stream_breaks_total",
-        "Times the runtime's event stream ended and the relist took over until it was back.", {},
-        [evented] {
-          return metrics::Registry::Samples{
-              {{}, static_cast<double>(evented->Stats().stream_breaks)}};
-        });
-    registry_->NewCounterFunc(
-        "cubelet_pleg_pod_reads_total",
-        "Single-pod re-reads made for runtime events (not relists).", {}, [evented] {
-          return metrics::Registry::Samples{{{}, static_cast<double>(evented->Stats().pod_reads)}};
-        });
+    struct Counter {
+      const char* name;
+      const char* help;
+      uint64_t pleg::EventedPlegStats::*value;
+    };
+    for (const Counter& c : {
+             Counter{"cubelet_pleg_runtime_events_total",
+                     "Container events received from the runtime's event stream.",
+                     &pleg::EventedPlegStats::events},
+             Counter{"cubelet_pleg_event_stream_breaks_total",
+                     "Times the runtime's event stream ended and the relist took over until it "
+                     "was back.",
+                     &pleg::EventedPlegStats::stream_breaks},
+             Counter{"cubelet_pleg_pod_reads_total",
+                     "Single-pod re-reads made for runtime events (not relists).",
+                     &pleg::EventedPlegStats::pod_reads},
+         }) {
+      registry_->NewCounterFunc(c.name, c.help, {}, [evented, value = c.value] {
+        return metrics::Registry::Samples{{{}, static_cast<double>(evented->Stats().*value)}};
+      });
+    }
   }
   const PlegContext pleg_context{&runtime_manager_, &pod_cache_, &events_, clock_};
   for (const PlegFactory& factory : deps.pleg_generators) {

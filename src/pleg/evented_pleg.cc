@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,11 +22,13 @@ absl::Time SteadyNow() {
 constexpr absl::Duration kFirstRetry = absl::Milliseconds(5);
 constexpr absl::Duration kSteadyRetries = absl::Milliseconds(250);
 
-// Whether `status` (null: nothing left of the pod) already shows what
-// `event` announced about its container or sandbox.
-bool Settled(const cri::ContainerEvent& event, const container::PodStatusPtr& status) {
+// Whether `status` already shows what `event` announced about its container
+// or sandbox; nullopt when `status` does not list it (or is null: nothing
+// left of the pod).
+std::optional<bool> ShowsChange(const cri::ContainerEvent& event,
+                                const container::PodStatusPtr& status) {
   using Type = cri::ContainerEvent::Type;
-  if (event.type == Type::kOomKilled || status == nullptr) return true;
+  if (status == nullptr) return std::nullopt;
   for (const container::ContainerStatus& c : status->container_statuses) {
     if (c.id != event.container_id) continue;
     switch (event.type) {
@@ -52,21 +55,15 @@ bool Settled(const cri::ContainerEvent& event, const container::PodStatusPtr& st
         return false;
     }
   }
-  return true;  // not (or no longer) there: whatever it announced is over
+  return std::nullopt;
 }
 
-// Whether `status` lists the event's container or sandbox and already
-// shows what the event announced.
-bool Shows(const cri::ContainerEvent& event, const container::PodStatusPtr& status) {
-  if (status == nullptr) return false;
-  bool listed = false;
-  for (const container::ContainerStatus& c : status->container_statuses) {
-    listed = listed || c.id == event.container_id;
-  }
-  for (const container::SandboxStatus& s : status->sandbox_statuses) {
-    listed = listed || s.id == event.container_id;
-  }
-  return listed && Settled(event, status);
+// Whether a re-read `status` settles `event`: it shows the change, or no
+// longer lists the container (whatever was announced is over). An OOM kill
+// settles at once; its exit is an event of its own.
+bool Settled(const cri::ContainerEvent& event, const container::PodStatusPtr& status) {
+  return event.type == cri::ContainerEvent::Type::kOomKilled ||
+         ShowsChange(event, status).value_or(true);
 }
 
 }  // namespace
@@ -100,7 +97,6 @@ void EventedPleg::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    live_ = false;
     stats_.live = false;
   }
   cv_.notify_all();
@@ -151,8 +147,7 @@ void EventedPleg::StreamLoop() {
     bool was_live;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      was_live = live_;
-      live_ = false;
+      was_live = stats_.live;
       stats_.live = false;
     }
     if (cancel_->IsCancelled()) return;
@@ -186,7 +181,6 @@ void EventedPleg::OnReady(cri::ContainerEventSource* source) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
-    live_ = true;
     stats_.live = true;
     stats_.source = source->Name();
     ++stats_.stream_starts;
@@ -272,18 +266,21 @@ std::vector<EventedPleg::Pending> EventedPleg::Process(std::vector<Pending> batc
   });
   for (PodWork* w : order) {
     PodWork& work = *w;
-    // Only starts, all of them already in a good cached status: no read.
-    container::CachedPodStatus cached = cache_->Get(work.ref.id);
-    const bool from_cache =
-        cached.error.ok() &&
-        std::all_of(work.events.begin(), work.events.end(), [&](const Pending& p) {
-          return p.event.type == cri::ContainerEvent::Type::kStarted &&
-                 Shows(p.event, cached.status);
-        });
-    if (from_cache) {
-      ++hits;
-      relister_->AdoptStatus(work.ref.id, cached.status);
-      continue;
+    // Only starts, all of them already shown by the cached status (the pod
+    // worker's own read): no read.
+    const bool only_starts = std::all_of(
+        work.events.begin(), work.events.end(),
+        [](const Pending& p) { return p.event.type == cri::ContainerEvent::Type::kStarted; });
+    if (only_starts) {
+      container::CachedPodStatus cached = cache_->Get(work.ref.id);
+      if (cached.error.ok() &&
+          std::all_of(work.events.begin(), work.events.end(), [&](const Pending& p) {
+            return ShowsChange(p.event, cached.status).value_or(false);
+          })) {
+        ++hits;
+        relister_->AdoptStatus(work.ref.id, cached.status);
+        continue;
+      }
     }
     ++reads;
     absl::StatusOr<container::PodStatusPtr> status = relister_->RelistPod(work.ref);
@@ -321,18 +318,16 @@ void EventedPleg::ProcessLoop() {
       }
     }
     if (!due.empty()) {
-      processing_ = true;
       lock.unlock();
       std::vector<Pending> retry = Process(std::move(due));
       lock.lock();
-      processing_ = false;
       for (Pending& p : retry) {
         // A newer event for the same id arrived meanwhile: it supersedes.
         pending_.try_emplace(p.event.container_id, std::move(p));
       }
       continue;
     }
-    if (live_ && pending_.empty() && now - last_fresh >= options_.cache_update_period) {
+    if (stats_.live && pending_.empty() && now - last_fresh >= options_.cache_update_period) {
       // Every event received so far is in the cache: it is as fresh as now.
       const absl::Time fresh = clock_->Now();
       last_fresh = now;

@@ -148,10 +148,8 @@ class EventedPleg final : public PodLifecycleEventGenerator {
   // Keyed by container id: a newer event for the same id replaces the
   // older (the re-read shows the latest state anyway).
   std::map<std::string, Pending> pending_;
-  bool processing_ = false;
-  bool live_ = false;
   bool stopping_ = false;
-  EventedPlegStats stats_;
+  EventedPlegStats stats_;  // stats_.live: the stream is live
 
   std::mutex lifecycle_mu_;
   CancelTokenPtr cancel_;
