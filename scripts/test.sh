@@ -87,6 +87,10 @@ fi
 # End-to-end: the real runtime, on the project's private containerd.
 if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
   echo "=== e2e: private containerd"
+  # From empty, as on a fresh machine: a run killed earlier (or a benchmark)
+  # can leave thousands of containers that containerd would clean up for
+  # minutes and the agents under test would then find as orphans.
+  bash scripts/containerd.sh reset
   bash scripts/containerd.sh start
   trap 'status=$?; [ $status -ne 0 ] && bash scripts/containerd.sh logs; bash scripts/containerd.sh stop --all || true; exit $status' EXIT
   eval "export $(bash scripts/containerd.sh env)"
