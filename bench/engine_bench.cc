@@ -1,9 +1,10 @@
 // Engine benchmark: pod workers + pod syncer + runtime manager on the
 // in-memory CRI with no runtime latency. See bench/README.md.
 //
-//   engine_bench [--pods N] [--updates M] [--pool P]
+//   engine_bench [--pods N] [--updates M] [--pool P] [--relist-rounds R]
 #include <malloc.h>
 
+#include <algorithm>
 #include <asio/thread_pool.hpp>
 #include <atomic>
 #include <chrono>
@@ -96,8 +97,9 @@ double ThreadCpuMs() {
   return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
 }
 
-// CPU (ms, this thread) of one relist with nothing changed, averaged over
-// `rounds`, and of the two CRI list calls alone: the relist's own share is
+// CPU (ms, this thread) of one relist with nothing changed and of the two
+// CRI list calls alone, each the median over `rounds` alternating rounds (a
+// busy machine moves the mean, not the median): the relist's own share is
 // the difference (the in-memory CRI's lists copy every record, as a real
 // client's decode would).
 std::pair<double, double> RelistCpuMs(cri::InMemoryRuntime& cri,
@@ -106,16 +108,21 @@ std::pair<double, double> RelistCpuMs(cri::InMemoryRuntime& cri,
   pleg::EventChannel events(1 << 20);
   pleg::GenericPleg relister(&runtime, &cache, &events, RealClock::Get());
   relister.Relist();  // the first sees (and inspects) everything
-  double start = ThreadCpuMs();
-  for (int i = 0; i < rounds; ++i) relister.Relist();
-  const double relist_ms = (ThreadCpuMs() - start) / rounds;
-  start = ThreadCpuMs();
+  std::vector<double> relist_ms, list_ms;
   for (int i = 0; i < rounds; ++i) {
+    double start = ThreadCpuMs();
+    relister.Relist();
+    relist_ms.push_back(ThreadCpuMs() - start);
+    start = ThreadCpuMs();
     (void)cri.ListPodSandbox(std::nullopt);
     (void)cri.ListContainers(std::nullopt);
+    list_ms.push_back(ThreadCpuMs() - start);
   }
-  const double list_ms = (ThreadCpuMs() - start) / rounds;
-  return {relist_ms, list_ms};
+  auto median = [](std::vector<double>& v) {
+    std::sort(v.begin(), v.end());
+    return v.empty() ? 0.0 : v[v.size() / 2];
+  };
+  return {median(relist_ms), median(list_ms)};
 }
 
 double Seconds(std::chrono::steady_clock::time_point since) {
@@ -176,10 +183,12 @@ int Main(int argc, char** argv) {
   int pods = 10000;
   int64_t updates = 1000000;
   int pool_size = 2;
+  int relist_rounds = 20;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--pods")) pods = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--updates")) updates = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--pool")) pool_size = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--relist-rounds")) relist_rounds = std::atoi(argv[i + 1]);
   }
 
   cri::InMemoryRuntime cri(RealClock::Get());
@@ -242,7 +251,7 @@ int Main(int argc, char** argv) {
       break;
     }
   }
-  auto [relist_ms, cri_list_ms] = RelistCpuMs(cri, runtime, cache, 20);
+  auto [relist_ms, cri_list_ms] = RelistCpuMs(cri, runtime, cache, relist_rounds);
   pool.join();
   double worker_bytes = WorkerBytesPerPod(specs, pool_size);
   std::printf(

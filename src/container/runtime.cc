@@ -6,6 +6,15 @@
 
 namespace cubelet::container {
 
+absl::StatusOr<std::vector<PodPtr>> Runtime::ListPodsForRelist() {
+  absl::StatusOr<std::vector<Pod>> pods = GetPods(/*all=*/true);
+  if (!pods.ok()) return pods.status();
+  std::vector<PodPtr> out;
+  out.reserve(pods->size());
+  for (Pod& p : *pods) out.push_back(std::make_shared<const Pod>(std::move(p)));
+  return out;
+}
+
 absl::Status PodSyncResult::Error() const {
   for (const SyncResult& r : results) {
     if (!r.error.ok()) return r.error;

@@ -89,6 +89,12 @@ class Runtime {
 
   // Pods with at least one sandbox or container; `all` includes exited ones.
   virtual absl::StatusOr<std::vector<Pod>> GetPods(bool all) = 0;
+  // Every pod, as GetPods(/*all=*/true), for a relist. A pod whose containers
+  // and sandboxes are the same, in the same states, as at the previous call
+  // comes back as the same object, so the relister skips it by comparing
+  // pointers: its cost follows what changed. One caller at a time. The
+  // default wraps GetPods (every pod new each time).
+  virtual absl::StatusOr<std::vector<PodPtr>> ListPodsForRelist();
   virtual absl::StatusOr<PodStatusPtr> GetPodStatus(const std::string& uid, const std::string& name,
                                                     const std::string& namespace_) = 0;
   // Starts, restarts and kills containers until the pod matches its spec.

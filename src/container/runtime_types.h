@@ -94,6 +94,7 @@ struct PodStatus {
 };
 
 using PodStatusPtr = std::shared_ptr<const PodStatus>;
+using PodPtr = std::shared_ptr<const Pod>;
 
 // The running part of a pod status (its running containers and all its
 // sandboxes): what KillPod must stop (the kubelet's ConvertPodStatusToRunningPod).

@@ -8,6 +8,7 @@
 #define CUBELET_CRI_TYPES_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -15,7 +16,9 @@
 
 namespace cubelet::cri {
 
-using Labels = std::map<std::string, std::string>;
+// Transparent: lookups by a `const char*` key build no std::string (the
+// relist reads a few labels of every container).
+using Labels = std::map<std::string, std::string, std::less<>>;
 
 enum class PodSandboxState { kReady = 0, kNotReady = 1 };
 enum class ContainerState { kCreated = 0, kRunning = 1, kExited = 2, kUnknown = 3 };
@@ -100,7 +103,7 @@ struct PodSandboxConfig {
   NamespaceMode network_mode = NamespaceMode::kPod;
   NamespaceMode pid_mode = NamespaceMode::kPod;
   NamespaceMode ipc_mode = NamespaceMode::kPod;
-  std::map<std::string, std::string> sysctls;
+  Labels sysctls;  // the same map type, not labels
   std::optional<int64_t> run_as_user;
   std::optional<int64_t> run_as_group;
   std::vector<int64_t> supplemental_groups;

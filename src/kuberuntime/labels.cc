@@ -118,9 +118,15 @@ LabeledContainerInfo GetContainerInfoFromLabels(const cri::Labels& labels) {
                               .pod_uid = Get(labels, kPodUidLabel)};
 }
 
+uint64_t GetContainerHashFromAnnotations(const cri::Labels& annotations) {
+  auto it = annotations.find(kContainerHashAnnotation);
+  if (it == annotations.end()) return 0;
+  return ParseHash(it->second).value_or(0);
+}
+
 AnnotatedContainerInfo GetContainerInfoFromAnnotations(const cri::Labels& annotations) {
   AnnotatedContainerInfo info;
-  if (auto h = ParseHash(Get(annotations, kContainerHashAnnotation))) info.hash = *h;
+  info.hash = GetContainerHashFromAnnotations(annotations);
   if (auto rc = GetInt64(annotations, kContainerRestartCountAnnotation)) {
     info.restart_count = static_cast<int32_t>(*rc);
   }

@@ -79,6 +79,9 @@ struct AnnotatedContainerInfo {
 LabeledPodSandboxInfo GetPodSandboxInfoFromLabels(const cri::Labels& labels);
 LabeledContainerInfo GetContainerInfoFromLabels(const cri::Labels& labels);
 AnnotatedContainerInfo GetContainerInfoFromAnnotations(const cri::Labels& annotations);
+// Just the spec hash (0 when missing or malformed): the relist needs nothing
+// else and must not parse the JSON annotations of every container.
+uint64_t GetContainerHashFromAnnotations(const cri::Labels& annotations);
 
 // The JSON forms used in the annotations (the v1 API's wire form).
 std::string LifecycleHandlerToJson(const api::LifecycleHandler& handler);

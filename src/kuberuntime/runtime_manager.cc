@@ -11,7 +11,10 @@
 #include <memory>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "kuberuntime/labels.h"
 #include "kuberuntime/runtime_manager_internal.h"
 #include "kuberuntime/termination_message.h"
@@ -90,6 +93,76 @@ PodActions RuntimeManager::ComputePodActions(const api::Pod& pod,
 // ---------------------------------------------------------------------------
 // Listing and inspection.
 
+namespace {
+
+// A listed container's pod, from its labels; null when a kubelet did not
+// create it. The pointers view `c`'s labels.
+struct ListedContainerPod {
+  const std::string* uid = nullptr;
+  const std::string* name = nullptr;
+  const std::string* namespace_ = nullptr;
+};
+
+ListedContainerPod PodOfListed(const cri::Container& c) {
+  auto label = [&c](const char* key) -> const std::string* {
+    auto it = c.labels.find(key);
+    return it == c.labels.end() ? nullptr : &it->second;
+  };
+  ListedContainerPod pod{.uid = label(kPodUidLabel)};
+  if (pod.uid == nullptr || pod.uid->empty()) return {};
+  pod.name = label(kPodNameLabel);
+  pod.namespace_ = label(kPodNamespaceLabel);
+  return pod;
+}
+
+container::ContainerState SandboxListState(const cri::PodSandbox& s) {
+  return s.state == cri::PodSandboxState::kReady ? container::ContainerState::kRunning
+                                                 : container::ContainerState::kExited;
+}
+
+// Adds listed sandbox `s` to `p` (named after it if new), moving its strings.
+void AddListedSandbox(container::Pod& p, cri::PodSandbox& s) {
+  if (p.id.empty()) {
+    p.id = s.metadata.uid;
+    p.name = std::move(s.metadata.name);
+    p.namespace_ = std::move(s.metadata.namespace_);
+  }
+  absl::Time created = FromNanos(s.created_at);
+  p.created_at = std::max(p.created_at, created);
+  p.sandboxes.push_back(container::Container{
+      .id = std::move(s.id), .state = SandboxListState(s), .created_at = created});
+}
+
+// Adds listed container `c` (of pod `of`, in list state `state`) to `p`,
+// moving its strings; of the annotations only the hash is read.
+void AddListedContainer(container::Pod& p, const ListedContainerPod& of, cri::Container& c,
+                        container::ContainerState state) {
+  if (p.id.empty()) {
+    p.id = *of.uid;
+    if (of.name != nullptr) p.name = *of.name;
+    if (of.namespace_ != nullptr) p.namespace_ = *of.namespace_;
+  }
+  auto name = c.labels.find(kContainerNameLabel);
+  p.containers.push_back(container::Container{
+      .id = std::move(c.id),
+      .name = name != c.labels.end() && !name->second.empty() ? name->second
+                                                              : std::move(c.metadata.name),
+      .image = std::move(c.image.image),
+      .image_id = std::move(c.image_ref),
+      .hash = GetContainerHashFromAnnotations(c.annotations),
+      .state = state,
+      .created_at = FromNanos(c.created_at)});
+}
+
+// Newest first, so a name lookup finds the current pod when an old one with
+// the same name is still terminating; then by uid, for a stable order.
+bool NewerPodFirst(const container::Pod& a, const container::Pod& b) {
+  if (a.created_at != b.created_at) return a.created_at > b.created_at;
+  return a.id < b.id;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<container::Pod>> RuntimeManager::GetPods(bool all) {
   std::optional<cri::PodSandboxFilter> sandbox_filter;
   std::optional<cri::ContainerFilter> container_filter;
@@ -99,52 +172,119 @@ absl::StatusOr<std::vector<container::Pod>> RuntimeManager::GetPods(bool all) {
   }
   absl::StatusOr<std::vector<cri::PodSandbox>> sandboxes = runtime_->ListPodSandbox(sandbox_filter);
   if (!sandboxes.ok()) return sandboxes.status();
-
-  std::map<std::string, container::Pod> pods;  // by uid
-  for (const cri::PodSandbox& s : *sandboxes) {
-    if (s.metadata.uid.empty()) continue;
-    container::Pod& p = pods[s.metadata.uid];
-    p.id = s.metadata.uid;
-    p.name = s.metadata.name;
-    p.namespace_ = s.metadata.namespace_;
-    absl::Time created = FromNanos(s.created_at);
-    p.created_at = std::max(p.created_at, created);
-    p.sandboxes.push_back(container::Container{.id = s.id,
-                                               .state = s.state == cri::PodSandboxState::kReady
-                                                            ? container::ContainerState::kRunning
-                                                            : container::ContainerState::kExited,
-                                               .created_at = created});
-  }
-
   absl::StatusOr<std::vector<cri::Container>> containers =
       runtime_->ListContainers(container_filter);
   if (!containers.ok()) return containers.status();
-  for (const cri::Container& c : *containers) {
-    LabeledContainerInfo info = GetContainerInfoFromLabels(c.labels);
-    if (info.pod_uid.empty()) continue;  // not created by a kubelet
-    container::Pod& p = pods[info.pod_uid];
-    if (p.id.empty()) {
-      p.id = info.pod_uid;
-      p.name = info.pod_name;
-      p.namespace_ = info.pod_namespace;
-    }
-    p.containers.push_back(container::Container{
-        .id = c.id,
-        .name = info.container_name.empty() ? c.metadata.name : info.container_name,
-        .image = c.image.image,
-        .image_id = c.image_ref,
-        .hash = GetContainerInfoFromAnnotations(c.annotations).hash,
-        .state = ToContainerState(AnnouncedState(c.id, c.state)),
-        .created_at = FromNanos(c.created_at)});
-  }
 
   std::vector<container::Pod> out;
-  out.reserve(pods.size());
-  for (auto& [uid, p] : pods) out.push_back(std::move(p));
-  // Newest first, so a name lookup finds the current pod when an old one
-  // with the same name is still terminating.
-  std::stable_sort(out.begin(), out.end(), [](const container::Pod& a, const container::Pod& b) {
-    return a.created_at > b.created_at;
+  absl::flat_hash_map<std::string, size_t> index;  // pod uid -> position in `out`
+  out.reserve(sandboxes->size());
+  index.reserve(sandboxes->size());
+  auto pod = [&](const std::string& uid) -> container::Pod& {
+    auto [it, added] = index.try_emplace(uid, out.size());
+    if (added) out.emplace_back();
+    return out[it->second];
+  };
+  for (cri::PodSandbox& s : *sandboxes) {
+    if (!s.metadata.uid.empty()) AddListedSandbox(pod(s.metadata.uid), s);
+  }
+  std::lock_guard<std::mutex> announced_lock(announced_mu_);
+  for (cri::Container& c : *containers) {
+    ListedContainerPod of = PodOfListed(c);
+    if (of.uid == nullptr) continue;
+    container::ContainerState state = ToContainerState(AnnouncedStateLocked(c.id, c.state));
+    AddListedContainer(pod(*of.uid), of, c, state);
+  }
+  std::sort(out.begin(), out.end(), NewerPodFirst);
+  return out;
+}
+
+absl::StatusOr<std::vector<container::PodPtr>> RuntimeManager::ListPodsForRelist() {
+  absl::StatusOr<std::vector<cri::PodSandbox>> sandboxes = runtime_->ListPodSandbox(std::nullopt);
+  if (!sandboxes.ok()) return sandboxes.status();
+  absl::StatusOr<std::vector<cri::Container>> containers = runtime_->ListContainers(std::nullopt);
+  if (!containers.ok()) return containers.status();
+
+  std::lock_guard<std::mutex> view_lock(relist_view_mu_);
+  const uint64_t generation = ++relist_generation_;
+  // Pods to rebuild from the lists. The views point into the lists or into
+  // relist_view_'s keys, both left alone until the rebuild is done.
+  absl::flat_hash_set<absl::string_view> changed;
+  // Counts `id` against the pod's previous view: a match adds to `seen`, a
+  // new id or another state marks the pod changed.
+  auto compare = [&](absl::string_view uid, const std::string& id, container::ContainerState state,
+                     bool sandbox) {
+    auto it = relist_view_.find(uid);
+    if (it == relist_view_.end()) {
+      changed.insert(uid);
+      return;
+    }
+    RelistViewEntry& entry = it->second;
+    if (entry.generation != generation) {
+      entry.generation = generation;
+      entry.seen = 0;
+    }
+    for (const container::Container& c : sandbox ? entry.pod->sandboxes : entry.pod->containers) {
+      if (c.id != id) continue;
+      if (c.state == state) {
+        ++entry.seen;
+        return;
+      }
+      break;
+    }
+    changed.insert(uid);
+  };
+
+  std::vector<container::ContainerState> container_states;
+  container_states.reserve(containers->size());
+  {
+    std::lock_guard<std::mutex> announced_lock(announced_mu_);
+    for (const cri::Container& c : *containers) {
+      container_states.push_back(ToContainerState(AnnouncedStateLocked(c.id, c.state)));
+    }
+  }
+  for (const cri::PodSandbox& s : *sandboxes) {
+    if (!s.metadata.uid.empty()) compare(s.metadata.uid, s.id, SandboxListState(s), true);
+  }
+  for (size_t i = 0; i < containers->size(); ++i) {
+    const cri::Container& c = (*containers)[i];
+    ListedContainerPod of = PodOfListed(c);
+    if (of.uid != nullptr) compare(*of.uid, c.id, container_states[i], false);
+  }
+  // Gone from the lists: forget. Something of it gone: rebuild.
+  absl::erase_if(relist_view_,
+                 [generation](const auto& kv) { return kv.second.generation != generation; });
+  for (const auto& [uid, entry] : relist_view_) {
+    if (entry.seen != entry.pod->sandboxes.size() + entry.pod->containers.size()) {
+      changed.insert(uid);
+    }
+  }
+
+  if (!changed.empty()) {
+    absl::flat_hash_map<absl::string_view, container::Pod> rebuilt;  // keys view the lists
+    for (cri::PodSandbox& s : *sandboxes) {
+      if (s.metadata.uid.empty() || !changed.contains(s.metadata.uid)) continue;
+      AddListedSandbox(rebuilt[s.metadata.uid], s);
+    }
+    for (size_t i = 0; i < containers->size(); ++i) {
+      cri::Container& c = (*containers)[i];
+      ListedContainerPod of = PodOfListed(c);
+      if (of.uid == nullptr || !changed.contains(*of.uid)) continue;
+      AddListedContainer(rebuilt[*of.uid], of, c, container_states[i]);
+    }
+    changed.clear();  // its views into relist_view_'s keys end here
+    for (auto& [uid, pod] : rebuilt) {
+      RelistViewEntry& entry = relist_view_[uid];
+      entry.pod = std::make_shared<const container::Pod>(std::move(pod));
+      entry.generation = generation;
+    }
+  }
+
+  std::vector<container::PodPtr> out;
+  out.reserve(relist_view_.size());
+  for (const auto& [uid, entry] : relist_view_) out.push_back(entry.pod);
+  std::sort(out.begin(), out.end(), [](const container::PodPtr& a, const container::PodPtr& b) {
+    return NewerPodFirst(*a, *b);
   });
   return out;
 }
@@ -202,6 +342,12 @@ cri::ContainerState RuntimeManager::AnnouncedState(const std::string& id,
                                                    cri::ContainerState listed) {
   if (listed != cri::ContainerState::kRunning) return listed;
   std::lock_guard<std::mutex> lock(announced_mu_);
+  return AnnouncedStateLocked(id, listed);
+}
+
+cri::ContainerState RuntimeManager::AnnouncedStateLocked(const std::string& id,
+                                                         cri::ContainerState listed) {
+  if (listed != cri::ContainerState::kRunning) return listed;
   auto it = announced_.find(id);
   return it != announced_.end() && it->second.exited ? cri::ContainerState::kExited : listed;
 }

@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -191,6 +192,9 @@ class RuntimeManager final : public container::Runtime {
 
   // ---- container::Runtime ----
   absl::StatusOr<std::vector<container::Pod>> GetPods(bool all) override;
+  // Keeps the previous call's pods and rebuilds only those whose listed ids
+  // or states differ (see relist_view_).
+  absl::StatusOr<std::vector<container::PodPtr>> ListPodsForRelist() override;
   absl::StatusOr<container::PodStatusPtr> GetPodStatus(const std::string& uid,
                                                        const std::string& name,
                                                        const std::string& namespace_) override;
@@ -260,6 +264,8 @@ class RuntimeManager final : public container::Runtime {
   void ApplyAnnouncedExit(cri::ContainerStatus& status);
   // The list state of container `id` with an announced exit applied.
   cri::ContainerState AnnouncedState(const std::string& id, cri::ContainerState listed);
+  // The same with announced_mu_ held by the caller (GetPods, once per list).
+  cri::ContainerState AnnouncedStateLocked(const std::string& id, cri::ContainerState listed);
 
   // Starts one container (back-off check, image, create, start, postStart);
   // appends its SyncResult and returns its error.
@@ -338,6 +344,19 @@ class RuntimeManager final : public container::Runtime {
   events::EventRecorder* const recorder_;
   std::mutex announced_mu_;
   std::map<std::string, AnnouncedExit> announced_;  // by container id
+
+  // The pods of the previous ListPodsForRelist, by uid: a pod is rebuilt
+  // only when its listed (id, state) pairs differ, otherwise handed out
+  // again. `seen` counts this call's matches (valid when `generation` is
+  // this call's): fewer than the pod holds means something of it vanished.
+  struct RelistViewEntry {
+    container::PodPtr pod;
+    uint64_t generation = 0;
+    size_t seen = 0;
+  };
+  std::mutex relist_view_mu_;
+  absl::flat_hash_map<std::string, RelistViewEntry> relist_view_;
+  uint64_t relist_generation_ = 0;
 
   // Stops in flight per container id: a second stop skips the preStop hook.
   std::mutex stopping_mu_;

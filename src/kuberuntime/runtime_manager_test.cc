@@ -879,6 +879,99 @@ TEST_F(RuntimeManagerTest, GetPodsGroupsByPod) {
   EXPECT_EQ((*running)[0].id, "uid-a");
 }
 
+// The relist's list hands an unchanged pod back as the same object and
+// rebuilds only what changed; its content always equals GetPods(true).
+TEST_F(RuntimeManagerTest, ListPodsForRelistRebuildsOnlyChangedPods) {
+  api::Pod a = MakePod("a", api::kRestartAlways, {"x", "y"});
+  api::Pod b = MakePod("b", api::kRestartNever, {"z"});
+  ASSERT_TRUE(Sync(a).Error().ok());
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(Sync(b).Error().ok());
+
+  auto by_uid = [](const std::vector<container::PodPtr>& pods) {
+    std::map<std::string, container::PodPtr> out;
+    for (const container::PodPtr& p : pods) out[p->id] = p;
+    return out;
+  };
+  auto same_as_get_pods = [&](const std::vector<container::PodPtr>& pods) {
+    absl::StatusOr<std::vector<container::Pod>> all = m_.GetPods(true);
+    ASSERT_TRUE(all.ok());
+    ASSERT_EQ(all->size(), pods.size());
+    for (size_t i = 0; i < pods.size(); ++i) {
+      const container::Pod& want = (*all)[i];
+      const container::Pod& got = *pods[i];
+      EXPECT_EQ(got.id, want.id);
+      EXPECT_EQ(got.name, want.name);
+      EXPECT_EQ(got.namespace_, want.namespace_);
+      EXPECT_EQ(got.created_at, want.created_at);
+      ASSERT_EQ(got.containers.size(), want.containers.size());
+      for (size_t j = 0; j < got.containers.size(); ++j) {
+        EXPECT_EQ(got.containers[j].id, want.containers[j].id);
+        EXPECT_EQ(got.containers[j].name, want.containers[j].name);
+        EXPECT_EQ(got.containers[j].state, want.containers[j].state);
+        EXPECT_EQ(got.containers[j].hash, want.containers[j].hash);
+        EXPECT_EQ(got.containers[j].image, want.containers[j].image);
+      }
+      ASSERT_EQ(got.sandboxes.size(), want.sandboxes.size());
+      for (size_t j = 0; j < got.sandboxes.size(); ++j) {
+        EXPECT_EQ(got.sandboxes[j].id, want.sandboxes[j].id);
+        EXPECT_EQ(got.sandboxes[j].state, want.sandboxes[j].state);
+      }
+    }
+  };
+
+  absl::StatusOr<std::vector<container::PodPtr>> first = m_.ListPodsForRelist();
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0]->id, "uid-b");  // newest first, as GetPods
+  same_as_get_pods(*first);
+
+  // Nothing changed: the very same objects.
+  absl::StatusOr<std::vector<container::PodPtr>> second = m_.ListPodsForRelist();
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(by_uid(*second)["uid-a"], by_uid(*first)["uid-a"]);
+  EXPECT_EQ(by_uid(*second)["uid-b"], by_uid(*first)["uid-b"]);
+
+  // b's container exits: b is rebuilt, a is not.
+  ASSERT_TRUE(cri_.ExitContainer(Latest(b, "z").id, 0).ok());
+  absl::StatusOr<std::vector<container::PodPtr>> third = m_.ListPodsForRelist();
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(by_uid(*third)["uid-a"], by_uid(*first)["uid-a"]);
+  EXPECT_NE(by_uid(*third)["uid-b"], by_uid(*first)["uid-b"]);
+  EXPECT_EQ(by_uid(*third)["uid-b"]->containers[0].state, ContainerState::kExited);
+  same_as_get_pods(*third);
+
+  // A container removed (nothing new, one id fewer): rebuilt without it.
+  ASSERT_TRUE(cri_.RemoveContainer(Latest(b, "z").id).ok());
+  absl::StatusOr<std::vector<container::PodPtr>> fourth = m_.ListPodsForRelist();
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_NE(by_uid(*fourth)["uid-b"], by_uid(*third)["uid-b"]);
+  EXPECT_TRUE(by_uid(*fourth)["uid-b"]->containers.empty());
+  same_as_get_pods(*fourth);
+
+  // b killed and its sandbox removed: gone; a new pod appears.
+  ASSERT_TRUE(Sync(b).Error().ok());
+  for (const std::string& id : cri_.SandboxIds()) {
+    absl::StatusOr<cri::PodSandboxStatus> st = cri_.GetPodSandboxStatus(id);
+    if (st.ok() && st->metadata.uid == "uid-b") {
+      ASSERT_TRUE(cri_.RemovePodSandbox(id).ok());
+    }
+  }
+  api::Pod c = MakePod("c", api::kRestartAlways, {"w"});
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(Sync(c).Error().ok());
+  absl::StatusOr<std::vector<container::PodPtr>> fifth = m_.ListPodsForRelist();
+  ASSERT_TRUE(fifth.ok());
+  std::map<std::string, container::PodPtr> pods = by_uid(*fifth);
+  EXPECT_FALSE(pods.contains("uid-b"));
+  ASSERT_TRUE(pods.contains("uid-c"));
+  EXPECT_EQ(pods["uid-a"], by_uid(*first)["uid-a"]);
+  same_as_get_pods(*fifth);
+
+  cri_.SetDown(true);
+  EXPECT_FALSE(m_.ListPodsForRelist().ok());
+}
+
 TEST_F(RuntimeManagerTest, GetPodStatusNewestFirst) {
   api::Pod pod = MakePod("st", api::kRestartAlways, {"app"});
   cri_.SetExitOnStart("app", 3, "OOMKilled");

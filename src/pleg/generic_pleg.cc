@@ -150,9 +150,31 @@ void GenericPleg::Log(std::vector<std::string>& logs) const {
   logs.clear();
 }
 
+namespace {
+
+// True when both views hold the same containers and sandboxes in the same
+// PLEG states: the common case of a relist, decided without allocating.
+bool SameStates(const container::Pod* a, const container::Pod* b) {
+  if (a == nullptr || b == nullptr) return a == b;
+  if (a->containers.size() != b->containers.size() || a->sandboxes.size() != b->sandboxes.size()) {
+    return false;
+  }
+  for (const auto* list : {&b->containers, &b->sandboxes}) {
+    for (const container::Container& c : *list) {
+      if (StateIn(a, c.id) != Convert(c.state)) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 std::vector<PodLifecycleEvent> GenericPleg::ComputeEvents(const std::string& uid,
                                                           const container::Pod* old_pod,
                                                           const container::Pod* new_pod) {
+  // Same sizes and every id of `new_pod` found in `old_pod`: the id sets are
+  // equal (ids are unique within a pod), so no event can come out.
+  if (SameStates(old_pod, new_pod)) return {};
   std::vector<std::string> ids;
   absl::flat_hash_set<std::string> seen;
   for (const container::Pod* p : {old_pod, new_pod}) {
@@ -279,14 +301,14 @@ void GenericPleg::EmitEvents(const std::string& uid, std::vector<PodLifecycleEve
   }
 }
 
-void GenericPleg::SetDelivered(const std::string& uid, std::optional<container::Pod> pod) {
+void GenericPleg::SetDelivered(const std::string& uid, container::PodPtr pod) {
   auto it = records_.find(uid);
   if (it != records_.end() && it->second.old) {
     for (const auto* list : {&it->second.old->containers, &it->second.old->sandboxes}) {
       for (const container::Container& c : *list) pod_of_container_.erase(c.id);
     }
   }
-  if (!pod) {
+  if (pod == nullptr) {
     if (it != records_.end()) it->second.old.reset();
     return;
   }
@@ -308,10 +330,10 @@ std::optional<container::Pod> GenericPleg::PodOfContainer(const std::string& con
 
 void GenericPleg::DeliverLocked(const std::string& uid, const container::PodStatusPtr& status,
                                 std::vector<std::string>& logs) {
-  std::optional<container::Pod> now;
+  container::PodPtr now;
   if (status != nullptr) {
     container::Pod seen = container::PodFromStatus(*status);
-    if (!seen.Empty()) now = std::move(seen);
+    if (!seen.Empty()) now = std::make_shared<const container::Pod>(std::move(seen));
   }
   if (!now) {
     // Nothing left: as a relist that no longer lists the pod.
@@ -321,7 +343,7 @@ void GenericPleg::DeliverLocked(const std::string& uid, const container::PodStat
   auto record = records_.find(uid);
   const container::Pod* old_pod =
       record != records_.end() && record->second.old ? &*record->second.old : nullptr;
-  std::vector<PodLifecycleEvent> events = ComputeEvents(uid, old_pod, now ? &*now : nullptr);
+  std::vector<PodLifecycleEvent> events = ComputeEvents(uid, old_pod, now.get());
   EmitEvents(uid, events, status, logs);
   const bool gone = !now;
   SetDelivered(uid, std::move(now));
@@ -360,7 +382,7 @@ void GenericPleg::Relist() {
   {
     std::lock_guard<std::mutex> relist_lock(relist_mu_);
     absl::Time timestamp = clock_->Now();
-    absl::StatusOr<std::vector<container::Pod>> pods = runtime_->GetPods(/*all=*/true);
+    absl::StatusOr<std::vector<container::PodPtr>> pods = runtime_->ListPodsForRelist();
     if (!pods.ok()) {
       // The relist time stays put, so a runtime that keeps failing turns
       // Healthy() red after the threshold.
@@ -382,25 +404,36 @@ void GenericPleg::Relist() {
       }
 
       for (auto& [uid, record] : records_) record.current.reset();
-      for (container::Pod& p : *pods) {
-        std::string uid = p.id;
-        records_[uid].current = std::move(p);
+      for (container::PodPtr& p : *pods) {
+        auto record = records_.find(p->id);
+        if (record == records_.end()) record = records_.try_emplace(p->id).first;
+        record->second.current = std::move(p);
       }
 
       std::set<std::string> needs_reinspection;
       for (auto it = records_.begin(); it != records_.end();) {
         const std::string& uid = it->first;
         PodRecord& record = it->second;
-        const container::Pod* old_pod = record.old ? &*record.old : nullptr;
-        const container::Pod* pod = record.current ? &*record.current : nullptr;
-        std::vector<PodLifecycleEvent> events = ComputeEvents(uid, old_pod, pod);
+        const container::Pod* old_pod = record.old.get();
+        const container::Pod* pod = record.current.get();
         bool reinspect = pods_to_reinspect_.contains(uid);
-        if (events.empty() && !reinspect) {
-          if (pod == nullptr && old_pod == nullptr) {
+        if (old_pod == pod && !reinspect) {  // the runtime changed nothing
+          if (pod == nullptr) {
             it = records_.erase(it);
           } else {
             ++it;
           }
+          continue;
+        }
+        std::vector<PodLifecycleEvent> events = ComputeEvents(uid, old_pod, pod);
+        if (events.empty() && !reinspect) {
+          // Same containers in the same states, another object (the view
+          // was delivered from an event): take the runtime's, so the next
+          // relist compares pointers.
+          if (pod != nullptr) {
+            record.old = record.current;
+          }
+          ++it;
           continue;
         }
 
@@ -418,12 +451,10 @@ void GenericPleg::Relist() {
         EmitEvents(uid, events, *status, logs);
 
         if (pod == nullptr) {
-          SetDelivered(uid, std::nullopt);
+          SetDelivered(uid, nullptr);
           it = records_.erase(it);
         } else {
-          std::optional<container::Pod> current = std::move(record.current);
-          record.current.reset();
-          SetDelivered(uid, std::move(current));
+          SetDelivered(uid, record.current);
           ++it;
         }
       }

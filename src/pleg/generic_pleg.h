@@ -142,9 +142,12 @@ class GenericPleg final : public PodLifecycleEventGenerator {
  private:
   // A pod as of the last relist whose events were delivered (`old`) and as
   // of the current relist (`current`); either may be absent.
+  // A pod the runtime did not change between two relists comes back as the
+  // same object (Runtime::ListPodsForRelist), so `old == current` needs no
+  // diff.
   struct PodRecord {
-    std::optional<container::Pod> old;
-    std::optional<container::Pod> current;
+    container::PodPtr old;
+    container::PodPtr current;
   };
 
   // Per-container diff between two views of one pod, in a stable order (old
@@ -171,9 +174,9 @@ class GenericPleg final : public PodLifecycleEventGenerator {
   // the delivered view, with its events. Needs relist_mu_.
   void DeliverLocked(const std::string& uid, const container::PodStatusPtr& status,
                      std::vector<std::string>& logs);
-  // Makes `pod` the delivered view of `uid` (nullopt: none), keeping
+  // Makes `pod` the delivered view of `uid` (null: none), keeping
   // pod_of_container_ in step. Needs relist_mu_.
-  void SetDelivered(const std::string& uid, std::optional<container::Pod> pod);
+  void SetDelivered(const std::string& uid, container::PodPtr pod);
   void RelistLoop();
   void Log(std::vector<std::string>& logs) const;
 

@@ -580,6 +580,30 @@ TEST_F(GenericPlegEngineTest, FollowsARealPodThroughItsLife) {
   EXPECT_EQ(cache_.Size(), 0u);
 }
 
+// A pod delivered from an event (RelistPod) and then unchanged costs the
+// relist neither an event nor an inspection, then or later; a change after
+// that is still seen.
+TEST_F(GenericPlegEngineTest, UnchangedPodsAreNeitherDiffedNorInspectedAgain) {
+  api::Pod pod = MakeApiPod("web");
+  const std::string uid = pod.metadata.uid;
+  ASSERT_TRUE(manager_.SyncPod(pod, *Status(pod), nullptr).Error().ok());
+  ASSERT_TRUE(
+      pleg_.RelistPod(container::Pod{.id = uid, .name = "web", .namespace_ = "default"}).ok());
+  std::vector<PodLifecycleEvent> from_event;
+  while (auto e = events_.TryPop()) from_event.push_back(*e);
+  EXPECT_EQ(from_event.size(), 2u);  // container and sandbox started
+  container::PodStatusPtr inspected = cache_.Get(uid).status;
+
+  EXPECT_THAT(RelistAndDrain(), IsEmpty());
+  EXPECT_THAT(RelistAndDrain(), IsEmpty());
+  EXPECT_EQ(cache_.Get(uid).status, inspected);  // not inspected again
+
+  const std::string app = inspected->container_statuses[0].id;
+  ASSERT_TRUE(cri_.ExitContainer(app, 7).ok());
+  EXPECT_THAT(RelistAndDrain(), ElementsAre(Ev(uid, Type::kContainerDied, app, 7)));
+  EXPECT_NE(cache_.Get(uid).status, inspected);
+}
+
 TEST_F(GenericPlegEngineTest, RuntimeErrorsFailTheRelistOrTheInspection) {
   api::Pod pod = MakeApiPod("web");
   ASSERT_TRUE(manager_.SyncPod(pod, *Status(pod), nullptr).Error().ok());
