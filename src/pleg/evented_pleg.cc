@@ -206,6 +206,7 @@ void EventedPleg::OnEvent(const cri::ContainerEvent& event) {
     p.not_before =
         event.type == cri::ContainerEvent::Type::kStarted ? now + options_.start_delay : now;
     p.retry_delay = kFirstRetry;
+    if (event.type == cri::ContainerEvent::Type::kExited) exit_arrived_.store(true);
   }
   cv_.notify_all();
 }
@@ -257,15 +258,26 @@ std::vector<EventedPleg::Pending> EventedPleg::Process(std::vector<Pending> batc
 
   // Pods with an exit first: an exit is what someone waits for (a restart,
   // a phase); starts and removals are bookkeeping.
-  std::vector<PodWork*> order;
-  for (auto& [uid, work] : pods) order.push_back(&work);
-  std::stable_partition(order.begin(), order.end(), [](const PodWork* w) {
+  auto has_exit = [](const PodWork* w) {
     return std::any_of(w->events.begin(), w->events.end(), [](const Pending& p) {
       return p.event.type == cri::ContainerEvent::Type::kExited;
     });
-  });
-  for (PodWork* w : order) {
-    PodWork& work = *w;
+  };
+  std::vector<PodWork*> order;
+  for (auto& [uid, work] : pods) order.push_back(&work);
+  std::stable_partition(order.begin(), order.end(), has_exit);
+  uint64_t yields = 0;
+  for (size_t i = 0; i < order.size(); ++i) {
+    PodWork& work = *order[i];
+    if (!has_exit(&work) && exit_arrived_.load()) {
+      // A newer exit waits in pending_: it goes before the rest of this
+      // batch, which comes back due at once.
+      for (size_t j = i; j < order.size(); ++j) {
+        for (Pending& p : order[j]->events) retry.push_back(std::move(p));
+      }
+      ++yields;
+      break;
+    }
     // Only starts, all of them already shown by the cached status (the pod
     // worker's own read): no read.
     const bool only_starts = std::all_of(
@@ -298,6 +310,7 @@ std::vector<EventedPleg::Pending> EventedPleg::Process(std::vector<Pending> batc
   stats_.unsettled += unsettled;
   stats_.pod_reads += reads;
   stats_.cache_hits += hits;
+  stats_.yields += yields;
   return retry;
 }
 
@@ -308,6 +321,7 @@ void EventedPleg::ProcessLoop() {
     const absl::Time now = SteadyNow();
     std::vector<Pending> due;
     absl::Time next_due = absl::InfiniteFuture();
+    exit_arrived_.store(false);
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.not_before <= now) {
         due.push_back(std::move(it->second));

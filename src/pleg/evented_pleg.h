@@ -31,6 +31,7 @@
 #ifndef CUBELET_PLEG_EVENTED_PLEG_H_
 #define CUBELET_PLEG_EVENTED_PLEG_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -97,6 +98,7 @@ struct EventedPlegStats {
   uint64_t cache_hits = 0;     // events settled by a status already in the cache
   uint64_t unresolved = 0;     // events dropped: id of no known pod
   uint64_t unsettled = 0;      // events whose change never showed within settle_timeout
+  uint64_t yields = 0;         // batches cut short so that an exit that came meanwhile goes first
 };
 
 class EventedPleg final : public PodLifecycleEventGenerator {
@@ -150,6 +152,10 @@ class EventedPleg final : public PodLifecycleEventGenerator {
   std::map<std::string, Pending> pending_;
   bool stopping_ = false;
   EventedPlegStats stats_;  // stats_.live: the stream is live
+  // An exit arrived after the batch in progress was taken (set by OnEvent,
+  // cleared when a batch is taken, both under mu_): the batch yields before
+  // its next pod without an exit, so one exit waits for at most one read.
+  std::atomic<bool> exit_arrived_{false};
 
   std::mutex lifecycle_mu_;
   CancelTokenPtr cancel_;

@@ -5,6 +5,7 @@
 #include "pleg/evented_pleg.h"
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -219,6 +220,74 @@ TEST_F(EventedPlegTest, AStartTheCacheAlreadyShowsNeedsNoRead) {
   // Known now: the relist has nothing new to say.
   relister_.Relist();
   EXPECT_THAT(Rest(), ::testing::IsEmpty());
+}
+
+// An exit that arrives while a batch of other pods' reads is under way does
+// not wait for the whole batch: the batch yields after the read in progress.
+TEST_F(EventedPlegTest, AnExitArrivingMidBatchGoesBeforeTheRestOfIt) {
+  for (const char* n : {"0", "2", "3"}) {
+    runtime_.SetPod(MakePod(std::string("p") + n,
+                            {C(std::string("c") + n, ContainerState::kRunning)},
+                            {C(std::string("s") + n, ContainerState::kRunning)}));
+  }
+  std::mutex mu;
+  std::vector<std::string> reads;
+  std::atomic<bool> hold_p0{false}, exit_sent{true};  // both armed after the start
+  runtime_.OnGetPodStatus([&](const std::string& uid) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      reads.push_back(uid);
+    }
+    if (uid == "p0") {
+      while (hold_p0.load()) absl::SleepFor(absl::Milliseconds(1));
+    }
+    if (uid == "p2" && !exit_sent.exchange(true)) {
+      // c1 exits while p2 is being read; wait until the PLEG has it.
+      const uint64_t before = evented_->Stats().events;
+      runtime_.SetPod(
+          MakePod("p1", {C("c1", ContainerState::kExited)}, {C("s1", ContainerState::kRunning)}));
+      ASSERT_TRUE(source_.Publish(Exited("c1")));
+      ASSERT_TRUE(WaitFor([&] { return evented_->Stats().events > before; }));
+    }
+  });
+  Start({&source_});
+  ASSERT_TRUE(source_.WaitLive());
+  ASSERT_TRUE(WaitFor([&] { return relists_ >= 2; }));
+  EXPECT_EQ(Next(8).size(), 8u);  // four pods started
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    reads.clear();
+  }
+
+  // p0's read holds the processing thread while p2's and p3's containers
+  // go, so those two come as one batch; c1's exit arrives during p2's read.
+  hold_p0 = true;
+  exit_sent = false;
+  for (const char* n : {"0", "2", "3"}) {
+    runtime_.SetPod(
+        MakePod(std::string("p") + n, {}, {C(std::string("s") + n, ContainerState::kRunning)}));
+  }
+  const uint64_t before = evented_->Stats().events;
+  ASSERT_TRUE(source_.Publish(Deleted("c0")));
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return !reads.empty();
+  }));
+  ASSERT_TRUE(source_.Publish(Deleted("c2")));
+  ASSERT_TRUE(source_.Publish(Deleted("c3")));
+  ASSERT_TRUE(WaitFor([&] { return evented_->Stats().events >= before + 3; }));
+  hold_p0 = false;
+
+  // A running container gone: died, then removed.
+  EXPECT_THAT(Next(7), ::testing::ElementsAre("p0 ContainerDied c0", "p0 ContainerRemoved c0",
+                                              "p2 ContainerDied c2", "p2 ContainerRemoved c2",
+                                              "p1 ContainerDied c1", "p3 ContainerDied c3",
+                                              "p3 ContainerRemoved c3"));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_THAT(reads, ::testing::ElementsAre("p0", "p2", "p1", "p3"));
+  }
+  EXPECT_EQ(evented_->Stats().yields, 1u);
 }
 
 TEST_F(EventedPlegTest, ABrokenStreamRelistsAtOnceAndAnExitDuringTheOutageIsReported) {

@@ -49,6 +49,11 @@ class FakeRuntime final : public container::Runtime {
   }
   // Runs inside GetPods, after the list is taken: "meanwhile" for tests.
   void OnGetPods(std::function<void()> fn) { on_get_pods_ = std::move(fn); }
+  // Runs at the start of GetPodStatus (outside the runtime's lock), with
+  // the uid: to block a read, or to act while one is in progress.
+  void OnGetPodStatus(std::function<void(const std::string&)> fn) {
+    on_get_pod_status_ = std::move(fn);
+  }
   int StatusCalls(const std::string& uid) const {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = status_calls_.find(uid);
@@ -69,6 +74,7 @@ class FakeRuntime final : public container::Runtime {
   absl::StatusOr<container::PodStatusPtr> GetPodStatus(const std::string& uid,
                                                        const std::string& name,
                                                        const std::string& namespace_) override {
+    if (on_get_pod_status_) on_get_pod_status_(uid);
     std::lock_guard<std::mutex> lock(mu_);
     ++status_calls_[uid];
     if (auto it = status_errors_.find(uid); it != status_errors_.end() && !it->second.ok()) {
@@ -118,6 +124,7 @@ class FakeRuntime final : public container::Runtime {
   std::map<std::string, int32_t> exit_codes_;
   std::map<std::string, int> status_calls_;
   std::function<void()> on_get_pods_;
+  std::function<void(const std::string&)> on_get_pod_status_;
 };
 
 inline container::Container C(const std::string& id, container::ContainerState state) {
