@@ -127,11 +127,15 @@ class AgentTest : public ::testing::Test {
     pid_ = -1;
   }
 
-  void PrintAgentLog() {
+  std::string AgentLog() {
     std::ifstream in(dir_ / "agent.log");
     std::stringstream s;
     s << in.rdbuf();
-    std::string text = s.str();
+    return s.str();
+  }
+
+  void PrintAgentLog() {
+    std::string text = AgentLog();
     if (text.size() > 20000) text = text.substr(text.size() - 20000);
     std::cerr << "---- agent log (tail) ----\n" << text << "\n----\n";
   }

@@ -19,6 +19,7 @@
 #include "config/file_source.h"
 #include "config/http_source.h"
 #include "cri/containerd/containerd_events.h"
+#include "cri/grpc/cri_events.h"
 #include "cri/grpc/grpc_runtime.h"
 #include "cri/instrumented/instrumented_services.h"
 #include "events/api_recorder.h"
@@ -57,7 +58,10 @@ class KubeletView final : public server::AgentView {
 struct Agent::Parts {
   AgentOptions options;
   std::unique_ptr<cri::GrpcRuntime> grpc;  // when the deps give no runtime
-  // containerd's event stream on the same socket (--runtime-events).
+  // The runtime's event streams on the same socket (--runtime-events), tried
+  // in this order: the CRI's own (containerd >= 1.7, CRI-O), then
+  // containerd's events service (containerd 1.6, whose CRI lacks it).
+  std::unique_ptr<cri::CriEventSource> cri_events;
   std::unique_ptr<cri::containerd::ContainerdEventSource> containerd_events;
   metrics::Registry registry;
   std::unique_ptr<cri::InstrumentedRuntimeService> runtime_service;
@@ -99,6 +103,10 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     runtime = p.grpc.get();
     images = p.grpc.get();
     if (options.runtime_events) {
+      absl::StatusOr<std::unique_ptr<cri::CriEventSource>> cri_events =
+          cri::CriEventSource::Connect(options.container_runtime_endpoint);
+      if (!cri_events.ok()) return cri_events.status();
+      p.cri_events = *std::move(cri_events);
       absl::StatusOr<std::unique_ptr<cri::containerd::ContainerdEventSource>> events =
           cri::containerd::ContainerdEventSource::Connect(options.container_runtime_endpoint);
       if (!events.ok()) return events.status();
@@ -149,6 +157,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
   kubelet_options.sync_frequency = options.sync_frequency;
   kubelet_options.evented_relist_period = options.evented_relist_period;
   std::vector<cri::ContainerEventSource*> event_sources = deps.event_sources;
+  if (p.cri_events != nullptr) event_sources.push_back(p.cri_events.get());
   if (p.containerd_events != nullptr) event_sources.push_back(p.containerd_events.get());
   kubelet_options.manage_host_state = deps.manage_host_state;
   p.kubelet = std::make_unique<kubelet::Kubelet>(

@@ -1,9 +1,9 @@
 // ContainerEventSource: the runtime telling cubelet that a container started,
 // exited, was OOM-killed or was deleted, as it happens, instead of cubelet
 // finding out by listing (the relisting PLEG). Implementations:
+// CriEventSource (the CRI's GetContainerEvents, containerd >= 1.7 and CRI-O),
 // containerd::ContainerdEventSource (containerd's own events service, which
-// containerd 1.6 has while its CRI lacks GetContainerEvents),
-// InMemoryRuntime (the engine's tests and benchmarks), and
+// containerd 1.6 has while its CRI lacks GetContainerEvents), and
 // testing::FakeContainerEventSource (scripted streams: duplicates, reordering,
 // breaks).
 //

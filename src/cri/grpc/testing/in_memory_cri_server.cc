@@ -3,6 +3,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -25,9 +30,79 @@ using convert::ToGrpcStatus;
 using convert::ToProto;
 using ::grpc::ServerContext;
 
+// The GetContainerEvents streams in progress: each gets every event sent
+// after it subscribed.
+class EventHub {
+ public:
+  void Send(const pb::ContainerEventResponse& e) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto& [id, queue] : queues_) queue.push_back(e);
+    }
+    cv_.notify_all();
+  }
+  // Streams to `writer` until the call is cancelled or Close.
+  void Serve(ServerContext* ctx, ::grpc::ServerWriter<pb::ContainerEventResponse>* writer) {
+    std::unique_lock<std::mutex> lock(mu_);
+    const int id = next_id_++;
+    queues_[id];
+    while (!closed_ && !ctx->IsCancelled()) {
+      std::deque<pb::ContainerEventResponse>& queue = queues_[id];
+      if (queue.empty()) {
+        cv_.wait_for(lock, std::chrono::milliseconds(20));
+        continue;
+      }
+      pb::ContainerEventResponse e = std::move(queue.front());
+      queue.pop_front();
+      lock.unlock();
+      const bool sent = writer->Write(e);
+      lock.lock();
+      if (!sent) break;
+    }
+    queues_.erase(id);
+  }
+  void Close() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      closed_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<int, std::deque<pb::ContainerEventResponse>> queues_;
+  int next_id_ = 0;
+  bool closed_ = false;
+};
+
 class RuntimeServiceImpl final : public pb::RuntimeService::Service {
  public:
   explicit RuntimeServiceImpl(InMemoryRuntime* rt) : rt_(rt) {}
+
+  // From now on GetContainerEvents streams starts, exits (with the exited
+  // container's status) and removals; before, it is Unimplemented, as on
+  // containerd 1.6. Takes the runtime's exit listener.
+  void ServeContainerEvents() {
+    events_on_ = true;
+    rt_->SetExitListener([this](const std::string& id) {
+      Publish(id, pb::CONTAINER_STOPPED_EVENT, /*with_status=*/true);
+    });
+  }
+  void CloseEvents() { hub_.Close(); }
+
+  ::grpc::Status GetContainerEvents(
+      ServerContext* ctx, const pb::GetEventsRequest*,
+      ::grpc::ServerWriter<pb::ContainerEventResponse>* writer) override {
+    if (!events_on_) {
+      return ::grpc::Status(
+          ::grpc::StatusCode::UNIMPLEMENTED,
+          "unknown method GetContainerEvents for service runtime.v1.RuntimeService");
+    }
+    hub_.Serve(ctx, writer);
+    return ::grpc::Status::OK;
+  }
 
   ::grpc::Status Version(ServerContext*, const pb::VersionRequest*,
                          pb::VersionResponse* resp) override {
@@ -94,7 +169,9 @@ class RuntimeServiceImpl final : public pb::RuntimeService::Service {
 
   ::grpc::Status StartContainer(ServerContext*, const pb::StartContainerRequest* req,
                                 pb::StartContainerResponse*) override {
-    return ToGrpcStatus(rt_->StartContainer(req->container_id()));
+    absl::Status started = rt_->StartContainer(req->container_id());
+    if (started.ok()) Publish(req->container_id(), pb::CONTAINER_STARTED_EVENT, false);
+    return ToGrpcStatus(started);
   }
 
   ::grpc::Status StopContainer(ServerContext*, const pb::StopContainerRequest* req,
@@ -104,7 +181,9 @@ class RuntimeServiceImpl final : public pb::RuntimeService::Service {
 
   ::grpc::Status RemoveContainer(ServerContext*, const pb::RemoveContainerRequest* req,
                                  pb::RemoveContainerResponse*) override {
-    return ToGrpcStatus(rt_->RemoveContainer(req->container_id()));
+    absl::Status removed = rt_->RemoveContainer(req->container_id());
+    if (removed.ok()) Publish(req->container_id(), pb::CONTAINER_DELETED_EVENT, false);
+    return ToGrpcStatus(removed);
   }
 
   ::grpc::Status ListContainers(ServerContext*, const pb::ListContainersRequest* req,
@@ -137,7 +216,22 @@ class RuntimeServiceImpl final : public pb::RuntimeService::Service {
   }
 
  private:
+  void Publish(const std::string& id, pb::ContainerEventType type, bool with_status) {
+    if (!events_on_) return;
+    pb::ContainerEventResponse e;
+    e.set_container_id(id);
+    e.set_container_event_type(type);
+    e.set_created_at(absl::ToUnixNanos(absl::Now()));
+    if (with_status) {
+      absl::StatusOr<cri::ContainerStatus> s = rt_->GetContainerStatus(id);
+      if (s.ok()) ToProto(*s, e.add_containers_statuses());
+    }
+    hub_.Send(e);
+  }
+
   InMemoryRuntime* const rt_;
+  std::atomic<bool> events_on_{false};
+  EventHub hub_;
 };
 
 class ImageServiceImpl final : public pb::ImageService::Service {
@@ -227,6 +321,8 @@ InMemoryCriServer::InMemoryCriServer(std::string socket_path, std::string temp_d
       temp_dir_(std::move(temp_dir)),
       impl_(std::move(impl)) {}
 
+void InMemoryCriServer::ServeContainerEvents() { impl_->runtime_service.ServeContainerEvents(); }
+
 InMemoryCriServer::~InMemoryCriServer() {
   Shutdown();
   if (!temp_dir_.empty()) rmdir(temp_dir_.c_str());
@@ -236,6 +332,7 @@ void InMemoryCriServer::Shutdown(absl::Duration grace) {
   std::lock_guard<std::mutex> l(impl_->mu);
   if (impl_->shut_down) return;
   impl_->shut_down = true;
+  impl_->runtime_service.CloseEvents();
   impl_->server->Shutdown(absl::ToChronoTime(absl::Now() + grace));
   impl_->server->Wait();
   unlink(socket_path_.c_str());

@@ -37,6 +37,12 @@ class InMemoryCriServer {
   const std::string& endpoint() const { return endpoint_; }
   const std::string& socket_path() const { return socket_path_; }
 
+  // From now on RuntimeService/GetContainerEvents streams the containers'
+  // starts, exits (with the container's status: exit code, reason) and
+  // removals; until then it answers Unimplemented, as containerd 1.6 does.
+  // Takes the runtime's exit listener.
+  void ServeContainerEvents();
+
   // Stops accepting calls, cancels those still running after `grace`, waits
   // for the handlers to return, and removes the socket file. Idempotent.
   void Shutdown(absl::Duration grace = absl::Seconds(1));
