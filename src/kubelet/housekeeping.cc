@@ -37,14 +37,28 @@ void Kubelet::HandlePodCleanups() {
   status_manager_.RemoveOrphanedStatuses(known);
   prober_manager_->CleanupPods(desired_uids);
 
-  absl::StatusOr<std::vector<container::Pod>> runtime_pods = runtime_manager_.GetPods(true);
-  if (!runtime_pods.ok()) {
-    LOG(ERROR) << "Housekeeping: unable to list runtime pods: " << runtime_pods.status();
-    return;
+  // The PLEG's view is the runtime cache (upstream: runtimeCache), kept
+  // current by the event stream or the relist: no CRI list every 2 s. While
+  // it is not to be trusted (no relist yet, the last failed) or is busy, the
+  // CRI is asked.
+  std::vector<container::PodPtr> runtime_pods;
+  if (std::optional<std::vector<container::PodPtr>> view = pleg_->DeliveredPods()) {
+    runtime_pods = *std::move(view);
+  } else {
+    absl::StatusOr<std::vector<container::Pod>> listed = runtime_manager_.GetPods(true);
+    if (!listed.ok()) {
+      LOG(ERROR) << "Housekeeping: unable to list runtime pods: " << listed.status();
+      return;
+    }
+    runtime_pods.reserve(listed->size());
+    for (container::Pod& p : *listed) {
+      runtime_pods.push_back(std::make_shared<const container::Pod>(std::move(p)));
+    }
   }
   double running_pods = 0;
   absl::flat_hash_map<std::string, double> containers_by_state;
-  for (const container::Pod& rp : *runtime_pods) {
+  for (const container::PodPtr& runtime_pod : runtime_pods) {
+    const container::Pod& rp = *runtime_pod;
     bool sandbox_ready = false;
     bool any_running = false;
     for (const container::Container& s : rp.sandboxes) {
@@ -67,7 +81,7 @@ void Kubelet::HandlePodCleanups() {
                 << rp.id << ")";
       podworkers::UpdatePodOptions kill;
       kill.update_type = podworkers::SyncPodType::kKill;
-      kill.running_pod = std::make_shared<const container::Pod>(rp);
+      kill.running_pod = runtime_pod;
       podworkers::KillPodOptions kill_options;
       kill_options.grace_period_override = 1;
       kill.kill_pod_options = std::move(kill_options);
@@ -83,8 +97,8 @@ void Kubelet::HandlePodCleanups() {
   if (clock_->Now() >= next_container_gc_) {
     next_container_gc_ = clock_->Now() + options_.container_gc_period;
     std::vector<container::Pod> staying;
-    for (const container::Pod& rp : *runtime_pods) {
-      if (working.contains(rp.id) || desired_uids.contains(rp.id)) staying.push_back(rp);
+    for (const container::PodPtr& rp : runtime_pods) {
+      if (working.contains(rp->id) || desired_uids.contains(rp->id)) staying.push_back(*rp);
     }
     CollectDeadContainersAsync(std::move(staying));
     // glibc keeps what a burst of pod starts freed (measured: 45 -> 40 MiB
@@ -108,7 +122,7 @@ void Kubelet::HandlePodCleanups() {
 
   if (options_.manage_host_state) {
     absl::flat_hash_set<std::string> keep = known;
-    for (const container::Pod& rp : *runtime_pods) keep.insert(rp.id);
+    for (const container::PodPtr& rp : runtime_pods) keep.insert(rp->id);
     volume_manager_.CleanupOrphanedPodDirs(keep);
     kuberuntime::RemoveOrphanedPodCgroups(options_.cgroup_root, keep, options_.cgroup_fs);
   }

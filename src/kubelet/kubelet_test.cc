@@ -364,6 +364,33 @@ TEST_F(KubeletTest, MetricsCountRunningPodsAndContainers) {
   EXPECT_THAT(metrics, ::testing::HasSubstr("kubelet_node_name{node=\"node1\"} 1"));
 }
 
+// Housekeeping takes the runtime's pods from the PLEG's view (the runtime
+// cache), not from a CRI list every 2 s; it asks the CRI when the view is not
+// to be trusted: before the first relist and after a failed one.
+TEST_F(KubeletTest, HousekeepingReadsThePlegViewNotTheCri) {
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {MakePod("web")}));
+  kubelet_->SyncLoopIteration(false, /*housekeeping=*/false);
+  Drain();
+  int lists = cri_.CallCount("ListPodSandbox");
+  kubelet_->SyncLoopIteration(false, /*housekeeping=*/true);  // no relist yet
+  Drain();
+  EXPECT_EQ(cri_.CallCount("ListPodSandbox"), lists + 1);
+
+  Settle(3);
+  lists = cri_.CallCount("ListPodSandbox");
+  kubelet_->SyncLoopIteration(false, /*housekeeping=*/true);
+  Drain();
+  EXPECT_EQ(cri_.CallCount("ListPodSandbox"), lists);
+  EXPECT_THAT(registry_->Render(), ::testing::HasSubstr("kubelet_running_pods 1"));
+
+  cri_.InjectError("ListPodSandbox", absl::UnavailableError("socket gone"));
+  kubelet_->RelistNow();
+  lists = cri_.CallCount("ListPodSandbox");
+  kubelet_->SyncLoopIteration(false, /*housekeeping=*/true);
+  Drain();
+  EXPECT_EQ(cri_.CallCount("ListPodSandbox"), lists + 1);
+}
+
 api::Probe EveryTurn() {
   api::Probe p;
   p.handler.exec = api::ExecAction{.command = {"check"}};

@@ -328,6 +328,21 @@ std::optional<container::Pod> GenericPleg::PodOfContainer(const std::string& con
   return container::Pod{.id = pod.id, .name = pod.name, .namespace_ = pod.namespace_};
 }
 
+std::optional<std::vector<container::PodPtr>> GenericPleg::DeliveredPods() {
+  {
+    std::lock_guard<std::mutex> lock(state_mu_);
+    if (last_relist_time_ == absl::InfinitePast() || last_relist_failed_) return std::nullopt;
+  }
+  std::unique_lock<std::mutex> relist_lock(relist_mu_, std::try_to_lock);
+  if (!relist_lock.owns_lock()) return std::nullopt;
+  std::vector<container::PodPtr> pods;
+  pods.reserve(records_.size());
+  for (const auto& [uid, record] : records_) {
+    if (record.old != nullptr) pods.push_back(record.old);
+  }
+  return pods;
+}
+
 void GenericPleg::DeliverLocked(const std::string& uid, const container::PodStatusPtr& status,
                                 std::vector<std::string>& logs) {
   container::PodPtr now;

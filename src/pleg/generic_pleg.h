@@ -130,6 +130,13 @@ class GenericPleg final : public PodLifecycleEventGenerator {
   // belonged to in the last delivered view; nullopt for an id not seen yet.
   std::optional<container::Pod> PodOfContainer(const std::string& container_id);
 
+  // Every pod of the delivered view (what the relists and the event-driven
+  // re-reads last reported), unordered: a runtime cache for housekeeping
+  // that costs no CRI call. Nullopt while it cannot be trusted or had
+  // better not be waited for: before the first successful relist, after a
+  // failed one, and while a relist or re-read is in progress.
+  std::optional<std::vector<container::PodPtr>> DeliveredPods();
+
   // Changes the period and threshold (the kubelet loosens both while an
   // event-driven PLEG is in use). A change wakes the relist thread, which
   // relists at once and then waits the new period.
