@@ -39,6 +39,9 @@ namespace {
 // Probes block on their timeouts (exec, http, tcp, grpc): their own small
 // pool keeps them from holding up pod syncs and bounds how many run at once.
 constexpr int kProbeThreads = 4;
+// Pod stops wait out grace periods (the kubelet gives each its goroutine):
+// they run here, up to this many at once, never on the pod-worker threads.
+constexpr int kTerminatingThreads = 64;
 
 // The HTTP API's window on the Kubelet.
 class KubeletView final : public server::AgentView {
@@ -160,6 +163,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
   if (p.cri_events != nullptr) event_sources.push_back(p.cri_events.get());
   if (p.containerd_events != nullptr) event_sources.push_back(p.containerd_events.get());
   kubelet_options.manage_host_state = deps.manage_host_state;
+  kubelet_options.terminating_threads = kTerminatingThreads;
   p.kubelet = std::make_unique<kubelet::Kubelet>(
       kubelet::KubeletDeps{.runtime_service = p.runtime_service.get(),
                            .image_service = p.image_service.get(),

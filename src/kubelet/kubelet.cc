@@ -112,6 +112,13 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
                                  const std::string& message) {
     LOG(WARNING) << "Pod " << uid << ": " << reason << ": " << message;
   };
+  if (options_.terminating_threads > 0) {
+    terminating_pool_ =
+        std::make_unique<WorkerPool>(static_cast<size_t>(options_.terminating_threads));
+    worker_options.run_blocking = [pool = terminating_pool_.get()](std::function<void()> fn) {
+      pool->Submit(std::move(fn));
+    };
+  }
   pod_workers_ = std::make_unique<podworkers::PodWorkers>(deps.executor, instrumented_syncer_.get(),
                                                           &pod_cache_, &work_queue_, clock_,
                                                           std::move(worker_options));

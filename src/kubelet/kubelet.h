@@ -65,6 +65,7 @@
 #include "status/qos.h"
 #include "status/status_manager.h"
 #include "util/clock.h"
+#include "util/worker_pool.h"
 #include "volume/volume_manager.h"
 
 namespace cubelet::kubelet {
@@ -93,6 +94,11 @@ struct KubeletOptions {
   // Real host: create log and volume directories, remove pod cgroups and
   // orphaned pod directories. Off for in-memory runtimes.
   bool manage_host_state = true;
+  // > 0: pods' terminating syncs (a stop waits out the grace period) run on
+  // a pool of up to this many threads (started on demand), not on the
+  // executor, so deleting many pods holds up no other pod. 0: on the
+  // executor (deterministic tests).
+  int terminating_threads = 0;
 };
 
 // What a PLEG generator is built over: the Kubelet's runtime, its pod status
@@ -238,6 +244,9 @@ class Kubelet {
   // Kubelet.
   const std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::unique_ptr<podworkers::PodWorkers> pod_workers_;
+  // Runs terminating syncs (options_.terminating_threads); declared after
+  // pod_workers_ so it drains before the workers and the syncer go.
+  std::unique_ptr<WorkerPool> terminating_pool_;
   pleg::EventChannel events_;
   std::unique_ptr<pleg::GenericPleg> pleg_;
   std::unique_ptr<pleg::EventedPleg> evented_pleg_;  // null without event sources

@@ -533,13 +533,41 @@ void PodWorkers::RunWorker(const std::string& uid, uint64_t generation) {
 
 void PodWorkers::ContinueWork(const std::string& uid, uint64_t generation, Work work,
                               container::CachedPodStatus cached) {
-  const bool is_runtime_pod = work.options.running_pod != nullptr;
   // The next step of this pod waits for a status observed after this one
   // began (the kubelet waits for one newer than its end, i.e. for the next
   // relist). That is safe because the syncer refreshes the pod's cache entry
   // after acting and the cache never lets an older observation replace a
   // newer one; it saves a relist period per lifecycle transition.
   const absl::Time sync_start = clock_->Now() - absl::Nanoseconds(1);
+  if (work.work_type == PodWorkerState::kTerminating && options_.run_blocking) {
+    std::optional<Strand> strand;
+    {
+      MutexLock lock(&mu_);
+      PodSyncStatus* status = Find(uid);
+      if (status == nullptr || status->generation != generation) return;
+      strand = status->strand;
+    }
+    // in_iteration stays set meanwhile: no other step of this pod starts.
+    auto shared_work = std::make_shared<Work>(std::move(work));
+    options_.run_blocking([this, alive = std::weak_ptr<int>(alive_), uid, generation, shared_work,
+                           cached = std::move(cached), sync_start, strand = *strand] {
+      if (alive.expired()) return;
+      SyncOutcome outcome = RunSync(uid, generation, *shared_work, cached);
+      asio::post(strand, [this, alive, uid, generation, shared_work, sync_start, outcome] {
+        if (alive.expired()) return;
+        FinishWork(uid, generation, *shared_work, sync_start, outcome);
+      });
+    });
+    return;
+  }
+  SyncOutcome outcome = RunSync(uid, generation, work, cached);
+  FinishWork(uid, generation, work, sync_start, outcome);
+}
+
+PodWorkers::SyncOutcome PodWorkers::RunSync(const std::string& uid, uint64_t generation,
+                                            const Work& work,
+                                            const container::CachedPodStatus& cached) {
+  const bool is_runtime_pod = work.options.running_pod != nullptr;
   absl::Status err;
   bool is_terminal = false;
   bool ran = false;
@@ -591,6 +619,15 @@ void PodWorkers::ContinueWork(const std::string& uid, uint64_t generation, Work 
     }
   }
 
+  return SyncOutcome{.err = err, .is_terminal = is_terminal, .ran = ran};
+}
+
+void PodWorkers::FinishWork(const std::string& uid, uint64_t generation, const Work& work,
+                            absl::Time sync_start, const SyncOutcome& outcome) {
+  const bool is_runtime_pod = work.options.running_pod != nullptr;
+  const absl::Status& err = outcome.err;
+  const bool is_terminal = outcome.is_terminal;
+  const bool ran = outcome.ran;
   std::vector<std::function<void()>> notify;
   {
     MutexLock lock(&mu_);

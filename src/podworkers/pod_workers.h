@@ -111,6 +111,11 @@ class PodWorkers final : public PodStateProvider {
     std::function<void(const std::string& uid, const std::string& reason,
                        const std::string& message)>
         event_sink;
+    // Runs a terminating sync (which may wait out a grace period) away from
+    // the executor, so a mass deletion holds none of the threads other pods
+    // sync on; its completion comes back on the pod's strand, so the pod's
+    // steps stay serial. Unset: on the strand like every other sync (tests).
+    std::function<void(std::function<void()>)> run_blocking;
   };
 
   PodWorkers(asio::any_io_executor executor, PodSyncer* syncer, container::PodCache* pod_cache,
@@ -165,6 +170,18 @@ class PodWorkers final : public PodStateProvider {
   void RunWorker(const std::string& uid, uint64_t generation);
   void ContinueWork(const std::string& uid, uint64_t generation, Work work,
                     container::CachedPodStatus cached);
+  // What one sync call gave.
+  struct SyncOutcome {
+    absl::Status err;
+    bool is_terminal = false;
+    bool ran = false;
+  };
+  // The syncer call of `work` (no lock held).
+  SyncOutcome RunSync(const std::string& uid, uint64_t generation, const Work& work,
+                      const container::CachedPodStatus& cached);
+  // The state transition after it, on the pod's strand.
+  void FinishWork(const std::string& uid, uint64_t generation, const Work& work,
+                  absl::Time sync_start, const SyncOutcome& outcome);
   // startPodSync: consumes the pending update; nullopt when nothing may run.
   std::optional<Work> StartPodSyncLocked(const std::string& uid, PodSyncStatus& status,
                                          bool* worker_ended) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "podworkers/pod_workers_test_util.h"
+#include "util/worker_pool.h"
 
 namespace cubelet::podworkers::testing {
 namespace {
@@ -502,6 +503,52 @@ TEST(PodWorkersThreadedTest, GraceOnlyDecreasesAndShorterGraceCancelsInFlightSto
   EXPECT_EQ(graces[0], 30);
   EXPECT_EQ(graces[1], 10);
   EXPECT_EQ(workers.Snapshot("1")->grace_period, 10);
+  EXPECT_EQ(syncer.ConcurrentCalls(), 0);
+}
+
+// With run_blocking, a stop that waits out its grace holds no executor
+// thread: on a one-thread executor another pod still starts meanwhile, and
+// the stopped pod still finishes in order once its stop returns.
+TEST(PodWorkersThreadedTest, AStopWaitingOutItsGraceDoesNotHoldTheExecutor) {
+  FakeClock clock;
+  asio::thread_pool pool(1);
+  WorkerPool blocking(4);
+  container::PodCache cache;
+  cache.UpdateTime(absl::InfiniteFuture());
+  WorkQueue queue(&clock);
+  FakePodSyncer syncer;
+  std::promise<void> stop_started;
+  std::promise<void> release_stop;
+  std::shared_future<void> released = release_stop.get_future().share();
+  syncer.SetTerminatingHook([&](const FakePodSyncer::Record& r, const CancelTokenPtr&) {
+    if (r.uid == "slow") {
+      stop_started.set_value();
+      released.wait();
+    }
+    return absl::OkStatus();
+  });
+  PodWorkers::Options options;
+  options.run_blocking = [&blocking](std::function<void()> fn) { blocking.Submit(std::move(fn)); };
+  PodWorkers workers(pool.get_executor(), &syncer, &cache, &queue, &clock, options);
+  auto slow = NewPod("slow", "slow");
+  workers.UpdatePod(Update(SyncPodType::kCreate, slow));
+  ASSERT_TRUE(WaitUntil([&] { return !syncer.RecordsFor("slow").empty(); }));
+  workers.UpdatePod(Kill(slow, 30));
+  stop_started.get_future().wait();
+
+  workers.UpdatePod(Update(SyncPodType::kCreate, NewPod("fast", "fast")));
+  EXPECT_TRUE(WaitUntil([&] { return !syncer.RecordsFor("fast").empty(); }))
+      << "the other pod waited for the stop";
+  EXPECT_FALSE(workers.IsPodTerminationRequested("fast"));
+  EXPECT_FALSE(workers.ShouldPodBeFinished("slow"));
+
+  release_stop.set_value();
+  ASSERT_TRUE(WaitUntil([&] { return workers.ShouldPodBeFinished("slow"); }));
+  blocking.Shutdown();
+  pool.join();
+  std::vector<Kind> kinds;
+  for (const auto& r : syncer.RecordsFor("slow")) kinds.push_back(r.kind);
+  EXPECT_THAT(kinds, ::testing::ElementsAre(Kind::kSync, Kind::kTerminating, Kind::kTerminated));
   EXPECT_EQ(syncer.ConcurrentCalls(), 0);
 }
 
