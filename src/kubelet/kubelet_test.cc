@@ -391,6 +391,26 @@ TEST_F(KubeletTest, HousekeepingReadsThePlegViewNotTheCri) {
   EXPECT_EQ(cri_.CallCount("ListPodSandbox"), lists + 1);
 }
 
+// A sync that changes nothing (the periodic resync) reads nothing back from
+// the runtime; one that acts (a restart) does.
+TEST_F(KubeletTest, ASyncThatDoesNothingReadsNothingBack) {
+  kubelet_->OnPodUpdate(Update(config::PodOperation::kAdd, {MakePod("web")}));
+  Settle(3);
+  ASSERT_EQ(RunningContainers(), 1);
+  const int reads = cri_.CallCount("GetPodSandboxStatus");
+  const std::string before = registry_->Render();
+  clock_.Advance(options_.sync_frequency + absl::Seconds(5));  // the resync is due
+  Turn();
+  Turn();
+  EXPECT_NE(registry_->Render(), before) << "no resync ran";
+  EXPECT_EQ(cri_.CallCount("GetPodSandboxStatus"), reads);
+
+  for (const std::string& id : cri_.ContainerIds()) ASSERT_TRUE(cri_.ExitContainer(id, 1).ok());
+  Settle(2);
+  EXPECT_EQ(RunningContainers(), 1);  // restarted (RestartAlways)
+  EXPECT_GT(cri_.CallCount("GetPodSandboxStatus"), reads);
+}
+
 api::Probe EveryTurn() {
   api::Probe p;
   p.handler.exec = api::ExecAction{.command = {"check"}};

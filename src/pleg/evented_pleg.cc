@@ -341,9 +341,14 @@ void EventedPleg::ProcessLoop() {
       }
       continue;
     }
-    if (stats_.live && pending_.empty() && now - last_fresh >= options_.cache_update_period) {
-      // Every event received so far is in the cache: it is as fresh as now.
-      const absl::Time fresh = clock_->Now();
+    if (stats_.live && now - last_fresh >= options_.cache_update_period) {
+      // Every event received before the oldest one still waiting is in the
+      // cache: it is as fresh as that (as now when none waits). Pod workers
+      // waiting for a newer status than their last step go on, even while
+      // events keep coming.
+      absl::Time oldest = now;
+      for (const auto& [id, p] : pending_) oldest = std::min(oldest, p.received);
+      const absl::Time fresh = clock_->Now() - (now - oldest);
       last_fresh = now;
       lock.unlock();
       cache_->UpdateTime(fresh);

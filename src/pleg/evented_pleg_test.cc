@@ -342,5 +342,23 @@ TEST_F(EventedPlegTest, WhileLiveAndIdleTheCacheIsKeptFresh) {
   EXPECT_TRUE(WaitFor([&] { return done.load(); }));
 }
 
+// While an event waits (here: a change the runtime does not show yet), the
+// cache is still marked fresh every period, as of that event's arrival: pod
+// workers waiting for older data go on, none gets a promise past it.
+TEST_F(EventedPlegTest, WhileEventsWaitTheCacheIsFreshUpToTheOldest) {
+  StartAndSettle(&source_);
+  clock_.Advance(absl::Seconds(1));
+  const absl::Time published = clock_.Now();
+  ASSERT_TRUE(source_.Publish(Exited("c1")));  // c1 still runs in the runtime
+  std::atomic<bool> older{false}, newer{false};
+  // Another pod: only the cache-wide time can satisfy these (p1's own
+  // re-reads stamp its entry).
+  cache_.SubscribeNewerThan("p9", published - absl::Milliseconds(500),
+                            [&](container::CachedPodStatus) { older = true; });
+  cache_.SubscribeNewerThan("p9", published, [&](container::CachedPodStatus) { newer = true; });
+  EXPECT_TRUE(WaitFor([&] { return older.load(); }));
+  EXPECT_FALSE(newer.load()) << "fresh past an event still waiting";
+}
+
 }  // namespace
 }  // namespace cubelet::pleg
