@@ -2,8 +2,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -12,6 +10,7 @@
 #include "containerd/events.pb.h"
 #include "containerd/task_events.pb.h"
 #include "cri/grpc/convert.h"
+#include "cri/grpc/event_stream.h"
 #include "grpcpp/grpcpp.h"
 #include "util/random.h"
 
@@ -26,7 +25,7 @@ constexpr char kMarkerType[] = "cubelet.subscribed";
 constexpr const char* kTopics[] = {"/tasks/start", "/tasks/exit", "/tasks/oom",
                                    "/containers/delete", kMarkerTopic};
 // Between marker publications while waiting for the first one to come back.
-constexpr auto kMarkerInterval = std::chrono::milliseconds(50);
+constexpr absl::Duration kMarkerInterval = absl::Milliseconds(50);
 
 absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {
   if (t.seconds() == 0 && t.nanos() == 0) return absl::InfinitePast();
@@ -82,19 +81,12 @@ struct ContainerdEventSource::Stubs {
 
 absl::StatusOr<std::unique_ptr<ContainerdEventSource>> ContainerdEventSource::Connect(
     const std::string& endpoint, Options options) {
+  absl::StatusOr<std::shared_ptr<::grpc::Channel>> channel = NewEventStreamChannel(endpoint);
+  if (!channel.ok()) return channel.status();
   absl::StatusOr<std::string> target = convert::NormalizeEndpoint(endpoint);
   if (!target.ok()) return target.status();
-  ::grpc::ChannelArguments args;
-  // Reconnect quickly after a containerd restart: the relist covers the gap,
-  // but the sooner the stream is back the sooner exits are seen at once.
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 3000);
   auto stubs = std::make_unique<Stubs>();
-  stubs->channel = ::grpc::CreateCustomChannel(*target, ::grpc::InsecureChannelCredentials(), args);
-  if (stubs->channel == nullptr) {
-    return absl::InternalError(absl::StrCat("cannot create a gRPC channel to ", *target));
-  }
+  stubs->channel = *std::move(channel);
   stubs->events = pb::Events::NewStub(stubs->channel);
   return std::unique_ptr<ContainerdEventSource>(
       new ContainerdEventSource(*std::move(target), std::move(options), std::move(stubs)));
@@ -127,26 +119,10 @@ absl::Status ContainerdEventSource::Watch(
   // the subscription live.
   const std::string token =
       absl::StrCat(absl::ToUnixNanos(absl::Now()), "-", static_cast<uint64_t>(RandomUnit() * 1e18));
-  std::mutex mu;
-  std::condition_variable cv;
-  bool ready = false;
-  bool done = false;
-  auto fire_ready = [&] {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (ready || done) return;
-      ready = true;
-    }
-    cv.notify_all();
-    on_ready();
-  };
+  StreamReadiness readiness(on_ready);
   std::thread marker([&] {
     const absl::Time give_up = absl::Now() + options_.ready_timeout;
     for (;;) {
-      {
-        std::unique_lock<std::mutex> lock(mu);
-        if (ready || done) return;
-      }
       ::grpc::ClientContext publish_ctx;
       publish_ctx.AddMetadata("containerd-namespace", options_.namespace_);
       publish_ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
@@ -159,15 +135,14 @@ absl::Status ContainerdEventSource::Watch(
       // ready: the caller keeps relisting often, which is always safe.
       if (!stubs_->events->Publish(&publish_ctx, publish, &empty).ok()) return;
       if (absl::Now() > give_up) return;
-      std::unique_lock<std::mutex> lock(mu);
-      cv.wait_for(lock, kMarkerInterval, [&] { return ready || done; });
+      if (readiness.WaitFor(kMarkerInterval)) return;  // the marker came back, or the stream ended
     }
   });
 
   pb::Envelope envelope;
   while (reader->Read(&envelope)) {
     if (envelope.topic() == kMarkerTopic) {
-      if (envelope.event().value() == token) fire_ready();
+      if (envelope.event().value() == token) readiness.Fire();
       continue;
     }
     if (std::optional<ContainerEvent> e = DecodeEnvelope(envelope, options_.namespace_)) {
@@ -175,11 +150,7 @@ absl::Status ContainerdEventSource::Watch(
     }
   }
   ::grpc::Status finished = reader->Finish();
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-  }
-  cv.notify_all();
+  readiness.Done();
   marker.join();
 
   if (cancel->IsCancelled()) return CancelledError("watch cancelled");

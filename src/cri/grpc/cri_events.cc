@@ -1,13 +1,11 @@
 #include "cri/grpc/cri_events.h"
 
-#include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "cri/grpc/convert.h"
+#include "cri/grpc/event_stream.h"
 #include "grpcpp/grpcpp.h"
 #include "runtime/v1/api.grpc.pb.h"
 #include "runtime/v1/api.pb.h"
@@ -62,18 +60,10 @@ struct CriEventSource::Stubs {
 
 absl::StatusOr<std::unique_ptr<CriEventSource>> CriEventSource::Connect(const std::string& endpoint,
                                                                         Options options) {
-  absl::StatusOr<std::string> target = convert::NormalizeEndpoint(endpoint);
-  if (!target.ok()) return target.status();
-  ::grpc::ChannelArguments args;
-  // Back soon after a runtime restart (the relist covers the gap meanwhile).
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 3000);
+  absl::StatusOr<std::shared_ptr<::grpc::Channel>> channel = NewEventStreamChannel(endpoint);
+  if (!channel.ok()) return channel.status();
   auto stubs = std::make_unique<Stubs>();
-  stubs->channel = ::grpc::CreateCustomChannel(*target, ::grpc::InsecureChannelCredentials(), args);
-  if (stubs->channel == nullptr) {
-    return absl::InternalError(absl::StrCat("cannot create a gRPC channel to ", *target));
-  }
+  stubs->channel = *std::move(channel);
   stubs->runtime = pb::RuntimeService::NewStub(stubs->channel);
   return std::unique_ptr<CriEventSource>(new CriEventSource(options, std::move(stubs)));
 }
@@ -95,41 +85,18 @@ absl::Status CriEventSource::Watch(const CancelTokenPtr& cancel,
       stubs_->runtime->GetContainerEvents(ctx.get(), pb::GetEventsRequest());
 
   // Live once the call has stood for ready_after (or at the first event).
-  std::mutex mu;
-  std::condition_variable cv;
-  bool ready = false;
-  bool done = false;
-  auto fire_ready = [&] {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (ready || done) return;
-      ready = true;
-    }
-    cv.notify_all();
-    on_ready();
-  };
+  StreamReadiness readiness(on_ready);
   std::thread timer([&] {
-    {
-      std::unique_lock<std::mutex> lock(mu);
-      if (cv.wait_for(lock, absl::ToChronoNanoseconds(options_.ready_after),
-                      [&] { return ready || done; })) {
-        return;
-      }
-    }
-    fire_ready();
+    if (!readiness.WaitFor(options_.ready_after)) readiness.Fire();
   });
 
   pb::ContainerEventResponse response;
   while (reader->Read(&response)) {
-    fire_ready();
+    readiness.Fire();
     for (const ContainerEvent& e : DecodeContainerEventResponse(response)) on_event(e);
   }
   ::grpc::Status finished = reader->Finish();
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-  }
-  cv.notify_all();
+  readiness.Done();
   timer.join();
 
   if (cancel->IsCancelled()) return CancelledError("watch cancelled");
