@@ -89,6 +89,7 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
            absl::StrCat("Error: ", id.status().message()));
     return fail(id.status(), container::kCreateContainerError, std::string(id.status().message()));
   }
+  pod_ids_.NoteCreatedContainer(pod.metadata.uid, *id);
   Record(pod, container.name, events::kNormal, "Created",
          absl::StrCat("Created container: ", container.name));
   if (absl::Status s = runtime_->StartContainer(*id); !s.ok()) {

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "kuberuntime/labels.h"
+#include "kuberuntime/pod_id_index.h"
 #include "kuberuntime/runtime_manager_internal.h"
 #include "kuberuntime/termination_message.h"
 
@@ -154,6 +155,13 @@ void AddListedContainer(container::Pod& p, const ListedContainerPod& of, cri::Co
       .created_at = FromNanos(c.created_at)});
 }
 
+std::vector<std::string> ContainerIds(const std::vector<container::Container>& containers) {
+  std::vector<std::string> ids;
+  ids.reserve(containers.size());
+  for (const container::Container& c : containers) ids.push_back(c.id);
+  return ids;
+}
+
 // Newest first, so a name lookup finds the current pod when an old one with
 // the same name is still terminating; then by uid, for a stable order.
 bool NewerPodFirst(const container::Pod& a, const container::Pod& b) {
@@ -200,6 +208,7 @@ absl::StatusOr<std::vector<container::Pod>> RuntimeManager::GetPods(bool all) {
 }
 
 absl::StatusOr<std::vector<container::PodPtr>> RuntimeManager::ListPodsForRelist() {
+  const uint64_t list = pod_ids_.BeginList();
   absl::StatusOr<std::vector<cri::PodSandbox>> sandboxes = runtime_->ListPodSandbox(std::nullopt);
   if (!sandboxes.ok()) return sandboxes.status();
   absl::StatusOr<std::vector<cri::Container>> containers = runtime_->ListContainers(std::nullopt);
@@ -274,11 +283,14 @@ absl::StatusOr<std::vector<container::PodPtr>> RuntimeManager::ListPodsForRelist
     }
     changed.clear();  // its views into relist_view_'s keys end here
     for (auto& [uid, pod] : rebuilt) {
+      pod_ids_.SetListed(list, uid, ContainerIds(pod.sandboxes), ContainerIds(pod.containers));
       RelistViewEntry& entry = relist_view_[uid];
       entry.pod = std::make_shared<const container::Pod>(std::move(pod));
       entry.generation = generation;
     }
   }
+
+  pod_ids_.EndList(list, [this](absl::string_view uid) { return relist_view_.contains(uid); });
 
   std::vector<container::PodPtr> out;
   out.reserve(relist_view_.size());
@@ -384,28 +396,50 @@ absl::StatusOr<container::PodStatusPtr> RuntimeManager::GetPodStatus(
   status->namespace_ = namespace_;
   status->timestamp = clock_->Now();
 
-  absl::StatusOr<std::vector<cri::PodSandbox>> sandboxes =
-      runtime_->ListPodSandbox(cri::PodSandboxFilter{.label_selector = {{kPodUidLabel, uid}}});
-  if (!sandboxes.ok()) return sandboxes.status();
-  std::sort(sandboxes->begin(), sandboxes->end(),
-            [](const cri::PodSandbox& a, const cri::PodSandbox& b) {
+  // The pod's ids: from the index when it can tell, else (before the first
+  // relist) from lists filtered by the pod's label.
+  std::optional<PodIdIndex::PodIds> ids = pod_ids_.Lookup(uid);
+  const bool indexed = ids.has_value();
+  if (!indexed) {
+    ids.emplace();
+    absl::StatusOr<std::vector<cri::PodSandbox>> sandboxes =
+        runtime_->ListPodSandbox(cri::PodSandboxFilter{.label_selector = {{kPodUidLabel, uid}}});
+    if (!sandboxes.ok()) return sandboxes.status();
+    for (cri::PodSandbox& s : *sandboxes) ids->sandboxes.push_back(std::move(s.id));
+    absl::StatusOr<std::vector<cri::Container>> containers =
+        runtime_->ListContainers(cri::ContainerFilter{.label_selector = {{kPodUidLabel, uid}}});
+    if (!containers.ok()) return containers.status();
+    for (cri::Container& c : *containers) ids->containers.push_back(std::move(c.id));
+  }
+
+  std::vector<cri::PodSandboxStatus> sandboxes;
+  sandboxes.reserve(ids->sandboxes.size());
+  for (const std::string& id : ids->sandboxes) {
+    absl::StatusOr<cri::PodSandboxStatus> s = runtime_->GetPodSandboxStatus(id);
+    // Removed since it was listed or created: as if it had never been.
+    if (absl::IsNotFound(s.status())) {
+      if (indexed) pod_ids_.Forget(uid, id);
+      continue;
+    }
+    if (!s.ok()) return s.status();
+    sandboxes.push_back(*std::move(s));
+  }
+  std::sort(sandboxes.begin(), sandboxes.end(),
+            [](const cri::PodSandboxStatus& a, const cri::PodSandboxStatus& b) {
               if (a.created_at != b.created_at) return a.created_at > b.created_at;
               return a.metadata.attempt > b.metadata.attempt;
             });
-  for (size_t i = 0; i < sandboxes->size(); ++i) {
-    absl::StatusOr<cri::PodSandboxStatus> s = runtime_->GetPodSandboxStatus((*sandboxes)[i].id);
-    // Removed between list and inspect: as if it had not been listed.
-    if (absl::IsNotFound(s.status())) continue;
-    if (!s.ok()) return s.status();
+  for (size_t i = 0; i < sandboxes.size(); ++i) {
+    cri::PodSandboxStatus& s = sandboxes[i];
     container::SandboxStatus ss;
-    ss.id = s->id;
-    ss.state = s->state == cri::PodSandboxState::kReady ? container::SandboxState::kReady
-                                                        : container::SandboxState::kNotReady;
-    ss.attempt = s->metadata.attempt;
-    ss.created_at = FromNanos(s->created_at);
-    ss.ip = s->ip;
-    ss.additional_ips = s->additional_ips;
-    ss.host_network = s->network_mode == cri::NamespaceMode::kNode;
+    ss.id = std::move(s.id);
+    ss.state = s.state == cri::PodSandboxState::kReady ? container::SandboxState::kReady
+                                                       : container::SandboxState::kNotReady;
+    ss.attempt = s.metadata.attempt;
+    ss.created_at = FromNanos(s.created_at);
+    ss.ip = std::move(s.ip);
+    ss.additional_ips = std::move(s.additional_ips);
+    ss.host_network = s.network_mode == cri::NamespaceMode::kNode;
     // Only the latest sandbox, and only while ready, gives the pod its IPs.
     if (i == 0 && ss.state == container::SandboxState::kReady && !ss.ip.empty()) {
       status->ips.push_back(ss.ip);
@@ -414,12 +448,12 @@ absl::StatusOr<container::PodStatusPtr> RuntimeManager::GetPodStatus(
     status->sandbox_statuses.push_back(std::move(ss));
   }
 
-  absl::StatusOr<std::vector<cri::Container>> containers =
-      runtime_->ListContainers(cri::ContainerFilter{.label_selector = {{kPodUidLabel, uid}}});
-  if (!containers.ok()) return containers.status();
-  for (const cri::Container& c : *containers) {
-    absl::StatusOr<cri::ContainerStatus> s = runtime_->GetContainerStatus(c.id);
-    if (absl::IsNotFound(s.status())) continue;
+  for (const std::string& id : ids->containers) {
+    absl::StatusOr<cri::ContainerStatus> s = runtime_->GetContainerStatus(id);
+    if (absl::IsNotFound(s.status())) {
+      if (indexed) pod_ids_.Forget(uid, id);
+      continue;
+    }
     if (!s.ok()) return s.status();
     ApplyAnnouncedExit(*s);
     LabeledContainerInfo labeled = GetContainerInfoFromLabels(s->labels);
@@ -529,6 +563,7 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
       return result;
     }
     result.results.push_back(std::move(r));
+    pod_ids_.NoteCreatedSandbox(pod.metadata.uid, *id);
     sandbox_id = *std::move(id);
     // A host-network pod's IPs are the node's: no need to ask (as upstream).
     if (!pod.spec.host_network) {

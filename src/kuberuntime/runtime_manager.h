@@ -45,6 +45,7 @@
 #include "cri/types.h"
 #include "events/recorder.h"
 #include "kuberuntime/lifecycle_handlers.h"
+#include "kuberuntime/pod_id_index.h"
 #include "kuberuntime/runtime_helper.h"
 #include "prober/results.h"
 #include "util/backoff.h"
@@ -354,6 +355,8 @@ class RuntimeManager final : public container::Runtime {
     uint64_t generation = 0;
     size_t seen = 0;
   };
+  // The ids of each pod, so GetPodStatus inspects them instead of listing.
+  PodIdIndex pod_ids_;
   std::mutex relist_view_mu_;
   absl::flat_hash_map<std::string, RelistViewEntry> relist_view_;
   uint64_t relist_generation_ = 0;

@@ -972,6 +972,56 @@ TEST_F(RuntimeManagerTest, ListPodsForRelistRebuildsOnlyChangedPods) {
   EXPECT_FALSE(m_.ListPodsForRelist().ok());
 }
 
+// Once a relist has gone through, a pod is read by the ids the manager knows
+// (PodSandboxStatus/ContainerStatus) instead of label-filtered lists, which
+// containerd serves by converting every container it holds.
+TEST_F(RuntimeManagerTest, AfterARelistAPodIsReadByIdNotByList) {
+  api::Pod pod = MakePod("byid", api::kRestartAlways, {"app"});
+  ASSERT_TRUE(Started(Sync(pod), "app"));
+  container::PodStatusPtr listed = Status(pod);  // no relist yet: filtered lists
+  ASSERT_TRUE(m_.ListPodsForRelist().ok());
+  const int sandbox_lists = cri_.CallCount("ListPodSandbox");
+  const int container_lists = cri_.CallCount("ListContainers");
+
+  container::PodStatusPtr by_id = Status(pod);
+  ASSERT_EQ(by_id->sandbox_statuses.size(), 1u);
+  EXPECT_EQ(by_id->sandbox_statuses[0].id, listed->sandbox_statuses[0].id);
+  EXPECT_EQ(by_id->ips, listed->ips);
+  ASSERT_EQ(by_id->container_statuses.size(), 1u);
+  EXPECT_EQ(by_id->container_statuses[0].id, listed->container_statuses[0].id);
+  EXPECT_EQ(by_id->container_statuses[0].state, ContainerState::kRunning);
+
+  // A container this manager creates is known at once, with no relist.
+  api::Pod two = pod;
+  two.spec.containers.push_back(Spec("side"));
+  ASSERT_TRUE(Started(Sync(two), "side"));
+  EXPECT_EQ(Status(two)->container_statuses.size(), 2u);
+
+  // One removed behind the manager's back reads as gone, without an error.
+  const std::string side = Latest(two, "side").id;
+  ASSERT_TRUE(cri_.StopContainer(side, 0).ok());
+  ASSERT_TRUE(cri_.RemoveContainer(side).ok());
+  EXPECT_EQ(Instances(two, "side"), 0);
+  EXPECT_EQ(Instances(two, "app"), 1);
+
+  EXPECT_EQ(cri_.CallCount("ListPodSandbox"), sandbox_lists);
+  EXPECT_EQ(cri_.CallCount("ListContainers"), container_lists);
+}
+
+// What the manager did not create itself (an earlier run of the agent, a
+// tool) is known from the next relist on.
+TEST_F(RuntimeManagerTest, ContainersItDidNotCreateAreKnownFromTheNextRelist) {
+  api::Pod pod = MakePod("other", api::kRestartAlways, {"app"});
+  ASSERT_TRUE(m_.ListPodsForRelist().ok());
+  RuntimeManager earlier(&cri_, &cri_, &clock_,
+                         RuntimeManager::Options{.manage_host_state = false});
+  ASSERT_TRUE(Started(earlier.SyncPod(pod, container::PodStatus{}, nullptr), "app"));
+  EXPECT_EQ(Instances(pod, "app"), 0);  // unknown to m_ until it relists
+  ASSERT_TRUE(m_.ListPodsForRelist().ok());
+  EXPECT_EQ(Instances(pod, "app"), 1);
+  EXPECT_EQ(Status(pod)->sandbox_statuses.size(), 1u);
+}
+
 TEST_F(RuntimeManagerTest, GetPodStatusNewestFirst) {
   api::Pod pod = MakePod("st", api::kRestartAlways, {"app"});
   cri_.SetExitOnStart("app", 3, "OOMKilled");
