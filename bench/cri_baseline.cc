@@ -6,13 +6,15 @@
 // Every cubelet start benchmark is compared with this physical limit.
 //
 //   cri_baseline --container-runtime-endpoint unix:///… [--pods N] [--concurrency K]
-//                [--host-network] [--image REF]
+//                [--host-network] [--image REF] [--pod-cgroup-root /cgroup]
+//                [--kubelet-mounts] [--sandbox-seccomp]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +29,15 @@ struct Flags {
   int pods = 100;
   int concurrency = 4;
   bool host_network = false;
+  // Non-empty: each pod gets its own cgroup under it, as the kubelet's pod
+  // cgroups (<root>/pod<uid>), to tell their cost from the agent's own.
+  std::string pod_cgroup_root;
+  // Also the two files the kubelet binds into every container: a managed
+  // /etc/hosts and a fresh termination-message file.
+  bool kubelet_mounts = false;
+  // The sandbox under the runtime's default seccomp profile, as the kubelet
+  // always asks (kubernetes#84623).
+  bool sandbox_seccomp = false;
   std::string image = "docker.io/library/busybox:latest";
 };
 
@@ -38,14 +49,18 @@ Flags ParseFlags(int argc, char** argv) {
     if (auto eq = arg.find('='); eq != std::string::npos) {
       value = arg.substr(eq + 1);
       arg = arg.substr(0, eq);
-    } else if (arg != "--host-network" && i + 1 < argc) {
+    } else if (arg != "--host-network" && arg != "--kubelet-mounts" && arg != "--sandbox-seccomp" &&
+               i + 1 < argc) {
       value = argv[++i];
     }
     if (arg == "--container-runtime-endpoint") f.endpoint = value;
     if (arg == "--pods") f.pods = std::stoi(value);
     if (arg == "--concurrency") f.concurrency = std::stoi(value);
     if (arg == "--image") f.image = value;
+    if (arg == "--pod-cgroup-root") f.pod_cgroup_root = value;
     if (arg == "--host-network") f.host_network = true;
+    if (arg == "--kubelet-mounts") f.kubelet_mounts = true;
+    if (arg == "--sandbox-seccomp") f.sandbox_seccomp = true;
   }
   return f;
 }
@@ -91,6 +106,12 @@ int Main(int argc, char** argv) {
       sandbox.log_directory = "/tmp/cubelet-baseline/" + sandbox.metadata.uid;
       sandbox.network_mode =
           flags.host_network ? cri::NamespaceMode::kNode : cri::NamespaceMode::kPod;
+      if (!flags.pod_cgroup_root.empty()) {
+        sandbox.cgroup_parent = flags.pod_cgroup_root + "/pod" + sandbox.metadata.uid;
+      }
+      if (flags.sandbox_seccomp) {
+        sandbox.seccomp = cri::SecurityProfile{.type = cri::SecurityProfile::Type::kRuntimeDefault};
+      }
       std::filesystem::create_directories(sandbox.log_directory + "/app");
       auto id = cri.RunPodSandbox(sandbox, "");
       if (!id.ok()) {
@@ -103,6 +124,15 @@ int Main(int argc, char** argv) {
       container.image.image = flags.image;
       container.command = {"sleep", "3600"};
       container.log_path = "app/0.log";
+      if (flags.kubelet_mounts) {
+        const std::string hosts = sandbox.log_directory + "/etc-hosts";
+        const std::string termination = sandbox.log_directory + "/termination-log";
+        std::ofstream(hosts) << "127.0.0.1\tlocalhost\n";
+        std::ofstream(termination).flush();
+        container.mounts.push_back(cri::Mount{.container_path = "/etc/hosts", .host_path = hosts});
+        container.mounts.push_back(
+            cri::Mount{.container_path = "/dev/termination-log", .host_path = termination});
+      }
       auto cid = cri.CreateContainer(*id, container, sandbox);
       absl::Status started = cid.ok() ? cri.StartContainer(*cid) : cid.status();
       if (!started.ok()) {

@@ -1274,12 +1274,16 @@ nlohmann::json PodToJson(const Pod& pod) {
   return j;
 }
 
+std::string PodJson(const Pod& pod) {
+  return PodToJson(pod).dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 std::string PodListJson(const std::vector<Pod>& pods) {
   // Built by hand so the envelope keys keep the order Kubernetes emits them in.
   std::string out = R"({"kind":"PodList","apiVersion":"v1","metadata":{},"items":[)";
   for (size_t i = 0; i < pods.size(); ++i) {
     if (i > 0) out += ",";
-    out += PodToJson(pods[i]).dump(-1, ' ', false, json::error_handler_t::replace);
+    out += PodJson(pods[i]);
   }
   out += "]}";
   return out;

@@ -30,6 +30,9 @@ nlohmann::json PodToJson(const Pod& pod);
 // the InvalidArgument message lists every problem, joined with "; ".
 absl::StatusOr<Pod> PodFromJson(const nlohmann::json& j);
 
+// PodToJson(pod) as compact text (invalid UTF-8 replaced), one PodList item.
+std::string PodJson(const Pod& pod);
+
 // `{"kind":"PodList","apiVersion":"v1","metadata":{},"items":[...]}`.
 std::string PodListJson(const std::vector<Pod>& pods);
 

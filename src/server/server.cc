@@ -19,6 +19,7 @@
 #include "httplib.h"
 #include "logs/container_logs.h"
 #include "server/front.h"
+#include "server/pod_list_renderer.h"
 #include "util/log.h"
 
 namespace cubelet::server {
@@ -58,10 +59,11 @@ void IgnoreSigpipe() {
   }
 }
 
-void Reply(httplib::Response& res, int status, const std::string& body,
+void Reply(httplib::Response& res, int status, std::string body,
            const char* content_type = kTextPlain) {
   res.status = status;
-  res.set_content(body, content_type);
+  res.set_content(std::string(), content_type);  // the header; then the body, not copied
+  res.body = std::move(body);
 }
 
 const api::Pod* FindPod(const std::vector<api::Pod>& pods, const std::string& namespace_,
@@ -129,6 +131,7 @@ class Server::Impl {
   bool PodStillThere(const LogStream& s) const;
 
   const AgentView* const view_;
+  PodListRenderer pod_list_;
   const ServerOptions options_;
   httplib::Server http_;
   std::mutex mu_;  // Start/Stop
@@ -215,7 +218,7 @@ void Server::Impl::Routes() {
   http_.Get("/healthz",
             [this](const httplib::Request&, httplib::Response& res) { HandleHealthz(res); });
   http_.Get("/pods", [this](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 200, api::PodListJson(view_->GetPods()), "application/json");
+    Reply(res, 200, pod_list_.Render(view_->GetPods()), "application/json");
   });
   http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     if (options_.registry == nullptr) {

@@ -83,18 +83,15 @@ absl::StatusOr<std::unique_ptr<ContainerdEventSource>> ContainerdEventSource::Co
     const std::string& endpoint, Options options) {
   absl::StatusOr<std::shared_ptr<::grpc::Channel>> channel = NewEventStreamChannel(endpoint);
   if (!channel.ok()) return channel.status();
-  absl::StatusOr<std::string> target = convert::NormalizeEndpoint(endpoint);
-  if (!target.ok()) return target.status();
   auto stubs = std::make_unique<Stubs>();
   stubs->channel = *std::move(channel);
   stubs->events = pb::Events::NewStub(stubs->channel);
   return std::unique_ptr<ContainerdEventSource>(
-      new ContainerdEventSource(*std::move(target), std::move(options), std::move(stubs)));
+      new ContainerdEventSource(std::move(options), std::move(stubs)));
 }
 
-ContainerdEventSource::ContainerdEventSource(std::string target, Options options,
-                                             std::unique_ptr<Stubs> stubs)
-    : target_(std::move(target)), options_(std::move(options)), stubs_(std::move(stubs)) {}
+ContainerdEventSource::ContainerdEventSource(Options options, std::unique_ptr<Stubs> stubs)
+    : options_(std::move(options)), stubs_(std::move(stubs)) {}
 
 ContainerdEventSource::~ContainerdEventSource() = default;
 

@@ -61,9 +61,8 @@ class ContainerdEventSource final : public ContainerEventSource {
 
  private:
   struct Stubs;
-  ContainerdEventSource(std::string target, Options options, std::unique_ptr<Stubs> stubs);
+  ContainerdEventSource(Options options, std::unique_ptr<Stubs> stubs);
 
-  const std::string target_;
   const Options options_;
   std::unique_ptr<Stubs> stubs_;
 };
