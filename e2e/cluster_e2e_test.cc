@@ -92,17 +92,15 @@ class ClusterTest : public ::testing::Test {
   }
 
   static void StartAgent() {
-    const std::vector<std::string> args = {CUBELET_BINARY,
-                                           "--kubeconfig=" + node_kubeconfig_,
-                                           "--node-name=" + kNode,
-                                           "--node-labels=cubelet.dev/e2e=yes",
-                                           "--pod-manifest-path=" + (dir_ / "manifests").string(),
-                                           "--container-runtime-endpoint=" + endpoint_,
-                                           "--root-dir=" + (dir_ / "root").string(),
-                                           "--pod-logs-dir=" + (dir_ / "logs").string(),
-                                           "--cgroup-root=/cubelet-cluster-e2e",
-                                           "--read-only-port=0",
-                                           "-v=2"};
+    const std::vector<std::string> args = {
+        CUBELET_BINARY, "--kubeconfig=" + node_kubeconfig_, "--node-name=" + kNode,
+        "--node-labels=cubelet.dev/e2e=yes", "--pod-manifest-path=" + (dir_ / "manifests").string(),
+        "--container-runtime-endpoint=" + endpoint_, "--root-dir=" + (dir_ / "root").string(),
+        "--pod-logs-dir=" + (dir_ / "logs").string(), "--cgroup-root=/cubelet-cluster-e2e",
+        "--read-only-port=0",
+        // An edited ConfigMap reaches its volumes at the
+        // pod's next resync (the kubelet's: 1 min).
+        "--sync-frequency=5s", "-v=2"};
     const std::string log = (dir_ / "agent.log").string();
     pid_ = fork();
     if (pid_ == 0) {
@@ -289,15 +287,111 @@ TEST_F(ClusterTest, PodThatDoesNotFitIsFailedWithTheKubeletsReason) {
 
   // What cubelet does not implement yet is refused the same way, never run
   // without it.
-  Apply("secretive", BusyboxPod("secretive", "sleep 3600",
-                                absl::StrCat("  nodeName: ", kNode,
-                                             "\n  volumes:\n  - name: s\n    secret:\n"
-                                             "      secretName: nothing\n")));
-  ASSERT_TRUE(Eventually([&] { return Phase("secretive") == "Failed"; })) << Phase("secretive");
-  pod = Get("pod secretive");
+  Apply("projecting", BusyboxPod("projecting", "sleep 3600",
+                                 absl::StrCat("  nodeName: ", kNode,
+                                              "\n  volumes:\n  - name: s\n    projected:\n"
+                                              "      sources: []\n")));
+  ASSERT_TRUE(Eventually([&] { return Phase("projecting") == "Failed"; })) << Phase("projecting");
+  pod = Get("pod projecting");
   EXPECT_EQ(pod["status"].value("reason", ""), "UnsupportedPodSpec");
-  EXPECT_TRUE(absl::StrContains(pod["status"].value("message", ""), "spec.volumes[0].secret"))
+  EXPECT_TRUE(absl::StrContains(pod["status"].value("message", ""), "spec.volumes[0].projected"))
       << pod["status"].dump();
+}
+
+// What the container wrote to its CRI log so far (every attempt), or "".
+std::string ContainerLog(const fs::path& logs_dir, const std::string& pod,
+                         const std::string& container) {
+  std::string out;
+  std::error_code ec;
+  for (const auto& pod_dir : fs::directory_iterator(logs_dir, ec)) {
+    if (!absl::StartsWith(pod_dir.path().filename().string(),
+                          absl::StrCat(kNamespace, "_", pod, "_"))) {
+      continue;
+    }
+    for (const auto& file : fs::directory_iterator(pod_dir.path() / container, ec)) {
+      std::ifstream in(file.path());
+      std::stringstream text;
+      text << in.rdbuf();
+      out += text.str();
+    }
+  }
+  return out;
+}
+
+TEST_F(ClusterTest, ConfigMapAndSecretReachEnvAndVolumesAndEditsFollow) {
+  ASSERT_EQ(Kubectl("create configmap e2e-cfg --from-literal=greeting=hello "
+                    "--from-literal=mode=fast")
+                .first,
+            0);
+  ASSERT_EQ(Kubectl("create secret generic e2e-creds --from-literal=password=s3cret").first, 0);
+  Apply("objects",
+        absl::StrCat(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: objects\nspec:\n  nodeName: ", kNode,
+            "\n  containers:\n  - name: app\n"
+            "    image: docker.io/library/busybox:latest\n"
+            "    imagePullPolicy: IfNotPresent\n"
+            "    command: [\"sh\", \"-c\", \"echo env=$GREETING/$S_password; while true; do "
+            "echo mode=`cat /etc/cfg/mode` secret=`cat /etc/creds/password`; sleep 1; done\"]\n"
+            "    env:\n    - name: GREETING\n"
+            "      valueFrom: {configMapKeyRef: {name: e2e-cfg, key: greeting}}\n"
+            "    envFrom:\n    - prefix: S_\n      secretRef: {name: e2e-creds}\n"
+            "    volumeMounts:\n    - {name: cfg, mountPath: /etc/cfg}\n"
+            "    - {name: creds, mountPath: /etc/creds}\n"
+            "  volumes:\n  - name: cfg\n    configMap: {name: e2e-cfg}\n"
+            "  - name: creds\n    secret: {secretName: e2e-creds, defaultMode: 0400}\n"));
+  json pod;
+  ASSERT_TRUE(Eventually([&] {
+    pod = Get("pod objects");
+    return Condition(pod, "Ready").value("status", "") == "True";
+  })) << pod.dump();
+  std::string log;
+  ASSERT_TRUE(Eventually([&] {
+    log = ContainerLog(dir_ / "logs", "objects", "app");
+    return absl::StrContains(log, "mode=fast secret=s3cret");
+  })) << log;
+  EXPECT_TRUE(absl::StrContains(log, "env=hello/s3cret")) << log;
+
+  // The secret lives on a tmpfs on the node, its files read-only to others.
+  const std::string uid = pod["metadata"].value("uid", "");
+  const fs::path secret_dir =
+      dir_ / "root" / "pods" / uid / "volumes" / "kubernetes.io~secret" / "creds";
+  auto [mcode, mounts] = Shell("cat /proc/self/mountinfo");
+  EXPECT_TRUE(absl::StrContains(mounts, secret_dir.string() + " ")) << secret_dir;
+  EXPECT_EQ(fs::status(secret_dir / "..data" / "password").permissions(), fs::perms::owner_read);
+
+  // Edited in the API server: the running container sees the new value in
+  // place (same container), as with the kubelet.
+  ASSERT_EQ(Kubectl("patch configmap e2e-cfg -p '{\"data\":{\"mode\":\"slow\"}}'").first, 0);
+  EXPECT_TRUE(Eventually(
+      [&] {
+        log = ContainerLog(dir_ / "logs", "objects", "app");
+        return absl::StrContains(log, "mode=slow secret=s3cret");
+      },
+      absl::Seconds(60)))
+      << log;
+  EXPECT_EQ(Get("pod objects")["status"]["containerStatuses"][0].value("restartCount", -1), 0);
+
+  // A reference to what does not exist holds the container back with the
+  // kubelet's reason until the object appears.
+  Apply("waiting", BusyboxPod("waiting", "echo got=$LATE; sleep 3600",
+                              absl::StrCat("  nodeName: ", kNode, "\n")) +
+                       "    env:\n    - name: LATE\n"
+                       "      valueFrom: {configMapKeyRef: {name: e2e-late, key: k}}\n");
+  json waiting;
+  ASSERT_TRUE(Eventually([&] {
+    waiting = Get("pod waiting");
+    const json& statuses = waiting["status"].value("containerStatuses", json::array());
+    return !statuses.empty() && statuses[0]["state"].contains("waiting") &&
+           statuses[0]["state"]["waiting"].value("reason", "") == "CreateContainerConfigError";
+  })) << waiting.dump();
+  EXPECT_EQ(waiting["status"]["containerStatuses"][0]["state"]["waiting"].value("message", ""),
+            "configmap \"e2e-late\" not found");
+  ASSERT_EQ(Kubectl("create configmap e2e-late --from-literal=k=v").first, 0);
+  EXPECT_TRUE(Eventually([&] { return Phase("waiting") == "Running"; }, absl::Seconds(60)))
+      << Get("pod waiting").dump();
+
+  Kubectl("delete configmap e2e-cfg e2e-late");
+  Kubectl("delete secret e2e-creds");
 }
 
 TEST_F(ClusterTest, AgentKilledAndRestartedAdoptsPodsWithoutRestartingThem) {

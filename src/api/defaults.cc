@@ -89,6 +89,13 @@ void ApplyDefaults(Pod& pod) {
   for (Container& c : spec.containers) DefaultContainer(c, spec.host_network);
   // SetDefaults_ObjectFieldSelector, for downwardAPI volume files too.
   for (Volume& v : spec.volumes) {
+    // SetDefaults_ConfigMapVolumeSource / SetDefaults_SecretVolumeSource.
+    if (v.config_map.has_value() && !v.config_map->default_mode.has_value()) {
+      v.config_map->default_mode = kDefaultVolumeFileMode;
+    }
+    if (v.secret.has_value() && !v.secret->default_mode.has_value()) {
+      v.secret->default_mode = kDefaultVolumeFileMode;
+    }
     if (!v.downward_api.has_value()) continue;
     for (DownwardAPIVolumeFile& item : v.downward_api->items) {
       if (item.field_ref.has_value() && item.field_ref->api_version.empty()) {

@@ -21,6 +21,8 @@ inline constexpr char kDefaultTerminationMessagePath[] = "/dev/termination-log";
 inline constexpr char kTerminationMessageReadFile[] = "File";
 inline constexpr char kProtocolTCP[] = "TCP";
 inline constexpr char kURISchemeHTTP[] = "HTTP";
+// defaultMode of configMap and secret volumes (v1.ConfigMapVolumeSourceDefaultMode).
+inline constexpr int32_t kDefaultVolumeFileMode = 0644;
 
 // Fills every unset defaultable field of `pod` (namespace, restart policy, grace
 // period, DNS policy, scheduler, per-container pull policy, termination message,

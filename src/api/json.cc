@@ -412,6 +412,12 @@ void Decode(Obj& o, OptionalObjectRef& ref) {
   o.OptBool("optional", ref.optional);
 }
 
+void Decode(Obj& o, KeyToPath& k) {
+  o.Str("key", k.key);
+  o.Str("path", k.path);
+  o.OptI32("mode", k.mode);
+}
+
 void Decode(Obj& o, SecurityContext& s) {
   o.OptI64("runAsUser", s.run_as_user);
   o.OptI64("runAsGroup", s.run_as_group);
@@ -496,6 +502,18 @@ void Decode(Obj& o, Volume& v) {
   o.OptObject("hostPath", v.host_path, [](Obj& h, HostPathVolumeSource& out) {
     h.Str("path", out.path);
     h.Str("type", out.type);
+  });
+  o.OptObject("configMap", v.config_map, [](Obj& c, ConfigMapVolumeSource& out) {
+    c.Str("name", out.name);
+    c.List("items", out.items, DecodeInto<KeyToPath>);
+    c.OptI32("defaultMode", out.default_mode);
+    c.OptBool("optional", out.optional);
+  });
+  o.OptObject("secret", v.secret, [](Obj& c, SecretVolumeSource& out) {
+    c.Str("secretName", out.secret_name);
+    c.List("items", out.items, DecodeInto<KeyToPath>);
+    c.OptI32("defaultMode", out.default_mode);
+    c.OptBool("optional", out.optional);
   });
 }
 
@@ -711,6 +729,9 @@ json Encode(const OptionalObjectRef&);
 json Encode(const EnvFromSource&);
 json Encode(const DownwardAPIVolumeFile&);
 json Encode(const DownwardAPIVolumeSource&);
+json Encode(const KeyToPath&);
+json Encode(const ConfigMapVolumeSource&);
+json Encode(const SecretVolumeSource&);
 json Encode(const ResourceRequirements&);
 json Encode(const Sysctl&);
 json Encode(const PodSecurityContext&);
@@ -950,11 +971,37 @@ json Encode(const DownwardAPIVolumeSource& d) {
   return j;
 }
 
+json Encode(const KeyToPath& k) {
+  json j = {{"key", k.key}, {"path", k.path}};
+  PutOpt(j, "mode", k.mode);
+  return j;
+}
+
+json Encode(const ConfigMapVolumeSource& c) {
+  json j = json::object();
+  PutStr(j, "name", c.name);
+  PutList(j, "items", c.items);
+  PutOpt(j, "defaultMode", c.default_mode);
+  PutOpt(j, "optional", c.optional);
+  return j;
+}
+
+json Encode(const SecretVolumeSource& s) {
+  json j = json::object();
+  PutStr(j, "secretName", s.secret_name);
+  PutList(j, "items", s.items);
+  PutOpt(j, "defaultMode", s.default_mode);
+  PutOpt(j, "optional", s.optional);
+  return j;
+}
+
 json Encode(const Volume& v) {
   json j = {{"name", v.name}};
   PutObj(j, "emptyDir", v.empty_dir);
   PutObj(j, "hostPath", v.host_path);
   PutObj(j, "downwardAPI", v.downward_api);
+  PutObj(j, "configMap", v.config_map);
+  PutObj(j, "secret", v.secret);
   return j;
 }
 

@@ -330,11 +330,42 @@ struct DownwardAPIVolumeSource {
   bool operator==(const DownwardAPIVolumeSource&) const = default;
 };
 
+// One key of a ConfigMap or Secret volume, projected to `path` (items).
+struct KeyToPath {
+  std::string key;
+  std::string path;
+  std::optional<int32_t> mode;
+
+  bool operator==(const KeyToPath&) const = default;
+};
+
+// configMap and secret volumes (cluster mode: the objects come from the API
+// server). Without items every key becomes a file named after it.
+struct ConfigMapVolumeSource {
+  std::string name;
+  std::vector<KeyToPath> items;
+  std::optional<int32_t> default_mode;  // defaulted to 0644
+  std::optional<bool> optional;
+
+  bool operator==(const ConfigMapVolumeSource&) const = default;
+};
+
+struct SecretVolumeSource {
+  std::string secret_name;
+  std::vector<KeyToPath> items;
+  std::optional<int32_t> default_mode;  // defaulted to 0644
+  std::optional<bool> optional;
+
+  bool operator==(const SecretVolumeSource&) const = default;
+};
+
 struct Volume {
   std::string name;
   std::optional<EmptyDirVolumeSource> empty_dir;
   std::optional<HostPathVolumeSource> host_path;
   std::optional<DownwardAPIVolumeSource> downward_api;
+  std::optional<ConfigMapVolumeSource> config_map;
+  std::optional<SecretVolumeSource> secret;
   // v1 sources cubelet knows but refuses ("configMap", "nfs", ...; see
   // api/unsupported.h), as written; validation counts them as the volume's type.
   std::vector<std::string> refused_sources;

@@ -17,15 +17,16 @@ constexpr char kClusterMode[] = ": needs cluster mode";
 struct VolumeSource {
   const char* key;
   const char* why;
-  bool cluster;  // needs cluster mode (else: not supported by cubelet)
+  bool cluster;                  // needs cluster mode (else: not supported by cubelet)
+  bool served_from_api = false;  // cubelet implements it for pods from the API server
 };
 
 constexpr char kOtherPlugin[] = "cubelet mounts emptyDir, hostPath and downwardAPI volumes only";
 
 const std::vector<VolumeSource>& RefusedVolumeSources() {
   static const std::vector<VolumeSource> kSources = {
-      {"configMap", "ConfigMaps come from the API server", true},
-      {"secret", "Secrets come from the API server", true},
+      {"configMap", "ConfigMaps come from the API server", true, true},
+      {"secret", "Secrets come from the API server", true, true},
       {"projected",
        "projected volumes (service account tokens, ConfigMaps, Secrets, cluster trust bundles) "
        "come from the API server",
@@ -61,7 +62,7 @@ const std::vector<VolumeSource>& RefusedVolumeSources() {
 
 class Refuser {
  public:
-  explicit Refuser(Pod& pod) : pod_(pod) {}
+  Refuser(Pod& pod, const RefuseOptions& options) : pod_(pod), options_(options) {}
 
   std::vector<FieldError> Run(const json& doc) {
     const json* spec = Member(doc, "spec");
@@ -117,7 +118,16 @@ class Refuser {
       std::string path = absl::StrCat("spec.volumes[", i, "]");
       for (const VolumeSource& src : RefusedVolumeSources()) {
         if (Member(v, src.key) == nullptr) continue;
-        if (i < pod_.spec.volumes.size()) pod_.spec.volumes[i].refused_sources.push_back(src.key);
+        if (src.served_from_api && options_.from_api_server) continue;
+        if (i < pod_.spec.volumes.size()) {
+          Volume& volume = pod_.spec.volumes[i];
+          volume.refused_sources.push_back(src.key);
+          // Decoded but refused: validation counts it once, as refused.
+          if (src.served_from_api) {
+            volume.config_map.reset();
+            volume.secret.reset();
+          }
+        }
         std::string sp = absl::StrCat(path, ".", src.key);
         if (src.cluster) {
           NeedsCluster(sp, src.why);
@@ -153,6 +163,7 @@ class Refuser {
     EachItem(spec, list, [&](size_t i, const json& c) {
       std::string path = absl::StrCat("spec.", list, "[", i, "]");
       EachItem(c, "envFrom", [&](size_t j, const json& ef) {
+        if (options_.from_api_server) return;
         std::string ep = absl::StrCat(path, ".envFrom[", j, "]");
         if (Member(ef, "configMapRef")) {
           NeedsCluster(ep + ".configMapRef", "ConfigMaps come from the API server");
@@ -165,10 +176,10 @@ class Refuser {
         const json* from = Member(e, "valueFrom");
         if (from == nullptr) return;
         std::string vp = absl::StrCat(path, ".env[", j, "].valueFrom");
-        if (Member(*from, "configMapKeyRef")) {
+        if (Member(*from, "configMapKeyRef") && !options_.from_api_server) {
           NeedsCluster(vp + ".configMapKeyRef", "ConfigMaps come from the API server");
         }
-        if (Member(*from, "secretKeyRef")) {
+        if (Member(*from, "secretKeyRef") && !options_.from_api_server) {
           NeedsCluster(vp + ".secretKeyRef", "Secrets come from the API server");
         }
         if (Member(*from, "fileKeyRef")) {
@@ -236,13 +247,15 @@ class Refuser {
   }
 
   Pod& pod_;
+  const RefuseOptions options_;
   std::vector<FieldError> errs_;
 };
 
 }  // namespace
 
-std::vector<FieldError> RefuseUnsupportedFields(const nlohmann::json& doc, Pod& pod) {
-  return Refuser(pod).Run(doc);
+std::vector<FieldError> RefuseUnsupportedFields(const nlohmann::json& doc, Pod& pod,
+                                                const RefuseOptions& options) {
+  return Refuser(pod, options).Run(doc);
 }
 
 }  // namespace cubelet::api

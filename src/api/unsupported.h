@@ -28,10 +28,19 @@
 
 namespace cubelet::api {
 
+struct RefuseOptions {
+  // The pod came from the API server (cluster mode): configMap and secret
+  // volumes, configMapKeyRef/secretKeyRef env and envFrom are read from it,
+  // not refused. Static pods never reference API objects (upstream's
+  // NodeRestriction refuses such mirror pods), so manifests keep refusing them.
+  bool from_api_server = false;
+};
+
 // Every refused field of `doc` (a Pod object that DecodePod accepted into
 // `pod`), in document order: volumes, containers, init containers, then
 // pod-level fields. Records refused volume sources in `pod`.
-std::vector<FieldError> RefuseUnsupportedFields(const nlohmann::json& doc, Pod& pod);
+std::vector<FieldError> RefuseUnsupportedFields(const nlohmann::json& doc, Pod& pod,
+                                                const RefuseOptions& options = {});
 
 }  // namespace cubelet::api
 

@@ -3,7 +3,10 @@
 #include <string>
 #include <vector>
 
+#include "api/defaults.h"
+#include "api/json.h"
 #include "api/parse.h"
+#include "api/validation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -45,6 +48,45 @@ TEST(UnsupportedTest, ConfigMapSecretProjectedPvcVolumesNeedClusterMode) {
           "server: needs cluster mode",
           "p.yaml: document 1: pod \"p\": spec.volumes[3].persistentVolumeClaim: Forbidden: "
           "PersistentVolumeClaims are bound through the API server: needs cluster mode"));
+}
+
+// A pod from the API server (cluster mode) reads ConfigMaps and Secrets from
+// it: decoded with their defaults, not refused; projected volumes still are.
+TEST(UnsupportedTest, FromTheApiServerConfigMapsAndSecretsAreServed) {
+  nlohmann::json doc = nlohmann::json::parse(R"({
+    "metadata": {"name": "p", "namespace": "ns"},
+    "spec": {
+      "containers": [{"name": "c", "image": "busybox",
+        "envFrom": [{"configMapRef": {"name": "cm"}}, {"prefix": "S_", "secretRef": {"name": "s"}}],
+        "env": [{"name": "A", "valueFrom": {"configMapKeyRef": {"name": "cm", "key": "k"}}},
+                {"name": "B", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k",
+                                                             "optional": true}}}]}],
+      "volumes": [
+        {"name": "a", "configMap": {"name": "cm", "items": [{"key": "k", "path": "p", "mode": 256}]}},
+        {"name": "b", "secret": {"secretName": "s", "defaultMode": 256, "optional": true}},
+        {"name": "c", "projected": {"sources": []}}]}})");
+  Pod pod;
+  ASSERT_THAT(DecodePod(doc, pod), IsEmpty());
+  std::vector<std::string> refused;
+  for (const FieldError& e : RefuseUnsupportedFields(doc, pod, {.from_api_server = true})) {
+    refused.push_back(e.ToString());
+  }
+  EXPECT_THAT(refused, ElementsAre(::testing::HasSubstr("spec.volumes[2].projected: Forbidden")));
+  ApplyDefaults(pod);
+  ASSERT_TRUE(pod.spec.volumes[0].config_map.has_value());
+  EXPECT_EQ(pod.spec.volumes[0].config_map->name, "cm");
+  EXPECT_EQ(pod.spec.volumes[0].config_map->default_mode, 0644);
+  EXPECT_EQ(pod.spec.volumes[0].config_map->items,
+            (std::vector<KeyToPath>{{.key = "k", .path = "p", .mode = 0400}}));
+  ASSERT_TRUE(pod.spec.volumes[1].secret.has_value());
+  EXPECT_EQ(pod.spec.volumes[1].secret->secret_name, "s");
+  EXPECT_EQ(pod.spec.volumes[1].secret->default_mode, 0400);
+  EXPECT_EQ(pod.spec.volumes[1].secret->optional, true);
+  EXPECT_THAT(pod.spec.volumes[0].refused_sources, IsEmpty());
+  // Only the projected volume counts as refused; the others validate.
+  std::vector<std::string> invalid;
+  for (const FieldError& e : ValidatePod(pod)) invalid.push_back(e.ToString());
+  EXPECT_THAT(invalid, IsEmpty());
 }
 
 TEST(UnsupportedTest, RefusedVolumeIsNotReportedAsMissingItsType) {

@@ -82,6 +82,28 @@ bool MatchesQualifiedNameRegex(std::string_view s) {
 
 std::string MaxLenMsg(int n) { return absl::StrCat("must be no more than ", n, " characters"); }
 
+// Upstream validation.IsConfigMapKey: the keys of ConfigMaps and Secrets.
+std::vector<std::string> IsConfigMapKey(std::string_view value) {
+  std::vector<std::string> errs;
+  if (value.size() > 253) errs.push_back(MaxLenMsg(253));
+  bool ok = !value.empty();
+  for (char c : value) ok = ok && (IsAlnum(c) || c == '-' || c == '_' || c == '.');
+  if (!ok) {
+    errs.push_back(
+        "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. "
+        "'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is "
+        "'[-._a-zA-Z0-9]+')");
+  }
+  if (value == ".") {
+    errs.push_back("must not be '.'");
+  } else if (value == "..") {
+    errs.push_back("must not be '..'");
+  } else if (value.starts_with("..")) {
+    errs.push_back("must not start with '..'");
+  }
+  return errs;
+}
+
 std::vector<std::string> IsQualifiedName(std::string_view value) {
   std::vector<std::string> errs;
   std::string_view name = value;
@@ -363,6 +385,24 @@ class Validator {
         ++sources;
         ValidateDownwardAPIVolume(*v.downward_api, Child(path, "downwardAPI"));
       }
+      if (v.config_map) {
+        if (sources > 0) {
+          Add(ForbiddenError(Child(path, "configMap"), "may not specify more than 1 volume type"));
+        }
+        ++sources;
+        std::string cp = Child(path, "configMap");
+        if (v.config_map->name.empty()) Add(RequiredError(Child(cp, "name")));
+        ValidateKeyToPaths(v.config_map->items, v.config_map->default_mode, cp);
+      }
+      if (v.secret) {
+        if (sources > 0) {
+          Add(ForbiddenError(Child(path, "secret"), "may not specify more than 1 volume type"));
+        }
+        ++sources;
+        std::string sp = Child(path, "secret");
+        if (v.secret->secret_name.empty()) Add(RequiredError(Child(sp, "secretName")));
+        ValidateKeyToPaths(v.secret->items, v.secret->default_mode, sp);
+      }
       for (const std::string& refused : v.refused_sources) {
         // Refused with the reason by api/unsupported.h; here only counted.
         if (sources > 0) {
@@ -375,20 +415,44 @@ class Validator {
     }
   }
 
+  static constexpr char kFileModeMsg[] =
+      "must be a number between 0 and 0777 (octal), both inclusive";
+
+  void ValidateFileMode(const std::optional<int32_t>& mode, const std::string& path) {
+    if (mode && (*mode > 0777 || *mode < 0)) Add(InvalidIntError(path, *mode, kFileModeMsg));
+  }
+
+  // Upstream ValidateLocalNonReservedPath (after the emptiness check).
+  void ValidateLocalNonReservedPath(const std::string& p, const std::string& pp) {
+    if (p.starts_with("/")) Add(InvalidError(pp, p, "must be a relative path"));
+    if (ContainsBacksteps(p)) Add(InvalidError(pp, p, "must not contain '..'"));
+    if (p.starts_with("..")) Add(InvalidError(pp, p, "must not start with '..'"));
+  }
+
+  // Upstream validateConfigMapVolumeSource / validateSecretVolumeSource after
+  // the name, with validateKeyToPath for each item.
+  void ValidateKeyToPaths(const std::vector<KeyToPath>& items,
+                          const std::optional<int32_t>& default_mode, const std::string& path) {
+    ValidateFileMode(default_mode, Child(path, "defaultMode"));
+    for (size_t i = 0; i < items.size(); ++i) {
+      const KeyToPath& kp = items[i];
+      std::string ip = Index(Child(path, "items"), i);
+      if (kp.key.empty()) Add(RequiredError(Child(ip, "key")));
+      if (kp.path.empty()) Add(RequiredError(Child(ip, "path")));
+      ValidateLocalNonReservedPath(kp.path, Child(ip, "path"));
+      ValidateFileMode(kp.mode, Child(ip, "mode"));
+    }
+  }
+
   // Upstream validateDownwardAPIVolumeSource / validateDownwardAPIVolumeFile.
   void ValidateDownwardAPIVolume(const DownwardAPIVolumeSource& d, const std::string& path) {
-    constexpr char kFileModeMsg[] = "must be a number between 0 and 0777 (octal), both inclusive";
-    if (d.default_mode && (*d.default_mode > 0777 || *d.default_mode < 0)) {
-      Add(InvalidIntError(Child(path, "defaultMode"), *d.default_mode, kFileModeMsg));
-    }
+    ValidateFileMode(d.default_mode, Child(path, "defaultMode"));
     for (size_t i = 0; i < d.items.size(); ++i) {
       const DownwardAPIVolumeFile& f = d.items[i];
       std::string ip = Index(Child(path, "items"), i);
       std::string pp = Child(ip, "path");
       if (f.path.empty()) Add(RequiredError(pp));
-      if (f.path.starts_with("/")) Add(InvalidError(pp, f.path, "must be a relative path"));
-      if (ContainsBacksteps(f.path)) Add(InvalidError(pp, f.path, "must not contain '..'"));
-      if (f.path.starts_with("..")) Add(InvalidError(pp, f.path, "must not start with '..'"));
+      ValidateLocalNonReservedPath(f.path, pp);
       if (f.field_ref) {
         ValidateObjectFieldSelector(*f.field_ref, /*env=*/false, Child(ip, "fieldRef"));
         if (f.resource_field_ref) {
@@ -398,9 +462,7 @@ class Validator {
       } else if (!f.resource_field_ref) {
         Add(RequiredError(ip, "one of fieldRef and resourceFieldRef is required"));
       }
-      if (f.mode && (*f.mode > 0777 || *f.mode < 0)) {
-        Add(InvalidIntError(Child(ip, "mode"), *f.mode, kFileModeMsg));
-      }
+      ValidateFileMode(f.mode, Child(ip, "mode"));
     }
   }
 
@@ -556,8 +618,14 @@ class Validator {
       ValidateObjectFieldSelector(*from.field_ref, /*env=*/true, Child(vp, "fieldRef"));
     }
     if (from.resource_field_ref) ++sources;  // checked when the env is built
-    if (from.config_map_key_ref) ++sources;  // refused (api/unsupported.h)
-    if (from.secret_key_ref) ++sources;      // refused (api/unsupported.h)
+    if (from.config_map_key_ref) {
+      ++sources;
+      ValidateKeySelector(*from.config_map_key_ref, Child(vp, "configMapKeyRef"));
+    }
+    if (from.secret_key_ref) {
+      ++sources;
+      ValidateKeySelector(*from.secret_key_ref, Child(vp, "secretKeyRef"));
+    }
     if (sources == 0) {
       Add(InvalidError(vp, "",
                        "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or "
@@ -625,6 +693,25 @@ class Validator {
     }
   }
 
+  // Upstream validateConfigMapKeySelector / validateSecretKeySelector.
+  void ValidateKeySelector(const KeySelector& sel, const std::string& path) {
+    AddInvalid(Child(path, "name"), sel.name, IsDNS1123Subdomain(sel.name));
+    if (sel.key.empty()) {
+      Add(RequiredError(Child(path, "key")));
+    } else {
+      AddInvalid(Child(path, "key"), sel.key, IsConfigMapKey(sel.key));
+    }
+  }
+
+  // Upstream validateConfigMapEnvSource / validateSecretEnvSource.
+  void ValidateEnvSourceRef(const OptionalObjectRef& ref, const std::string& path) {
+    if (ref.name.empty()) {
+      Add(RequiredError(Child(path, "name")));
+    } else {
+      AddInvalid(Child(path, "name"), ref.name, IsDNS1123Subdomain(ref.name));
+    }
+  }
+
   // Upstream ValidateEnvFrom: a prefix must itself be a valid name part, and
   // each entry names exactly one source.
   void ValidateEnvFrom(const std::vector<EnvFromSource>& env_from, const std::string& path) {
@@ -632,6 +719,8 @@ class Validator {
       const EnvFromSource& ef = env_from[i];
       std::string ip = Index(path, i);
       if (!ef.prefix.empty()) AddInvalid(Child(ip, "prefix"), ef.prefix, IsEnvVarName(ef.prefix));
+      if (ef.config_map_ref) ValidateEnvSourceRef(*ef.config_map_ref, Child(ip, "configMapRef"));
+      if (ef.secret_ref) ValidateEnvSourceRef(*ef.secret_ref, Child(ip, "secretRef"));
       int sources = (ef.config_map_ref ? 1 : 0) + (ef.secret_ref ? 1 : 0);
       if (sources == 0) {
         Add(InvalidError(path, "", "must specify one of: `configMapRef` or `secretRef`"));

@@ -79,6 +79,61 @@ TEST(ValidationTest, LabelsAndAnnotations) {
       << errs[1];
 }
 
+TEST(ValidationTest, ConfigMapAndSecretVolumes) {
+  Pod pod = ValidPod();
+  pod.spec.volumes.push_back(
+      {.name = "cm",
+       .config_map = ConfigMapVolumeSource{
+           .items = {{.key = "", .path = "/abs"}, {.key = "k", .path = "../up", .mode = 01000}},
+           .default_mode = -1}});
+  pod.spec.volumes.push_back({.name = "s", .secret = SecretVolumeSource{.items = {{.key = "k"}}}});
+  pod.spec.volumes.push_back({.name = "two",
+                              .empty_dir = EmptyDirVolumeSource{},
+                              .config_map = ConfigMapVolumeSource{.name = "x"}});
+  EXPECT_THAT(
+      Errors(pod),
+      ElementsAre(
+          "spec.volumes[1].configMap.name: Required value",
+          "spec.volumes[1].configMap.defaultMode: Invalid value: -1: must be a number between 0 "
+          "and 0777 (octal), both inclusive",
+          "spec.volumes[1].configMap.items[0].key: Required value",
+          "spec.volumes[1].configMap.items[0].path: Invalid value: \"/abs\": must be a relative "
+          "path",
+          "spec.volumes[1].configMap.items[1].path: Invalid value: \"../up\": must not contain "
+          "'..'",
+          "spec.volumes[1].configMap.items[1].path: Invalid value: \"../up\": must not start with "
+          "'..'",
+          "spec.volumes[1].configMap.items[1].mode: Invalid value: 512: must be a number between 0 "
+          "and 0777 (octal), both inclusive",
+          "spec.volumes[2].secret.secretName: Required value",
+          "spec.volumes[2].secret.items[0].path: Required value",
+          "spec.volumes[3].configMap: Forbidden: may not specify more than 1 volume type"));
+}
+
+TEST(ValidationTest, ConfigMapAndSecretEnvReferences) {
+  Pod pod = ValidPod();
+  Container& c = pod.spec.containers[0];
+  c.env.push_back({.name = "A",
+                   .value_from = EnvVarSource{.config_map_key_ref =
+                                                  KeySelector{.name = "Bad_Name", .key = "k"}}});
+  c.env.push_back(
+      {.name = "B",
+       .value_from = EnvVarSource{.secret_key_ref = KeySelector{.name = "s", .key = "a/b"}}});
+  c.env.push_back(
+      {.name = "C", .value_from = EnvVarSource{.secret_key_ref = KeySelector{.name = "s"}}});
+  c.env_from.push_back({.config_map_ref = OptionalObjectRef{}});
+  std::vector<std::string> errs = Errors(pod);
+  ASSERT_EQ(errs.size(), 4u) << ::testing::PrintToString(errs);
+  EXPECT_THAT(errs[0], ::testing::StartsWith(
+                           "spec.containers[0].env[0].valueFrom.configMapKeyRef.name: Invalid "
+                           "value: \"Bad_Name\": a lowercase RFC 1123 subdomain"));
+  EXPECT_THAT(errs[1], ::testing::StartsWith(
+                           "spec.containers[0].env[1].valueFrom.secretKeyRef.key: Invalid value: "
+                           "\"a/b\": a valid config key must consist of alphanumeric characters"));
+  EXPECT_EQ(errs[2], "spec.containers[0].env[2].valueFrom.secretKeyRef.key: Required value");
+  EXPECT_EQ(errs[3], "spec.containers[0].envFrom[0].configMapRef.name: Required value");
+}
+
 TEST(ValidationTest, ContainersRequired) {
   Pod pod = ValidPod();
   pod.spec.containers.clear();

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "apiobjects/api_object_manager.h"
 #include "asio/thread_pool.hpp"
 #include "client/curl_api_client.h"
 #include "client/kubeconfig.h"
@@ -74,6 +75,7 @@ struct Agent::Parts {
   // Cluster mode (--kubeconfig) only; before the Kubelet, which records events through it.
   std::unique_ptr<client::ApiClient> api_client;
   std::unique_ptr<events::ApiEventRecorder> recorder;
+  std::unique_ptr<apiobjects::ApiObjectManager> objects;  // ConfigMaps and Secrets
   std::unique_ptr<kubelet::Kubelet> kubelet;
   std::unique_ptr<config::PodConfig> pod_config;
   std::unique_ptr<config::FileSource> file_source;
@@ -145,6 +147,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
   if (cluster_mode) {
     p.recorder = std::make_unique<events::ApiEventRecorder>(
         api, clock, events::ApiEventRecorderOptions{.host = options.node_name});
+    p.objects = std::make_unique<apiobjects::ApiObjectManager>(api, clock);
   }
   kubelet::KubeletOptions kubelet_options;
   kubelet_options.node_name = options.node_name;
@@ -180,7 +183,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
                                  if (parts_ptr->status_syncer != nullptr) {
                                    parts_ptr->status_syncer->Touch(pod.metadata.uid);
                                  }
-                               }},
+                               },
+                           .objects = p.objects.get()},
       kubelet_options);
   kubelet::Kubelet* kubelet = p.kubelet.get();
 

@@ -69,7 +69,8 @@ api::PodPtr ApiSource::DecodeApiPod(const json& object, std::string* error) {
     *error = absl::StrJoin(parts, "; ");
     return nullptr;
   }
-  std::vector<api::FieldError> refused = api::RefuseUnsupportedFields(object, *pod);
+  std::vector<api::FieldError> refused =
+      api::RefuseUnsupportedFields(object, *pod, {.from_api_server = true});
   if (!refused.empty()) {
     std::vector<std::string> parts;
     for (const api::FieldError& e : refused) {

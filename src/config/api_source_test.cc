@@ -97,11 +97,17 @@ TEST_F(ApiSourceTest, UnsupportedFieldsAreCarriedForAdmissionToReject) {
   std::string error;
   api::PodPtr pod = ApiSource::DecodeApiPod(
       ApiPod("s", "uid-s",
-             {{"volumes", json::array({{{"name", "v"}, {"secret", {{"secretName", "x"}}}}})}}),
+             {{"volumes", json::array({{{"name", "v"}, {"projected", {{"sources", json::array()}}}},
+                                       {{"name", "w"}, {"secret", {{"secretName", "x"}}}}})}}),
       &error);
   ASSERT_NE(pod, nullptr) << error;
-  EXPECT_NE(pod->unsupported.find("spec.volumes[0].secret"), std::string::npos) << pod->unsupported;
+  EXPECT_NE(pod->unsupported.find("spec.volumes[0].projected"), std::string::npos)
+      << pod->unsupported;
   EXPECT_EQ(pod->unsupported.find("needs cluster mode"), std::string::npos) << pod->unsupported;
+  // Secrets (and ConfigMaps) are served to pods from the API server.
+  EXPECT_EQ(pod->unsupported.find("secret"), std::string::npos) << pod->unsupported;
+  ASSERT_TRUE(pod->spec.volumes[1].secret.has_value());
+  EXPECT_EQ(pod->spec.volumes[1].secret->default_mode, 0644);
 
   pod = ApiSource::DecodeApiPod(ApiPod("ok", "uid-ok"), &error);
   ASSERT_NE(pod, nullptr);

@@ -51,7 +51,7 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
               .log = [](const std::string& line) { LOG(INFO) << line; },
               .recorder = deps.recorder,
           })),
-      volume_manager_(options_.root_dir, volume::SystemMounter()),
+      volume_manager_(options_.root_dir, volume::SystemMounter(), std::nullopt, deps.objects),
       runtime_helper_(&volume_manager_),
       runtime_manager_(deps.runtime_service, deps.image_service, deps.clock,
                        kuberuntime::RuntimeManagerOptions{
@@ -65,6 +65,7 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
                            .probe_results = prober_manager_.get(),
                            .runtime_helper = &runtime_helper_,
                            .recorder = deps.recorder,
+                           .objects = deps.objects,
                        }),
       status_manager_([this](const api::Pod& pod, const api::PodStatus* old_status,
                              const api::PodStatus& new_status) {
@@ -87,6 +88,9 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
   syncer_.SetProbeStatusFunc(
       [this](const std::string& uid) { return prober_manager_->GetProbeStatus(uid); });
   if (options_.manage_host_state) {
+    syncer_.SetRefreshVolumesFunc([this](const api::Pod& pod, const container::PodStatus& status) {
+      RefreshVolumes(pod, status);
+    });
     syncer_.SetReleasePodResourcesFunc([this](const api::Pod& pod) {
       const std::string& uid = pod.metadata.uid;
       if (absl::Status s = volume_manager_.TearDownPodVolumes(uid); !s.ok()) {
@@ -477,6 +481,28 @@ void Kubelet::HandlePlegEvent(const pleg::PodLifecycleEvent& event) {
 
 void Kubelet::HandlePodSyncs(const std::vector<api::PodPtr>& pods) {
   for (const api::PodPtr& pod : pods) DispatchWork(podworkers::SyncPodType::kSync, pod);
+}
+
+void Kubelet::RefreshVolumes(const api::Pod& pod, const container::PodStatus& status) {
+  const bool refreshable =
+      std::any_of(pod.spec.volumes.begin(), pod.spec.volumes.end(), [](const api::Volume& v) {
+        return v.config_map.has_value() || v.secret.has_value() || v.downward_api.has_value();
+      });
+  // Before a container runs, its start sets the volumes up anyway.
+  const bool running =
+      std::any_of(status.container_statuses.begin(), status.container_statuses.end(),
+                  [](const container::ContainerStatus& c) {
+                    return c.state == container::ContainerState::kRunning;
+                  });
+  if (!refreshable || !running) return;
+  if (absl::Status s = volume_manager_.SetUpPodVolumes(pod, runtime_manager_.NodeAllocatable());
+      !s.ok()) {
+    LOG(WARNING) << "Pod " << api::FormatPod(pod) << ": " << s.message();
+    if (recorder_ != nullptr) {
+      recorder_->Event(events::PodReference(pod), events::kWarning, "FailedMount",
+                       std::string(s.message()));
+    }
+  }
 }
 
 void Kubelet::OnStatusChange(const api::Pod& pod, const api::PodStatus* old_status,

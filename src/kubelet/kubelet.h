@@ -144,6 +144,9 @@ struct KubeletDeps {
   // final), after the store, on the caller's thread; must not block (cluster
   // mode queues the pod for the API server's status writer).
   std::function<void(const api::Pod& pod)> status_listener;
+  // The ConfigMaps and Secrets pods' volumes and env read (cluster mode).
+  // Null: none (standalone refuses such pods when it reads them).
+  apiobjects::ObjectManager* objects = nullptr;
 };
 
 class Kubelet {
@@ -216,6 +219,10 @@ class Kubelet {
   void RemoveRuntimePodAsync(const container::Pod& running_pod);
   // Trims the dead containers of `pods` on the executor.
   void CollectDeadContainersAsync(std::vector<container::Pod> pods);
+  // Re-publishes the configMap, secret and downwardAPI volumes of a pod
+  // with a running container (the syncer's refresh hook); a failure is a
+  // FailedMount event, and the containers keep what they have.
+  void RefreshVolumes(const api::Pod& pod, const container::PodStatus& status);
   void OnStatusChange(const api::Pod& pod, const api::PodStatus* old_status,
                       const api::PodStatus& new_status);
   // Fails when the loop has not turned for kSyncLoopThreshold.

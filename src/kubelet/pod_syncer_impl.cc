@@ -86,6 +86,7 @@ absl::StatusOr<bool> KubeletPodSyncer::SyncPod(const CancelTokenPtr& cancel,
   if (terminal) return true;
   if (cancel->IsCancelled()) return CancelledError("pod sync cancelled");
 
+  if (refresh_volumes_) refresh_volumes_(*pod, *status);
   container::PodSyncResult result = runtime_->SyncPod(*pod, *status, cancel);
   reasons_.Update(pod->metadata.uid, result);
 

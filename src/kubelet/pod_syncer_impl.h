@@ -67,6 +67,16 @@ class KubeletPodSyncer final : public podworkers::PodSyncer {
     release_pod_resources_ = std::move(fn);
   }
 
+  // Called at each sync of a pod that keeps running, before the runtime's
+  // SyncPod: re-publishes its configMap, secret and downwardAPI volumes
+  // (upstream's volume reconciler remounts them on every pod sync). Must not
+  // fail the sync: running containers keep what they have. Call before use;
+  // none refreshes nothing.
+  void SetRefreshVolumesFunc(
+      std::function<void(const api::Pod& pod, const container::PodStatus& status)> fn) {
+    refresh_volumes_ = std::move(fn);
+  }
+
   // The newest API status generated for the pod, if any.
   std::optional<api::PodStatus> GetPodStatus(const std::string& uid) const;
   // Drops what the syncer remembers of a pod that is gone (its status and
@@ -88,6 +98,7 @@ class KubeletPodSyncer final : public podworkers::PodSyncer {
   status::ReasonCache reasons_;
   std::function<status::ProbeStatus(const std::string& uid)> probe_status_;
   std::function<absl::Status(const api::Pod& pod)> release_pod_resources_;
+  std::function<void(const api::Pod& pod, const container::PodStatus& status)> refresh_volumes_;
 };
 
 }  // namespace cubelet::kubelet

@@ -266,6 +266,152 @@ cri::PodSandboxConfig RuntimeManager::GeneratePodSandboxConfig(const api::Pod& p
   return config;
 }
 
+absl::StatusOr<std::vector<cri::KeyValue>> RuntimeManager::MakeEnvironment(
+    const api::Container& container, const api::Pod& pod,
+    const std::vector<std::string>& pod_ips) const {
+  const std::string& ns = pod.metadata.namespace_;
+  // Each object is read once per container, as upstream's per-call maps.
+  std::map<std::string, apiobjects::ConfigMapPtr> config_maps;
+  std::map<std::string, apiobjects::SecretPtr> secrets;
+  auto no_api = [](std::string_view kind, std::string_view name) {
+    return absl::FailedPreconditionError(absl::StrCat("couldn't get ", std::string(kind), " ",
+                                                      std::string(name),
+                                                      ", no API server (cluster mode only)"));
+  };
+  // NotFound with `optional` is null and OK: the caller skips the reference.
+  auto config_map = [&](const std::string& name,
+                        bool optional) -> absl::StatusOr<apiobjects::ConfigMapPtr> {
+    if (auto it = config_maps.find(name); it != config_maps.end()) return it->second;
+    if (options_.objects == nullptr) return no_api("configMap", name);
+    absl::StatusOr<apiobjects::ConfigMapPtr> cm = options_.objects->GetConfigMap(ns, name);
+    if (!cm.ok()) {
+      if (absl::IsNotFound(cm.status()) && optional) return apiobjects::ConfigMapPtr();
+      return cm.status();
+    }
+    config_maps[name] = *cm;
+    return cm;
+  };
+  auto secret = [&](const std::string& name,
+                    bool optional) -> absl::StatusOr<apiobjects::SecretPtr> {
+    if (auto it = secrets.find(name); it != secrets.end()) return it->second;
+    if (options_.objects == nullptr) return no_api("secret", name);
+    absl::StatusOr<apiobjects::SecretPtr> s = options_.objects->GetSecret(ns, name);
+    if (!s.ok()) {
+      if (absl::IsNotFound(s.status()) && optional) return apiobjects::SecretPtr();
+      return s.status();
+    }
+    secrets[name] = *s;
+    return s;
+  };
+
+  // Upstream makeEnvironmentVariables: envFrom first, then env, which
+  // overrides; values expand references to what came before them. The
+  // result keeps first-appearance order with one entry per name.
+  std::vector<cri::KeyValue> envs;
+  std::map<std::string, std::string> vars;
+  std::map<std::string, size_t> index;
+  auto set = [&](const std::string& name, std::string value) {
+    vars[name] = value;
+    if (auto it = index.find(name); it != index.end()) {
+      envs[it->second].value = std::move(value);
+      return;
+    }
+    index[name] = envs.size();
+    envs.push_back(cri::KeyValue{.key = name, .value = std::move(value)});
+  };
+  auto from_keys = [&](const std::map<std::string, std::string>& data, const std::string& prefix,
+                       std::string_view kind, const std::string& name) {
+    std::vector<std::string> invalid;
+    for (const auto& [key, value] : data) {
+      std::string var = prefix + key;
+      bool valid = !var.empty();
+      for (char c : var) valid = valid && c >= ' ' && c <= '~' && c != '=';
+      if (!valid) {
+        invalid.push_back(var);
+        continue;
+      }
+      set(var, value);
+    }
+    if (!invalid.empty()) {
+      recorder_->Event(events::PodReference(pod), events::kWarning,
+                       "InvalidEnvironmentVariableNames",
+                       absl::StrCat("Keys [", absl::StrJoin(invalid, ", "), "] from the EnvFrom ",
+                                    std::string(kind), " ", ns, "/", name,
+                                    " were skipped since they are considered invalid "
+                                    "environment variable names."));
+    }
+  };
+  for (const api::EnvFromSource& ef : container.env_from) {
+    if (ef.config_map_ref.has_value()) {
+      absl::StatusOr<apiobjects::ConfigMapPtr> cm =
+          config_map(ef.config_map_ref->name, ef.config_map_ref->optional.value_or(false));
+      if (!cm.ok()) return cm.status();
+      if (*cm != nullptr) from_keys((*cm)->data, ef.prefix, "configMap", ef.config_map_ref->name);
+    } else if (ef.secret_ref.has_value()) {
+      absl::StatusOr<apiobjects::SecretPtr> sec =
+          secret(ef.secret_ref->name, ef.secret_ref->optional.value_or(false));
+      if (!sec.ok()) return sec.status();
+      if (*sec != nullptr) from_keys((*sec)->data, ef.prefix, "secret", ef.secret_ref->name);
+    }
+  }
+  for (const api::EnvVar& e : container.env) {
+    std::string value;
+    if (!e.value.empty() || !e.value_from.has_value()) {
+      value = Expand(e.value, vars);
+    } else if (e.value_from->field_ref.has_value()) {
+      absl::StatusOr<std::string> v =
+          api::ExtractFieldPath(pod, e.value_from->field_ref->field_path,
+                                api::FieldContext{.pod_ips = pod_ips, .host_ip = options_.host_ip});
+      if (!v.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("env ", e.name, ": ", v.status().message()));
+      }
+      value = *std::move(v);
+    } else if (e.value_from->resource_field_ref.has_value()) {
+      const api::ResourceFieldSelector& sel = *e.value_from->resource_field_ref;
+      // containerName defaults to the container itself.
+      const api::Container* target =
+          sel.container_name.empty() ? &container : api::FindContainer(pod, sel.container_name);
+      if (target == nullptr) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("env ", e.name, ": no container named \"", sel.container_name, "\""));
+      }
+      absl::StatusOr<std::string> v = api::ExtractResourceValue(sel, *target, NodeAllocatable());
+      if (!v.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("env ", e.name, ": ", v.status().message()));
+      }
+      value = *std::move(v);
+    } else if (e.value_from->config_map_key_ref.has_value()) {
+      const api::KeySelector& ref = *e.value_from->config_map_key_ref;
+      const bool optional = ref.optional.value_or(false);
+      absl::StatusOr<apiobjects::ConfigMapPtr> cm = config_map(ref.name, optional);
+      if (!cm.ok()) return cm.status();
+      if (*cm == nullptr) continue;
+      auto it = (*cm)->data.find(ref.key);
+      if (it == (*cm)->data.end()) {
+        if (optional) continue;
+        return absl::InvalidArgumentError(
+            absl::StrCat("couldn't find key ", ref.key, " in ConfigMap ", ns, "/", ref.name));
+      }
+      value = it->second;
+    } else if (e.value_from->secret_key_ref.has_value()) {
+      const api::KeySelector& ref = *e.value_from->secret_key_ref;
+      const bool optional = ref.optional.value_or(false);
+      absl::StatusOr<apiobjects::SecretPtr> sec = secret(ref.name, optional);
+      if (!sec.ok()) return sec.status();
+      if (*sec == nullptr) continue;
+      auto it = (*sec)->data.find(ref.key);
+      if (it == (*sec)->data.end()) {
+        if (optional) continue;
+        return absl::InvalidArgumentError(
+            absl::StrCat("couldn't find key ", ref.key, " in Secret ", ns, "/", ref.name));
+      }
+      value = it->second;
+    }
+    set(e.name, std::move(value));
+  }
+  return envs;
+}
+
 std::string RuntimeManager::EmptyDirPath(const api::Pod& pod,
                                          const std::string& volume_name) const {
   return helper_->EmptyDirPath(pod.metadata.uid, volume_name);
@@ -326,38 +472,12 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
                                            .attempt = static_cast<uint32_t>(restart_count)};
   config.image = cri::ImageSpec{.image = container.image};
 
-  // Env values may refer to earlier variables; command and args to all.
+  absl::StatusOr<std::vector<cri::KeyValue>> envs = MakeEnvironment(container, pod, pod_ips);
+  if (!envs.ok()) return envs.status();
+  // Command and args may refer to every variable.
   std::map<std::string, std::string> vars;
-  for (const api::EnvVar& e : container.env) {
-    std::string value;
-    if (e.value_from.has_value() && e.value_from->field_ref.has_value()) {
-      absl::StatusOr<std::string> v =
-          api::ExtractFieldPath(pod, e.value_from->field_ref->field_path,
-                                api::FieldContext{.pod_ips = pod_ips, .host_ip = options_.host_ip});
-      if (!v.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("env ", e.name, ": ", v.status().message()));
-      }
-      value = *std::move(v);
-    } else if (e.value_from.has_value() && e.value_from->resource_field_ref.has_value()) {
-      const api::ResourceFieldSelector& sel = *e.value_from->resource_field_ref;
-      // containerName defaults to the container itself.
-      const api::Container* target =
-          sel.container_name.empty() ? &container : api::FindContainer(pod, sel.container_name);
-      if (target == nullptr) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("env ", e.name, ": no container named \"", sel.container_name, "\""));
-      }
-      absl::StatusOr<std::string> v = api::ExtractResourceValue(sel, *target, NodeAllocatable());
-      if (!v.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat("env ", e.name, ": ", v.status().message()));
-      }
-      value = *std::move(v);
-    } else {
-      value = Expand(e.value, vars);
-    }
-    vars[e.name] = value;
-    config.envs.push_back(cri::KeyValue{.key = e.name, .value = std::move(value)});
-  }
+  for (const cri::KeyValue& kv : *envs) vars[kv.key] = kv.value;
+  config.envs = *std::move(envs);
   for (const std::string& s : container.command) config.command.push_back(Expand(s, vars));
   for (const std::string& s : container.args) config.args.push_back(Expand(s, vars));
   config.working_dir = container.working_dir;
@@ -374,11 +494,20 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
     } else if (volume != nullptr && volume->empty_dir.has_value()) {
       host_path = EmptyDirPath(pod, volume->name);
     } else if (volume != nullptr && volume->downward_api.has_value()) {
-      host_path = helper_->DownwardAPIPath(pod.metadata.uid, volume->name);
+      host_path =
+          helper_->PluginVolumePath(pod.metadata.uid, volume::kDownwardAPIPluginDir, volume->name);
+      must_read_only = true;
+    } else if (volume != nullptr && volume->config_map.has_value()) {
+      host_path =
+          helper_->PluginVolumePath(pod.metadata.uid, volume::kConfigMapPluginDir, volume->name);
+      must_read_only = true;
+    } else if (volume != nullptr && volume->secret.has_value()) {
+      host_path =
+          helper_->PluginVolumePath(pod.metadata.uid, volume::kSecretPluginDir, volume->name);
       must_read_only = true;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "volumeMounts ", m.name, ": no hostPath, emptyDir or downwardAPI volume of that name"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("volumeMounts ", m.name, ": no volume of that name"));
     }
     if (!m.sub_path.empty()) host_path = JoinPath(host_path, m.sub_path);
     cri::MountPropagation propagation = cri::MountPropagation::kPrivate;

@@ -10,6 +10,7 @@
 #define CUBELET_KUBERUNTIME_RUNTIME_HELPER_H_
 
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "api/fieldpath.h"
@@ -24,9 +25,12 @@ class RuntimeHelper {
 
   // <root>/pods/<uid>: the pod's directory on the host (upstream GetPodDir).
   virtual std::string PodDir(const std::string& uid) const = 0;
-  // Where the pod's emptyDir / downwardAPI volume `name` lives on the host.
+  // Where the pod's emptyDir volume `name` lives on the host.
   virtual std::string EmptyDirPath(const std::string& uid, const std::string& name) const = 0;
-  virtual std::string DownwardAPIPath(const std::string& uid, const std::string& name) const = 0;
+  // Where the pod's volume `name` of the plugin that keeps its volumes in
+  // `plugin_dir` (volume::kDownwardAPIPluginDir, ...) lives on the host.
+  virtual std::string PluginVolumePath(const std::string& uid, std::string_view plugin_dir,
+                                       const std::string& name) const = 0;
 
   // Makes every volume of the pod ready to mount before a container start
   // (upstream WaitForAttachAndMount); the error names the volume and path.
@@ -45,8 +49,9 @@ class VolumeRuntimeHelper final : public RuntimeHelper {
   std::string EmptyDirPath(const std::string& uid, const std::string& name) const override {
     return volumes_->EmptyDirPath(uid, name);
   }
-  std::string DownwardAPIPath(const std::string& uid, const std::string& name) const override {
-    return volumes_->DownwardAPIPath(uid, name);
+  std::string PluginVolumePath(const std::string& uid, std::string_view plugin_dir,
+                               const std::string& name) const override {
+    return volumes_->PluginVolumePath(uid, plugin_dir, name);
   }
   absl::Status PrepareVolumes(const api::Pod& pod, const api::NodeAllocatable& node) override {
     return volumes_->SetUpPodVolumes(pod, node);

@@ -38,6 +38,7 @@
 #include "api/fieldpath.h"
 #include "api/format.h"
 #include "api/pod.h"
+#include "apiobjects/object_manager.h"
 #include "container/runtime.h"
 #include "container/runtime_types.h"
 #include "cri/container_events.h"
@@ -176,6 +177,9 @@ struct RuntimeManagerOptions {
   // resourceFieldRef env and downwardAPI files (the node's allocatable).
   int64_t node_allocatable_milli_cpu = 0;
   int64_t node_allocatable_memory = 0;
+  // ConfigMaps and Secrets for configMapKeyRef/secretKeyRef env and envFrom
+  // (cluster mode); not owned. Null: such references fail to resolve.
+  apiobjects::ObjectManager* objects = nullptr;
 };
 
 class RuntimeManager final : public container::Runtime {
@@ -226,6 +230,13 @@ class RuntimeManager final : public container::Runtime {
 
   // The CRI configs SyncPod sends (exposed for tests and debugging).
   cri::PodSandboxConfig GeneratePodSandboxConfig(const api::Pod& pod, uint32_t attempt) const;
+  // The container's environment (upstream makeEnvironmentVariables): envFrom,
+  // then env with $(VAR) expansion; ConfigMaps and Secrets from
+  // options_.objects. The errors are the kubelet's (`configmap "x" not
+  // found`, `couldn't find key k in ConfigMap ns/x`).
+  absl::StatusOr<std::vector<cri::KeyValue>> MakeEnvironment(
+      const api::Container& container, const api::Pod& pod,
+      const std::vector<std::string>& pod_ips) const;
   absl::StatusOr<cri::ContainerConfig> GenerateContainerConfig(
       const api::Container& container, const api::Pod& pod, int32_t restart_count,
       const std::vector<std::string>& pod_ips) const;
@@ -249,6 +260,10 @@ class RuntimeManager final : public container::Runtime {
   // Housekeeping calls GC() on these; tests inspect them.
   Backoff& crash_loop_backoff() { return crash_loop_backoff_; }
   Backoff& image_pull_backoff() { return image_pull_backoff_; }
+
+  // The node's allocatable cpu, memory and ephemeral storage (the stand-ins
+  // for missing limits in the downward API).
+  api::NodeAllocatable NodeAllocatable() const;
 
  private:
   // An exit (or OOM kill) announced by the runtime's events and not yet
@@ -275,9 +290,6 @@ class RuntimeManager final : public container::Runtime {
                               const cri::PodSandboxConfig& sandbox_config,
                               const std::vector<std::string>& pod_ips,
                               container::PodSyncResult& result);
-  // The node's allocatable cpu, memory and ephemeral storage (the stand-ins
-  // for missing limits in the downward API).
-  api::NodeAllocatable NodeAllocatable() const;
   // The CRI runtime handler of the pod's sandbox: spec.runtimeClassName
   // names it directly (a standalone node has no RuntimeClass objects to look
   // the handler up in), else the agent's default. The runtime refuses an

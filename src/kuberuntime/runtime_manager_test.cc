@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "apiobjects/testing/fake_object_manager.h"
 #include "cri/inmemory/in_memory_runtime.h"
 #include "events/testing/fake_recorder.h"
 #include "gmock/gmock.h"
@@ -112,6 +113,118 @@ class RuntimeManagerTest : public ::testing::Test {
   cri::InMemoryRuntime cri_;
   RuntimeManager m_;
 };
+
+// Env from ConfigMaps and Secrets (cluster mode's ObjectManager).
+class EnvFromObjectsTest : public RuntimeManagerTest {
+ protected:
+  EnvFromObjectsTest()
+      : RuntimeManagerTest(RuntimeManager::Options{
+            .manage_host_state = false, .recorder = &recorder_, .objects = &objects_}) {
+    objects_.PutConfigMap(apiobjects::ConfigMap{
+        .namespace_ = "default", .name = "cfg", .data = {{"MODE", "fast"}, {"LEVEL", "3"}}});
+    objects_.PutSecret(apiobjects::Secret{
+        .namespace_ = "default", .name = "creds", .data = {{"USER", "admin"}, {"bad=key", "x"}}});
+  }
+
+  // The started container's env as NAME=value, or the start's error.
+  absl::StatusOr<std::vector<std::string>> StartedEnv(const api::Pod& pod) {
+    PodSyncResult r = Sync(pod);
+    auto starts = Results(r, SyncResult::Action::kStartContainer, "app");
+    if (starts.size() != 1) return absl::InternalError("no start");
+    if (!starts[0].error.ok()) {
+      return absl::Status(starts[0].error.code(),
+                          absl::StrCat(starts[0].reason, ": ", starts[0].message));
+    }
+    absl::StatusOr<cri::ContainerConfig> cc = cri_.GetContainerConfig(Latest(pod, "app").id);
+    if (!cc.ok()) return cc.status();
+    std::vector<std::string> envs;
+    for (const cri::KeyValue& kv : cc->envs) envs.push_back(kv.key + "=" + kv.value);
+    return envs;
+  }
+
+  static api::EnvVar KeyRef(const std::string& name, bool config_map, const std::string& object,
+                            const std::string& key, bool optional = false) {
+    api::KeySelector sel{.name = object, .key = key};
+    if (optional) sel.optional = true;
+    api::EnvVarSource from;
+    (config_map ? from.config_map_key_ref : from.secret_key_ref) = sel;
+    return api::EnvVar{.name = name, .value_from = from};
+  }
+
+  events::testing::FakeRecorder recorder_;
+  apiobjects::testing::FakeObjectManager objects_;
+};
+
+TEST_F(EnvFromObjectsTest, EnvFromThenEnvWhichOverridesAndExpands) {
+  api::Pod pod = MakePod("web", api::kRestartAlways, {"app"});
+  api::Container& c = pod.spec.containers[0];
+  c.env_from = {{.config_map_ref = api::OptionalObjectRef{.name = "cfg"}},
+                {.prefix = "S_", .secret_ref = api::OptionalObjectRef{.name = "creds"}}};
+  c.env = {{.name = "LEVEL", .value = "9"},
+           {.name = "SUMMARY", .value = "$(MODE)/$(S_USER)"},
+           KeyRef("FROM_CM", true, "cfg", "MODE"),
+           KeyRef("FROM_SECRET", false, "creds", "USER")};
+  c.args = {"--level=$(LEVEL)"};
+  absl::StatusOr<std::vector<std::string>> env = StartedEnv(pod);
+  ASSERT_TRUE(env.ok()) << env.status();
+  // envFrom keys in key order, an env entry replacing one in place; the
+  // secret key that is no valid variable name is skipped.
+  EXPECT_EQ(*env,
+            (std::vector<std::string>{"LEVEL=9", "MODE=fast", "S_USER=admin", "SUMMARY=fast/admin",
+                                      "FROM_CM=fast", "FROM_SECRET=admin"}));
+  absl::StatusOr<cri::ContainerConfig> cc = cri_.GetContainerConfig(Latest(pod, "app").id);
+  ASSERT_TRUE(cc.ok());
+  EXPECT_EQ(cc->args, (std::vector<std::string>{"--level=9"}));
+  EXPECT_THAT(recorder_.Events(),
+              ::testing::Contains(::testing::HasSubstr(
+                  "InvalidEnvironmentVariableNames Keys [S_bad=key] from the EnvFrom secret "
+                  "default/creds were skipped since they are considered invalid environment "
+                  "variable names.")));
+}
+
+TEST_F(EnvFromObjectsTest, MissingObjectOrKeyIsACreateContainerConfigError) {
+  api::Pod pod = MakePod("web", api::kRestartAlways, {"app"});
+  pod.spec.containers[0].env = {KeyRef("X", true, "nope", "K")};
+  absl::StatusOr<std::vector<std::string>> env = StartedEnv(pod);
+  EXPECT_EQ(env.status().message(), "CreateContainerConfigError: configmap \"nope\" not found");
+
+  pod.spec.containers[0].env = {KeyRef("X", true, "cfg", "K")};
+  env = StartedEnv(pod);
+  EXPECT_EQ(env.status().message(),
+            "CreateContainerConfigError: couldn't find key K in ConfigMap default/cfg");
+
+  pod.spec.containers[0].env = {KeyRef("X", false, "creds", "K")};
+  env = StartedEnv(pod);
+  EXPECT_EQ(env.status().message(),
+            "CreateContainerConfigError: couldn't find key K in Secret default/creds");
+
+  pod.spec.containers[0].env.clear();
+  pod.spec.containers[0].env_from = {{.secret_ref = api::OptionalObjectRef{.name = "gone"}}};
+  env = StartedEnv(pod);
+  EXPECT_EQ(env.status().message(), "CreateContainerConfigError: secret \"gone\" not found");
+}
+
+TEST_F(EnvFromObjectsTest, OptionalReferencesToWhatIsMissingAreLeftOut) {
+  api::Pod pod = MakePod("web", api::kRestartAlways, {"app"});
+  api::Container& c = pod.spec.containers[0];
+  c.env_from = {{.config_map_ref = api::OptionalObjectRef{.name = "nope", .optional = true}}};
+  c.env = {KeyRef("A", true, "nope", "K", true),
+           KeyRef("B", true, "cfg", "K", true),
+           KeyRef("C", false, "creds", "K", true),
+           {.name = "D", .value = "d"}};
+  absl::StatusOr<std::vector<std::string>> env = StartedEnv(pod);
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(*env, (std::vector<std::string>{"D=d"}));
+}
+
+TEST_F(EnvFromObjectsTest, EachObjectIsReadOncePerContainer) {
+  api::Pod pod = MakePod("web", api::kRestartAlways, {"app"});
+  pod.spec.containers[0].env_from = {{.config_map_ref = api::OptionalObjectRef{.name = "cfg"}}};
+  pod.spec.containers[0].env = {KeyRef("A", true, "cfg", "MODE"),
+                                KeyRef("B", true, "cfg", "LEVEL")};
+  ASSERT_TRUE(StartedEnv(pod).ok());
+  EXPECT_EQ(objects_.gets(), 1);
+}
 
 TEST_F(RuntimeManagerTest, StartsPodWithKubeletConfigs) {
   api::Pod pod = MakePod("web", api::kRestartAlways, {"app"});
@@ -1348,8 +1461,9 @@ class RecordingRuntimeHelper final : public RuntimeHelper {
   std::string EmptyDirPath(const std::string& uid, const std::string& name) const override {
     return helper_.EmptyDirPath(uid, name);
   }
-  std::string DownwardAPIPath(const std::string& uid, const std::string& name) const override {
-    return helper_.DownwardAPIPath(uid, name);
+  std::string PluginVolumePath(const std::string& uid, std::string_view plugin_dir,
+                               const std::string& name) const override {
+    return helper_.PluginVolumePath(uid, plugin_dir, name);
   }
   absl::Status PrepareVolumes(const api::Pod& pod, const api::NodeAllocatable& node) override {
     {

@@ -114,11 +114,68 @@ int64_t NodeMemoryBytes() {
   return 0;
 }
 
+absl::StatusOr<Payload> ConfigMapPayload(const api::ConfigMapVolumeSource& source,
+                                         const apiobjects::ConfigMap& config_map) {
+  const mode_t default_mode = static_cast<mode_t>(source.default_mode.value_or(0644));
+  Payload payload;
+  if (source.items.empty()) {
+    for (const auto& [key, data] : config_map.data) {
+      payload[key] = FileProjection{.data = data, .mode = default_mode};
+    }
+    for (const auto& [key, data] : config_map.binary_data) {
+      payload[key] = FileProjection{.data = data, .mode = default_mode};
+    }
+    return payload;
+  }
+  for (const api::KeyToPath& item : source.items) {
+    const std::string* data = nullptr;
+    if (auto it = config_map.data.find(item.key); it != config_map.data.end()) {
+      data = &it->second;
+    } else if (auto bit = config_map.binary_data.find(item.key);
+               bit != config_map.binary_data.end()) {
+      data = &bit->second;
+    } else if (source.optional.value_or(false)) {
+      continue;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("configmap references non-existent config key: ", item.key));
+    }
+    payload[item.path] = FileProjection{
+        .data = *data, .mode = item.mode ? static_cast<mode_t>(*item.mode) : default_mode};
+  }
+  return payload;
+}
+
+absl::StatusOr<Payload> SecretPayload(const api::SecretVolumeSource& source,
+                                      const apiobjects::Secret& secret) {
+  const mode_t default_mode = static_cast<mode_t>(source.default_mode.value_or(0644));
+  Payload payload;
+  if (source.items.empty()) {
+    for (const auto& [key, data] : secret.data) {
+      payload[key] = FileProjection{.data = data, .mode = default_mode};
+    }
+    return payload;
+  }
+  for (const api::KeyToPath& item : source.items) {
+    auto it = secret.data.find(item.key);
+    if (it == secret.data.end()) {
+      if (source.optional.value_or(false)) continue;
+      return absl::InvalidArgumentError(
+          absl::StrCat("references non-existent secret key: ", item.key));
+    }
+    payload[item.path] = FileProjection{
+        .data = it->second, .mode = item.mode ? static_cast<mode_t>(*item.mode) : default_mode};
+  }
+  return payload;
+}
+
 VolumeManager::VolumeManager(std::string root_dir, Mounter* mounter,
-                             std::optional<int64_t> node_allocatable_memory)
+                             std::optional<int64_t> node_allocatable_memory,
+                             apiobjects::ObjectManager* objects)
     : root_dir_(std::move(root_dir)),
       mounter_(mounter),
-      node_allocatable_memory_(node_allocatable_memory) {}
+      node_allocatable_memory_(node_allocatable_memory),
+      objects_(objects) {}
 
 std::string VolumeManager::PodDir(const std::string& uid) const {
   return Join(root_dir_, absl::StrCat("pods/", uid));
@@ -142,6 +199,10 @@ absl::Status VolumeManager::SetUpPodVolumes(const api::Pod& pod, const api::Node
       s = CheckHostPathType(v.host_path->path, v.host_path->type);
     } else if (v.downward_api.has_value()) {
       s = SetUpDownwardAPI(pod, v, node);
+    } else if (v.config_map.has_value()) {
+      s = SetUpConfigMap(pod, v);
+    } else if (v.secret.has_value()) {
+      s = SetUpSecret(pod, v);
     }
     if (!s.ok()) return SetUpFailed(v.name, s);
   }
@@ -149,7 +210,68 @@ absl::Status VolumeManager::SetUpPodVolumes(const api::Pod& pod, const api::Node
 }
 
 std::string VolumeManager::DownwardAPIPath(const std::string& uid, const std::string& name) const {
-  return absl::StrCat(PodDir(uid), "/volumes/", kDownwardAPIPluginDir, "/", name);
+  return PluginVolumePath(uid, kDownwardAPIPluginDir, name);
+}
+
+std::string VolumeManager::PluginVolumePath(const std::string& uid, std::string_view plugin_dir,
+                                            const std::string& name) const {
+  return absl::StrCat(PodDir(uid), "/volumes/", std::string(plugin_dir), "/", name);
+}
+
+absl::Status VolumeManager::SetUpConfigMap(const api::Pod& pod, const api::Volume& volume) {
+  const api::ConfigMapVolumeSource& source = *volume.config_map;
+  if (objects_ == nullptr) {
+    return absl::FailedPreconditionError("configMap volumes need an API server (cluster mode)");
+  }
+  absl::StatusOr<apiobjects::ConfigMapPtr> cm =
+      objects_->GetConfigMap(pod.metadata.namespace_, source.name);
+  if (!cm.ok() && !(absl::IsNotFound(cm.status()) && source.optional.value_or(false))) {
+    return cm.status();
+  }
+  const apiobjects::ConfigMap none;
+  absl::StatusOr<Payload> payload = ConfigMapPayload(source, cm.ok() ? **cm : none);
+  if (!payload.ok()) return payload.status();
+  const std::optional<int64_t> fs_group =
+      pod.spec.security_context.has_value() ? pod.spec.security_context->fs_group : std::nullopt;
+  return WritePayload(PluginVolumePath(pod.metadata.uid, kConfigMapPluginDir, volume.name),
+                      *payload, fs_group);
+}
+
+absl::Status VolumeManager::SetUpSecret(const api::Pod& pod, const api::Volume& volume) {
+  const api::SecretVolumeSource& source = *volume.secret;
+  if (objects_ == nullptr) {
+    return absl::FailedPreconditionError("secret volumes need an API server (cluster mode)");
+  }
+  absl::StatusOr<apiobjects::SecretPtr> secret =
+      objects_->GetSecret(pod.metadata.namespace_, source.secret_name);
+  if (!secret.ok() && !(absl::IsNotFound(secret.status()) && source.optional.value_or(false))) {
+    return secret.status();
+  }
+  const apiobjects::Secret none;
+  absl::StatusOr<Payload> payload = SecretPayload(source, secret.ok() ? **secret : none);
+  if (!payload.ok()) return payload.status();
+  const std::string dir = PluginVolumePath(pod.metadata.uid, kSecretPluginDir, volume.name);
+  if (absl::Status s = EnsureTmpfs(pod, dir); !s.ok()) return s;
+  const std::optional<int64_t> fs_group =
+      pod.spec.security_context.has_value() ? pod.spec.security_context->fs_group : std::nullopt;
+  return WritePayload(dir, *payload, fs_group);
+}
+
+absl::Status VolumeManager::EnsureTmpfs(const api::Pod& pod, const std::string& dir) {
+  absl::StatusOr<std::vector<MountPoint>> mounts = mounter_->List();
+  if (!mounts.ok()) return mounts.status();
+  for (const MountPoint& m : *mounts) {
+    if (m.path == dir && m.fs_type == "tmpfs") return absl::OkStatus();
+  }
+  absl::StatusOr<int64_t> size = TmpfsSize(pod, api::EmptyDirVolumeSource{.medium = kMediumMemory},
+                                           node_allocatable_memory_.value_or(NodeMemoryBytes()));
+  if (!size.ok()) return size.status();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("mkdir ", dir, ": ", ec.message()));
+  std::optional<int64_t> size_option;
+  if (*size > 0) size_option = *size;
+  return mounter_->MountTmpfs(dir, size_option);
 }
 
 absl::Status VolumeManager::SetUpDownwardAPI(const api::Pod& pod, const api::Volume& volume,
@@ -211,17 +333,19 @@ absl::Status VolumeManager::SetUpEmptyDir(const api::Pod& pod, const api::Volume
 }
 
 absl::Status VolumeManager::TearDownPodVolumes(const std::string& uid) {
-  const std::string prefix = absl::StrCat(PodDir(uid), "/volumes/", kEmptyDirPluginDir, "/");
   absl::StatusOr<std::vector<MountPoint>> mounts = mounter_->List();
   if (!mounts.ok()) return mounts.status();
   absl::Status first;
-  // Last mounted first, in case a tmpfs was mounted twice at the same path.
-  for (auto it = mounts->rbegin(); it != mounts->rend(); ++it) {
-    const MountPoint& m = *it;
-    if (m.fs_type != "tmpfs" || !m.path.starts_with(prefix)) continue;
-    // Only a volume's own mount point, never something deeper.
-    if (m.path.find('/', prefix.size()) != std::string::npos) continue;
-    if (absl::Status s = mounter_->Unmount(m.path); !s.ok() && first.ok()) first = s;
+  for (const char* plugin_dir : {kEmptyDirPluginDir, kSecretPluginDir}) {
+    const std::string prefix = absl::StrCat(PodDir(uid), "/volumes/", plugin_dir, "/");
+    // Last mounted first, in case a tmpfs was mounted twice at the same path.
+    for (auto it = mounts->rbegin(); it != mounts->rend(); ++it) {
+      const MountPoint& m = *it;
+      if (m.fs_type != "tmpfs" || !m.path.starts_with(prefix)) continue;
+      // Only a volume's own mount point, never something deeper.
+      if (m.path.find('/', prefix.size()) != std::string::npos) continue;
+      if (absl::Status s = mounter_->Unmount(m.path); !s.ok() && first.ok()) first = s;
+    }
   }
   return first;
 }

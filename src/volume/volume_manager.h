@@ -11,14 +11,25 @@
 //             the items' fieldRef/resourceFieldRef values, published with the
 //             AtomicWriter (re-published when a value changes), mode
 //             defaultMode 0644 unless the item sets one.
+//   configMap <root>/pods/<uid>/volumes/kubernetes.io~configmap/<name>:
+//             the ConfigMap's keys (data and binaryData; or only the items,
+//             each at its path) through the AtomicWriter, from the
+//             ObjectManager, so an edited ConfigMap is re-published in place
+//             by the next SetUpPodVolumes. A missing object or key is an
+//             error unless `optional` (then an empty volume / the key left
+//             out), as upstream's configmap.MakePayload.
+//   secret    the same under kubernetes.io~secret/<name>, on a tmpfs mounted
+//             there first (secrets never touch the node's disk).
 // With securityContext.fsGroup, emptyDir and downwardAPI volumes belong to
 // that group with the set-group-ID bit on directories (SetVolumeOwnership).
 //
-// Teardown unmounts the pod's tmpfs emptyDirs (only tmpfs mounted directly
-// at <root>/pods/<uid>/volumes/kubernetes.io~empty-dir/<name>), so the pod
+// Teardown unmounts the pod's tmpfs emptyDirs and secret volumes (only tmpfs
+// mounted directly at <root>/pods/<uid>/volumes/<plugin>/<name>), so the pod
 // directory can go once the pod is gone.
 //
-// Ownership: the Mounter is not owned and must outlive the manager.
+// Ownership: the Mounter and the ObjectManager are not owned and must outlive
+// the manager. Without an ObjectManager, configMap and secret volumes fail
+// to set up (standalone mode refuses them when it reads the manifest).
 // Thread-safety: all methods may be called concurrently for different pods;
 // calls for one pod must be serialised (the pod workers do that).
 #ifndef CUBELET_VOLUME_VOLUME_MANAGER_H_
@@ -27,6 +38,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -34,6 +46,8 @@
 #include "absl/status/statusor.h"
 #include "api/fieldpath.h"
 #include "api/pod.h"
+#include "apiobjects/object_manager.h"
+#include "volume/atomic_writer.h"
 #include "volume/mounter.h"
 
 namespace cubelet::volume {
@@ -41,6 +55,16 @@ namespace cubelet::volume {
 inline constexpr char kEmptyDirPluginDir[] = "kubernetes.io~empty-dir";
 inline constexpr char kMediumMemory[] = "Memory";
 inline constexpr char kDownwardAPIPluginDir[] = "kubernetes.io~downward-api";
+inline constexpr char kConfigMapPluginDir[] = "kubernetes.io~configmap";
+inline constexpr char kSecretPluginDir[] = "kubernetes.io~secret";
+
+// The files of a configMap / secret volume (upstream configmap.MakePayload,
+// secret.MakePayload): every key without `items`, else each item's key at its
+// path; `optional` leaves missing keys out instead of failing.
+absl::StatusOr<Payload> ConfigMapPayload(const api::ConfigMapVolumeSource& source,
+                                         const apiobjects::ConfigMap& config_map);
+absl::StatusOr<Payload> SecretPayload(const api::SecretVolumeSource& source,
+                                      const apiobjects::Secret& secret);
 
 // The pod's memory limit as its cgroup gets it (ResourceConfigForPod): the
 // larger of the regular containers' sum and the largest init container's
@@ -63,7 +87,8 @@ class VolumeManager {
   // `node_allocatable_memory` bounds tmpfs sizes; nullopt reads
   // NodeMemoryBytes() on first use.
   VolumeManager(std::string root_dir, Mounter* mounter,
-                std::optional<int64_t> node_allocatable_memory = std::nullopt);
+                std::optional<int64_t> node_allocatable_memory = std::nullopt,
+                apiobjects::ObjectManager* objects = nullptr);
 
   VolumeManager(const VolumeManager&) = delete;
   VolumeManager& operator=(const VolumeManager&) = delete;
@@ -74,6 +99,9 @@ class VolumeManager {
   std::string EmptyDirPath(const std::string& uid, const std::string& name) const;
   // <root>/pods/<uid>/volumes/kubernetes.io~downward-api/<name>
   std::string DownwardAPIPath(const std::string& uid, const std::string& name) const;
+  // <root>/pods/<uid>/volumes/<plugin_dir>/<name>
+  std::string PluginVolumePath(const std::string& uid, std::string_view plugin_dir,
+                               const std::string& name) const;
 
   // Makes every volume of the pod ready to mount. Idempotent: an emptyDir
   // already set up (and its tmpfs) is kept with its content. The error names
@@ -97,10 +125,16 @@ class VolumeManager {
   absl::Status SetUpEmptyDir(const api::Pod& pod, const api::Volume& volume);
   absl::Status SetUpDownwardAPI(const api::Pod& pod, const api::Volume& volume,
                                 const api::NodeAllocatable& node);
+  absl::Status SetUpConfigMap(const api::Pod& pod, const api::Volume& volume);
+  absl::Status SetUpSecret(const api::Pod& pod, const api::Volume& volume);
+  // Mounts a tmpfs at `dir` unless one is there already; sized as a Memory
+  // emptyDir of the pod without a sizeLimit.
+  absl::Status EnsureTmpfs(const api::Pod& pod, const std::string& dir);
 
   const std::string root_dir_;
   Mounter* const mounter_;
   const std::optional<int64_t> node_allocatable_memory_;
+  apiobjects::ObjectManager* const objects_;
 };
 
 }  // namespace cubelet::volume

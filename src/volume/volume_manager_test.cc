@@ -9,6 +9,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "apiobjects/testing/fake_object_manager.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "util/testing/temp_dir.h"
@@ -169,6 +170,140 @@ TEST_F(VolumeManagerTest, DownwardAPIVolumePublishesValuesAtomically) {
   EXPECT_EQ(ReadAll(dir + "/labels"), "app=\"web\"\ntier=\"back\"");
   EXPECT_FALSE(std::filesystem::exists(dir + "/cpu_limit")) << "a dropped item's link goes";
   EXPECT_FALSE(std::filesystem::exists(dir + "/" + first.string())) << "the old payload goes";
+}
+
+class ObjectVolumeTest : public VolumeManagerTest {
+ protected:
+  ObjectVolumeTest() {
+    objects_.PutConfigMap(apiobjects::ConfigMap{.namespace_ = "ns",
+                                                .name = "cfg",
+                                                .data = {{"a", "1"}, {"b", "two"}},
+                                                .binary_data = {{"bin", std::string("\0\1", 2)}}});
+    objects_.PutSecret(apiobjects::Secret{
+        .namespace_ = "ns", .name = "creds", .data = {{"user", "admin"}, {"pass", "s3cret"}}});
+  }
+
+  static api::Pod PodIn(std::vector<api::Volume> volumes) {
+    api::Pod pod = PodWith(std::move(volumes));
+    pod.metadata.namespace_ = "ns";
+    return pod;
+  }
+  static api::Volume ConfigMapVolume(api::ConfigMapVolumeSource source) {
+    if (!source.default_mode) source.default_mode = 0644;
+    return api::Volume{.name = "config", .config_map = std::move(source)};
+  }
+  static api::Volume SecretVolume(api::SecretVolumeSource source) {
+    if (!source.default_mode) source.default_mode = 0644;
+    return api::Volume{.name = "creds", .secret = std::move(source)};
+  }
+
+  apiobjects::testing::FakeObjectManager objects_;
+  VolumeManager with_objects_{root_.path(), &mounter_, kNodeMemory, &objects_};
+};
+
+TEST_F(ObjectVolumeTest, ConfigMapVolumeHoldsEveryKeyAndFollowsEdits) {
+  api::Pod pod = PodIn({ConfigMapVolume({.name = "cfg"})});
+  ASSERT_TRUE(with_objects_.SetUpPodVolumes(pod).ok());
+  const std::string dir = with_objects_.PluginVolumePath("uid-1", kConfigMapPluginDir, "config");
+  EXPECT_EQ(dir, root_.path() + "/pods/uid-1/volumes/kubernetes.io~configmap/config");
+  EXPECT_EQ(ReadAll(dir + "/a"), "1");
+  EXPECT_EQ(ReadAll(dir + "/b"), "two");
+  EXPECT_EQ(ReadAll(dir + "/bin"), std::string("\0\1", 2)) << "binaryData too";
+  EXPECT_EQ(Mode(dir + "/..data/a"), 0644u);
+  EXPECT_TRUE(mounter_.mounts_.empty()) << "configMaps live on disk";
+  const auto first = std::filesystem::read_symlink(dir + "/..data");
+
+  // Edited in the API server: the next set-up swaps ..data; a key removed
+  // loses its link.
+  objects_.PutConfigMap(
+      apiobjects::ConfigMap{.namespace_ = "ns", .name = "cfg", .data = {{"a", "changed"}}});
+  ASSERT_TRUE(with_objects_.SetUpPodVolumes(pod).ok());
+  EXPECT_NE(std::filesystem::read_symlink(dir + "/..data"), first);
+  EXPECT_EQ(ReadAll(dir + "/a"), "changed");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/b"));
+}
+
+TEST_F(ObjectVolumeTest, ConfigMapItemsPickKeysPathsAndModes) {
+  api::Pod pod = PodIn({ConfigMapVolume(
+      {.name = "cfg",
+       .items = {{.key = "a", .path = "sub/first"}, {.key = "b", .path = "second", .mode = 0400}},
+       .default_mode = 0600})});
+  ASSERT_TRUE(with_objects_.SetUpPodVolumes(pod).ok());
+  const std::string dir = with_objects_.PluginVolumePath("uid-1", kConfigMapPluginDir, "config");
+  EXPECT_EQ(ReadAll(dir + "/sub/first"), "1");
+  EXPECT_EQ(ReadAll(dir + "/second"), "two");
+  EXPECT_EQ(Mode(dir + "/..data/sub/first"), 0600u) << "defaultMode";
+  EXPECT_EQ(Mode(dir + "/..data/second"), 0400u) << "the item's mode";
+  EXPECT_FALSE(std::filesystem::exists(dir + "/a")) << "only the items";
+}
+
+TEST_F(ObjectVolumeTest, MissingConfigMapOrKeyFailsUnlessOptional) {
+  absl::Status s = with_objects_.SetUpPodVolumes(PodIn({ConfigMapVolume({.name = "nope"})}));
+  EXPECT_TRUE(absl::IsNotFound(s)) << s;
+  EXPECT_EQ(s.message(),
+            "MountVolume.SetUp failed for volume \"config\" : configmap \"nope\" not found");
+
+  s = with_objects_.SetUpPodVolumes(
+      PodIn({ConfigMapVolume({.name = "cfg", .items = {{.key = "zzz", .path = "z"}}})}));
+  EXPECT_THAT(s.message(), HasSubstr("configmap references non-existent config key: zzz"));
+
+  // optional: an empty volume, and missing keys left out.
+  api::Pod pod = PodIn({ConfigMapVolume({.name = "nope", .optional = true})});
+  ASSERT_TRUE(with_objects_.SetUpPodVolumes(pod).ok());
+  const std::string dir = with_objects_.PluginVolumePath("uid-1", kConfigMapPluginDir, "config");
+  EXPECT_TRUE(std::filesystem::is_symlink(dir + "/..data"));
+  pod = PodIn({ConfigMapVolume({.name = "cfg",
+                                .items = {{.key = "zzz", .path = "z"}, {.key = "a", .path = "a"}},
+                                .optional = true})});
+  ASSERT_TRUE(with_objects_.SetUpPodVolumes(pod).ok());
+  EXPECT_EQ(ReadAll(dir + "/a"), "1");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/z"));
+}
+
+TEST_F(ObjectVolumeTest, SecretVolumeIsOnATmpfsAndTornDown) {
+  api::Pod pod = PodIn({SecretVolume({.secret_name = "creds", .default_mode = 0400})});
+  ASSERT_TRUE(with_objects_.SetUpPodVolumes(pod).ok());
+  const std::string dir = with_objects_.PluginVolumePath("uid-1", kSecretPluginDir, "creds");
+  EXPECT_EQ(dir, root_.path() + "/pods/uid-1/volumes/kubernetes.io~secret/creds");
+  ASSERT_EQ(mounter_.mounts_.size(), 1u);
+  EXPECT_EQ(mounter_.mounts_[0].path, dir);
+  EXPECT_EQ(mounter_.mounts_[0].fs_type, "tmpfs");
+  EXPECT_EQ(ReadAll(dir + "/user"), "admin");
+  EXPECT_EQ(Mode(dir + "/..data/pass"), 0400u);
+  ASSERT_TRUE(with_objects_.SetUpPodVolumes(pod).ok());
+  EXPECT_EQ(mounter_.mounts_.size(), 1u) << "mounted once";
+
+  ASSERT_TRUE(with_objects_.TearDownPodVolumes("uid-1").ok());
+  EXPECT_TRUE(mounter_.mounts_.empty());
+}
+
+TEST_F(ObjectVolumeTest, SecretItemsAndMissingKeys) {
+  api::Pod pod =
+      PodIn({SecretVolume({.secret_name = "creds",
+                           .items = {{.key = "user", .path = "u"}, {.key = "x", .path = "x"}}})});
+  absl::Status s = with_objects_.SetUpPodVolumes(pod);
+  EXPECT_THAT(s.message(), HasSubstr("references non-existent secret key: x"));
+  pod.spec.volumes[0].secret->optional = true;
+  ASSERT_TRUE(with_objects_.SetUpPodVolumes(pod).ok());
+  const std::string dir = with_objects_.PluginVolumePath("uid-1", kSecretPluginDir, "creds");
+  EXPECT_EQ(ReadAll(dir + "/u"), "admin");
+  EXPECT_FALSE(std::filesystem::exists(dir + "/user"));
+
+  s = with_objects_.SetUpPodVolumes(PodIn({SecretVolume({.secret_name = "gone"})}));
+  EXPECT_EQ(s.message(),
+            "MountVolume.SetUp failed for volume \"creds\" : secret \"gone\" not found");
+}
+
+TEST_F(ObjectVolumeTest, WithoutAnObjectManagerTheyNeedClusterMode) {
+  absl::Status s = vm_.SetUpPodVolumes(PodIn({ConfigMapVolume({.name = "cfg"})}));
+  EXPECT_THAT(s.message(), HasSubstr("configMap volumes need an API server (cluster mode)"));
+}
+
+TEST_F(ObjectVolumeTest, ApiErrorsOtherThanNotFoundFailEvenWhenOptional) {
+  objects_.FailWith(absl::UnavailableError("connection refused"));
+  absl::Status s =
+      with_objects_.SetUpPodVolumes(PodIn({ConfigMapVolume({.name = "cfg", .optional = true})}));
+  EXPECT_TRUE(absl::IsUnavailable(s)) << s;
 }
 
 TEST_F(VolumeManagerTest, FsGroupOwnsEmptyDirWithSetgid) {
