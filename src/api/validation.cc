@@ -600,15 +600,6 @@ class Validator {
     }
   }
 
-  static std::vector<std::string> IsEnvVarName(std::string_view name) {
-    bool ok = true;
-    for (char c : name) ok = ok && c >= ' ' && c <= '~' && c != '=';
-    if (ok) return {};
-    return {
-        "a valid environment variable name must consist only of printable ASCII characters "
-        "other than '='"};
-  }
-
   // Upstream validateEnvVarValueFrom: exactly one source, and not beside `value`.
   void ValidateEnvVarValueFrom(const EnvVar& e, const std::string& vp) {
     const EnvVarSource& from = *e.value_from;
@@ -1260,6 +1251,15 @@ std::vector<std::string> IsDNS1123Subdomain(std::string_view value) {
   }
   if (!ok) errs.push_back(kDNS1123SubdomainErrorMsg);
   return errs;
+}
+
+std::vector<std::string> IsEnvVarName(std::string_view name) {
+  bool ok = true;
+  for (char c : name) ok = ok && c >= ' ' && c <= '~' && c != '=';
+  if (ok) return {};
+  return {
+      "a valid environment variable name must consist only of printable ASCII characters "
+      "other than '='"};
 }
 
 std::vector<FieldError> ValidatePod(const Pod& pod) { return Validator().Run(pod); }

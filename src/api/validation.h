@@ -46,6 +46,9 @@ std::string GoQuote(std::string_view s);
 // Empty when valid; otherwise the upstream messages (without the value prefix).
 std::vector<std::string> IsDNS1123Label(std::string_view value);
 std::vector<std::string> IsDNS1123Subdomain(std::string_view value);
+// Upstream IsEnvVarName (relaxed: printable ASCII other than '='); the
+// kubelet skips envFrom keys that fail it.
+std::vector<std::string> IsEnvVarName(std::string_view name);
 
 // Every problem with `pod`, in a stable order (metadata, volumes, containers,
 // init containers, then pod-level fields). Expects ApplyDefaults to have run:

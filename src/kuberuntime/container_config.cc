@@ -14,12 +14,14 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "api/fieldpath.h"
 #include "api/quantity.h"
+#include "api/validation.h"
 #include "kuberuntime/labels.h"
 #include "kuberuntime/pod_cgroup.h"
 #include "kuberuntime/pod_dns.h"
@@ -278,30 +280,47 @@ absl::StatusOr<std::vector<cri::KeyValue>> RuntimeManager::MakeEnvironment(
                                                       std::string(name),
                                                       ", no API server (cluster mode only)"));
   };
-  // NotFound with `optional` is null and OK: the caller skips the reference.
-  auto config_map = [&](const std::string& name,
-                        bool optional) -> absl::StatusOr<apiobjects::ConfigMapPtr> {
-    if (auto it = config_maps.find(name); it != config_maps.end()) return it->second;
-    if (options_.objects == nullptr) return no_api("configMap", name);
-    absl::StatusOr<apiobjects::ConfigMapPtr> cm = options_.objects->GetConfigMap(ns, name);
-    if (!cm.ok()) {
-      if (absl::IsNotFound(cm.status()) && optional) return apiobjects::ConfigMapPtr();
-      return cm.status();
+  // The object `name` from `cache` or `get`; NotFound with `optional` is null
+  // and OK: the caller skips the reference.
+  auto fetch = [&](auto& cache, const std::string& name, bool optional, auto get,
+                   std::string_view kind)
+      -> absl::StatusOr<typename std::decay_t<decltype(cache)>::mapped_type> {
+    using Ptr = typename std::decay_t<decltype(cache)>::mapped_type;
+    if (auto it = cache.find(name); it != cache.end()) return it->second;
+    if (options_.objects == nullptr) return no_api(kind, name);
+    absl::StatusOr<Ptr> object = get(name);
+    if (!object.ok()) {
+      if (absl::IsNotFound(object.status()) && optional) return Ptr();
+      return object.status();
     }
-    config_maps[name] = *cm;
-    return cm;
+    cache[name] = *object;
+    return object;
   };
-  auto secret = [&](const std::string& name,
-                    bool optional) -> absl::StatusOr<apiobjects::SecretPtr> {
-    if (auto it = secrets.find(name); it != secrets.end()) return it->second;
-    if (options_.objects == nullptr) return no_api("secret", name);
-    absl::StatusOr<apiobjects::SecretPtr> s = options_.objects->GetSecret(ns, name);
-    if (!s.ok()) {
-      if (absl::IsNotFound(s.status()) && optional) return apiobjects::SecretPtr();
-      return s.status();
+  auto config_map = [&](const std::string& name, bool optional) {
+    return fetch(
+        config_maps, name, optional,
+        [&](const std::string& n) { return options_.objects->GetConfigMap(ns, n); }, "configMap");
+  };
+  auto secret = [&](const std::string& name, bool optional) {
+    return fetch(
+        secrets, name, optional,
+        [&](const std::string& n) { return options_.objects->GetSecret(ns, n); }, "secret");
+  };
+  // The value of `ref`'s key; nullopt for an optional reference to what is
+  // missing (the variable is then left out).
+  auto key_value = [&](auto get, const api::KeySelector& ref,
+                       std::string_view kind) -> absl::StatusOr<std::optional<std::string>> {
+    const bool optional = ref.optional.value_or(false);
+    auto object = get(ref.name, optional);
+    if (!object.ok()) return object.status();
+    if (*object == nullptr) return std::nullopt;
+    auto it = (*object)->data.find(ref.key);
+    if (it == (*object)->data.end()) {
+      if (optional) return std::nullopt;
+      return absl::InvalidArgumentError(absl::StrCat("couldn't find key ", ref.key, " in ",
+                                                     std::string(kind), " ", ns, "/", ref.name));
     }
-    secrets[name] = *s;
-    return s;
+    return it->second;
   };
 
   // Upstream makeEnvironmentVariables: envFrom first, then env, which
@@ -324,9 +343,7 @@ absl::StatusOr<std::vector<cri::KeyValue>> RuntimeManager::MakeEnvironment(
     std::vector<std::string> invalid;
     for (const auto& [key, value] : data) {
       std::string var = prefix + key;
-      bool valid = !var.empty();
-      for (char c : var) valid = valid && c >= ' ' && c <= '~' && c != '=';
-      if (!valid) {
+      if (var.empty() || !api::IsEnvVarName(var).empty()) {
         invalid.push_back(var);
         continue;
       }
@@ -380,32 +397,14 @@ absl::StatusOr<std::vector<cri::KeyValue>> RuntimeManager::MakeEnvironment(
         return absl::InvalidArgumentError(absl::StrCat("env ", e.name, ": ", v.status().message()));
       }
       value = *std::move(v);
-    } else if (e.value_from->config_map_key_ref.has_value()) {
-      const api::KeySelector& ref = *e.value_from->config_map_key_ref;
-      const bool optional = ref.optional.value_or(false);
-      absl::StatusOr<apiobjects::ConfigMapPtr> cm = config_map(ref.name, optional);
-      if (!cm.ok()) return cm.status();
-      if (*cm == nullptr) continue;
-      auto it = (*cm)->data.find(ref.key);
-      if (it == (*cm)->data.end()) {
-        if (optional) continue;
-        return absl::InvalidArgumentError(
-            absl::StrCat("couldn't find key ", ref.key, " in ConfigMap ", ns, "/", ref.name));
-      }
-      value = it->second;
-    } else if (e.value_from->secret_key_ref.has_value()) {
-      const api::KeySelector& ref = *e.value_from->secret_key_ref;
-      const bool optional = ref.optional.value_or(false);
-      absl::StatusOr<apiobjects::SecretPtr> sec = secret(ref.name, optional);
-      if (!sec.ok()) return sec.status();
-      if (*sec == nullptr) continue;
-      auto it = (*sec)->data.find(ref.key);
-      if (it == (*sec)->data.end()) {
-        if (optional) continue;
-        return absl::InvalidArgumentError(
-            absl::StrCat("couldn't find key ", ref.key, " in Secret ", ns, "/", ref.name));
-      }
-      value = it->second;
+    } else {
+      absl::StatusOr<std::optional<std::string>> v =
+          e.value_from->config_map_key_ref.has_value()
+              ? key_value(config_map, *e.value_from->config_map_key_ref, "ConfigMap")
+              : key_value(secret, *e.value_from->secret_key_ref, "Secret");
+      if (!v.ok()) return v.status();
+      if (!v->has_value()) continue;
+      value = **std::move(v);
     }
     set(e.name, std::move(value));
   }

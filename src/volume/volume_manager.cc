@@ -64,6 +64,11 @@ absl::Status SetGroupOwnership(const std::string& dir, int64_t gid) {
   return absl::OkStatus();
 }
 
+// securityContext.fsGroup: the group the pod's volumes belong to, if any.
+std::optional<int64_t> FsGroup(const api::Pod& pod) {
+  return pod.spec.security_context.has_value() ? pod.spec.security_context->fs_group : std::nullopt;
+}
+
 }  // namespace
 
 absl::StatusOr<std::optional<int64_t>> PodMemoryLimit(const api::Pod& pod) {
@@ -186,8 +191,7 @@ std::string VolumeManager::EmptyDirPath(const std::string& uid, const std::strin
 }
 
 absl::Status VolumeManager::SetUpPodVolumes(const api::Pod& pod, const api::NodeAllocatable& node) {
-  const std::optional<int64_t> fs_group =
-      pod.spec.security_context.has_value() ? pod.spec.security_context->fs_group : std::nullopt;
+  const std::optional<int64_t> fs_group = FsGroup(pod);
   for (const api::Volume& v : pod.spec.volumes) {
     absl::Status s;
     if (v.empty_dir.has_value()) {
@@ -231,8 +235,7 @@ absl::Status VolumeManager::SetUpConfigMap(const api::Pod& pod, const api::Volum
   const apiobjects::ConfigMap none;
   absl::StatusOr<Payload> payload = ConfigMapPayload(source, cm.ok() ? **cm : none);
   if (!payload.ok()) return payload.status();
-  const std::optional<int64_t> fs_group =
-      pod.spec.security_context.has_value() ? pod.spec.security_context->fs_group : std::nullopt;
+  const std::optional<int64_t> fs_group = FsGroup(pod);
   return WritePayload(PluginVolumePath(pod.metadata.uid, kConfigMapPluginDir, volume.name),
                       *payload, fs_group);
 }
@@ -252,8 +255,7 @@ absl::Status VolumeManager::SetUpSecret(const api::Pod& pod, const api::Volume& 
   if (!payload.ok()) return payload.status();
   const std::string dir = PluginVolumePath(pod.metadata.uid, kSecretPluginDir, volume.name);
   if (absl::Status s = EnsureTmpfs(pod, dir); !s.ok()) return s;
-  const std::optional<int64_t> fs_group =
-      pod.spec.security_context.has_value() ? pod.spec.security_context->fs_group : std::nullopt;
+  const std::optional<int64_t> fs_group = FsGroup(pod);
   return WritePayload(dir, *payload, fs_group);
 }
 
@@ -302,8 +304,7 @@ absl::Status VolumeManager::SetUpDownwardAPI(const api::Pod& pod, const api::Vol
         .data = *std::move(value),
         .mode = item.mode.has_value() ? static_cast<mode_t>(*item.mode) : default_mode};
   }
-  const std::optional<int64_t> fs_group =
-      pod.spec.security_context.has_value() ? pod.spec.security_context->fs_group : std::nullopt;
+  const std::optional<int64_t> fs_group = FsGroup(pod);
   return WritePayload(DownwardAPIPath(pod.metadata.uid, volume.name), payload, fs_group);
 }
 
