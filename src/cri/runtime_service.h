@@ -54,6 +54,16 @@ class RuntimeService {
   virtual absl::StatusOr<ExecSyncResponse> ExecSync(const std::string& container_id,
                                                     const std::vector<std::string>& cmd,
                                                     absl::Duration timeout) = 0;
+  // Streaming sessions: each answers with the URL on the runtime's streaming
+  // server where the session is served (the caller proxies the client's
+  // upgraded connection to it).
+  virtual absl::StatusOr<std::string> Exec(const std::string& container_id,
+                                           const std::vector<std::string>& cmd,
+                                           const StreamOptions& streams) = 0;
+  virtual absl::StatusOr<std::string> Attach(const std::string& container_id,
+                                             const StreamOptions& streams) = 0;
+  virtual absl::StatusOr<std::string> PortForward(const std::string& pod_sandbox_id,
+                                                  const std::vector<int32_t>& ports) = 0;
 };
 
 class ImageService {

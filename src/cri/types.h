@@ -241,6 +241,15 @@ struct ExecSyncResponse {
   int32_t exit_code = 0;
 };
 
+// Which streams an Exec or Attach session carries (a tty merges stderr into
+// stdout).
+struct StreamOptions {
+  bool stdin = false;
+  bool stdout = false;
+  bool stderr = false;
+  bool tty = false;
+};
+
 struct Image {
   std::string id;
   std::vector<std::string> repo_tags;

@@ -34,6 +34,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -112,6 +113,14 @@ struct PlegContext {
 using PlegFactory =
     std::function<std::unique_ptr<pleg::PodLifecycleEventGenerator>(const PlegContext&)>;
 
+// A container the kubelet server streams to: /exec/{namespace}/{pod}[/{uid}]/{container}.
+struct StreamTarget {
+  std::string pod_namespace;
+  std::string pod_name;
+  std::string pod_uid;  // empty: any
+  std::string container;
+};
+
 // What the Kubelet is built from (upstream kubelet.Dependencies): the
 // runtime, the clock and executors, and the seams tests replace. Everything
 // is borrowed and must outlive the Kubelet; the first five are required.
@@ -179,6 +188,23 @@ class Kubelet {
   // writer: one by UID (null when unknown), or all of them.
   api::PodPtr GetDesiredPod(const std::string& uid) const { return pod_manager_.GetPodByUID(uid); }
   std::vector<api::PodPtr> GetDesiredPods() const { return pod_manager_.GetPods(); }
+
+  // The kubelet server's exec, attach, run and port-forward (upstream
+  // kubelet_pods.go GetExec & co.): the pod by namespace and name (and UID
+  // when not empty), its running container by name in the runtime cache.
+  // Exec/Attach/PortForward answer the runtime's streaming URL; Run the
+  // command's stdout then stderr. NotFound names what is missing; the
+  // runtime's errors pass through. Any thread.
+  absl::StatusOr<std::string> GetExec(const StreamTarget& target,
+                                      const std::vector<std::string>& cmd,
+                                      const cri::StreamOptions& streams) const;
+  absl::StatusOr<std::string> GetAttach(const StreamTarget& target,
+                                        cri::StreamOptions streams) const;
+  absl::StatusOr<std::string> RunInContainer(const StreamTarget& target,
+                                             const std::vector<std::string>& cmd) const;
+  // target.container is ignored.
+  absl::StatusOr<std::string> GetPortForward(const StreamTarget& target,
+                                             const std::vector<int32_t>& ports) const;
   // Where other parts of the agent (the pod sources, the API server client)
   // add their own checks to Healthy().
   RuntimeState& runtime_state() { return runtime_state_; }
@@ -227,6 +253,11 @@ class Kubelet {
                       const api::PodStatus& new_status);
   // Fails when the loop has not turned for kSyncLoopThreshold.
   absl::Status SyncLoopHealthy() const;
+  // The pod named by `target` and its cached runtime status (see GetExec).
+  absl::StatusOr<std::pair<api::PodPtr, container::PodStatusPtr>> FindStreamPod(
+      const StreamTarget& target) const;
+  // The id of the running container named target.container.
+  absl::StatusOr<std::string> FindRunningContainer(const StreamTarget& target) const;
 
   cri::RuntimeService* const runtime_service_;
   Clock* const clock_;

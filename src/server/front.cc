@@ -87,33 +87,69 @@ Front::Front(httplib::Server* http, FrontOptions options)
 Front::~Front() { Stop(); }
 
 absl::Status Front::Start() {
-  listen_fd_ = (http_->*Get(ServerSocketTag{})).load();
-  if (listen_fd_ < 0) return absl::FailedPreconditionError("the server is not bound");
-  // httplib listens with a backlog of 5: a burst of connections would
-  // overflow it and a client's SYN would wait a second for its retry. Linux
-  // takes a new backlog from a second listen().
-  if (::listen(listen_fd_, SOMAXCONN) != 0) return absl::ErrnoToStatus(errno, "listen");
-  int flags = ::fcntl(listen_fd_, F_GETFL);
-  if (flags < 0 || ::fcntl(listen_fd_, F_SETFL, flags | O_NONBLOCK) != 0) {
-    return absl::ErrnoToStatus(errno, "listening socket");
+  if (!options_.accept) {
+    // httplib serves a connection only while its bound socket is valid: an
+    // unbound server gets a socket that is never listened on.
+    int placeholder = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (placeholder < 0) return absl::ErrnoToStatus(errno, "socket");
+    (http_->*Get(ServerSocketTag{})).store(placeholder);
+  } else {
+    listen_fd_ = (http_->*Get(ServerSocketTag{})).load();
+    if (listen_fd_ < 0) return absl::FailedPreconditionError("the server is not bound");
+    // httplib listens with a backlog of 5: a burst of connections would
+    // overflow it and a client's SYN would wait a second for its retry. Linux
+    // takes a new backlog from a second listen().
+    if (::listen(listen_fd_, SOMAXCONN) != 0) return absl::ErrnoToStatus(errno, "listen");
+    int flags = ::fcntl(listen_fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(listen_fd_, F_SETFL, flags | O_NONBLOCK) != 0) {
+      return absl::ErrnoToStatus(errno, "listening socket");
+    }
   }
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (epoll_fd_ < 0 || stop_fd_ < 0) return absl::ErrnoToStatus(errno, "epoll");
+  adopt_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (epoll_fd_ < 0 || stop_fd_ < 0 || adopt_fd_ < 0) return absl::ErrnoToStatus(errno, "epoll");
   struct epoll_event ev = {};
   ev.events = EPOLLIN;
   ev.data.fd = stop_fd_;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, stop_fd_, &ev);
-  ev.data.fd = listen_fd_;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  ev.data.fd = adopt_fd_;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, adopt_fd_, &ev);
+  if (listen_fd_ >= 0) {
+    ev.data.fd = listen_fd_;
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  }
+  {
+    std::lock_guard<std::mutex> l(adopt_mu_);
+    running_ = true;
+  }
   workers_ = std::make_unique<httplib::ThreadPool>(options_.workers);
   fast_workers_ = std::make_unique<httplib::ThreadPool>(options_.fast_workers);
   thread_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
 }
 
+void Front::Adopt(int fd) {
+  {
+    std::lock_guard<std::mutex> l(adopt_mu_);
+    if (running_) {
+      adopted_.push_back(fd);
+      uint64_t one = 1;
+      (void)::write(adopt_fd_, &one, sizeof(one));
+      return;
+    }
+  }
+  ::close(fd);
+}
+
 void Front::Stop() {
   if (!thread_.joinable()) return;
+  {
+    std::lock_guard<std::mutex> l(adopt_mu_);
+    running_ = false;
+    for (int fd : adopted_) ::close(fd);
+    adopted_.clear();
+  }
   uint64_t one = 1;
   (void)::write(stop_fd_, &one, sizeof(one));
   thread_.join();
@@ -128,7 +164,8 @@ void Front::Stop() {
   fast_workers_->shutdown();
   ::close(epoll_fd_);
   ::close(stop_fd_);
-  epoll_fd_ = stop_fd_ = listen_fd_ = -1;
+  ::close(adopt_fd_);
+  epoll_fd_ = stop_fd_ = adopt_fd_ = listen_fd_ = -1;
 }
 
 void Front::Dispatch(int fd, bool fast) {
@@ -203,6 +240,25 @@ void Front::Loop() {
     forget(fd);
     Dispatch(fd, fast);
   };
+  // Starts watching a new connection for its request.
+  auto add = [&](int fd) {
+    if (open_.load() >= options_.max_connections) {
+      if (by_age.empty()) {
+        SendAndClose(fd, 503, "Service Unavailable", "too many connections\n");
+        return;
+      }
+      // Room for the newcomer: the connection that waited longest goes.
+      close_waiting(by_age.begin()->second, 408, "Request Timeout", "request timeout\n");
+    }
+    open_.fetch_add(1);
+    Clock::time_point deadline = Clock::now() + options_.header_timeout;
+    waiting[fd] = {deadline};
+    by_age.insert({deadline, fd});
+    struct epoll_event ev = {};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
+    ev.data.fd = fd;
+    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) close_waiting(fd, 0, "", "");
+  };
   auto accept_all = [&] {
     while (true) {
       int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -213,22 +269,22 @@ void Front::Loop() {
         }
         return;
       }
-      if (open_.load() >= options_.max_connections) {
-        if (by_age.empty()) {
-          SendAndClose(fd, 503, "Service Unavailable", "too many connections\n");
-          continue;
-        }
-        // Room for the newcomer: the connection that waited longest goes.
-        close_waiting(by_age.begin()->second, 408, "Request Timeout", "request timeout\n");
-      }
-      open_.fetch_add(1);
-      Clock::time_point deadline = Clock::now() + options_.header_timeout;
-      waiting[fd] = {deadline};
-      by_age.insert({deadline, fd});
-      struct epoll_event ev = {};
-      ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
-      ev.data.fd = fd;
-      if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) close_waiting(fd, 0, "", "");
+      add(fd);
+    }
+  };
+  auto adopt_all = [&] {
+    uint64_t n;
+    (void)::read(adopt_fd_, &n, sizeof(n));
+    std::vector<int> fds;
+    {
+      std::lock_guard<std::mutex> l(adopt_mu_);
+      fds.swap(adopted_);
+    }
+    for (int fd : fds) {
+      add(fd);
+      // The request may be there already: look now rather than rely on
+      // the edge of a readiness that predates the registration.
+      if (waiting.contains(fd)) check(fd);
     }
   };
 
@@ -252,6 +308,8 @@ void Front::Loop() {
         stop = true;
       } else if (fd == listen_fd_) {
         accept_all();
+      } else if (fd == adopt_fd_) {
+        adopt_all();
       } else if (waiting.contains(fd)) {
         check(fd);
       }

@@ -31,8 +31,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -58,6 +60,9 @@ struct FrontOptions {
   // Whether the request (its first line, e.g. "GET /healthz HTTP/1.1") goes
   // to the fast workers.
   std::function<bool(std::string_view request_line)> is_fast;
+  // false: the server is not bound and the front accepts nothing; it serves
+  // only the connections handed to Adopt().
+  bool accept = true;
 };
 
 class Front {
@@ -73,6 +78,10 @@ class Front {
   // (handlers must end on their own, e.g. follows on the server's stop flag).
   void Stop();
 
+  // Serves a connected socket as if it had been accepted (the front owns
+  // it from now on). Any thread; closes it when the front is not running.
+  void Adopt(int fd);
+
   // Connections open now (waiting or being served). Any thread.
   int open_connections() const { return open_.load(); }
 
@@ -85,6 +94,10 @@ class Front {
   int listen_fd_ = -1;
   int epoll_fd_ = -1;
   int stop_fd_ = -1;
+  int adopt_fd_ = -1;  // eventfd: adopted_ has sockets
+  std::mutex adopt_mu_;
+  std::vector<int> adopted_;  // guarded by adopt_mu_
+  bool running_ = false;      // guarded by adopt_mu_
   std::atomic<int> open_{0};
   std::unique_ptr<httplib::ThreadPool> workers_;
   std::unique_ptr<httplib::ThreadPool> fast_workers_;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -101,6 +102,7 @@ class Server::Impl {
   absl::Status Start();
   void Stop();
   int port() const { return port_.load(); }
+  void Serve(int fd);
 
  private:
   // One log response in progress. A follow holds one of the kMaxLogStreams
@@ -165,8 +167,10 @@ absl::Status Server::Impl::Start() {
 
   errno = 0;
   int port = options_.port;
-  bool bound = false;
-  if (options_.port == 0) {
+  bool bound = !options_.listen;
+  if (!options_.listen) {
+    port = 0;
+  } else if (options_.port == 0) {
     port = http_.bind_to_any_port(options_.address);
     bound = port > 0;
   } else {
@@ -185,6 +189,7 @@ absl::Status Server::Impl::Start() {
   front.max_body_bytes = Server::kMaxBodyBytes;
   front.workers = Server::kWorkerThreads;
   front.fast_workers = 2;
+  front.accept = options_.listen;
   // Health and metrics have their own workers: never behind log follows.
   front.is_fast = [](std::string_view line) {
     for (std::string_view path : {"GET /healthz", "GET /metrics"}) {
@@ -199,8 +204,19 @@ absl::Status Server::Impl::Start() {
   if (absl::Status s = front_->Start(); !s.ok()) return s;
   started_ = true;
   port_.store(port);
-  VLOG(1) << "Serving the read-only API on http://" << HostPort(options_.address, port);
+  if (options_.listen) {
+    VLOG(1) << "Serving the read-only API on http://" << HostPort(options_.address, port);
+  }
   return absl::OkStatus();
+}
+
+void Server::Impl::Serve(int fd) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (front_ == nullptr) {
+    ::close(fd);
+    return;
+  }
+  front_->Adopt(fd);
 }
 
 void Server::Impl::Stop() {
@@ -214,9 +230,15 @@ void Server::Impl::Stop() {
 }
 
 void Server::Impl::Routes() {
-  http_.Get("/", [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kIndex); });
   http_.Get("/healthz",
             [this](const httplib::Request&, httplib::Response& res) { HandleHealthz(res); });
+  if (options_.healthz_only) return;
+  http_.Get("/", [](const httplib::Request&, httplib::Response& res) { Reply(res, 200, kIndex); });
+  if (!options_.configz.empty()) {
+    http_.Get("/configz", [this](const httplib::Request&, httplib::Response& res) {
+      Reply(res, 200, options_.configz, "application/json");
+    });
+  }
   http_.Get("/pods", [this](const httplib::Request&, httplib::Response& res) {
     Reply(res, 200, pod_list_.Render(view_->GetPods()), "application/json");
   });
@@ -403,6 +425,7 @@ Server::Server(const AgentView* view, ServerOptions options)
 Server::~Server() { Stop(); }
 
 absl::Status Server::Start() { return impl_->Start(); }
+void Server::Serve(int fd) { impl_->Serve(fd); }
 
 int Server::port() const { return impl_->port(); }
 

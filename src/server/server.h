@@ -9,6 +9,7 @@
 //                       follow streams (chunked) until the client goes away, the
 //                       pod disappears, the container restarts (a newer log file
 //                       appears; the old one is drained first) or the server stops
+//   GET /configz        the agent's configuration (options.configz)
 //   GET /               the list of endpoints
 // Unknown pods and containers are 404 with a message (`pod "default/x" not
 // found`), bad query values 400; at most kMaxLogStreams follows run at once
@@ -41,6 +42,13 @@ struct ServerOptions {
                      // the flag is 0
   std::string pod_logs_dir = "/var/log/pods";
   const metrics::Registry* registry = nullptr;  // null: /metrics answers 404
+  // The body of GET /configz ({"kubeletconfig":{...}}); empty: 404.
+  std::string configz;
+  // Only GET /healthz (the kubelet's healthz port, 10248).
+  bool healthz_only = false;
+  // false: binds nothing; serves only the connections handed to Serve()
+  // (the secure server's requests, after their authentication).
+  bool listen = true;
 };
 
 class Server {
@@ -66,8 +74,11 @@ class Server {
   // the bind fails; FailedPrecondition when already started (a stopped
   // server is not started again).
   absl::Status Start();
-  // The bound port (after Start(); 0 before).
+  // The bound port (after Start(); 0 before, and without listen).
   int port() const;
+  // Serves one request arriving on the connected socket `fd` and closes it
+  // (closed at once when the server is not running). Any thread.
+  void Serve(int fd);
   // Ends running log streams and waits for the workers. Idempotent.
   void Stop();
 

@@ -292,6 +292,53 @@ absl::StatusOr<ExecSyncResponse> GrpcRuntime::ExecSync(const std::string& contai
   return convert::FromProto(resp);
 }
 
+absl::StatusOr<std::string> GrpcRuntime::Exec(const std::string& container_id,
+                                              const std::vector<std::string>& cmd,
+                                              const StreamOptions& streams) {
+  pb::ExecRequest req;
+  req.set_container_id(container_id);
+  for (const std::string& arg : cmd) req.add_cmd(arg);
+  req.set_tty(streams.tty);
+  req.set_stdin(streams.stdin);
+  req.set_stdout(streams.stdout);
+  req.set_stderr(streams.stderr);
+  pb::ExecResponse resp;
+  absl::Status s = Call("Exec", options_.call_timeout, [&](::grpc::ClientContext* ctx) {
+    return stubs_->runtime->Exec(ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp.url();
+}
+
+absl::StatusOr<std::string> GrpcRuntime::Attach(const std::string& container_id,
+                                                const StreamOptions& streams) {
+  pb::AttachRequest req;
+  req.set_container_id(container_id);
+  req.set_tty(streams.tty);
+  req.set_stdin(streams.stdin);
+  req.set_stdout(streams.stdout);
+  req.set_stderr(streams.stderr);
+  pb::AttachResponse resp;
+  absl::Status s = Call("Attach", options_.call_timeout, [&](::grpc::ClientContext* ctx) {
+    return stubs_->runtime->Attach(ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp.url();
+}
+
+absl::StatusOr<std::string> GrpcRuntime::PortForward(const std::string& pod_sandbox_id,
+                                                     const std::vector<int32_t>& ports) {
+  pb::PortForwardRequest req;
+  req.set_pod_sandbox_id(pod_sandbox_id);
+  for (int32_t port : ports) req.add_port(port);
+  pb::PortForwardResponse resp;
+  absl::Status s = Call("PortForward", options_.call_timeout, [&](::grpc::ClientContext* ctx) {
+    return stubs_->runtime->PortForward(ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return resp.url();
+}
+
 // ---------------------------------------------------------------------------
 // ImageService
 

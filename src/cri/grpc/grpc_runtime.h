@@ -101,6 +101,13 @@ class GrpcRuntime final : public RuntimeService, public ImageService {
   absl::StatusOr<ExecSyncResponse> ExecSync(const std::string& container_id,
                                             const std::vector<std::string>& cmd,
                                             absl::Duration timeout) override;
+  absl::StatusOr<std::string> Exec(const std::string& container_id,
+                                   const std::vector<std::string>& cmd,
+                                   const StreamOptions& streams) override;
+  absl::StatusOr<std::string> Attach(const std::string& container_id,
+                                     const StreamOptions& streams) override;
+  absl::StatusOr<std::string> PortForward(const std::string& pod_sandbox_id,
+                                          const std::vector<int32_t>& ports) override;
 
   // ---- ImageService ----
   absl::StatusOr<std::vector<Image>> ListImages() override;

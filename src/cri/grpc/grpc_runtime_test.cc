@@ -266,6 +266,33 @@ TEST_F(GrpcRuntimeTest, Images) {
   EXPECT_TRUE(client_->RemoveImage({.image = ref}).ok());  // idempotent
 }
 
+TEST_F(GrpcRuntimeTest, StreamingCallsAnswerTheRuntimesUrl) {
+  PodSandboxConfig sc = SandboxConfig("stream");
+  auto sid = client_->RunPodSandbox(sc, "");
+  ASSERT_TRUE(sid.ok());
+  auto cid = client_->CreateContainer(*sid, ContainerCfg("shell"), sc);
+  ASSERT_TRUE(cid.ok());
+  runtime_.SetStreamingBase("http://127.0.0.1:9999");
+  StreamOptions streams{.stdin = true, .stdout = true, .tty = true};
+
+  absl::Status not_running = client_->Exec(*cid, {"sh"}, streams).status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(not_running)) << not_running;
+  EXPECT_THAT(std::string(not_running.message()), StartsWith("Exec: "));
+
+  ASSERT_TRUE(client_->StartContainer(*cid).ok());
+  absl::StatusOr<std::string> exec = client_->Exec(*cid, {"sh", "-c", "echo hi"}, streams);
+  ASSERT_TRUE(exec.ok()) << exec.status();
+  EXPECT_EQ(*exec, "http://127.0.0.1:9999/exec/" + *cid);
+  absl::StatusOr<std::string> attach = client_->Attach(*cid, {.stdout = true});
+  ASSERT_TRUE(attach.ok()) << attach.status();
+  EXPECT_EQ(*attach, "http://127.0.0.1:9999/attach/" + *cid);
+  EXPECT_TRUE(absl::IsInvalidArgument(client_->Attach(*cid, {}).status()));
+  absl::StatusOr<std::string> forward = client_->PortForward(*sid, {8080});
+  ASSERT_TRUE(forward.ok()) << forward.status();
+  EXPECT_EQ(*forward, "http://127.0.0.1:9999/portforward/" + *sid);
+  EXPECT_TRUE(absl::IsNotFound(client_->PortForward("nope", {}).status()));
+}
+
 TEST_F(GrpcRuntimeTest, ExecSync) {
   PodSandboxConfig sc = SandboxConfig("exec");
   auto sid = client_->RunPodSandbox(sc, "");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
 namespace cubelet::cri {
@@ -562,6 +563,47 @@ absl::StatusOr<ExecSyncResponse> InMemoryRuntime::ExecSync(const std::string& co
   }
   if (!handler) return ExecSyncResponse{};
   return handler(cmd);
+}
+
+absl::StatusOr<std::string> InMemoryRuntime::StreamUrl(const std::string& method,
+                                                       const std::string& container_id,
+                                                       const StreamOptions& streams) {
+  if (absl::Status s = Enter(method); !s.ok()) return s;
+  if (!streams.stdin && !streams.stdout && !streams.stderr) {
+    return absl::InvalidArgumentError("one of stdin, stdout, or stderr must be set");
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = containers_.find(container_id);
+  if (it == containers_.end()) return ContainerNotFound(container_id);
+  if (it->second.state != ContainerState::kRunning) {
+    return absl::FailedPreconditionError(absl::StrCat("container \"", container_id, "\" is in ",
+                                                      StateName(it->second.state), " state"));
+  }
+  return absl::StrCat(streaming_base_, "/", absl::AsciiStrToLower(method), "/", container_id);
+}
+
+absl::StatusOr<std::string> InMemoryRuntime::Exec(const std::string& container_id,
+                                                  const std::vector<std::string>& /*cmd*/,
+                                                  const StreamOptions& streams) {
+  return StreamUrl("Exec", container_id, streams);
+}
+
+absl::StatusOr<std::string> InMemoryRuntime::Attach(const std::string& container_id,
+                                                    const StreamOptions& streams) {
+  return StreamUrl("Attach", container_id, streams);
+}
+
+absl::StatusOr<std::string> InMemoryRuntime::PortForward(const std::string& pod_sandbox_id,
+                                                         const std::vector<int32_t>& /*ports*/) {
+  if (absl::Status s = Enter("PortForward"); !s.ok()) return s;
+  std::lock_guard<std::mutex> l(mu_);
+  if (!sandboxes_.contains(pod_sandbox_id)) return SandboxNotFound(pod_sandbox_id);
+  return absl::StrCat(streaming_base_, "/portforward/", pod_sandbox_id);
+}
+
+void InMemoryRuntime::SetStreamingBase(std::string base) {
+  std::lock_guard<std::mutex> l(mu_);
+  streaming_base_ = std::move(base);
 }
 
 // ---------------------------------------------------------------------------

@@ -71,6 +71,15 @@ class InMemoryRuntime final : public RuntimeService, public ImageService {
   absl::StatusOr<ExecSyncResponse> ExecSync(const std::string& container_id,
                                             const std::vector<std::string>& cmd,
                                             absl::Duration timeout) override;
+  // The URL is the streaming base (SetStreamingBase) + "/exec/<container id>"
+  // (or /attach/, /portforward/<sandbox id>); nothing serves it.
+  absl::StatusOr<std::string> Exec(const std::string& container_id,
+                                   const std::vector<std::string>& cmd,
+                                   const StreamOptions& streams) override;
+  absl::StatusOr<std::string> Attach(const std::string& container_id,
+                                     const StreamOptions& streams) override;
+  absl::StatusOr<std::string> PortForward(const std::string& pod_sandbox_id,
+                                          const std::vector<int32_t>& ports) override;
 
   // ---- ImageService ----
   absl::StatusOr<std::vector<Image>> ListImages() override;
@@ -126,6 +135,8 @@ class InMemoryRuntime final : public RuntimeService, public ImageService {
   void SetDown(bool down);
   // GetStatus reports NetworkReady = `ready` (true by default).
   void SetNetworkReady(bool ready);
+  // Where Exec/Attach/PortForward URLs point ("http://127.0.0.1:0" by default).
+  void SetStreamingBase(std::string base);
 
   // ---- Introspection ----
   // Calls of a CRI method so far, including those that failed.
@@ -190,6 +201,9 @@ class InMemoryRuntime final : public RuntimeService, public ImageService {
   // Counts the call, sleeps any injected latency, then applies SetDown and
   // injected errors. Called without the lock held.
   absl::Status Enter(const std::string& method);
+  absl::StatusOr<std::string> StreamUrl(const std::string& method,
+                                        const std::string& container_id,
+                                        const StreamOptions& streams);
   absl::Status CheckFaultsLocked(const std::string& method);
 
   int64_t NowNanos() const { return absl::ToUnixNanos(clock_->Now()); }
@@ -231,6 +245,7 @@ class InMemoryRuntime final : public RuntimeService, public ImageService {
   absl::flat_hash_map<std::string, ExitOnStart> exit_on_start_;
   absl::flat_hash_set<std::string> ignores_term_;
   absl::flat_hash_map<std::string, ExecHandler> exec_handlers_;
+  std::string streaming_base_ = "http://127.0.0.1:0";
   ExitListener exit_listener_;
 
   absl::flat_hash_map<std::string, std::deque<InjectedError>> errors_;

@@ -53,6 +53,12 @@ const char* RuntimeOperationName(RuntimeOperation op) {
       return "container_status";
     case RuntimeOperation::kExecSync:
       return "exec_sync";
+    case RuntimeOperation::kExec:
+      return "exec";
+    case RuntimeOperation::kAttach:
+      return "attach";
+    case RuntimeOperation::kPortForward:
+      return "port_forward";
     case RuntimeOperation::kListImages:
       return "list_images";
     case RuntimeOperation::kImageStatus:
@@ -212,6 +218,25 @@ absl::StatusOr<ExecSyncResponse> InstrumentedRuntimeService::ExecSync(
     const std::string& container_id, const std::vector<std::string>& cmd, absl::Duration timeout) {
   return Timed(recorder_, RuntimeOperation::kExecSync,
                [&] { return service_->ExecSync(container_id, cmd, timeout); });
+}
+
+absl::StatusOr<std::string> InstrumentedRuntimeService::Exec(const std::string& container_id,
+                                                             const std::vector<std::string>& cmd,
+                                                             const StreamOptions& streams) {
+  return Timed(recorder_, RuntimeOperation::kExec,
+               [&] { return service_->Exec(container_id, cmd, streams); });
+}
+
+absl::StatusOr<std::string> InstrumentedRuntimeService::Attach(const std::string& container_id,
+                                                               const StreamOptions& streams) {
+  return Timed(recorder_, RuntimeOperation::kAttach,
+               [&] { return service_->Attach(container_id, streams); });
+}
+
+absl::StatusOr<std::string> InstrumentedRuntimeService::PortForward(
+    const std::string& pod_sandbox_id, const std::vector<int32_t>& ports) {
+  return Timed(recorder_, RuntimeOperation::kPortForward,
+               [&] { return service_->PortForward(pod_sandbox_id, ports); });
 }
 
 // ---- InstrumentedImageService ----

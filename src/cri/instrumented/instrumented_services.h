@@ -51,12 +51,15 @@ enum class RuntimeOperation {
   kListContainers,
   kContainerStatus,
   kExecSync,
+  kExec,
+  kAttach,
+  kPortForward,
   kListImages,
   kImageStatus,
   kPullImage,
   kRemoveImage,
 };
-inline constexpr size_t kRuntimeOperationCount = 18;
+inline constexpr size_t kRuntimeOperationCount = 21;
 // "version", "status", "run_podsandbox", ... as upstream spells them.
 const char* RuntimeOperationName(RuntimeOperation op);
 
@@ -123,6 +126,13 @@ class InstrumentedRuntimeService final : public RuntimeService {
   absl::StatusOr<ExecSyncResponse> ExecSync(const std::string& container_id,
                                             const std::vector<std::string>& cmd,
                                             absl::Duration timeout) override;
+  absl::StatusOr<std::string> Exec(const std::string& container_id,
+                                   const std::vector<std::string>& cmd,
+                                   const StreamOptions& streams) override;
+  absl::StatusOr<std::string> Attach(const std::string& container_id,
+                                     const StreamOptions& streams) override;
+  absl::StatusOr<std::string> PortForward(const std::string& pod_sandbox_id,
+                                          const std::vector<int32_t>& ports) override;
 
  private:
   RuntimeService* const service_;

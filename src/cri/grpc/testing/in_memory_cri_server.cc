@@ -215,6 +215,37 @@ class RuntimeServiceImpl final : public pb::RuntimeService::Service {
     return ::grpc::Status::OK;
   }
 
+  ::grpc::Status Exec(ServerContext*, const pb::ExecRequest* req,
+                      pb::ExecResponse* resp) override {
+    std::vector<std::string> cmd(req->cmd().begin(), req->cmd().end());
+    absl::StatusOr<std::string> url =
+        rt_->Exec(req->container_id(), cmd,
+                  {.stdin = req->stdin(), .stdout = req->stdout(), .stderr = req->stderr(),
+                   .tty = req->tty()});
+    if (!url.ok()) return ToGrpcStatus(url.status());
+    resp->set_url(*url);
+    return ::grpc::Status::OK;
+  }
+
+  ::grpc::Status Attach(ServerContext*, const pb::AttachRequest* req,
+                        pb::AttachResponse* resp) override {
+    absl::StatusOr<std::string> url =
+        rt_->Attach(req->container_id(), {.stdin = req->stdin(), .stdout = req->stdout(),
+                                          .stderr = req->stderr(), .tty = req->tty()});
+    if (!url.ok()) return ToGrpcStatus(url.status());
+    resp->set_url(*url);
+    return ::grpc::Status::OK;
+  }
+
+  ::grpc::Status PortForward(ServerContext*, const pb::PortForwardRequest* req,
+                             pb::PortForwardResponse* resp) override {
+    std::vector<int32_t> ports(req->port().begin(), req->port().end());
+    absl::StatusOr<std::string> url = rt_->PortForward(req->pod_sandbox_id(), ports);
+    if (!url.ok()) return ToGrpcStatus(url.status());
+    resp->set_url(*url);
+    return ::grpc::Status::OK;
+  }
+
  private:
   void Publish(const std::string& id, pb::ContainerEventType type, bool with_status) {
     if (!events_on_) return;
