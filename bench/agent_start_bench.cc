@@ -177,6 +177,8 @@ int main(int argc, char** argv) {
                                    "--node-name=bench",
                                    "--cgroup-root=/cubelet-bench",
                                    "--read-only-port=" + std::to_string(port),
+                                   "--port=0",
+                                   "--healthz-port=0",
                                    "--pod-worker-threads=" + std::to_string(flags.concurrency),
                                    "--max-pods=" + std::to_string(std::max(110, flags.pods))};
   pid_t pid = cubelet::e2e::Spawn(args, (dir / "agent.log").string());

@@ -26,7 +26,7 @@ mkdir -p "$work/manifests"
 
 "$bin" --kubeconfig="$kubeconfig" --node-name="$node" --container-runtime-endpoint="$CUBELET_CRI_ENDPOINT" \
   --root-dir="$work/root" --pod-logs-dir="$work/logs" --pod-manifest-path="$work/manifests" \
-  --cgroup-root=/cubelet-bench --read-only-port=$port --kube-api-qps=0 2>"$work/agent.log" &
+  --cgroup-root=/cubelet-bench --read-only-port=$port --port=0 --healthz-port=0 --kube-api-qps=0 2>"$work/agent.log" &
 agent=$!
 trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null; $kubectl delete pods --all --wait=false >/dev/null 2>&1; $kubectl delete node '"$node"' >/dev/null 2>&1; rm -rf "$work"' EXIT
 until [ "$($kubectl get node $node -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; do sleep 0.2; done

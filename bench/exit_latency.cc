@@ -113,6 +113,8 @@ int main(int argc, char** argv) {
                                    "--node-name=bench",
                                    "--cgroup-root=/cubelet-bench",
                                    "--read-only-port=" + std::to_string(port),
+                                   "--port=0",
+                                   "--healthz-port=0",
                                    "--runtime-events=" + flags.runtime_events};
   pid_t pid = cubelet::e2e::Spawn(args, (dir / "agent.log").string());
   httplib::Client client("127.0.0.1", port);

@@ -103,6 +103,8 @@ class AgentTest : public ::testing::Test {
                                      "--node-name=" + std::string(kNode),
                                      "--cgroup-root=" + std::string(kCgroupRoot),
                                      "--read-only-port=" + std::to_string(port_),
+                                     "--port=0",
+                                     "--healthz-port=0",
                                      "--file-check-frequency=2s",
                                      "-v=2"};
     args.insert(args.end(), extra_args_.begin(), extra_args_.end());

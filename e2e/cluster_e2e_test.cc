@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -38,6 +39,8 @@ namespace fs = std::filesystem;
 
 const std::string kNode = absl::StrCat("cluster-e2e-", getpid());
 constexpr char kNamespace[] = "default";
+// The node's kubelet server port (not 10250: a kubelet may be on this host).
+constexpr int kKubeletPort = 10650;
 
 std::pair<int, std::string> Shell(const std::string& cmd) {
   FILE* p = popen(absl::StrCat(cmd, " 2>&1").c_str(), "r");
@@ -97,7 +100,12 @@ class ClusterTest : public ::testing::Test {
         "--node-labels=cubelet.dev/e2e=yes", "--pod-manifest-path=" + (dir_ / "manifests").string(),
         "--container-runtime-endpoint=" + endpoint_, "--root-dir=" + (dir_ / "root").string(),
         "--pod-logs-dir=" + (dir_ / "logs").string(), "--cgroup-root=/cubelet-cluster-e2e",
-        "--read-only-port=0",
+        "--read-only-port=0", "--healthz-port=0",
+        // The kubelet server: the API server reaches it at the node's IP
+        // with its client certificate (signed by the cluster CA).
+        "--port=" + std::to_string(kKubeletPort),
+        "--client-ca-file=" +
+            (fs::path(Env("KUBECONFIG")).parent_path() / "pki" / "ca.crt").string(),
         // An edited ConfigMap reaches its volumes at the
         // pod's next resync (the kubelet's: 1 min).
         "--sync-frequency=5s", "-v=2"};
@@ -316,6 +324,57 @@ std::string ContainerLog(const fs::path& logs_dir, const std::string& pod,
     }
   }
   return out;
+}
+
+TEST_F(ClusterTest, KubectlLogsExecAndPortForwardGoThroughTheKubeletServer) {
+  Apply("streams", BusyboxPod("streams",
+                              "mkdir -p /www && echo hello-from-pod > /www/index.html && "
+                              "(i=0; while true; do echo line-$i; i=$((i+1)); sleep 1; done) & "
+                              "exec httpd -f -p 8080 -h /www",
+                              absl::StrCat("  nodeName: ", kNode, "\n")));
+  ASSERT_TRUE(Eventually([&] { return Phase("streams") == "Running"; })) << Get("pod streams");
+  EXPECT_EQ(Get("node " + kNode)["status"]["daemonEndpoints"]["kubeletEndpoint"].value("Port", 0),
+            kKubeletPort);
+
+  // Logs: apiserver -> kubelet server -> the CRI log file.
+  std::string logs;
+  ASSERT_TRUE(Eventually([&] {
+    logs = Kubectl("logs streams").second;
+    return absl::StrContains(logs, "line-1");
+  })) << logs;
+  EXPECT_TRUE(absl::StartsWith(logs, "line-0\n")) << logs;
+  auto [tail_code, tail] = Kubectl("logs streams --tail=1");
+  EXPECT_EQ(tail_code, 0) << tail;
+  EXPECT_EQ(std::count(tail.begin(), tail.end(), '\n'), 1) << tail;
+
+  // Exec: the SPDY session runs through the relay to containerd's streaming
+  // server; stdout, stderr, the exit code and stdin all cross it.
+  auto [code, out] = Kubectl("exec streams -- sh -c 'echo to-out; echo to-err >&2; exit 3'");
+  EXPECT_EQ(code, 3) << out;
+  EXPECT_TRUE(absl::StrContains(out, "to-out")) << out;
+  EXPECT_TRUE(absl::StrContains(out, "to-err")) << out;
+  auto [in_code, echoed] =
+      Shell(absl::StrCat("printf 'piped\\nstdin\\n' | ", kubectl_, " exec -i streams -- cat"));
+  EXPECT_EQ(in_code, 0) << echoed;
+  EXPECT_EQ(echoed, "piped\nstdin\n");
+
+  // Port-forward: a local port to the pod's 8080.
+  const std::string pf_log = (dir_ / "port-forward.log").string();
+  auto [pf_code, pf_pid] = Shell(
+      absl::StrCat(kubectl_, " port-forward pod/streams 18080:8080 >", pf_log, " 2>&1 & echo $!"));
+  ASSERT_EQ(pf_code, 0);
+  std::string page;
+  EXPECT_TRUE(Eventually([&] {
+    page = Shell("curl -sS --max-time 5 http://127.0.0.1:18080/index.html").second;
+    return absl::StrContains(page, "hello-from-pod");
+  })) << page
+      << Shell("cat " + pf_log).second;
+  Shell("kill " + std::string(absl::StripAsciiWhitespace(pf_pid)));
+
+  // Without credentials the kubelet server turns a request away.
+  auto [curl_code, refused] = Shell(absl::StrCat(
+      "curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:", kKubeletPort, "/pods"));
+  EXPECT_EQ(refused, "401");
 }
 
 TEST_F(ClusterTest, ConfigMapAndSecretReachEnvAndVolumesAndEditsFollow) {

@@ -13,6 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 state=/var/lib/cubelet-cluster
+# The control plane's CA signs the API server's client certificate for kubelets.
+cp_dir=$(realpath -m "${CUBELET_CONTROLPLANE_DIR:-/var/lib/cubelet-controlplane}")
 cmd=${1:-start}
 nodes=${2:-2}
 
@@ -60,7 +62,9 @@ start() {
     setsid "$bin" --kubeconfig="$kubeconfig" --node-name="$node" \
       --container-runtime-endpoint="$endpoint" --root-dir="$state/$node" \
       --pod-logs-dir="$state/$node/logs" --cgroup-root="/cubelet-$node" \
-      --read-only-port=$((10255 + 100 * i)) --node-labels="cubelet.dev/demo=true" \
+      --read-only-port=$((10255 + 100 * i)) --port=$((10250 + 100 * i)) \
+      --healthz-port=$((10248 + 100 * i)) --client-ca-file="$cp_dir/pki/ca.crt" \
+      --node-labels="cubelet.dev/demo=true" \
       >>"$state/$node.log" 2>&1 </dev/null &
     echo $! >"$state/$node.pid"
   done

@@ -27,10 +27,14 @@
 #include "lifecycle/predicate.h"
 #include "metrics/registry.h"
 #include "mirror/mirror_pods.h"
+#include "nlohmann/json.hpp"
 #include "nodestatus/lease_controller.h"
 #include "nodestatus/machine_info.h"
 #include "nodestatus/node_status_manager.h"
+#include "server/secure_server.h"
 #include "server/server.h"
+#include "server/streaming_host.h"
+#include "server/webhook_auth.h"
 #include "status/api_status_syncer.h"
 #include "util/log.h"
 
@@ -45,15 +49,84 @@ constexpr int kProbeThreads = 4;
 constexpr int kTerminatingThreads = 64;
 
 // The HTTP API's window on the Kubelet.
-class KubeletView final : public server::AgentView {
+class KubeletView final : public server::AgentView, public server::StreamingHost {
  public:
   explicit KubeletView(const kubelet::Kubelet* kubelet) : kubelet_(kubelet) {}
   std::vector<api::Pod> GetPods() const override { return kubelet_->GetPods(); }
   absl::Status Healthy() const override { return kubelet_->Healthy(); }
 
+  absl::StatusOr<std::string> GetExec(const server::ContainerRef& ref,
+                                      const std::vector<std::string>& cmd,
+                                      const cri::StreamOptions& streams) override {
+    return kubelet_->GetExec(Target(ref), cmd, streams);
+  }
+  absl::StatusOr<std::string> GetAttach(const server::ContainerRef& ref,
+                                        const cri::StreamOptions& streams) override {
+    return kubelet_->GetAttach(Target(ref), streams);
+  }
+  absl::StatusOr<std::string> GetPortForward(const server::ContainerRef& ref,
+                                             const std::vector<int32_t>& ports) override {
+    return kubelet_->GetPortForward(Target(ref), ports);
+  }
+  absl::StatusOr<std::string> RunInContainer(const server::ContainerRef& ref,
+                                             const std::vector<std::string>& cmd) override {
+    return kubelet_->RunInContainer(Target(ref), cmd);
+  }
+
  private:
+  static kubelet::StreamTarget Target(const server::ContainerRef& ref) {
+    return {.pod_namespace = ref.pod_namespace,
+            .pod_name = ref.pod_name,
+            .pod_uid = ref.pod_uid,
+            .container = ref.container};
+  }
   const kubelet::Kubelet* const kubelet_;
 };
+
+// Go's time.Duration.String() for whole seconds ("1m0s", "20s"), as
+// /configz shows durations.
+std::string GoDuration(absl::Duration d) {
+  int64_t total = absl::ToInt64Seconds(d);
+  int64_t h = total / 3600, m = total / 60 % 60, sec = total % 60;
+  if (h > 0) return absl::StrCat(h, "h", m, "m", sec, "s");
+  if (m > 0) return absl::StrCat(m, "m", sec, "s");
+  return absl::StrCat(sec, "s");
+}
+
+// GET /configz: the settings that have a KubeletConfiguration field.
+std::string Configz(const AgentOptions& o, const std::string& authorization_mode) {
+  nlohmann::json c = {
+      {"staticPodPath", o.pod_manifest_path},
+      {"staticPodURL", o.manifest_url},
+      {"syncFrequency", GoDuration(o.sync_frequency)},
+      {"fileCheckFrequency", GoDuration(o.file_check_frequency)},
+      {"httpCheckFrequency", GoDuration(o.http_check_frequency)},
+      {"address", o.secure_address},
+      {"port", o.port},
+      {"readOnlyPort", o.read_only_port},
+      {"tlsCertFile", o.tls_cert_file},
+      {"tlsPrivateKeyFile", o.tls_private_key_file},
+      {"authentication",
+       {{"x509", {{"clientCAFile", o.client_ca_file}}},
+        {"webhook", {{"enabled", o.authentication_token_webhook}, {"cacheTTL", "2m0s"}}},
+        {"anonymous", {{"enabled", o.anonymous_auth}}}}},
+      {"authorization",
+       {{"mode", authorization_mode},
+        {"webhook", {{"cacheAuthorizedTTL", "5m0s"}, {"cacheUnauthorizedTTL", "30s"}}}}},
+      {"healthzPort", o.healthz_port},
+      {"healthzBindAddress", o.healthz_bind_address},
+      {"cgroupRoot", o.cgroup_root},
+      {"nodeStatusUpdateFrequency", GoDuration(o.node_status_update_frequency)},
+      {"nodeStatusReportFrequency", GoDuration(o.node_status_report_frequency)},
+      {"maxPods", o.max_pods},
+      {"podLogsDir", o.pod_logs_dir},
+      {"containerRuntimeEndpoint", o.container_runtime_endpoint},
+      {"kubeAPIQPS", o.kube_api_qps},
+      {"kubeAPIBurst", o.kube_api_burst},
+      {"registerNode", o.register_node},
+  };
+  return nlohmann::json{{"kubeletconfig", c}}.dump();
+}
 
 }  // namespace
 
@@ -82,6 +155,11 @@ struct Agent::Parts {
   std::unique_ptr<config::HttpSource> http_source;
   std::unique_ptr<KubeletView> view;
   std::unique_ptr<server::Server> server;
+  // The kubelet server (--port) and who may use it; the healthz port.
+  std::unique_ptr<server::TokenAuthenticator> tokens;
+  std::unique_ptr<server::Authorizer> authorizer;
+  std::unique_ptr<server::SecureServer> secure_server;
+  std::unique_ptr<server::Server> healthz_server;
   // Cluster mode only.
   std::unique_ptr<mirror::MirrorPodController> mirror_pods;
   std::unique_ptr<config::ApiSource> api_source;
@@ -274,6 +352,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     node_options.config.node_ip = kubelet_options.host_ip;
     node_options.config.labels = options.node_labels;
     node_options.config.max_pods = options.max_pods;
+    node_options.config.kubelet_port = options.port;
     node_options.machine = nodestatus::ReadMachineInfo(options.root_dir);
     node_options.register_node = options.register_node;
     node_options.update_frequency = options.node_status_update_frequency;
@@ -314,6 +393,45 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     server_options.registry = &p.registry;
     p.server = std::make_unique<server::Server>(p.view.get(), server_options);
   }
+  std::string authorization_mode = options.authorization_mode;
+  if (authorization_mode.empty()) authorization_mode = cluster_mode ? "Webhook" : "AlwaysAllow";
+  if (options.port != 0) {
+    if (authorization_mode == "Webhook") {
+      if (!cluster_mode) {
+        return absl::InvalidArgumentError(
+            "--authorization-mode=Webhook needs an API server (--kubeconfig)");
+      }
+      p.authorizer = std::make_unique<server::SubjectAccessReviewAuthorizer>(api, clock);
+    } else {
+      p.authorizer = std::make_unique<server::AlwaysAllowAuthorizer>();
+    }
+    if (cluster_mode && options.authentication_token_webhook) {
+      p.tokens = std::make_unique<server::TokenReviewAuthenticator>(api, clock);
+    }
+    server::SecureServerOptions secure;
+    secure.address = options.secure_address;
+    secure.port = options.port;
+    secure.tls = server::TlsOptions{.cert_file = options.tls_cert_file,
+                                    .key_file = options.tls_private_key_file,
+                                    .cert_dir = options.cert_dir,
+                                    .hostnames = {options.node_name, kubelet_options.host_ip},
+                                    .client_ca_file = options.client_ca_file};
+    secure.anonymous = options.anonymous_auth;
+    secure.tokens = p.tokens.get();
+    secure.authorizer = p.authorizer.get();
+    secure.node_name = options.node_name;
+    secure.plain.pod_logs_dir = options.pod_logs_dir;
+    secure.plain.registry = &p.registry;
+    secure.plain.configz = Configz(options, authorization_mode);
+    p.secure_server =
+        std::make_unique<server::SecureServer>(p.view.get(), p.view.get(), std::move(secure));
+  }
+  if (options.healthz_port != 0) {
+    p.healthz_server = std::make_unique<server::Server>(
+        p.view.get(), server::ServerOptions{.address = options.healthz_bind_address,
+                                            .port = options.healthz_port,
+                                            .healthz_only = true});
+  }
   return std::unique_ptr<Agent>(new Agent(std::move(parts)));
 }
 
@@ -330,6 +448,18 @@ absl::Status Agent::Start() {
     }
     LOG(INFO) << "Read-only API listening on http://" << p.options.address << ":"
               << p.server->port();
+  }
+  if (p.secure_server != nullptr) {
+    if (absl::Status s = p.secure_server->Start(); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("kubelet server (--port): ", s.message()));
+    }
+    LOG(INFO) << "Kubelet server listening on https://" << p.options.secure_address << ":"
+              << p.secure_server->port();
+  }
+  if (p.healthz_server != nullptr) {
+    if (absl::Status s = p.healthz_server->Start(); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("healthz (--healthz-port): ", s.message()));
+    }
   }
   p.kubelet->Start();
   if (p.recorder) p.recorder->Start();
@@ -355,6 +485,8 @@ void Agent::Stop() {
   if (p.lease) p.lease->Stop();
   if (p.node_status) p.node_status->Stop();
   if (p.server) p.server->Stop();
+  if (p.secure_server) p.secure_server->Stop();
+  if (p.healthz_server) p.healthz_server->Stop();
   p.kubelet->Stop();
   if (p.recorder) p.recorder->Stop();
   p.pool.stop();
@@ -364,6 +496,9 @@ void Agent::Stop() {
 }
 
 int Agent::server_port() const { return parts_->server == nullptr ? 0 : parts_->server->port(); }
+int Agent::secure_port() const {
+  return parts_->secure_server == nullptr ? 0 : parts_->secure_server->port();
+}
 
 std::string DetectHostIp() {
   std::string default_iface;

@@ -63,6 +63,7 @@ class Agent {
 
   kubelet::Kubelet& kubelet() { return *kubelet_; }
   int server_port() const;  // 0 when the API is off
+  int secure_port() const;  // the kubelet server's; 0 when off
 
  private:
   struct Parts;

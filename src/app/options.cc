@@ -7,6 +7,8 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -119,7 +121,50 @@ const std::map<std::string, Flag>& Flags() {
        {String(&AgentOptions::pod_logs_dir), "container logs (default /var/log/pods)"}},
       {"node-name", {String(&AgentOptions::node_name), "node name (default: the host name)"}},
       {"hostname-override", {String(&AgentOptions::node_name), "alias of --node-name"}},
-      {"address", {String(&AgentOptions::address), "read-only API address (default 127.0.0.1)"}},
+      {"address",
+       {[](const std::string& v, AgentOptions& o) {
+          o.address = v;
+          o.secure_address = v;
+          return absl::OkStatus();
+        },
+        "address of the read-only API (default 127.0.0.1) and of the kubelet server (default "
+        "0.0.0.0)"}},
+      {"port",
+       {Int(&AgentOptions::port, 0, 65535),
+        "kubelet server (HTTPS) port; 0 disables (default 10250)"}},
+      {"tls-cert-file",
+       {String(&AgentOptions::tls_cert_file),
+        "the kubelet server's certificate (PEM; default: self-signed, kept in --cert-dir)"}},
+      {"tls-private-key-file",
+       {String(&AgentOptions::tls_private_key_file), "the key of --tls-cert-file"}},
+      {"cert-dir",
+       {String(&AgentOptions::cert_dir),
+        "where the self-signed certificate is kept (default <root-dir>/pki)"}},
+      {"client-ca-file",
+       {String(&AgentOptions::client_ca_file),
+        "CA whose client certificates authenticate to the kubelet server"}},
+      {"authentication-token-webhook",
+       {Bool(&AgentOptions::authentication_token_webhook),
+        "check bearer tokens with the API server's TokenReview (default true)"}},
+      {"anonymous-auth",
+       {Bool(&AgentOptions::anonymous_auth),
+        "let requests without credentials in as system:anonymous (default false)"}},
+      {"authorization-mode",
+       {[](const std::string& v, AgentOptions& o) {
+          if (v != "AlwaysAllow" && v != "Webhook") {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "Unsupported value: \"", v, "\": supported values: \"AlwaysAllow\", \"Webhook\""));
+          }
+          o.authorization_mode = v;
+          return absl::OkStatus();
+        },
+        "AlwaysAllow or Webhook (SubjectAccessReview; default with an API server)"}},
+      {"healthz-port",
+       {Int(&AgentOptions::healthz_port, 0, 65535),
+        "plain-HTTP /healthz port; 0 disables (default 10248)"}},
+      {"healthz-bind-address",
+       {String(&AgentOptions::healthz_bind_address),
+        "address of --healthz-port (default 127.0.0.1)"}},
       {"read-only-port",
        {Int(&AgentOptions::read_only_port, 0, 65535),
         "read-only API port; 0 disables (default 10255)"}},
@@ -180,6 +225,7 @@ std::string Lower(std::string s) {
 
 absl::Status Finish(AgentOptions& o) {
   if (o.node_name.empty()) o.node_name = Hostname();
+  if (o.cert_dir.empty()) o.cert_dir = o.root_dir + "/pki";
   // Static pod names embed the node name and must be valid DNS subdomains.
   o.node_name = Lower(o.node_name);
   if (!o.container_runtime_endpoint.empty() &&
@@ -234,18 +280,41 @@ absl::Status ApplyConfigFile(const std::string& content, const std::string& sour
       {"kubeAPIQPS", "kube-api-qps"},
       {"kubeAPIBurst", "kube-api-burst"},
       {"maxPods", "max-pods"},
+      {"port", "port"},
+      {"tlsCertFile", "tls-cert-file"},
+      {"tlsPrivateKeyFile", "tls-private-key-file"},
+      {"healthzPort", "healthz-port"},
+      {"healthzBindAddress", "healthz-bind-address"},
+      {"authentication.anonymous.enabled", "anonymous-auth"},
+      {"authentication.webhook.enabled", "authentication-token-webhook"},
+      {"authentication.x509.clientCAFile", "client-ca-file"},
+      {"authorization.mode", "authorization-mode"},
   };
+  // The document's scalar fields by dotted path (authentication.anonymous.enabled).
+  std::vector<std::pair<std::string, std::string>> leaves;
+  std::function<absl::Status(const YAML::Node&, const std::string&)> flatten =
+      [&](const YAML::Node& node, const std::string& prefix) -> absl::Status {
+    for (const auto& entry : node) {
+      if (!entry.first.IsScalar()) {  // as<std::string>() would throw
+        return absl::InvalidArgumentError(absl::StrCat(source, ": field names must be strings"));
+      }
+      std::string key = prefix + entry.first.as<std::string>();
+      if (entry.second.IsMap() && (key == "authentication" || key == "authorization" ||
+                                   absl::StartsWith(key, "authentication."))) {
+        if (absl::Status s = flatten(entry.second, key + "."); !s.ok()) return s;
+        continue;
+      }
+      if (!entry.second.IsScalar()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, ": ", key, ": must be a string or number"));
+      }
+      leaves.emplace_back(key, entry.second.as<std::string>());
+    }
+    return absl::OkStatus();
+  };
+  if (absl::Status s = flatten(doc, ""); !s.ok()) return s;
   std::string api_version, kind;
-  for (const auto& entry : doc) {
-    if (!entry.first.IsScalar()) {  // as<std::string>() would throw
-      return absl::InvalidArgumentError(absl::StrCat(source, ": field names must be strings"));
-    }
-    std::string key = entry.first.as<std::string>();
-    if (!entry.second.IsScalar()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source, ": ", key, ": must be a string or number"));
-    }
-    std::string value = entry.second.as<std::string>();
+  for (const auto& [key, value] : leaves) {
     if (key == "apiVersion") {
       api_version = value;
       continue;

@@ -26,6 +26,27 @@ struct AgentOptions {
   std::string node_name;  // defaults to the host name, lower-cased
   std::string address = "127.0.0.1";
   int read_only_port = 10255;  // 0 disables the HTTP API
+  // The kubelet server (HTTPS): exec, attach, port-forward, logs, pods. It
+  // binds --address when that is given, every address otherwise (the
+  // API server reaches it at the node's IP). 0 disables it.
+  int port = 10250;
+  std::string secure_address = "0.0.0.0";
+  // Its certificate; neither: a self-signed one kept in cert_dir
+  // (default <root-dir>/pki).
+  std::string tls_cert_file;
+  std::string tls_private_key_file;
+  std::string cert_dir;
+  // Who may use it: client certificates signed by this CA, bearer tokens
+  // checked by the API server (TokenReview), anonymous requests.
+  std::string client_ca_file;
+  bool authentication_token_webhook = true;
+  bool anonymous_auth = false;
+  // "Webhook" (SubjectAccessReview) or "AlwaysAllow"; empty: Webhook with an
+  // API server, AlwaysAllow standalone.
+  std::string authorization_mode;
+  // GET /healthz alone, plain HTTP; 0 disables.
+  int healthz_port = 10248;
+  std::string healthz_bind_address = "127.0.0.1";
   absl::Duration file_check_frequency = absl::Seconds(20);
   absl::Duration http_check_frequency = absl::Seconds(20);
   absl::Duration sync_frequency = absl::Minutes(1);

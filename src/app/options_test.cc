@@ -106,6 +106,58 @@ TEST(OptionsTest, ConfigFileErrorsNameFileAndField) {
             "--config: cannot read \"/nonexistent/k.yaml\"");
 }
 
+TEST(OptionsTest, KubeletServerFlagsAndConfig) {
+  absl::StatusOr<AgentOptions> o = ParseOptions({"cubelet", "--root-dir=/r"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->port, 10250);
+  EXPECT_EQ(o->secure_address, "0.0.0.0");
+  EXPECT_EQ(o->cert_dir, "/r/pki");
+  EXPECT_FALSE(o->anonymous_auth);
+  EXPECT_TRUE(o->authentication_token_webhook);
+  EXPECT_EQ(o->authorization_mode, "");
+  EXPECT_EQ(o->healthz_port, 10248);
+  EXPECT_EQ(o->healthz_bind_address, "127.0.0.1");
+
+  o = ParseOptions({"cubelet", "--address=10.0.0.5", "--port=11250", "--anonymous-auth=true",
+                    "--authorization-mode=AlwaysAllow", "--client-ca-file=/ca.crt",
+                    "--tls-cert-file=/c", "--tls-private-key-file=/k", "--healthz-port=0"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->address, "10.0.0.5");
+  EXPECT_EQ(o->secure_address, "10.0.0.5");
+  EXPECT_EQ(o->port, 11250);
+  EXPECT_TRUE(o->anonymous_auth);
+  EXPECT_EQ(o->authorization_mode, "AlwaysAllow");
+  EXPECT_EQ(o->client_ca_file, "/ca.crt");
+  EXPECT_EQ(o->tls_cert_file, "/c");
+  EXPECT_EQ(o->tls_private_key_file, "/k");
+  EXPECT_EQ(o->healthz_port, 0);
+  EXPECT_EQ(ParseOptions({"cubelet", "--authorization-mode=RBAC"}).status().message(),
+            "--authorization-mode: Unsupported value: \"RBAC\": supported values: "
+            "\"AlwaysAllow\", \"Webhook\"");
+
+  AgentOptions c;
+  absl::Status s = ApplyConfigFile(
+      "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\nport: 10350\n"
+      "authentication:\n  anonymous: {enabled: true}\n  webhook: {enabled: false}\n"
+      "  x509: {clientCAFile: /etc/ca.crt}\nauthorization: {mode: AlwaysAllow}\n"
+      "healthzPort: 10349\n",
+      "k.yaml", c);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(c.port, 10350);
+  EXPECT_TRUE(c.anonymous_auth);
+  EXPECT_FALSE(c.authentication_token_webhook);
+  EXPECT_EQ(c.client_ca_file, "/etc/ca.crt");
+  EXPECT_EQ(c.authorization_mode, "AlwaysAllow");
+  EXPECT_EQ(c.healthz_port, 10349);
+  EXPECT_EQ(
+      ApplyConfigFile("apiVersion: kubelet.config.k8s.io/v1beta1\n"
+                      "kind: KubeletConfiguration\nauthentication: {webhook: {cacheTTL: 2m}}\n",
+                      "k.yaml", c)
+          .message(),
+      "k.yaml: authentication.webhook.cacheTTL: unknown or unsupported KubeletConfiguration "
+      "field");
+}
+
 TEST(OptionsTest, Help) {
   absl::StatusOr<AgentOptions> o = ParseOptions({"cubelet", "--help"});
   ASSERT_TRUE(o.ok());

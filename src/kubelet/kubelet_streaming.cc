@@ -24,8 +24,7 @@ std::string PodFullName(const StreamTarget& target) {
 absl::StatusOr<std::pair<api::PodPtr, container::PodStatusPtr>> Kubelet::FindStreamPod(
     const StreamTarget& target) const {
   for (const api::PodPtr& pod : pod_manager_.GetPods()) {
-    if (pod->metadata.namespace_ != target.pod_namespace ||
-        pod->metadata.name != target.pod_name) {
+    if (pod->metadata.namespace_ != target.pod_namespace || pod->metadata.name != target.pod_name) {
       continue;
     }
     if (!target.pod_uid.empty() && pod->metadata.uid != target.pod_uid) break;
@@ -67,8 +66,8 @@ absl::StatusOr<std::string> Kubelet::GetAttach(const StreamTarget& target,
     }
   }
   if (spec == nullptr) {
-    return absl::NotFoundError(absl::StrCat("container ", target.container, " not found in pod ",
-                                            PodFullName(target)));
+    return absl::NotFoundError(
+        absl::StrCat("container ", target.container, " not found in pod ", PodFullName(target)));
   }
   streams.tty = spec->tty;
   return runtime_service_->Attach(*id, streams);
@@ -81,9 +80,8 @@ absl::StatusOr<std::string> Kubelet::RunInContainer(const StreamTarget& target,
   absl::StatusOr<cri::ExecSyncResponse> r = runtime_service_->ExecSync(*id, cmd, kRunTimeout);
   if (!r.ok()) return r.status();
   if (r->exit_code != 0) {
-    return absl::UnknownError(
-        absl::StrCat("command '", absl::StrJoin(cmd, " "), "' exited with ", r->exit_code, ": ",
-                     r->stderr_data));
+    return absl::UnknownError(absl::StrCat("command '", absl::StrJoin(cmd, " "), "' exited with ",
+                                           r->exit_code, ": ", r->stderr_data));
   }
   return r->stdout_data + r->stderr_data;
 }

@@ -68,7 +68,8 @@ absl::Status ErrnoStatus(int err, const char* what, const std::string& path) {
 
 }  // namespace
 
-absl::StatusOr<LogOptions> ParseLogOptions(const std::multimap<std::string, std::string>& query) {
+absl::StatusOr<LogOptions> ParseLogOptions(const std::multimap<std::string, std::string>& query,
+                                           absl::Time now) {
   LogOptions o;
   absl::Status s;
   if (s = ParseInt(query, "tailLines", 0, &o.tail_lines); !s.ok()) return s;
@@ -76,6 +77,22 @@ absl::StatusOr<LogOptions> ParseLogOptions(const std::multimap<std::string, std:
   if (s = ParseBool(query, "follow", &o.follow); !s.ok()) return s;
   if (s = ParseBool(query, "previous", &o.previous); !s.ok()) return s;
   if (s = ParseBool(query, "timestamps", &o.timestamps); !s.ok()) return s;
+  std::optional<int64_t> since_seconds;
+  if (s = ParseInt(query, "sinceSeconds", 1, &since_seconds); !s.ok()) return s;
+  const std::string* since_time = First(query, "sinceTime");
+  if (since_seconds.has_value() && since_time != nullptr) {
+    return absl::InvalidArgumentError("at most one of sinceTime or sinceSeconds may be specified");
+  }
+  if (since_seconds.has_value()) o.since = now - absl::Seconds(*since_seconds);
+  if (since_time != nullptr) {
+    absl::Time t;
+    std::string err;
+    if (!absl::ParseTime(absl::RFC3339_full, *since_time, &t, &err)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("invalid sinceTime \"", *since_time, "\": must be an RFC 3339 time"));
+    }
+    o.since = t;
+  }
   return o;
 }
 
@@ -124,9 +141,10 @@ absl::StatusOr<std::unique_ptr<LogFileReader>> LogFileReader::Open(const std::st
   }
   std::optional<int64_t> stop_at;
   if (!options.follow) stop_at = st.st_size;
-  return std::unique_ptr<LogFileReader>(
-      new LogFileReader(path, fd, start, stop_at,
-                        {.timestamps = options.timestamps, .limit_bytes = options.limit_bytes}));
+  return std::unique_ptr<LogFileReader>(new LogFileReader(path, fd, start, stop_at,
+                                                          {.timestamps = options.timestamps,
+                                                           .limit_bytes = options.limit_bytes,
+                                                           .since = options.since}));
 }
 
 LogFileReader::LogFileReader(std::string path, int fd, int64_t offset,

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "api/pod.h"
 #include "logs/cri_log.h"
 
@@ -33,12 +34,16 @@ struct LogOptions {
   bool previous = false;               // previous=true
   std::optional<int64_t> limit_bytes;  // limitBytes=N, N >= 1
   bool timestamps = false;             // timestamps=true
+  // sinceSeconds=N (N >= 1, from `now`) or sinceTime=<RFC 3339>, not both:
+  // records older than this are left out.
+  std::optional<absl::Time> since;
 };
 
 // Parses the query (name -> value; the first value of a repeated name wins).
 // Booleans: "", "1", "t", "true" (any case) are true; "0", "f", "false" are
 // false. InvalidArgument names the bad parameter and value.
-absl::StatusOr<LogOptions> ParseLogOptions(const std::multimap<std::string, std::string>& query);
+absl::StatusOr<LogOptions> ParseLogOptions(const std::multimap<std::string, std::string>& query,
+                                           absl::Time now = absl::Now());
 
 // "<pod_logs_dir>/<namespace>_<name>_<uid>/<container>".
 std::string ContainerLogDir(const std::string& pod_logs_dir, const api::Pod& pod,

@@ -63,6 +63,23 @@ TEST(ParseLogOptionsTest, BadValues) {
   }
 }
 
+TEST(ParseLogOptionsTest, SinceSecondsOrSinceTime) {
+  absl::Time now = absl::FromUnixSeconds(1'700'000'000);
+  absl::StatusOr<LogOptions> o = ParseLogOptions(Query{{"sinceSeconds", "30"}}, now);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->since, now - absl::Seconds(30));
+  o = ParseLogOptions(Query{{"sinceTime", "2023-11-14T22:13:00Z"}}, now);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->since, absl::FromUnixSeconds(1'699'999'980));
+  EXPECT_FALSE(ParseLogOptions(Query{{"sinceSeconds", "0"}}, now).ok());
+  EXPECT_FALSE(ParseLogOptions(Query{{"sinceTime", "yesterday"}}, now).ok());
+  EXPECT_EQ(
+      ParseLogOptions(Query{{"sinceSeconds", "1"}, {"sinceTime", "2023-11-14T22:13:00Z"}}, now)
+          .status()
+          .message(),
+      "at most one of sinceTime or sinceSeconds may be specified");
+}
+
 TEST(ContainerLogDirTest, KubeletLayout) {
   api::Pod pod;
   pod.metadata.namespace_ = "kube-system";

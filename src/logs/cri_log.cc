@@ -140,6 +140,14 @@ bool CriLogWriter::AppendLine(std::string_view line, std::string* out) {
   absl::StatusOr<CriLogRecord> r = ParseCriLogLine(line);
   if (!r.ok()) return false;
   if (limit_reached()) return true;
+  if (options_.since.has_value()) {
+    absl::Time t;
+    std::string err;
+    if (absl::ParseTime(absl::RFC3339_full, std::string(r->timestamp), &t, &err) &&
+        t < *options_.since) {
+      return true;
+    }
+  }
   if (options_.timestamps && at_line_start_) {
     Emit(FormatLogTimestamp(r->timestamp), out);
     Emit(" ", out);

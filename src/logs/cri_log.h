@@ -20,6 +20,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace cubelet::logs {
 
@@ -57,6 +58,8 @@ class CriLogWriter {
   struct Options {
     bool timestamps = false;
     std::optional<int64_t> limit_bytes;
+    // Records older than this are left out (sinceSeconds/sinceTime).
+    std::optional<absl::Time> since;
   };
 
   explicit CriLogWriter(Options options) : options_(options) {}

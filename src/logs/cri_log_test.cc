@@ -152,6 +152,19 @@ TEST(CriLogWriterTest, TimestampsPrefixEachLogicalLine) {
             "2024-01-02T03:04:07.123456789Z world\n");
 }
 
+TEST(CriLogWriterTest, SinceLeavesOutOlderRecords) {
+  absl::Time since;
+  std::string err;
+  ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, "2024-01-02T03:04:06Z", &since, &err));
+  CriLogWriter w({.since = since});
+  std::string out;
+  EXPECT_TRUE(w.AppendLine("2024-01-02T03:04:05.999Z stdout F old", &out));
+  EXPECT_TRUE(w.AppendLine("2024-01-02T03:04:06Z stdout F at", &out));
+  EXPECT_TRUE(w.AppendLine("2024-01-02T04:04:06+01:00 stdout F same-instant", &out));
+  EXPECT_TRUE(w.AppendLine("2024-01-02T03:05:00Z stderr F new", &out));
+  EXPECT_EQ(out, "at\nsame-instant\nnew\n");
+}
+
 TEST(CriLogWriterTest, LimitBytesCutsTheOutput) {
   CriLogWriter w({.limit_bytes = 8});
   std::string out;

@@ -8,8 +8,8 @@ namespace {
 // upstream isSubpath: `path` itself or anything below it.
 bool IsSubpath(std::string_view subpath, std::string_view path) {
   if (!path.empty() && path.back() == '/') path.remove_suffix(1);
-  return subpath == path || (subpath.starts_with(path) && subpath.size() > path.size() &&
-                             subpath[path.size()] == '/');
+  return subpath == path ||
+         (subpath.starts_with(path) && subpath.size() > path.size() && subpath[path.size()] == '/');
 }
 
 std::string VerbFor(std::string_view method) {

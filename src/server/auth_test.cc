@@ -125,13 +125,12 @@ TEST(SubjectAccessReviewAuthorizerTest, SendsTheAttributesAndCachesByOutcome) {
   EXPECT_EQ(sent[0].body["kind"], "SubjectAccessReview");
   EXPECT_EQ(spec["user"], "alice");
   EXPECT_EQ(spec["groups"], json({"dev", "system:authenticated"}));
-  EXPECT_EQ(spec["resourceAttributes"],
-            json({{"verb", "get"},
-                  {"group", ""},
-                  {"version", "v1"},
-                  {"resource", "nodes"},
-                  {"subresource", "log"},
-                  {"name", "node-1"}}));
+  EXPECT_EQ(spec["resourceAttributes"], json({{"verb", "get"},
+                                              {"group", ""},
+                                              {"version", "v1"},
+                                              {"resource", "nodes"},
+                                              {"subresource", "log"},
+                                              {"name", "node-1"}}));
 
   // Allowed answers last 5 minutes.
   allow = false;

@@ -70,8 +70,8 @@ void Respond(SSL* ssl, int code, absl::string_view body,
              absl::string_view content_type = "text/plain; charset=utf-8") {
   WriteAll(ssl, absl::StrCat("HTTP/1.1 ", code, " ", ReasonPhrase(code),
                              "\r\nContent-Type: ", std::string(content_type),
-                             "\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ",
-                             body.size(), "\r\nConnection: close\r\n\r\n", std::string(body)));
+                             "\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ", body.size(),
+                             "\r\nConnection: close\r\n\r\n", std::string(body)));
 }
 
 int HttpCodeFor(const absl::Status& s) {
@@ -112,7 +112,8 @@ std::string PercentDecode(absl::string_view s, bool plus_is_space) {
   return out;
 }
 
-bool IsTrue(const std::string& v) { return v == "1" || v == "true"; }
+// The kubelet takes exactly "1" (remotecommand NewOptions).
+bool IsTrue(const std::string& v) { return v == "1"; }
 
 bool HasToken(absl::string_view header, absl::string_view token) {
   for (absl::string_view part : absl::StrSplit(header, ',')) {
@@ -221,8 +222,7 @@ std::vector<std::string> QueryValues(absl::string_view query, absl::string_view 
   return out;
 }
 
-SecureServer::SecureServer(const AgentView* view, StreamingHost* host,
-                           SecureServerOptions options)
+SecureServer::SecureServer(const AgentView* view, StreamingHost* host, SecureServerOptions options)
     : view_(view), host_(host), options_(std::move(options)), plain_(view, [&] {
         ServerOptions plain = options_.plain;
         plain.listen = false;
@@ -259,8 +259,8 @@ absl::Status SecureServer::Start() {
   ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   if (listen_fd_ < 0 || ::bind(listen_fd_, reinterpret_cast<struct sockaddr*>(&addr), len) != 0 ||
       ::listen(listen_fd_, SOMAXCONN) != 0) {
-    absl::Status s =
-        absl::UnavailableError(absl::StrCat("cannot listen on ", where, ": ", std::strerror(errno)));
+    absl::Status s = absl::UnavailableError(
+        absl::StrCat("cannot listen on ", where, ": ", std::strerror(errno)));
     if (listen_fd_ >= 0) ::close(listen_fd_);
     listen_fd_ = -1;
     return s;
@@ -400,10 +400,10 @@ bool SecureServer::Admit(SSL* ssl, const RequestHead& head) {
     if (*allowed) return true;
   }
   const RequestAttributes& a = attributes.front();
-  Respond(ssl, 403,
-          absl::StrCat("Forbidden (user=", a.user.name, ", verb=", a.verb,
-                       ", resource=nodes, subresource(s)=[", absl::StrJoin(subresources, " "),
-                       "])\n"));
+  Respond(
+      ssl, 403,
+      absl::StrCat("Forbidden (user=", a.user.name, ", verb=", a.verb,
+                   ", resource=nodes, subresource(s)=[", absl::StrJoin(subresources, " "), "])\n"));
   return false;
 }
 
@@ -468,9 +468,10 @@ void SecureServer::Route(SSL* ssl, int fd, const RequestHead& head, std::string 
       std::vector<std::string> v = QueryValues(head.query, key);
       return !v.empty() && IsTrue(v.front());
     };
-    streams.stdin = flag("stdin");
-    streams.stdout = flag("stdout");
-    streams.stderr = flag("stderr");
+    // The API's names (core/v1 ExecStdinParam & co.).
+    streams.stdin = flag("input");
+    streams.stdout = flag("output");
+    streams.stderr = flag("error");
     streams.tty = flag("tty");
     if (streams.tty) streams.stderr = false;  // a terminal has one output
     if (!streams.stdin && !streams.stdout && !streams.stderr) {
@@ -506,8 +507,8 @@ void SecureServer::Stream(SSL* ssl, int fd, const RequestHead& head, const std::
   // The client's upgrade request, at the runtime's URL (upstream's
   // UpgradeAwareHandler: the location's path and query, the client's
   // headers; its credentials stay here).
-  std::string request = absl::StrCat(head.method, " ", target, " HTTP/1.1\r\nHost: ",
-                                     std::string(host), "\r\n");
+  std::string request =
+      absl::StrCat(head.method, " ", target, " HTTP/1.1\r\nHost: ", std::string(host), "\r\n");
   for (const auto& [name, value] : head.headers) {
     if (absl::EqualsIgnoreCase(name, "Host") || absl::EqualsIgnoreCase(name, "Authorization")) {
       continue;

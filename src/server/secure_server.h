@@ -2,7 +2,7 @@
 //   - authenticates each request (server/auth.h: client certificate, bearer
 //     token through the TokenAuthenticator, or anonymous) and authorizes it
 //     on nodes/<subresource> (401 "Unauthorized", 403 "Forbidden (...)");
-//   - /exec/{ns}/{pod}[/{uid}]/{container}?command=..&stdin=1&stdout=1..,
+//   - /exec/{ns}/{pod}[/{uid}]/{container}?command=..&input=1&output=1..,
 //     /attach/... and /portForward/{ns}/{pod}[/{uid}]: asks the runtime for
 //     a streaming URL (StreamingHost) and relays the client's upgrade request
 //     and then the connection byte for byte to it, as the kubelet's
@@ -29,13 +29,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "server/agent_view.h"
 #include "server/auth.h"
 #include "server/server.h"
@@ -50,7 +50,7 @@ struct SecureServerOptions {
   std::string address = "0.0.0.0";
   int port = 10250;  // 0: a free port (tests)
   TlsOptions tls;
-  bool anonymous = false;               // requests without credentials are system:anonymous
+  bool anonymous = false;                // requests without credentials are system:anonymous
   TokenAuthenticator* tokens = nullptr;  // null: bearer tokens are refused
   Authorizer* authorizer = nullptr;      // required
   std::string node_name;                 // the "name" of the authorization attributes
@@ -63,9 +63,9 @@ struct SecureServerOptions {
 // A parsed request head. Exposed for tests and the fuzzer.
 struct RequestHead {
   std::string method;
-  std::string target;  // path and query as sent
-  std::string path;    // decoded
-  std::string query;   // raw, without '?'
+  std::string target;                                        // path and query as sent
+  std::string path;                                          // decoded
+  std::string query;                                         // raw, without '?'
   std::vector<std::pair<std::string, std::string>> headers;  // as sent
 
   // The first header of that name (case-insensitive), empty when absent.

@@ -9,8 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
-#include <set>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -98,7 +98,8 @@ class TlsClient {
     std::string out;
     char buf[4096];
     while (out.size() < want) {
-      int n = SSL_read(ssl_, buf, static_cast<int>(std::min<size_t>(sizeof(buf), want - out.size())));
+      int n =
+          SSL_read(ssl_, buf, static_cast<int>(std::min<size_t>(sizeof(buf), want - out.size())));
       if (n <= 0) break;
       out.append(buf, static_cast<size_t>(n));
     }
@@ -298,8 +299,7 @@ TEST_F(SecureServerTest, ForbiddenNamesTheUserAndEverySubresourceTried) {
   authz_.allowed.insert("alice proxy");
   EXPECT_THAT(Get("/configz", "Authorization: Bearer good\r\n"),
               HasSubstr(R"({"kubeletconfig":{"staticPodPath":"/etc/kubernetes/manifests"}})"));
-  EXPECT_THAT(Get("/stats/summary", "Authorization: Bearer good\r\n"),
-              StartsWith("HTTP/1.1 403"));
+  EXPECT_THAT(Get("/stats/summary", "Authorization: Bearer good\r\n"), StartsWith("HTTP/1.1 403"));
 }
 
 TEST_F(SecureServerTest, ClientCertificatesNameTheUserAndUnknownCasFailTheHandshake) {
@@ -333,8 +333,8 @@ TEST_F(SecureServerTest, ExecRelaysTheUpgradeAndThenEveryByteToTheRuntime) {
   TlsClient c(server_->port());
   ASSERT_TRUE(c.ok());
   c.Write(
-      "POST /exec/default/web/app?command=sh&command=-c&command=echo%20hi&stdin=1&stdout=1"
-      "&stderr=1&tty=1 HTTP/1.1\r\nHost: node-1:10250\r\nAuthorization: Bearer good\r\n"
+      "POST /exec/default/web/app?command=sh&command=-c&command=echo%20hi&input=1&output=1"
+      "&error=1&tty=1 HTTP/1.1\r\nHost: node-1:10250\r\nAuthorization: Bearer good\r\n"
       "Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: "
       "v4.channel.k8s.io\r\n\r\n");
   EXPECT_THAT(c.ReadHead(), StartsWith("HTTP/1.1 101 Switching Protocols"));
@@ -369,13 +369,12 @@ TEST_F(SecureServerTest, StreamingRequestsAreCheckedBeforeTheRuntimeIsAsked) {
   EXPECT_THAT(Get("/exec/default/web/app?command=ls", upgrade),
               HasSubstr("you must specify at least 1 of stdin, stdout, stderr"));
   host_.SetUrl("http://127.0.0.1:1/attach/x");
-  EXPECT_THAT(Get("/attach/default/web/app?stdout=1"),
+  EXPECT_THAT(Get("/attach/default/web/app?output=1"),
               AllOf(StartsWith("HTTP/1.1 500"), HasSubstr("Upgrade request required")));
   EXPECT_THAT(Get("/exec/default/web", upgrade), StartsWith("HTTP/1.1 404"));
-  EXPECT_THAT(Get("/exec/default/web/app?stdout=1", upgrade, "DELETE"),
-              StartsWith("HTTP/1.1 405"));
+  EXPECT_THAT(Get("/exec/default/web/app?output=1", upgrade, "DELETE"), StartsWith("HTTP/1.1 405"));
   host_.SetError(absl::NotFoundError("container not found (\"app\")"));
-  EXPECT_THAT(Get("/exec/default/web/uid-1/app?stdout=1", upgrade),
+  EXPECT_THAT(Get("/exec/default/web/uid-1/app?output=1", upgrade),
               AllOf(StartsWith("HTTP/1.1 404"), HasSubstr("container not found")));
   std::vector<FakeStreamingHost::Call> calls = host_.calls();
   ASSERT_EQ(calls.size(), 2u);
@@ -415,7 +414,7 @@ TEST_F(SecureServerTest, StopEndsOpenSessions) {
   authz_.allow_all = true;
   TlsClient c(server_->port());
   c.Write(
-      "GET /attach/default/web/app?stdout=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+      "GET /attach/default/web/app?output=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
       "Upgrade: SPDY/3.1\r\n\r\n");
   EXPECT_THAT(c.ReadHead(), StartsWith("HTTP/1.1 101"));
   server_->Stop();  // returns: the relay saw the stop

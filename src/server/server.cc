@@ -44,7 +44,8 @@ constexpr char kIndex[] =
     "GET /pods\n"
     "GET /metrics\n"
     "GET /containerLogs/{namespace}/{pod}/{container}"
-    "?tailLines=N&follow=true&previous=true&limitBytes=N&timestamps=true\n";
+    "?tailLines=N&follow=true&previous=true&limitBytes=N&timestamps=true&sinceSeconds=N&sinceTime="
+    "T\n";
 
 std::string HostPort(const std::string& host, int port) {
   if (host.find(':') != std::string::npos) return absl::StrCat("[", host, "]:", port);

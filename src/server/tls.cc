@@ -60,8 +60,7 @@ bool StillValid(const std::string& path) {
 }  // namespace
 
 absl::Status WriteSelfSignedCertificate(const std::vector<std::string>& hostnames,
-                                        const std::string& cert_file,
-                                        const std::string& key_file) {
+                                        const std::string& cert_file, const std::string& key_file) {
   if (hostnames.empty()) return absl::InvalidArgumentError("no host names for the certificate");
   EVP_PKEY* key = EVP_EC_gen("P-256");
   if (key == nullptr) return absl::InternalError(absl::StrCat("key: ", OpenSslError()));

@@ -60,8 +60,7 @@ class TlsServerContext {
 // Writes a self-signed EC certificate and key for `hostnames` (names or IP
 // addresses; the first is the subject's CN) as PEM files. Exposed for tests.
 absl::Status WriteSelfSignedCertificate(const std::vector<std::string>& hostnames,
-                                        const std::string& cert_file,
-                                        const std::string& key_file);
+                                        const std::string& cert_file, const std::string& key_file);
 
 }  // namespace cubelet::server
 

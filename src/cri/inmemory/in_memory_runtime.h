@@ -201,8 +201,7 @@ class InMemoryRuntime final : public RuntimeService, public ImageService {
   // Counts the call, sleeps any injected latency, then applies SetDown and
   // injected errors. Called without the lock held.
   absl::Status Enter(const std::string& method);
-  absl::StatusOr<std::string> StreamUrl(const std::string& method,
-                                        const std::string& container_id,
+  absl::StatusOr<std::string> StreamUrl(const std::string& method, const std::string& container_id,
                                         const StreamOptions& streams);
   absl::Status CheckFaultsLocked(const std::string& method);
 

@@ -215,13 +215,13 @@ class RuntimeServiceImpl final : public pb::RuntimeService::Service {
     return ::grpc::Status::OK;
   }
 
-  ::grpc::Status Exec(ServerContext*, const pb::ExecRequest* req,
-                      pb::ExecResponse* resp) override {
+  ::grpc::Status Exec(ServerContext*, const pb::ExecRequest* req, pb::ExecResponse* resp) override {
     std::vector<std::string> cmd(req->cmd().begin(), req->cmd().end());
-    absl::StatusOr<std::string> url =
-        rt_->Exec(req->container_id(), cmd,
-                  {.stdin = req->stdin(), .stdout = req->stdout(), .stderr = req->stderr(),
-                   .tty = req->tty()});
+    absl::StatusOr<std::string> url = rt_->Exec(req->container_id(), cmd,
+                                                {.stdin = req->stdin(),
+                                                 .stdout = req->stdout(),
+                                                 .stderr = req->stderr(),
+                                                 .tty = req->tty()});
     if (!url.ok()) return ToGrpcStatus(url.status());
     resp->set_url(*url);
     return ::grpc::Status::OK;
@@ -229,9 +229,10 @@ class RuntimeServiceImpl final : public pb::RuntimeService::Service {
 
   ::grpc::Status Attach(ServerContext*, const pb::AttachRequest* req,
                         pb::AttachResponse* resp) override {
-    absl::StatusOr<std::string> url =
-        rt_->Attach(req->container_id(), {.stdin = req->stdin(), .stdout = req->stdout(),
-                                          .stderr = req->stderr(), .tty = req->tty()});
+    absl::StatusOr<std::string> url = rt_->Attach(req->container_id(), {.stdin = req->stdin(),
+                                                                        .stdout = req->stdout(),
+                                                                        .stderr = req->stderr(),
+                                                                        .tty = req->tty()});
     if (!url.ok()) return ToGrpcStatus(url.status());
     resp->set_url(*url);
     return ::grpc::Status::OK;
