@@ -357,6 +357,11 @@ TEST_F(ClusterTest, KubectlLogsExecAndPortForwardGoThroughTheKubeletServer) {
       Shell(absl::StrCat("printf 'piped\\nstdin\\n' | ", kubectl_, " exec -i streams -- cat"));
   EXPECT_EQ(in_code, 0) << echoed;
   EXPECT_EQ(echoed, "piped\nstdin\n");
+  // With a terminal (script(1) gives kubectl one): the container's side is a pty.
+  auto [tty_code, tty] =
+      Shell(absl::StrCat("script -qec \"", kubectl_, " exec -it streams -- tty\" /dev/null"));
+  EXPECT_EQ(tty_code, 0) << tty;
+  EXPECT_TRUE(absl::StrContains(tty, "/dev/pts/")) << tty;
 
   // Port-forward: a local port to the pod's 8080.
   const std::string pf_log = (dir_ / "port-forward.log").string();
@@ -371,10 +376,37 @@ TEST_F(ClusterTest, KubectlLogsExecAndPortForwardGoThroughTheKubeletServer) {
       << Shell("cat " + pf_log).second;
   Shell("kill " + std::string(absl::StripAsciiWhitespace(pf_pid)));
 
-  // Without credentials the kubelet server turns a request away.
-  auto [curl_code, refused] = Shell(absl::StrCat(
-      "curl -sk -o /dev/null -w '%{http_code}' https://127.0.0.1:", kKubeletPort, "/pods"));
-  EXPECT_EQ(refused, "401");
+  // Without credentials the kubelet server turns a request away; a service
+  // account's token is checked by TokenReview and its rights by
+  // SubjectAccessReview.
+  const std::string kubelet = absl::StrCat("https://127.0.0.1:", kKubeletPort);
+  auto curl = [&](const std::string& token, const std::string& path) {
+    return Shell(absl::StrCat("curl -sk -w ' %{http_code}' ",
+                              token.empty() ? "" : "-H 'Authorization: Bearer " + token + "' ",
+                              kubelet, path))
+        .second;
+  };
+  EXPECT_EQ(curl("", "/pods"), "Unauthorized 401");
+  EXPECT_EQ(curl("not-a-token", "/pods"), "Unauthorized 401");
+  ASSERT_EQ(Kubectl("create serviceaccount e2e-nobody").first, 0);
+  ASSERT_EQ(Kubectl("create serviceaccount e2e-reader").first, 0);
+  ASSERT_EQ(Kubectl("create clusterrolebinding e2e-reader --clusterrole=system:kubelet-api-admin "
+                    "--serviceaccount=default:e2e-reader")
+                .first,
+            0);
+  std::string nobody(absl::StripAsciiWhitespace(Kubectl("create token e2e-nobody").second));
+  std::string reader(absl::StripAsciiWhitespace(Kubectl("create token e2e-reader").second));
+  EXPECT_EQ(curl(nobody, "/pods"),
+            "Forbidden (user=system:serviceaccount:default:e2e-nobody, verb=get, resource=nodes, "
+            "subresource(s)=[pods proxy])\n 403");
+  std::string pods;
+  EXPECT_TRUE(Eventually([&] {  // RBAC takes a moment to see the binding
+    pods = curl(reader, "/pods");
+    return absl::EndsWith(pods, " 200");
+  })) << pods;
+  EXPECT_TRUE(absl::StrContains(pods, "\"name\":\"streams\"")) << pods;
+  Kubectl("delete clusterrolebinding e2e-reader");
+  Kubectl("delete serviceaccount e2e-nobody e2e-reader");
 }
 
 TEST_F(ClusterTest, ConfigMapAndSecretReachEnvAndVolumesAndEditsFollow) {
