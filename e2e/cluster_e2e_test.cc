@@ -328,7 +328,7 @@ std::string ContainerLog(const fs::path& logs_dir, const std::string& pod,
 
 TEST_F(ClusterTest, KubectlLogsExecAndPortForwardGoThroughTheKubeletServer) {
   Apply("streams", BusyboxPod("streams",
-                              "mkdir -p /www && echo hello-from-pod > /www/index.html && "
+                              "mkdir -p /www; echo hello-from-pod > /www/index.html; "
                               "(i=0; while true; do echo line-$i; i=$((i+1)); sleep 1; done) & "
                               "exec httpd -f -p 8080 -h /www",
                               absl::StrCat("  nodeName: ", kNode, "\n")));

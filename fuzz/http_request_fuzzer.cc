@@ -1,6 +1,7 @@
-// The read-only API's request handling up to the handlers: the front's
-// header scan (server/front.h), the path and query decoding, the route match
-// and the log endpoint's query options.
+// The HTTP servers' request handling up to the handlers: the front's header
+// scan (server/front.h), the path and query decoding, the route match and the
+// log endpoint's query options; the kubelet server's request head parser,
+// query decoding and authorization attributes (server/secure_server.h).
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -10,11 +11,20 @@
 
 #include "httplib.h"
 #include "logs/container_logs.h"
+#include "server/auth.h"
 #include "server/front.h"
+#include "server/secure_server.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   (void)cubelet::server::RequestContentLength(input);
+  absl::StatusOr<cubelet::server::RequestHead> head =
+      cubelet::server::ParseRequestHead(absl::string_view(input.data(), input.size()));
+  if (head.ok()) {
+    (void)cubelet::server::QueryValues(head->query, "command");
+    (void)cubelet::server::RequestAttributesFor({.name = "u"}, head->method, head->path, "n");
+    (void)head->Header("Authorization");
+  }
   size_t line_end = input.find('\n');
   std::string_view target = input.substr(0, line_end);
   size_t q = target.find('?');
