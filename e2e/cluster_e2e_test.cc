@@ -409,6 +409,67 @@ TEST_F(ClusterTest, KubectlLogsExecAndPortForwardGoThroughTheKubeletServer) {
   Kubectl("delete serviceaccount e2e-nobody e2e-reader");
 }
 
+TEST_F(ClusterTest, ProjectedVolumeHoldsABoundServiceAccountTokenAndTheClusterCa) {
+  // What the ServiceAccount admission plugin injects into every pod.
+  Apply("projected",
+        absl::StrCat("apiVersion: v1\nkind: Pod\nmetadata:\n  name: projected\nspec:\n"
+                     "  serviceAccountName: default\n  nodeName: ",
+                     kNode,
+                     "\n  containers:\n  - name: app\n"
+                     "    image: docker.io/library/busybox:latest\n"
+                     "    imagePullPolicy: IfNotPresent\n"
+                     "    command: [\"sh\", \"-c\", \"cat /var/run/secrets/kubernetes.io/"
+                     "serviceaccount/namespace; echo; sleep 3600\"]\n"
+                     "    volumeMounts:\n    - name: kube-api-access\n"
+                     "      mountPath: /var/run/secrets/kubernetes.io/serviceaccount\n"
+                     "      readOnly: true\n"
+                     "  volumes:\n  - name: kube-api-access\n    projected:\n"
+                     "      defaultMode: 420\n      sources:\n"
+                     "      - serviceAccountToken: {expirationSeconds: 3607, path: token}\n"
+                     "      - configMap:\n          name: kube-root-ca.crt\n"
+                     "          items: [{key: ca.crt, path: ca.crt}]\n"
+                     "      - downwardAPI:\n          items:\n          - path: namespace\n"
+                     "            fieldRef: {apiVersion: v1, fieldPath: metadata.namespace}\n"));
+  json pod;
+  ASSERT_TRUE(Eventually([&] {
+    pod = Get("pod projected");
+    return pod.is_object() && pod["status"].value("phase", "") == "Running";
+  })) << pod.dump();
+  std::string log;
+  ASSERT_TRUE(Eventually([&] {
+    log = ContainerLog(dir_ / "logs", "projected", "app");
+    return absl::StrContains(log, "default");
+  })) << log;
+
+  const fs::path dir = dir_ / "root" / "pods" / pod["metadata"].value("uid", "") / "volumes" /
+                       "kubernetes.io~projected" / "kube-api-access";
+  std::ifstream ca_in(dir / "ca.crt");
+  std::stringstream ca;
+  ca << ca_in.rdbuf();
+  EXPECT_TRUE(absl::StartsWith(ca.str(), "-----BEGIN CERTIFICATE-----")) << ca.str();
+  std::ifstream token_in(dir / "token");
+  std::string token;
+  std::getline(token_in, token);
+  ASSERT_FALSE(token.empty());
+  auto [mcode, mounts] = Shell("cat /proc/self/mountinfo");
+  EXPECT_TRUE(absl::StrContains(mounts, dir.string() + " ")) << "on a tmpfs of its own";
+
+  // The API server accepts it as the pod's service account, bound to the pod.
+  const fs::path review = dir_ / "review.json";
+  std::ofstream(review) << json{
+      {"apiVersion", "authentication.k8s.io/v1"},
+      {"kind", "TokenReview"},
+      {"spec",
+       {{"token", token}}}}.dump();
+  auto [rcode, out] = Kubectl("create -o json -f " + review.string());
+  ASSERT_EQ(rcode, 0) << out;
+  json status = json::parse(out, nullptr, false)["status"];
+  EXPECT_TRUE(status.value("authenticated", false)) << out;
+  EXPECT_EQ(status["user"].value("username", ""), "system:serviceaccount:default:default") << out;
+  EXPECT_EQ(status["user"]["extra"]["authentication.kubernetes.io/pod-name"][0], "projected")
+      << out;
+}
+
 TEST_F(ClusterTest, ConfigMapAndSecretReachEnvAndVolumesAndEditsFollow) {
   ASSERT_EQ(Kubectl("create configmap e2e-cfg --from-literal=greeting=hello "
                     "--from-literal=mode=fast")

@@ -96,10 +96,22 @@ void ApplyDefaults(Pod& pod) {
     if (v.secret.has_value() && !v.secret->default_mode.has_value()) {
       v.secret->default_mode = kDefaultVolumeFileMode;
     }
-    if (!v.downward_api.has_value()) continue;
-    for (DownwardAPIVolumeFile& item : v.downward_api->items) {
-      if (item.field_ref.has_value() && item.field_ref->api_version.empty()) {
-        item.field_ref->api_version = "v1";
+    auto default_files = [](std::vector<DownwardAPIVolumeFile>& items) {
+      for (DownwardAPIVolumeFile& item : items) {
+        if (item.field_ref.has_value() && item.field_ref->api_version.empty()) {
+          item.field_ref->api_version = "v1";
+        }
+      }
+    };
+    if (v.downward_api.has_value()) default_files(v.downward_api->items);
+    // SetDefaults_ProjectedVolumeSource / SetDefaults_ServiceAccountTokenProjection.
+    if (!v.projected.has_value()) continue;
+    if (!v.projected->default_mode.has_value()) v.projected->default_mode = kDefaultVolumeFileMode;
+    for (VolumeProjection& source : v.projected->sources) {
+      if (source.downward_api.has_value()) default_files(source.downward_api->items);
+      if (source.service_account_token.has_value() &&
+          !source.service_account_token->expiration_seconds.has_value()) {
+        source.service_account_token->expiration_seconds = 3600;
       }
     }
   }

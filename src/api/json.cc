@@ -484,6 +484,13 @@ void Decode(Obj& o, Container& c) {
   o.Bool("tty", c.tty);
 }
 
+void Decode(Obj& f, DownwardAPIVolumeFile& out) {
+  f.Str("path", out.path);
+  f.OptObject("fieldRef", out.field_ref, DecodeInto<ObjectFieldSelector>);
+  f.OptObject("resourceFieldRef", out.resource_field_ref, DecodeInto<ResourceFieldSelector>);
+  f.OptI32("mode", out.mode);
+}
+
 void Decode(Obj& o, Volume& v) {
   o.Str("name", v.name);
   o.OptObject("emptyDir", v.empty_dir, [](Obj& e, EmptyDirVolumeSource& out) {
@@ -491,12 +498,7 @@ void Decode(Obj& o, Volume& v) {
     e.OptQuantity("sizeLimit", out.size_limit);
   });
   o.OptObject("downwardAPI", v.downward_api, [](Obj& d, DownwardAPIVolumeSource& out) {
-    d.List("items", out.items, [](Obj& f, DownwardAPIVolumeFile& out) {
-      f.Str("path", out.path);
-      f.OptObject("fieldRef", out.field_ref, DecodeInto<ObjectFieldSelector>);
-      f.OptObject("resourceFieldRef", out.resource_field_ref, DecodeInto<ResourceFieldSelector>);
-      f.OptI32("mode", out.mode);
-    });
+    d.List("items", out.items, DecodeInto<DownwardAPIVolumeFile>);
     d.OptI32("defaultMode", out.default_mode);
   });
   o.OptObject("hostPath", v.host_path, [](Obj& h, HostPathVolumeSource& out) {
@@ -514,6 +516,33 @@ void Decode(Obj& o, Volume& v) {
     c.List("items", out.items, DecodeInto<KeyToPath>);
     c.OptI32("defaultMode", out.default_mode);
     c.OptBool("optional", out.optional);
+  });
+  o.OptObject("projected", v.projected, [](Obj& p, ProjectedVolumeSource& out) {
+    p.List("sources", out.sources, [](Obj& src, VolumeProjection& out) {
+      src.OptObject("secret", out.secret, [](Obj& c, SecretVolumeSource& out) {
+        c.Str("name", out.secret_name);
+        c.List("items", out.items, DecodeInto<KeyToPath>);
+        c.OptBool("optional", out.optional);
+      });
+      src.OptObject("configMap", out.config_map, [](Obj& c, ConfigMapVolumeSource& out) {
+        c.Str("name", out.name);
+        c.List("items", out.items, DecodeInto<KeyToPath>);
+        c.OptBool("optional", out.optional);
+      });
+      src.OptObject("downwardAPI", out.downward_api, [](Obj& d, DownwardAPIVolumeSource& out) {
+        d.List("items", out.items, DecodeInto<DownwardAPIVolumeFile>);
+      });
+      src.OptObject("serviceAccountToken", out.service_account_token,
+                    [](Obj& t, ServiceAccountTokenProjection& out) {
+                      t.Str("audience", out.audience);
+                      t.OptI64("expirationSeconds", out.expiration_seconds);
+                      t.Str("path", out.path);
+                    });
+      for (const char* refused : {"clusterTrustBundle", "podCertificate"}) {
+        if (src.At(refused) != nullptr) out.refused_sources.push_back(refused);
+      }
+    });
+    p.OptI32("defaultMode", out.default_mode);
   });
 }
 
@@ -730,6 +759,9 @@ json Encode(const EnvFromSource&);
 json Encode(const DownwardAPIVolumeFile&);
 json Encode(const DownwardAPIVolumeSource&);
 json Encode(const KeyToPath&);
+json Encode(const ServiceAccountTokenProjection&);
+json Encode(const VolumeProjection&);
+json Encode(const ProjectedVolumeSource&);
 json Encode(const ConfigMapVolumeSource&);
 json Encode(const SecretVolumeSource&);
 json Encode(const ResourceRequirements&);
@@ -995,6 +1027,46 @@ json Encode(const SecretVolumeSource& s) {
   return j;
 }
 
+json Encode(const ServiceAccountTokenProjection& t) {
+  json j = json::object();
+  PutStr(j, "audience", t.audience);
+  PutOpt(j, "expirationSeconds", t.expiration_seconds);
+  PutStr(j, "path", t.path);
+  return j;
+}
+
+json Encode(const VolumeProjection& p) {
+  json j = json::object();
+  if (p.secret.has_value()) {
+    json s = json::object();
+    PutStr(s, "name", p.secret->secret_name);
+    PutList(s, "items", p.secret->items);
+    PutOpt(s, "optional", p.secret->optional);
+    j["secret"] = s;
+  }
+  if (p.config_map.has_value()) {
+    json c = json::object();
+    PutStr(c, "name", p.config_map->name);
+    PutList(c, "items", p.config_map->items);
+    PutOpt(c, "optional", p.config_map->optional);
+    j["configMap"] = c;
+  }
+  if (p.downward_api.has_value()) {
+    json d = json::object();
+    PutList(d, "items", p.downward_api->items);
+    j["downwardAPI"] = d;
+  }
+  PutObj(j, "serviceAccountToken", p.service_account_token);
+  return j;
+}
+
+json Encode(const ProjectedVolumeSource& p) {
+  json j = json::object();
+  PutList(j, "sources", p.sources);
+  PutOpt(j, "defaultMode", p.default_mode);
+  return j;
+}
+
 json Encode(const Volume& v) {
   json j = {{"name", v.name}};
   PutObj(j, "emptyDir", v.empty_dir);
@@ -1002,6 +1074,7 @@ json Encode(const Volume& v) {
   PutObj(j, "downwardAPI", v.downward_api);
   PutObj(j, "configMap", v.config_map);
   PutObj(j, "secret", v.secret);
+  PutObj(j, "projected", v.projected);
   return j;
 }
 

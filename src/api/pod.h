@@ -359,6 +359,35 @@ struct SecretVolumeSource {
   bool operator==(const SecretVolumeSource&) const = default;
 };
 
+// The sources of a projected volume: one of them per entry.
+struct ServiceAccountTokenProjection {
+  std::string audience;
+  std::optional<int64_t> expiration_seconds;  // defaulted to 3600
+  std::string path;
+
+  bool operator==(const ServiceAccountTokenProjection&) const = default;
+};
+
+struct VolumeProjection {
+  std::optional<SecretVolumeSource> secret;             // secret_name holds "name"; no defaultMode
+  std::optional<ConfigMapVolumeSource> config_map;      // no defaultMode
+  std::optional<DownwardAPIVolumeSource> downward_api;  // items only
+  std::optional<ServiceAccountTokenProjection> service_account_token;
+  // clusterTrustBundle, podCertificate: known, refused (api/unsupported.h).
+  std::vector<std::string> refused_sources;
+
+  bool operator==(const VolumeProjection&) const = default;
+};
+
+// projected: the files of several sources in one directory (the
+// ServiceAccount admission plugin's kube-api-access-* volume is one).
+struct ProjectedVolumeSource {
+  std::vector<VolumeProjection> sources;
+  std::optional<int32_t> default_mode;  // defaulted to 0644
+
+  bool operator==(const ProjectedVolumeSource&) const = default;
+};
+
 struct Volume {
   std::string name;
   std::optional<EmptyDirVolumeSource> empty_dir;
@@ -366,6 +395,7 @@ struct Volume {
   std::optional<DownwardAPIVolumeSource> downward_api;
   std::optional<ConfigMapVolumeSource> config_map;
   std::optional<SecretVolumeSource> secret;
+  std::optional<ProjectedVolumeSource> projected;
   // v1 sources cubelet knows but refuses ("configMap", "nfs", ...; see
   // api/unsupported.h), as written; validation counts them as the volume's type.
   std::vector<std::string> refused_sources;

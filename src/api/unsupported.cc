@@ -28,9 +28,8 @@ const std::vector<VolumeSource>& RefusedVolumeSources() {
       {"configMap", "ConfigMaps come from the API server", true, true},
       {"secret", "Secrets come from the API server", true, true},
       {"projected",
-       "projected volumes (service account tokens, ConfigMaps, Secrets, cluster trust bundles) "
-       "come from the API server",
-       true},
+       "projected volumes (service account tokens, ConfigMaps, Secrets) come from the API server",
+       true, true},
       {"persistentVolumeClaim", "PersistentVolumeClaims are bound through the API server", true},
       {"ephemeral",
        "generic ephemeral volumes are PersistentVolumeClaims created through the API server", true},
@@ -126,6 +125,7 @@ class Refuser {
           if (src.served_from_api) {
             volume.config_map.reset();
             volume.secret.reset();
+            volume.projected.reset();
           }
         }
         std::string sp = absl::StrCat(path, ".", src.key);
@@ -135,6 +135,16 @@ class Refuser {
           NotSupported(sp, src.why);
         }
       }
+      // Sources of a projected volume cubelet cannot produce.
+      const json* projected = Member(v, "projected");
+      if (projected == nullptr || !options_.from_api_server) return;
+      EachItem(*projected, "sources", [&](size_t j, const json& source) {
+        for (const char* key : {"clusterTrustBundle", "podCertificate"}) {
+          if (Member(source, key) == nullptr) continue;
+          NotSupported(absl::StrCat(path, ".projected.sources[", j, "].", key),
+                       "cluster trust bundles and pod certificates are not projected");
+        }
+      });
     });
   }
 

@@ -44,8 +44,8 @@ TEST(UnsupportedTest, ConfigMapSecretProjectedPvcVolumesNeedClusterMode) {
           "p.yaml: document 1: pod \"p\": spec.volumes[1].secret: Forbidden: Secrets come from "
           "the API server: needs cluster mode",
           "p.yaml: document 1: pod \"p\": spec.volumes[2].projected: Forbidden: projected volumes "
-          "(service account tokens, ConfigMaps, Secrets, cluster trust bundles) come from the API "
-          "server: needs cluster mode",
+          "(service account tokens, ConfigMaps, Secrets) come from the API server: needs cluster "
+          "mode",
           "p.yaml: document 1: pod \"p\": spec.volumes[3].persistentVolumeClaim: Forbidden: "
           "PersistentVolumeClaims are bound through the API server: needs cluster mode"));
 }
@@ -64,15 +64,35 @@ TEST(UnsupportedTest, FromTheApiServerConfigMapsAndSecretsAreServed) {
       "volumes": [
         {"name": "a", "configMap": {"name": "cm", "items": [{"key": "k", "path": "p", "mode": 256}]}},
         {"name": "b", "secret": {"secretName": "s", "defaultMode": 256, "optional": true}},
-        {"name": "c", "projected": {"sources": []}}]}})");
+        {"name": "kube-api-access-x", "projected": {"sources": [
+          {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+          {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+          {"downwardAPI": {"items": [{"path": "namespace",
+                                      "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}}]}},
+        {"name": "d", "projected": {"sources": [
+          {"clusterTrustBundle": {"signerName": "x/y", "path": "b"}}]}}]}})");
   Pod pod;
   ASSERT_THAT(DecodePod(doc, pod), IsEmpty());
   std::vector<std::string> refused;
   for (const FieldError& e : RefuseUnsupportedFields(doc, pod, {.from_api_server = true})) {
     refused.push_back(e.ToString());
   }
-  EXPECT_THAT(refused, ElementsAre(::testing::HasSubstr("spec.volumes[2].projected: Forbidden")));
+  EXPECT_THAT(refused, ElementsAre("spec.volumes[3].projected.sources[0].clusterTrustBundle: "
+                                   "Forbidden: not supported by cubelet (cluster trust bundles "
+                                   "and pod certificates are not projected)"));
   ApplyDefaults(pod);
+  ASSERT_TRUE(pod.spec.volumes[2].projected.has_value());
+  const ProjectedVolumeSource& projected = *pod.spec.volumes[2].projected;
+  EXPECT_EQ(projected.default_mode, 0644);
+  ASSERT_EQ(projected.sources.size(), 3u);
+  EXPECT_EQ(projected.sources[0].service_account_token,
+            (ServiceAccountTokenProjection{.expiration_seconds = 3607, .path = "token"}));
+  EXPECT_EQ(projected.sources[1].config_map->name, "kube-root-ca.crt");
+  EXPECT_EQ(projected.sources[2].downward_api->items[0].field_ref->field_path,
+            "metadata.namespace");
+  EXPECT_THAT(pod.spec.volumes[3].projected->sources[0].refused_sources,
+              ElementsAre("clusterTrustBundle"));
+  pod.spec.volumes.pop_back();
   ASSERT_TRUE(pod.spec.volumes[0].config_map.has_value());
   EXPECT_EQ(pod.spec.volumes[0].config_map->name, "cm");
   EXPECT_EQ(pod.spec.volumes[0].config_map->default_mode, 0644);
@@ -83,7 +103,7 @@ TEST(UnsupportedTest, FromTheApiServerConfigMapsAndSecretsAreServed) {
   EXPECT_EQ(pod.spec.volumes[1].secret->default_mode, 0400);
   EXPECT_EQ(pod.spec.volumes[1].secret->optional, true);
   EXPECT_THAT(pod.spec.volumes[0].refused_sources, IsEmpty());
-  // Only the projected volume counts as refused; the others validate.
+  // What is served validates.
   std::vector<std::string> invalid;
   for (const FieldError& e : ValidatePod(pod)) invalid.push_back(e.ToString());
   EXPECT_THAT(invalid, IsEmpty());

@@ -403,6 +403,13 @@ class Validator {
         if (v.secret->secret_name.empty()) Add(RequiredError(Child(sp, "secretName")));
         ValidateKeyToPaths(v.secret->items, v.secret->default_mode, sp);
       }
+      if (v.projected) {
+        if (sources > 0) {
+          Add(ForbiddenError(Child(path, "projected"), "may not specify more than 1 volume type"));
+        }
+        ++sources;
+        ValidateProjectedVolume(*v.projected, Child(path, "projected"));
+      }
       for (const std::string& refused : v.refused_sources) {
         // Refused with the reason by api/unsupported.h; here only counted.
         if (sources > 0) {
@@ -448,21 +455,88 @@ class Validator {
   void ValidateDownwardAPIVolume(const DownwardAPIVolumeSource& d, const std::string& path) {
     ValidateFileMode(d.default_mode, Child(path, "defaultMode"));
     for (size_t i = 0; i < d.items.size(); ++i) {
-      const DownwardAPIVolumeFile& f = d.items[i];
-      std::string ip = Index(Child(path, "items"), i);
-      std::string pp = Child(ip, "path");
-      if (f.path.empty()) Add(RequiredError(pp));
-      ValidateLocalNonReservedPath(f.path, pp);
-      if (f.field_ref) {
-        ValidateObjectFieldSelector(*f.field_ref, /*env=*/false, Child(ip, "fieldRef"));
-        if (f.resource_field_ref) {
-          Add(InvalidError(ip, "resource",
-                           "fieldRef and resourceFieldRef can not be specified simultaneously"));
-        }
-      } else if (!f.resource_field_ref) {
-        Add(RequiredError(ip, "one of fieldRef and resourceFieldRef is required"));
+      ValidateDownwardAPIFile(d.items[i], Index(Child(path, "items"), i));
+    }
+  }
+
+  void ValidateDownwardAPIFile(const DownwardAPIVolumeFile& f, const std::string& ip) {
+    std::string pp = Child(ip, "path");
+    if (f.path.empty()) Add(RequiredError(pp));
+    ValidateLocalNonReservedPath(f.path, pp);
+    if (f.field_ref) {
+      ValidateObjectFieldSelector(*f.field_ref, /*env=*/false, Child(ip, "fieldRef"));
+      if (f.resource_field_ref) {
+        Add(InvalidError(ip, "resource",
+                         "fieldRef and resourceFieldRef can not be specified simultaneously"));
       }
-      ValidateFileMode(f.mode, Child(ip, "mode"));
+    } else if (!f.resource_field_ref) {
+      Add(RequiredError(ip, "one of fieldRef and resourceFieldRef is required"));
+    }
+    ValidateFileMode(f.mode, Child(ip, "mode"));
+  }
+
+  // Upstream validateProjectedVolumeSource / validateProjectionSources. As
+  // upstream, a downwardAPI source's files are reported at the source's path.
+  void ValidateProjectedVolume(const ProjectedVolumeSource& p, const std::string& path) {
+    ValidateFileMode(p.default_mode, Child(path, "defaultMode"));
+    std::set<std::string> paths;
+    auto claim = [&](const std::string& file, const std::string& value) {
+      if (file.empty()) return;
+      if (!paths.insert(file).second) {
+        Add(InvalidError(path, value, "conflicting duplicate paths"));
+      }
+    };
+    for (size_t i = 0; i < p.sources.size(); ++i) {
+      const VolumeProjection& src = p.sources[i];
+      std::string sp = Index(Child(path, "sources"), i);
+      int kinds = 0;
+      auto key_to_paths = [&](const std::string& name, const std::vector<KeyToPath>& items,
+                              const std::string& kp) {
+        ++kinds;
+        if (name.empty()) Add(RequiredError(Child(kp, "name")));
+        for (size_t j = 0; j < items.size(); ++j) {
+          std::string ip = Index(Child(kp, "items"), j);
+          if (items[j].key.empty()) Add(RequiredError(Child(ip, "key")));
+          if (items[j].path.empty()) Add(RequiredError(Child(ip, "path")));
+          ValidateLocalNonReservedPath(items[j].path, Child(ip, "path"));
+          ValidateFileMode(items[j].mode, Child(ip, "mode"));
+          claim(items[j].path, name);
+        }
+      };
+      if (src.secret) key_to_paths(src.secret->secret_name, src.secret->items, Child(sp, "secret"));
+      if (src.config_map) {
+        key_to_paths(src.config_map->name, src.config_map->items, Child(sp, "configMap"));
+      }
+      if (src.downward_api) {
+        ++kinds;
+        for (const DownwardAPIVolumeFile& f : src.downward_api->items) {
+          ValidateDownwardAPIFile(f, Child(sp, "downwardAPI"));
+          claim(f.path, f.path);
+        }
+      }
+      if (src.service_account_token) {
+        ++kinds;
+        const ServiceAccountTokenProjection& t = *src.service_account_token;
+        std::string tp = Child(sp, "serviceAccountToken");
+        if (!t.expiration_seconds) {
+          Add(RequiredError(Child(tp, "expirationSeconds")));
+        } else if (*t.expiration_seconds < 10 * 60) {
+          Add(InvalidIntError(Child(tp, "expirationSeconds"), *t.expiration_seconds,
+                              "may not specify a duration less than 10 minutes"));
+        } else if (*t.expiration_seconds > (int64_t{1} << 32)) {
+          Add(InvalidIntError(Child(tp, "expirationSeconds"), *t.expiration_seconds,
+                              "may not specify a duration larger than 2^32 seconds"));
+        }
+        if (t.path.empty()) {
+          Add(RequiredError(Child(path, "path")));
+        } else {
+          ValidateLocalNonReservedPath(t.path, Child(path, "path"));
+        }
+      }
+      kinds += static_cast<int>(src.refused_sources.size());
+      if (kinds > 1) {
+        Add(ForbiddenError(sp, "may not specify more than 1 volume type per source"));
+      }
     }
   }
 

@@ -110,6 +110,40 @@ TEST(ValidationTest, ConfigMapAndSecretVolumes) {
           "spec.volumes[3].configMap: Forbidden: may not specify more than 1 volume type"));
 }
 
+TEST(ValidationTest, ProjectedVolumes) {
+  auto errors = [](ProjectedVolumeSource projected) {
+    Pod pod = ValidPod();
+    pod.spec.volumes.push_back(Volume{.name = "v", .projected = std::move(projected)});
+    std::vector<std::string> out;
+    for (const FieldError& e : ValidatePod(pod)) out.push_back(e.ToString());
+    return out;
+  };
+  EXPECT_THAT(errors({.sources = {{.service_account_token =
+                                       ServiceAccountTokenProjection{.expiration_seconds = 3600,
+                                                                     .path = "token"}}},
+                      .default_mode = 0644}),
+              IsEmpty());
+  EXPECT_THAT(
+      errors({.sources = {{.service_account_token =
+                               ServiceAccountTokenProjection{.expiration_seconds = 60}}},
+              .default_mode = 01000}),
+      ElementsAre("spec.volumes[1].projected.defaultMode: Invalid value: 512: must be a number "
+                  "between 0 and 0777 (octal), both inclusive",
+                  "spec.volumes[1].projected.sources[0].serviceAccountToken.expirationSeconds: "
+                  "Invalid value: 60: may not specify a duration less than 10 minutes",
+                  "spec.volumes[1].projected.path: Required value"));
+  EXPECT_THAT(
+      errors(
+          {.sources = {{.config_map = ConfigMapVolumeSource{.items = {{.key = "a", .path = "f"}}}},
+                       {.secret = SecretVolumeSource{.secret_name = "s",
+                                                     .items = {{.key = "b", .path = "f"}}},
+                        .downward_api = DownwardAPIVolumeSource{}}}}),
+      ElementsAre("spec.volumes[1].projected.sources[0].configMap.name: Required value",
+                  "spec.volumes[1].projected: Invalid value: \"s\": conflicting duplicate paths",
+                  "spec.volumes[1].projected.sources[1]: Forbidden: may not specify more than 1 "
+                  "volume type per source"));
+}
+
 TEST(ValidationTest, ConfigMapAndSecretEnvReferences) {
   Pod pod = ValidPod();
   Container& c = pod.spec.containers[0];

@@ -36,6 +36,7 @@
 #include "server/streaming_host.h"
 #include "server/webhook_auth.h"
 #include "status/api_status_syncer.h"
+#include "token/token_manager.h"
 #include "util/log.h"
 
 namespace cubelet::app {
@@ -149,6 +150,7 @@ struct Agent::Parts {
   std::unique_ptr<client::ApiClient> api_client;
   std::unique_ptr<events::ApiEventRecorder> recorder;
   std::unique_ptr<apiobjects::ApiObjectManager> objects;  // ConfigMaps and Secrets
+  std::unique_ptr<token::TokenManager> tokens;            // service account tokens
   std::unique_ptr<kubelet::Kubelet> kubelet;
   std::unique_ptr<config::PodConfig> pod_config;
   std::unique_ptr<config::FileSource> file_source;
@@ -156,7 +158,7 @@ struct Agent::Parts {
   std::unique_ptr<KubeletView> view;
   std::unique_ptr<server::Server> server;
   // The kubelet server (--port) and who may use it; the healthz port.
-  std::unique_ptr<server::TokenAuthenticator> tokens;
+  std::unique_ptr<server::TokenAuthenticator> token_reviews;
   std::unique_ptr<server::Authorizer> authorizer;
   std::unique_ptr<server::SecureServer> secure_server;
   std::unique_ptr<server::Server> healthz_server;
@@ -226,6 +228,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     p.recorder = std::make_unique<events::ApiEventRecorder>(
         api, clock, events::ApiEventRecorderOptions{.host = options.node_name});
     p.objects = std::make_unique<apiobjects::ApiObjectManager>(api, clock);
+    p.tokens = std::make_unique<token::TokenManager>(api, clock);
   }
   kubelet::KubeletOptions kubelet_options;
   kubelet_options.node_name = options.node_name;
@@ -262,7 +265,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
                                    parts_ptr->status_syncer->Touch(pod.metadata.uid);
                                  }
                                },
-                           .objects = p.objects.get()},
+                           .objects = p.objects.get(),
+                           .tokens = p.tokens.get()},
       kubelet_options);
   kubelet::Kubelet* kubelet = p.kubelet.get();
 
@@ -406,7 +410,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
       p.authorizer = std::make_unique<server::AlwaysAllowAuthorizer>();
     }
     if (cluster_mode && options.authentication_token_webhook) {
-      p.tokens = std::make_unique<server::TokenReviewAuthenticator>(api, clock);
+      p.token_reviews = std::make_unique<server::TokenReviewAuthenticator>(api, clock);
     }
     server::SecureServerOptions secure;
     secure.address = options.secure_address;
@@ -417,7 +421,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
                                     .hostnames = {options.node_name, kubelet_options.host_ip},
                                     .client_ca_file = options.client_ca_file};
     secure.anonymous = options.anonymous_auth;
-    secure.tokens = p.tokens.get();
+    secure.tokens = p.token_reviews.get();
     secure.authorizer = p.authorizer.get();
     secure.node_name = options.node_name;
     secure.plain.pod_logs_dir = options.pod_logs_dir;

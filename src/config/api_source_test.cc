@@ -97,12 +97,11 @@ TEST_F(ApiSourceTest, UnsupportedFieldsAreCarriedForAdmissionToReject) {
   std::string error;
   api::PodPtr pod = ApiSource::DecodeApiPod(
       ApiPod("s", "uid-s",
-             {{"volumes", json::array({{{"name", "v"}, {"projected", {{"sources", json::array()}}}},
+             {{"volumes", json::array({{{"name", "v"}, {"nfs", {{"server", "s"}, {"path", "/"}}}},
                                        {{"name", "w"}, {"secret", {{"secretName", "x"}}}}})}}),
       &error);
   ASSERT_NE(pod, nullptr) << error;
-  EXPECT_NE(pod->unsupported.find("spec.volumes[0].projected"), std::string::npos)
-      << pod->unsupported;
+  EXPECT_NE(pod->unsupported.find("spec.volumes[0].nfs"), std::string::npos) << pod->unsupported;
   EXPECT_EQ(pod->unsupported.find("needs cluster mode"), std::string::npos) << pod->unsupported;
   // Secrets (and ConfigMaps) are served to pods from the API server.
   EXPECT_EQ(pod->unsupported.find("secret"), std::string::npos) << pod->unsupported;

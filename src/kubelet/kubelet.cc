@@ -51,7 +51,8 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
               .log = [](const std::string& line) { LOG(INFO) << line; },
               .recorder = deps.recorder,
           })),
-      volume_manager_(options_.root_dir, volume::SystemMounter(), std::nullopt, deps.objects),
+      volume_manager_(options_.root_dir, volume::SystemMounter(), std::nullopt, deps.objects,
+                      deps.tokens),
       runtime_helper_(&volume_manager_),
       runtime_manager_(deps.runtime_service, deps.image_service, deps.clock,
                        kuberuntime::RuntimeManagerOptions{
@@ -486,7 +487,8 @@ void Kubelet::HandlePodSyncs(const std::vector<api::PodPtr>& pods) {
 void Kubelet::RefreshVolumes(const api::Pod& pod, const container::PodStatus& status) {
   const bool refreshable =
       std::any_of(pod.spec.volumes.begin(), pod.spec.volumes.end(), [](const api::Volume& v) {
-        return v.config_map.has_value() || v.secret.has_value() || v.downward_api.has_value();
+        return v.config_map.has_value() || v.secret.has_value() || v.downward_api.has_value() ||
+               v.projected.has_value();
       });
   // Before a container runs, its start sets the volumes up anyway.
   const bool running =

@@ -65,6 +65,7 @@
 #include "prober/prober_manager.h"
 #include "status/qos.h"
 #include "status/status_manager.h"
+#include "token/token_getter.h"
 #include "util/clock.h"
 #include "util/worker_pool.h"
 #include "volume/volume_manager.h"
@@ -156,6 +157,8 @@ struct KubeletDeps {
   // The ConfigMaps and Secrets pods' volumes and env read (cluster mode).
   // Null: none (standalone refuses such pods when it reads them).
   apiobjects::ObjectManager* objects = nullptr;
+  // Service account tokens for projected volumes (cluster mode). Null: none.
+  token::TokenGetter* tokens = nullptr;
 };
 
 class Kubelet {

@@ -504,6 +504,10 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
       host_path =
           helper_->PluginVolumePath(pod.metadata.uid, volume::kSecretPluginDir, volume->name);
       must_read_only = true;
+    } else if (volume != nullptr && volume->projected.has_value()) {
+      host_path =
+          helper_->PluginVolumePath(pod.metadata.uid, volume::kProjectedPluginDir, volume->name);
+      must_read_only = true;
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("volumeMounts ", m.name, ": no volume of that name"));

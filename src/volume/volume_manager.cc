@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "api/quantity.h"
 #include "util/log.h"
 #include "volume/atomic_writer.h"
@@ -176,11 +178,12 @@ absl::StatusOr<Payload> SecretPayload(const api::SecretVolumeSource& source,
 
 VolumeManager::VolumeManager(std::string root_dir, Mounter* mounter,
                              std::optional<int64_t> node_allocatable_memory,
-                             apiobjects::ObjectManager* objects)
+                             apiobjects::ObjectManager* objects, token::TokenGetter* tokens)
     : root_dir_(std::move(root_dir)),
       mounter_(mounter),
       node_allocatable_memory_(node_allocatable_memory),
-      objects_(objects) {}
+      objects_(objects),
+      tokens_(tokens) {}
 
 std::string VolumeManager::PodDir(const std::string& uid) const {
   return Join(root_dir_, absl::StrCat("pods/", uid));
@@ -207,6 +210,8 @@ absl::Status VolumeManager::SetUpPodVolumes(const api::Pod& pod, const api::Node
       s = SetUpConfigMap(pod, v);
     } else if (v.secret.has_value()) {
       s = SetUpSecret(pod, v);
+    } else if (v.projected.has_value()) {
+      s = SetUpProjected(pod, v, node);
     }
     if (!s.ok()) return SetUpFailed(v.name, s);
   }
@@ -276,12 +281,11 @@ absl::Status VolumeManager::EnsureTmpfs(const api::Pod& pod, const std::string& 
   return mounter_->MountTmpfs(dir, size_option);
 }
 
-absl::Status VolumeManager::SetUpDownwardAPI(const api::Pod& pod, const api::Volume& volume,
-                                             const api::NodeAllocatable& node) {
-  const api::DownwardAPIVolumeSource& source = *volume.downward_api;
-  const mode_t default_mode = static_cast<mode_t>(source.default_mode.value_or(0644));
+absl::StatusOr<Payload> DownwardAPIPayload(const api::Pod& pod,
+                                           const std::vector<api::DownwardAPIVolumeFile>& items,
+                                           mode_t default_mode, const api::NodeAllocatable& node) {
   Payload payload;
-  for (const api::DownwardAPIVolumeFile& item : source.items) {
+  for (const api::DownwardAPIVolumeFile& item : items) {
     absl::StatusOr<std::string> value;
     if (item.field_ref.has_value()) {
       value = api::ExtractFieldPath(pod, item.field_ref->field_path, api::FieldContext{});
@@ -304,8 +308,106 @@ absl::Status VolumeManager::SetUpDownwardAPI(const api::Pod& pod, const api::Vol
         .data = *std::move(value),
         .mode = item.mode.has_value() ? static_cast<mode_t>(*item.mode) : default_mode};
   }
+  return payload;
+}
+
+absl::Status VolumeManager::SetUpDownwardAPI(const api::Pod& pod, const api::Volume& volume,
+                                             const api::NodeAllocatable& node) {
+  const api::DownwardAPIVolumeSource& source = *volume.downward_api;
+  absl::StatusOr<Payload> payload = DownwardAPIPayload(
+      pod, source.items, static_cast<mode_t>(source.default_mode.value_or(0644)), node);
+  if (!payload.ok()) return payload.status();
   const std::optional<int64_t> fs_group = FsGroup(pod);
-  return WritePayload(DownwardAPIPath(pod.metadata.uid, volume.name), payload, fs_group);
+  return WritePayload(DownwardAPIPath(pod.metadata.uid, volume.name), *payload, fs_group);
+}
+
+absl::Status VolumeManager::SetUpProjected(const api::Pod& pod, const api::Volume& volume,
+                                           const api::NodeAllocatable& node) {
+  const api::ProjectedVolumeSource& source = *volume.projected;
+  const int32_t default_mode = source.default_mode.value_or(0644);
+  const std::optional<int64_t> fs_group = FsGroup(pod);
+  Payload payload;
+  // As upstream collectData: every source is tried, the errors are reported
+  // together and nothing is written unless all succeeded.
+  std::vector<std::string> errors;
+  absl::StatusCode code = absl::StatusCode::kOk;
+  auto fail = [&](const absl::Status& s) {
+    if (code == absl::StatusCode::kOk) code = s.code();
+    errors.push_back(std::string(s.message()));
+  };
+  auto merge = [&](absl::StatusOr<Payload> part) {
+    if (!part.ok()) return fail(part.status());
+    for (auto& [path, file] : *part) payload[path] = std::move(file);
+  };
+  for (const api::VolumeProjection& p : source.sources) {
+    if (p.config_map.has_value()) {
+      if (objects_ == nullptr) {
+        fail(absl::FailedPreconditionError("configMap sources need an API server (cluster mode)"));
+        continue;
+      }
+      api::ConfigMapVolumeSource cm_source = *p.config_map;
+      cm_source.default_mode = default_mode;
+      absl::StatusOr<apiobjects::ConfigMapPtr> cm =
+          objects_->GetConfigMap(pod.metadata.namespace_, cm_source.name);
+      if (!cm.ok() && !(absl::IsNotFound(cm.status()) && cm_source.optional.value_or(false))) {
+        fail(cm.status());
+        continue;
+      }
+      const apiobjects::ConfigMap none;
+      merge(ConfigMapPayload(cm_source, cm.ok() ? **cm : none));
+    } else if (p.secret.has_value()) {
+      if (objects_ == nullptr) {
+        fail(absl::FailedPreconditionError("secret sources need an API server (cluster mode)"));
+        continue;
+      }
+      api::SecretVolumeSource secret_source = *p.secret;
+      secret_source.default_mode = default_mode;
+      absl::StatusOr<apiobjects::SecretPtr> secret =
+          objects_->GetSecret(pod.metadata.namespace_, secret_source.secret_name);
+      if (!secret.ok() &&
+          !(absl::IsNotFound(secret.status()) && secret_source.optional.value_or(false))) {
+        fail(secret.status());
+        continue;
+      }
+      const apiobjects::Secret none;
+      merge(SecretPayload(secret_source, secret.ok() ? **secret : none));
+    } else if (p.downward_api.has_value()) {
+      merge(
+          DownwardAPIPayload(pod, p.downward_api->items, static_cast<mode_t>(default_mode), node));
+    } else if (p.service_account_token.has_value()) {
+      if (tokens_ == nullptr) {
+        fail(absl::FailedPreconditionError(
+            "serviceAccountToken sources need an API server (cluster mode)"));
+        continue;
+      }
+      const api::ServiceAccountTokenProjection& t = *p.service_account_token;
+      absl::StatusOr<std::string> token = tokens_->GetServiceAccountToken(token::TokenRequest{
+          .namespace_ = pod.metadata.namespace_,
+          .service_account =
+              pod.spec.service_account_name.empty() ? "default" : pod.spec.service_account_name,
+          .audience = t.audience,
+          .expiration_seconds = t.expiration_seconds.value_or(3600),
+          .pod_name = pod.metadata.name,
+          .pod_uid = pod.metadata.uid});
+      if (!token.ok()) {
+        fail(token.status());
+        continue;
+      }
+      // Readable by the pod's group only when it has one (upstream: 0600
+      // with an fsGroup, the group bit added by the fsGroup ownership).
+      payload[t.path] =
+          FileProjection{.data = *std::move(token),
+                         .mode = static_cast<mode_t>(fs_group.has_value() ? 0600 : default_mode)};
+    }
+  }
+  if (!errors.empty()) {
+    return absl::Status(code, errors.size() == 1
+                                  ? errors.front()
+                                  : absl::StrCat("[", absl::StrJoin(errors, ", "), "]"));
+  }
+  const std::string dir = PluginVolumePath(pod.metadata.uid, kProjectedPluginDir, volume.name);
+  if (absl::Status s = EnsureTmpfs(pod, dir); !s.ok()) return s;
+  return WritePayload(dir, payload, fs_group);
 }
 
 absl::Status VolumeManager::SetUpEmptyDir(const api::Pod& pod, const api::Volume& volume) {
@@ -337,7 +439,8 @@ absl::Status VolumeManager::TearDownPodVolumes(const std::string& uid) {
   absl::StatusOr<std::vector<MountPoint>> mounts = mounter_->List();
   if (!mounts.ok()) return mounts.status();
   absl::Status first;
-  for (const char* plugin_dir : {kEmptyDirPluginDir, kSecretPluginDir}) {
+  if (tokens_ != nullptr) tokens_->ForgetPod(uid);
+  for (const char* plugin_dir : {kEmptyDirPluginDir, kSecretPluginDir, kProjectedPluginDir}) {
     const std::string prefix = absl::StrCat(PodDir(uid), "/volumes/", plugin_dir, "/");
     // Last mounted first, in case a tmpfs was mounted twice at the same path.
     for (auto it = mounts->rbegin(); it != mounts->rend(); ++it) {

@@ -47,6 +47,7 @@
 #include "api/fieldpath.h"
 #include "api/pod.h"
 #include "apiobjects/object_manager.h"
+#include "token/token_getter.h"
 #include "volume/atomic_writer.h"
 #include "volume/mounter.h"
 
@@ -57,6 +58,7 @@ inline constexpr char kMediumMemory[] = "Memory";
 inline constexpr char kDownwardAPIPluginDir[] = "kubernetes.io~downward-api";
 inline constexpr char kConfigMapPluginDir[] = "kubernetes.io~configmap";
 inline constexpr char kSecretPluginDir[] = "kubernetes.io~secret";
+inline constexpr char kProjectedPluginDir[] = "kubernetes.io~projected";
 
 // The files of a configMap / secret volume (upstream configmap.MakePayload,
 // secret.MakePayload): every key without `items`, else each item's key at its
@@ -65,6 +67,11 @@ absl::StatusOr<Payload> ConfigMapPayload(const api::ConfigMapVolumeSource& sourc
                                          const apiobjects::ConfigMap& config_map);
 absl::StatusOr<Payload> SecretPayload(const api::SecretVolumeSource& source,
                                       const apiobjects::Secret& secret);
+// The files of downwardAPI items (upstream downwardapi.CollectData); `node`
+// fills in missing limits of resourceFieldRefs.
+absl::StatusOr<Payload> DownwardAPIPayload(const api::Pod& pod,
+                                           const std::vector<api::DownwardAPIVolumeFile>& items,
+                                           mode_t default_mode, const api::NodeAllocatable& node);
 
 // The pod's memory limit as its cgroup gets it (ResourceConfigForPod): the
 // larger of the regular containers' sum and the largest init container's
@@ -86,9 +93,11 @@ class VolumeManager {
  public:
   // `node_allocatable_memory` bounds tmpfs sizes; nullopt reads
   // NodeMemoryBytes() on first use.
+  // `objects` and `tokens` (cluster mode) feed configMap, secret and
+  // projected volumes; without them those volumes fail to set up.
   VolumeManager(std::string root_dir, Mounter* mounter,
                 std::optional<int64_t> node_allocatable_memory = std::nullopt,
-                apiobjects::ObjectManager* objects = nullptr);
+                apiobjects::ObjectManager* objects = nullptr, token::TokenGetter* tokens = nullptr);
 
   VolumeManager(const VolumeManager&) = delete;
   VolumeManager& operator=(const VolumeManager&) = delete;
@@ -127,6 +136,9 @@ class VolumeManager {
                                 const api::NodeAllocatable& node);
   absl::Status SetUpConfigMap(const api::Pod& pod, const api::Volume& volume);
   absl::Status SetUpSecret(const api::Pod& pod, const api::Volume& volume);
+  // On a tmpfs of its own, as secrets (upstream wraps a Memory emptyDir).
+  absl::Status SetUpProjected(const api::Pod& pod, const api::Volume& volume,
+                              const api::NodeAllocatable& node);
   // Mounts a tmpfs at `dir` unless one is there already; sized as a Memory
   // emptyDir of the pod without a sizeLimit.
   absl::Status EnsureTmpfs(const api::Pod& pod, const std::string& dir);
@@ -135,6 +147,7 @@ class VolumeManager {
   Mounter* const mounter_;
   const std::optional<int64_t> node_allocatable_memory_;
   apiobjects::ObjectManager* const objects_;
+  token::TokenGetter* const tokens_;
 };
 
 }  // namespace cubelet::volume

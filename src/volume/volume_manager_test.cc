@@ -12,6 +12,7 @@
 #include "apiobjects/testing/fake_object_manager.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "token/testing/fake_token_getter.h"
 #include "util/testing/temp_dir.h"
 #include "volume/testing/fake_mounter.h"
 
@@ -292,6 +293,90 @@ TEST_F(ObjectVolumeTest, SecretItemsAndMissingKeys) {
   s = with_objects_.SetUpPodVolumes(PodIn({SecretVolume({.secret_name = "gone"})}));
   EXPECT_EQ(s.message(),
             "MountVolume.SetUp failed for volume \"creds\" : secret \"gone\" not found");
+}
+
+class ProjectedVolumeTest : public ObjectVolumeTest {
+ protected:
+  static api::Volume Projected(std::vector<api::VolumeProjection> sources,
+                               int32_t default_mode = 0644) {
+    return api::Volume{.name = "kube-api-access",
+                       .projected = api::ProjectedVolumeSource{.sources = std::move(sources),
+                                                               .default_mode = default_mode}};
+  }
+  std::string Dir() const {
+    return with_tokens_.PluginVolumePath("uid-1", kProjectedPluginDir, "kube-api-access");
+  }
+
+  token::testing::FakeTokenGetter tokens_;
+  VolumeManager with_tokens_{root_.path(), &mounter_, kNodeMemory, &objects_, &tokens_};
+};
+
+TEST_F(ProjectedVolumeTest, SourcesShareOneDirectoryOnATmpfs) {
+  api::DownwardAPIVolumeFile ns_file{.path = "namespace",
+                                     .field_ref = api::ObjectFieldSelector{
+                                         .api_version = "v1", .field_path = "metadata.namespace"}};
+  api::Pod pod = PodIn({Projected(
+      {{.service_account_token =
+            api::ServiceAccountTokenProjection{.expiration_seconds = 3607, .path = "token"}},
+       {.config_map =
+            api::ConfigMapVolumeSource{.name = "cfg", .items = {{.key = "a", .path = "ca.crt"}}}},
+       {.secret = api::SecretVolumeSource{.secret_name = "creds",
+                                          .items = {{.key = "user", .path = "u", .mode = 0400}}}},
+       {.downward_api = api::DownwardAPIVolumeSource{.items = {ns_file}}}},
+      0644)});
+  pod.spec.service_account_name = "robot";
+  ASSERT_TRUE(with_tokens_.SetUpPodVolumes(pod).ok());
+  const std::string dir = Dir();
+  EXPECT_EQ(dir, root_.path() + "/pods/uid-1/volumes/kubernetes.io~projected/kube-api-access");
+  EXPECT_EQ(ReadAll(dir + "/token"), "token-for-robot-p");
+  EXPECT_EQ(ReadAll(dir + "/ca.crt"), "1");
+  EXPECT_EQ(ReadAll(dir + "/u"), "admin");
+  EXPECT_EQ(ReadAll(dir + "/namespace"), "ns");
+  EXPECT_EQ(Mode(dir + "/..data/token"), 0644u);
+  EXPECT_EQ(Mode(dir + "/..data/ca.crt"), 0644u) << "the volume's defaultMode";
+  EXPECT_EQ(Mode(dir + "/..data/u"), 0400u) << "the item's own mode";
+  ASSERT_EQ(mounter_.mounts_.size(), 1u);
+  EXPECT_EQ(mounter_.mounts_[0].path, dir);
+  std::vector<token::TokenRequest> asked = tokens_.requests();
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0], (token::TokenRequest{.namespace_ = "ns",
+                                           .service_account = "robot",
+                                           .expiration_seconds = 3607,
+                                           .pod_name = "p",
+                                           .pod_uid = "uid-1"}));
+
+  ASSERT_TRUE(with_tokens_.TearDownPodVolumes("uid-1").ok());
+  EXPECT_TRUE(mounter_.mounts_.empty());
+  EXPECT_THAT(tokens_.forgotten(), ElementsAre("uid-1"));
+}
+
+TEST_F(ProjectedVolumeTest, TokensAreOwnerOnlyWithAnFsGroupAndDefaultToTheDefaultAccount) {
+  api::Pod pod = PodIn({Projected({{.service_account_token = api::ServiceAccountTokenProjection{
+                                        .audience = "vault", .path = "t"}}})});
+  pod.spec.security_context = api::PodSecurityContext{.fs_group = static_cast<int64_t>(getgid())};
+  ASSERT_TRUE(with_tokens_.SetUpPodVolumes(pod).ok());
+  EXPECT_EQ(Mode(Dir() + "/..data/t") & 0700u, 0600u);
+  EXPECT_EQ(Mode(Dir() + "/..data/t") & 07u, 0u) << "not for others";
+  EXPECT_EQ(tokens_.requests().at(0).service_account, "default");
+  EXPECT_EQ(tokens_.requests().at(0).audience, "vault");
+}
+
+TEST_F(ProjectedVolumeTest, EveryFailingSourceIsReportedAndNothingIsWritten) {
+  tokens_.SetError(absl::PermissionDeniedError("failed to fetch token: forbidden"));
+  api::Pod pod = PodIn(
+      {Projected({{.service_account_token = api::ServiceAccountTokenProjection{.path = "token"}},
+                  {.config_map = api::ConfigMapVolumeSource{.name = "nope"}},
+                  {.secret = api::SecretVolumeSource{.secret_name = "gone", .optional = true}}})});
+  absl::Status s = with_tokens_.SetUpPodVolumes(pod);
+  EXPECT_TRUE(absl::IsPermissionDenied(s)) << s;
+  EXPECT_EQ(s.message(),
+            "MountVolume.SetUp failed for volume \"kube-api-access\" : [failed to fetch token: "
+            "forbidden, configmap \"nope\" not found]");
+  EXPECT_FALSE(std::filesystem::exists(Dir() + "/..data"));
+  // Without a token getter (standalone) the token cannot be had.
+  s = with_objects_.SetUpPodVolumes(PodIn({Projected(
+      {{.service_account_token = api::ServiceAccountTokenProjection{.path = "token"}}})}));
+  EXPECT_THAT(s.message(), HasSubstr("serviceAccountToken sources need an API server"));
 }
 
 TEST_F(ObjectVolumeTest, WithoutAnObjectManagerTheyNeedClusterMode) {
