@@ -7,7 +7,7 @@ printed manifest digest can be compared with what containerd already holds.
 
   oci_image.py --rootfs DIR --ref docker.io/library/busybox:latest \
       --out busybox.tar [--entrypoint '["/pause"]'] [--cmd '["sh"]'] \
-      [--env K=V ...] [--workdir /] [--arch amd64]
+      [--env K=V ...] [--workdir /] [--user 1234] [--arch amd64]
 
 Layer: gzip'd tar, entries sorted by path, owner 0:0, mtime 0. Config:
 rootfs.diff_ids = sha256 of the uncompressed tar. The archive is an OCI image
@@ -124,6 +124,8 @@ def build(args):
         cfg["Cmd"] = json.loads(args.cmd)
     if args.workdir:
         cfg["WorkingDir"] = args.workdir
+    if args.user:
+        cfg["User"] = args.user
     config = canonical_json({
         "architecture": arch,
         "os": "linux",
@@ -181,6 +183,7 @@ def main():
     p.add_argument("--cmd", help="JSON array")
     p.add_argument("--env", action="append", help="K=V (repeatable)")
     p.add_argument("--workdir")
+    p.add_argument("--user", help="the image's USER (uid[:gid] or name)")
     p.add_argument("--arch", help="OCI architecture (default: this machine)")
     build(p.parse_args())
 

@@ -122,7 +122,7 @@ std::string Configz(const AgentOptions& o, const std::string& authorization_mode
       {"maxPods", o.max_pods},
       {"podLogsDir", o.pod_logs_dir},
       {"containerRuntimeEndpoint", o.container_runtime_endpoint},
-      {"kubeAPIQPS", o.kube_api_qps},
+      {"kubeAPIQPS", static_cast<int32_t>(o.kube_api_qps)},  // int32 in v1beta1
       {"kubeAPIBurst", o.kube_api_burst},
       {"registerNode", o.register_node},
   };

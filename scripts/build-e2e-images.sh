@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Builds the test images the upstream node conformance suite runs, under the
+# exact names and tags it asks for (e2e_node.test --list-images), from local
+# parts only, and imports them into the private containerd (namespace k8s.io):
+#   registry.k8s.io/e2e-test-images/busybox:1.37.0-2, :1.36.1-1
+#                     Debian's busybox-static, /etc/passwd and /etc/group
+#   registry.k8s.io/e2e-test-images/nonroot:1.5       the same, USER 1234
+#   registry.k8s.io/e2e-test-images/agnhost:2.66.1, :2.55
+#                     agnhost built from the same Kubernetes release on the busybox
+#                     root, with the image's user-defined-in-image (1000) and
+#                     group-defined-in-image (50000); entrypoint /agnhost, cmd pause
+#   registry.k8s.io/pause:3.10.2                      cubelet's static pause
+# Not built (specs that need them are skipped, see conformance/skip.txt): nginx,
+# perl, nonewprivs, kitten/nautilus, and images of features this node lacks.
+# Pods reference these names with pull policy IfNotPresent and the suite runs
+# with --prepull-images=false, so no registry is involved.
+#
+# Usage: scripts/build-e2e-images.sh AGNHOST_BINARY
+# Env: CUBELET_CONTAINERD_DIR (default /var/lib/cubelet-containerd),
+#      CUBELET_CONTAINERD_SOCK (default $CUBELET_CONTAINERD_DIR/containerd.sock)
+set -euo pipefail
+umask 022
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+dir="$(realpath -m "${CUBELET_CONTAINERD_DIR:-/var/lib/cubelet-containerd}")"
+sock="$(realpath -m "${CUBELET_CONTAINERD_SOCK:-$dir/containerd.sock}")"
+out="$dir/images/e2e"
+agnhost="${1:?usage: build-e2e-images.sh AGNHOST_BINARY}"
+die() { echo "build-e2e-images: $*" >&2; exit 1; }
+[ -x "$agnhost" ] || die "no agnhost binary at $agnhost (scripts/build-e2e-node.sh builds it)"
+busybox_bin="$(command -v busybox)" || die "busybox-static is not installed"
+# The base images (pause, busybox) come from scripts/build-images.sh.
+bash "$here/build-images.sh" --build-only >/dev/null
+base="$dir/images"
+mkdir -p "$out"
+
+root() {  # root <dir>: the busybox root with users and groups
+  local r=$1
+  rm -rf "$r"
+  cp -a "$base/busybox-rootfs" "$r"
+  cat >"$r/etc/passwd" <<'EOT'
+root:x:0:0:root:/root:/bin/sh
+nobody:x:65534:65534:nobody:/nonexistent:/bin/false
+EOT
+  cat >"$r/etc/group" <<'EOT'
+root:x:0:
+nobody:x:65534:
+EOT
+  mkdir -p "$r/root" && chmod 0700 "$r/root"
+}
+
+declare -A digest archive
+mk() {  # mk <name> <ref> <rootfs> <oci_image.py options...>
+  local name="$1" ref="$2" rootfs="$3"
+  shift 3
+  digest[$ref]="$(python3 "$here/lib/oci_image.py" --rootfs "$rootfs" --ref "$ref" \
+    --out "$out/$name.tar" "$@")" || die "writing $out/$name.tar failed"
+  archive[$ref]="$out/$name.tar"
+}
+
+root "$out/busybox-rootfs"
+for tag in 1.37.0-2 1.36.1-1; do
+  mk "busybox-$tag" "registry.k8s.io/e2e-test-images/busybox:$tag" "$out/busybox-rootfs" \
+    --cmd '["sh"]'
+done
+mk nonroot registry.k8s.io/e2e-test-images/nonroot:1.5 "$out/busybox-rootfs" --cmd '["sh"]' \
+  --user 1234
+
+root "$out/agnhost-rootfs"
+install -m 0755 "$agnhost" "$out/agnhost-rootfs/agnhost"
+ln -s agnhost "$out/agnhost-rootfs/agnhost-2"
+mkdir -p "$out/agnhost-rootfs/uploads" "$out/agnhost-rootfs/home/user-defined-in-image"
+echo "user-defined-in-image:x:1000:1000::/home/user-defined-in-image:/bin/sh" \
+  >>"$out/agnhost-rootfs/etc/passwd"
+printf 'user-defined-in-image:x:1000:\ngroup-defined-in-image:x:50000:user-defined-in-image\n' \
+  >>"$out/agnhost-rootfs/etc/group"
+for tag in 2.66.1 2.55; do
+  mk "agnhost-$tag" "registry.k8s.io/e2e-test-images/agnhost:$tag" "$out/agnhost-rootfs" \
+    --entrypoint '["/agnhost"]' --cmd '["pause"]'
+done
+mk pause-3.10.2 registry.k8s.io/pause:3.10.2 "$base/pause-rootfs" --entrypoint '["/pause"]'
+
+ctr_() { timeout 120 ctr --address "$sock" -n k8s.io "$@"; }
+timeout 5 ctr --address "$sock" version >/dev/null 2>&1 ||
+  die "containerd does not answer on $sock (start it: scripts/containerd.sh start)"
+present="$(ctr_ images ls)" || die "ctr images ls failed"
+for ref in "${!digest[@]}"; do
+  have="$(awk -v r="$ref" '$1 == r { print $3 }' <<<"$present")"
+  [ "$have" = "${digest[$ref]}" ] && continue
+  ctr_ images import "${archive[$ref]}" >/dev/null || die "import of ${archive[$ref]} failed"
+  echo "build-e2e-images: imported $ref"
+done

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Runs the upstream node conformance suite (e2e_node.test --conformance,
+# Kubernetes' own test of "is this a conforming node") against cubelet on the
+# project's private containerd:
+#   1. builds the suite, agnhost and ginkgo (scripts/build-e2e-node.sh, cached);
+#   2. starts the private containerd and imports the suite's test images
+#      (scripts/build-e2e-images.sh: built locally under the exact names);
+#   3. starts cubelet beside the suite, which starts its own etcd, kube-apiserver
+#      (https://127.0.0.1:6443, bearer token) and namespace controller;
+#   4. runs the [NodeConformance] specs minus conformance/skip.txt (each line
+#      there says why), writes the JUnit report and prints
+#      RESULT passed=… failed=… skipped=… seconds=…
+#
+# Usage: scripts/conformance.sh [--subset] [--focus REGEX] [--procs N]
+#   --subset  only the specs in conformance/subset.txt (the CI run)
+#   --focus   a ginkgo focus regex instead (within [NodeConformance])
+#   --procs   ginkgo processes (default 2)
+# Env: CONFORMANCE_DIR  where reports and logs go (default /tmp/cubelet-conformance)
+# Port 6443 must be free: stop scripts/controlplane.sh first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$PWD
+
+subset=0 focus='' procs=2
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --subset) subset=1 ;;
+    --focus) focus=$2; shift ;;
+    --procs) procs=$2; shift ;;
+    *) sed -n '2,19p' "$0"; exit 2 ;;
+  esac
+  shift
+done
+
+work=$(realpath -m "${CONFORMANCE_DIR:-/tmp/cubelet-conformance}")
+phase() { echo "=== conformance: $* ($(date +%T))"; }
+die() { echo "conformance: $*" >&2; exit 1; }
+
+if (exec 3<>/dev/tcp/127.0.0.1/6443) 2>/dev/null; then
+  die "127.0.0.1:6443 is in use (the suite's API server needs it): scripts/controlplane.sh stop"
+fi
+
+phase "building the suite"
+bin=$(bash scripts/build-e2e-node.sh | tail -1)
+cmake --build build/release -j"$(nproc)" --target cubelet >/dev/null
+cubelet=$repo/build/release/src/app/cubelet
+
+phase "private containerd and images"
+bash scripts/containerd.sh start >/dev/null
+eval "export $(bash scripts/containerd.sh env)"
+bash scripts/build-e2e-images.sh "$bin/agnhost"
+
+rm -rf "$work"
+mkdir -p "$work/manifests" "$work/report"
+# The suite chroots into /rootfs to validate the system in conformance mode
+# (it expects to run in a container with the host at /rootfs).
+[ -e /rootfs ] || ln -s / /rootfs
+
+token=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+node=$(hostname | tr 'A-Z' 'a-z')
+cat >"$work/kubeconfig" <<EOT
+apiVersion: v1
+kind: Config
+clusters:
+- name: local
+  cluster: {server: "https://127.0.0.1:6443", insecure-skip-tls-verify: true}
+users:
+- name: kubelet
+  user: {token: "$token"}
+contexts:
+- name: local
+  context: {cluster: local, user: kubelet}
+current-context: local
+EOT
+
+# The suite writes its known_tokens.csv into the working directory.
+cd "$work"
+phase "cubelet"
+# As the suite configures its own kubelet: anonymous requests and AlwaysAllow
+# (the suite's API server reaches the node without a client certificate).
+"$cubelet" --kubeconfig="$work/kubeconfig" --node-name="$node" \
+  --container-runtime-endpoint="$CUBELET_CRI_ENDPOINT" --root-dir=/var/lib/kubelet \
+  --pod-logs-dir=/var/log/pods --pod-manifest-path="$work/manifests" \
+  --cgroup-root=/cubelet-conformance --read-only-port=10255 --port=10250 \
+  --anonymous-auth=true --authorization-mode=AlwaysAllow -v=2 >"$work/cubelet.log" 2>&1 &
+agent=$!
+trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null || true' EXIT
+
+skip_re=$( (grep -v '^\s*#' "$repo/conformance/skip.txt" || true) |
+  sed -n 's/^\([^\t]*\)\t.*$/\1/p' | paste -sd'|')
+skip='\[Slow\]|\[Serial\]|\[Disruptive\]|\[Flaky\]'
+[ -n "$skip_re" ] && skip="$skip|$skip_re"
+if [ "$subset" = 1 ]; then
+  focus=$( (grep -v -e '^\s*#' -e '^\s*$' "$repo/conformance/subset.txt" || true) |
+    paste -sd'|')
+fi
+[ -n "$focus" ] || focus='\[NodeConformance\]'
+
+phase "running (focus: ${focus:0:80}...)"
+start=$(date +%s)
+set +e
+"$bin/ginkgo" --procs="$procs" --timeout=3h --focus="$focus" --skip="$skip" \
+  --label-filter='NodeConformance' --junit-report=junit.xml --output-dir="$work/report" \
+  --no-color "$bin/e2e_node.test" -- \
+  --conformance=true --bearer-token="$token" --prepull-images=false \
+  --container-runtime-endpoint="$CUBELET_CRI_ENDPOINT" --report-dir="$work/report" \
+  --node-name="$node" >"$work/suite.log" 2>&1
+rc=$?
+set -e
+seconds=$(( $(date +%s) - start ))
+python3 "$repo/scripts/lib/junit_summary.py" "$work/report/junit.xml" "$seconds" ||
+  { tail -50 "$work/suite.log"; exit 1; }
+echo "logs: $work/suite.log, $work/cubelet.log; report: $work/report/junit.xml"
+exit $rc
