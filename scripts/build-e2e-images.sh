@@ -10,8 +10,11 @@
 #                     root, with the image's user-defined-in-image (1000) and
 #                     group-defined-in-image (50000); entrypoint /agnhost, cmd pause
 #   registry.k8s.io/pause:3.10.2                      cubelet's static pause
-# Not built (specs that need them are skipped, see conformance/skip.txt): nginx,
-# perl, nonewprivs, kitten/nautilus, and images of features this node lacks.
+#   registry.k8s.io/e2e-test-images/nginx:1.27.0-2, :1.28.0-2
+#                     Debian's nginx (the .deb fetched from the Debian archive,
+#                     not installed) with its libraries, serving / on port 80
+# Not built (specs that need them are skipped, see conformance/skip.txt): perl,
+# nonewprivs, kitten/nautilus, and images of features this node lacks.
 # Pods reference these names with pull policy IfNotPresent and the suite runs
 # with --prepull-images=false, so no registry is involved.
 #
@@ -79,6 +82,46 @@ for tag in 2.66.1 2.55; do
     --entrypoint '["/agnhost"]' --cmd '["pause"]'
 done
 mk pause-3.10.2 registry.k8s.io/pause:3.10.2 "$base/pause-rootfs" --entrypoint '["/pause"]'
+
+# nginx: the binary of Debian's package and the host's copies of its libraries.
+debs="$out/debs"
+if ! ls "$debs"/nginx_*.deb >/dev/null 2>&1; then
+  mkdir -p "$debs"
+  (cd "$debs" && apt-get download nginx nginx-common >/dev/null 2>&1) ||
+    die "apt-get download nginx failed (the Debian archive must be reachable)"
+fi
+ng="$out/nginx-rootfs"
+root "$ng"
+rm -rf "$out/nginx-deb" && mkdir -p "$out/nginx-deb"
+for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$out/nginx-deb"; done
+install -D -m 0755 "$out/nginx-deb/usr/sbin/nginx" "$ng/usr/sbin/nginx"
+install -D -m 0644 "$out/nginx-deb/etc/nginx/mime.types" "$ng/etc/nginx/mime.types"
+while read -r lib; do
+  [ -n "$lib" ] && install -D -m 0755 "$(readlink -f "$lib")" "$ng$lib"
+done < <(ldd "$ng/usr/sbin/nginx" | awk '/=> \// { print $3 } /^\s*\/lib/ { print $1 }')
+mkdir -p "$ng/var/lib/nginx" "$ng/var/log/nginx" "$ng/usr/share/nginx/html" "$ng/run"
+echo "nginx:x:101:101:nginx:/nonexistent:/bin/false" >>"$ng/etc/passwd"
+echo "nginx:x:101:" >>"$ng/etc/group"
+cat >"$ng/etc/nginx/nginx.conf" <<'EOT'
+user nginx;
+worker_processes 1;
+error_log /dev/stderr notice;
+pid /run/nginx.pid;
+events { worker_connections 1024; }
+http {
+  include /etc/nginx/mime.types;
+  access_log /dev/stdout;
+  server {
+    listen 80;
+    location / { root /usr/share/nginx/html; index index.html; }
+  }
+}
+EOT
+echo '<html><body>Welcome to nginx!</body></html>' >"$ng/usr/share/nginx/html/index.html"
+for tag in 1.27.0-2 1.28.0-2; do
+  mk "nginx-$tag" "registry.k8s.io/e2e-test-images/nginx:$tag" "$ng" \
+    --cmd '["nginx", "-g", "daemon off;"]'
+done
 
 ctr_() { timeout 120 ctr --address "$sock" -n k8s.io "$@"; }
 timeout 5 ctr --address "$sock" version >/dev/null 2>&1 ||

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "apiobjects/api_object_manager.h"
+#include "apiobjects/service_store.h"
 #include "asio/thread_pool.hpp"
 #include "client/curl_api_client.h"
 #include "client/kubeconfig.h"
@@ -229,6 +230,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
         api, clock, events::ApiEventRecorderOptions{.host = options.node_name});
     p.objects = std::make_unique<apiobjects::ApiObjectManager>(api, clock);
     p.tokens = std::make_unique<token::TokenManager>(api, clock);
+    p.services = std::make_unique<apiobjects::ServiceStore>(api, clock);
   }
   kubelet::KubeletOptions kubelet_options;
   kubelet_options.node_name = options.node_name;
@@ -266,7 +268,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
                                  }
                                },
                            .objects = p.objects.get(),
-                           .tokens = p.tokens.get()},
+                           .tokens = p.tokens.get(),
+                           .services = p.services.get()},
       kubelet_options);
   kubelet::Kubelet* kubelet = p.kubelet.get();
 
@@ -465,6 +468,7 @@ absl::Status Agent::Start() {
       return absl::Status(s.code(), absl::StrCat("healthz (--healthz-port): ", s.message()));
     }
   }
+  if (p.services) p.services->Start();
   p.kubelet->Start();
   if (p.recorder) p.recorder->Start();
   if (p.node_status) p.node_status->Start();
@@ -492,6 +496,7 @@ void Agent::Stop() {
   if (p.secure_server) p.secure_server->Stop();
   if (p.healthz_server) p.healthz_server->Stop();
   p.kubelet->Stop();
+  if (p.services) p.services->Stop();
   if (p.recorder) p.recorder->Stop();
   p.pool.stop();
   p.pool.join();

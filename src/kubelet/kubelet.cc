@@ -67,6 +67,7 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
                            .runtime_helper = &runtime_helper_,
                            .recorder = deps.recorder,
                            .objects = deps.objects,
+                           .services = deps.services,
                        }),
       status_manager_([this](const api::Pod& pod, const api::PodStatus* old_status,
                              const api::PodStatus& new_status) {

@@ -159,6 +159,9 @@ struct KubeletDeps {
   apiobjects::ObjectManager* objects = nullptr;
   // Service account tokens for projected volumes (cluster mode). Null: none.
   token::TokenGetter* tokens = nullptr;
+  // The cluster's Services, for the containers' service variables (cluster
+  // mode). Null: none.
+  const apiobjects::ServiceLister* services = nullptr;
 };
 
 class Kubelet {

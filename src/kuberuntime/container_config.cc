@@ -329,6 +329,16 @@ absl::StatusOr<std::vector<cri::KeyValue>> RuntimeManager::MakeEnvironment(
   std::vector<cri::KeyValue> envs;
   std::map<std::string, std::string> vars;
   std::map<std::string, size_t> index;
+  // The Services' variables (getServiceEnvVarMap): references expand to them
+  // and they come last, for each name the container does not set itself.
+  std::map<std::string, std::string> service_vars;
+  if (options_.services != nullptr) {
+    absl::StatusOr<std::vector<apiobjects::Service>> services = options_.services->ListServices();
+    if (!services.ok()) return services.status();
+    service_vars =
+        apiobjects::ServiceEnvVars(*services, ns, pod.spec.enable_service_links.value_or(true));
+    vars = service_vars;
+  }
   auto set = [&](const std::string& name, std::string value) {
     vars[name] = value;
     if (auto it = index.find(name); it != index.end()) {
@@ -407,6 +417,9 @@ absl::StatusOr<std::vector<cri::KeyValue>> RuntimeManager::MakeEnvironment(
       value = **std::move(v);
     }
     set(e.name, std::move(value));
+  }
+  for (auto& [name, value] : service_vars) {
+    if (!index.contains(name)) envs.push_back(cri::KeyValue{.key = name, .value = value});
   }
   return envs;
 }

@@ -39,6 +39,7 @@
 #include "api/format.h"
 #include "api/pod.h"
 #include "apiobjects/object_manager.h"
+#include "apiobjects/service_lister.h"
 #include "container/runtime.h"
 #include "container/runtime_types.h"
 #include "cri/container_events.h"
@@ -180,6 +181,9 @@ struct RuntimeManagerOptions {
   // ConfigMaps and Secrets for configMapKeyRef/secretKeyRef env and envFrom
   // (cluster mode); not owned. Null: such references fail to resolve.
   apiobjects::ObjectManager* objects = nullptr;
+  // The cluster's Services for the containers' service variables (cluster
+  // mode); not owned. Null: none.
+  const apiobjects::ServiceLister* services = nullptr;
 };
 
 class RuntimeManager final : public container::Runtime {

@@ -12,6 +12,7 @@
 
 #include "absl/strings/match.h"
 #include "apiobjects/testing/fake_object_manager.h"
+#include "apiobjects/testing/fake_service_lister.h"
 #include "cri/inmemory/in_memory_runtime.h"
 #include "events/testing/fake_recorder.h"
 #include "gmock/gmock.h"
@@ -118,8 +119,10 @@ class RuntimeManagerTest : public ::testing::Test {
 class EnvFromObjectsTest : public RuntimeManagerTest {
  protected:
   EnvFromObjectsTest()
-      : RuntimeManagerTest(RuntimeManager::Options{
-            .manage_host_state = false, .recorder = &recorder_, .objects = &objects_}) {
+      : RuntimeManagerTest(RuntimeManager::Options{.manage_host_state = false,
+                                                   .recorder = &recorder_,
+                                                   .objects = &objects_,
+                                                   .services = &services_}) {
     objects_.PutConfigMap(apiobjects::ConfigMap{
         .namespace_ = "default", .name = "cfg", .data = {{"MODE", "fast"}, {"LEVEL", "3"}}});
     objects_.PutSecret(apiobjects::Secret{
@@ -153,7 +156,38 @@ class EnvFromObjectsTest : public RuntimeManagerTest {
 
   events::testing::FakeRecorder recorder_;
   apiobjects::testing::FakeObjectManager objects_;
+  apiobjects::testing::FakeServiceLister services_;
 };
+
+TEST_F(EnvFromObjectsTest, ServicesGiveVariablesAfterTheContainersOwn) {
+  services_.Set(std::vector<apiobjects::Service>{{.namespace_ = "default",
+                                                  .name = "web-svc",
+                                                  .cluster_ip = "10.0.0.5",
+                                                  .ports = {{.port = 80, .protocol = "TCP"}}}});
+  api::Pod pod = MakePod("web", api::kRestartAlways, {"app"});
+  pod.spec.containers[0].env = {{.name = "WEB_SVC_SERVICE_PORT", .value = "mine"},
+                                {.name = "URL", .value = "http://$(WEB_SVC_SERVICE_HOST)/"}};
+  absl::StatusOr<std::vector<std::string>> env = StartedEnv(pod);
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(*env, (std::vector<std::string>{
+                      "WEB_SVC_SERVICE_PORT=mine", "URL=http://10.0.0.5/",
+                      "WEB_SVC_PORT=tcp://10.0.0.5:80", "WEB_SVC_PORT_80_TCP=tcp://10.0.0.5:80",
+                      "WEB_SVC_PORT_80_TCP_ADDR=10.0.0.5", "WEB_SVC_PORT_80_TCP_PORT=80",
+                      "WEB_SVC_PORT_80_TCP_PROTO=tcp", "WEB_SVC_SERVICE_HOST=10.0.0.5"}));
+  // enableServiceLinks: false leaves them out.
+  api::Pod quiet = MakePod("quiet", api::kRestartAlways, {"app"});
+  quiet.spec.enable_service_links = false;
+  env = StartedEnv(quiet);
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_THAT(*env, ::testing::IsEmpty());
+  // Until the Services have been read the container waits.
+  services_.Set(absl::UnavailableError(
+      "services have not yet been read at least once, cannot construct envvars"));
+  api::Pod early = MakePod("early", api::kRestartAlways, {"app"});
+  env = StartedEnv(early);
+  EXPECT_THAT(std::string(env.status().message()),
+              ::testing::HasSubstr("services have not yet been read"));
+}
 
 TEST_F(EnvFromObjectsTest, EnvFromThenEnvWhichOverridesAndExpands) {
   api::Pod pod = MakePod("web", api::kRestartAlways, {"app"});
