@@ -69,9 +69,28 @@ done
 mk nonroot registry.k8s.io/e2e-test-images/nonroot:1.5 "$out/busybox-rootfs" --cmd '["sh"]' \
   --user 1234
 
+# add_binary <rootfs> <binary> [<path in the image>]: a binary and the host's
+# copies of the libraries it links.
+add_binary() {
+  local r=$1 bin=$2 dest=${3:-$2} lib
+  rm -f "$r$dest"  # a busybox applet link: replace the link, not busybox
+  install -D -m 0755 "$(readlink -f "$bin")" "$r$dest"
+  while read -r lib; do
+    [ -n "$lib" ] && [ ! -e "$r$lib" ] && install -D -m 0755 "$(readlink -f "$lib")" "$r$lib"
+  done < <(ldd "$bin" | awk '/=> \// { print $3 } /^\s*\/lib/ { print $1 }')
+}
+
 root "$out/agnhost-rootfs"
 install -m 0755 "$agnhost" "$out/agnhost-rootfs/agnhost"
 ln -s agnhost "$out/agnhost-rootfs/agnhost-2"
+# Upstream's image (Alpine) has curl and bash, which exec hooks and probes
+# call, and porter's TLS pair at /localhost.{crt,key} for HTTPS servers.
+add_binary "$out/agnhost-rootfs" /usr/bin/curl
+add_binary "$out/agnhost-rootfs" /bin/bash
+mkdir -p "$out/agnhost-rootfs/etc/ssl/certs"
+porter="$(go env GOMODCACHE)/k8s.io/kubernetes@$(sed -n 's/^[[:space:]]*\(require \)\{0,1\}k8s.io\/kubernetes \(v[0-9.]*\)$/\2/p' "$here/../tools/k8s-e2e/go.mod" | head -1)/test/images/agnhost/porter"
+[ -f "$porter/localhost.crt" ] || die "no $porter/localhost.crt (scripts/build-e2e-node.sh fetches the module)"
+install -m 0644 "$porter/localhost.crt" "$porter/localhost.key" "$out/agnhost-rootfs/"
 mkdir -p "$out/agnhost-rootfs/uploads" "$out/agnhost-rootfs/home/user-defined-in-image"
 echo "user-defined-in-image:x:1000:1000::/home/user-defined-in-image:/bin/sh" \
   >>"$out/agnhost-rootfs/etc/passwd"
@@ -94,11 +113,9 @@ ng="$out/nginx-rootfs"
 root "$ng"
 rm -rf "$out/nginx-deb" && mkdir -p "$out/nginx-deb"
 for deb in "$debs"/*.deb; do dpkg-deb -x "$deb" "$out/nginx-deb"; done
-install -D -m 0755 "$out/nginx-deb/usr/sbin/nginx" "$ng/usr/sbin/nginx"
 install -D -m 0644 "$out/nginx-deb/etc/nginx/mime.types" "$ng/etc/nginx/mime.types"
-while read -r lib; do
-  [ -n "$lib" ] && install -D -m 0755 "$(readlink -f "$lib")" "$ng$lib"
-done < <(ldd "$ng/usr/sbin/nginx" | awk '/=> \// { print $3 } /^\s*\/lib/ { print $1 }')
+add_binary "$ng" "$out/nginx-deb/usr/sbin/nginx" /usr/sbin/nginx
+
 mkdir -p "$ng/var/lib/nginx" "$ng/var/log/nginx" "$ng/usr/share/nginx/html" "$ng/run"
 echo "nginx:x:101:101:nginx:/nonexistent:/bin/false" >>"$ng/etc/passwd"
 echo "nginx:x:101:" >>"$ng/etc/group"

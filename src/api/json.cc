@@ -637,6 +637,10 @@ void Decode(Obj& o, PodSpec& s) {
   if (s.service_account_name.empty()) o.Str("serviceAccount", s.service_account_name);
   o.OptBool("automountServiceAccountToken", s.automount_service_account_token);
   o.OptBool("enableServiceLinks", s.enable_service_links);
+  {
+    std::vector<std::string>& gates = s.readiness_gates;
+    o.List("readinessGates", gates, [](Obj& g, std::string& out) { g.Str("conditionType", out); });
+  }
   o.Str("priorityClassName", s.priority_class_name);
 }
 
@@ -1269,6 +1273,11 @@ json Encode(const PodSpec& s) {
   PutStr(j, "serviceAccountName", s.service_account_name);
   PutOpt(j, "automountServiceAccountToken", s.automount_service_account_token);
   PutOpt(j, "enableServiceLinks", s.enable_service_links);
+  if (!s.readiness_gates.empty()) {
+    json gates = json::array();
+    for (const std::string& t : s.readiness_gates) gates.push_back({{"conditionType", t}});
+    j["readinessGates"] = gates;
+  }
   PutStr(j, "priorityClassName", s.priority_class_name);
   return j;
 }

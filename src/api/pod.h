@@ -530,6 +530,9 @@ struct PodSpec {
   std::string service_account_name;
   std::optional<bool> automount_service_account_token;
   std::optional<bool> enable_service_links;
+  // readinessGates[].conditionType: conditions others set that must be True
+  // too before the pod is Ready.
+  std::vector<std::string> readiness_gates;
   std::string priority_class_name;
 
   bool operator==(const PodSpec&) const = default;

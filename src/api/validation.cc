@@ -290,6 +290,10 @@ class Validator {
     ValidateContainers(spec);
     ValidateInitContainers(spec);
     ValidatePodFields(spec);
+    for (size_t i = 0; i < spec.readiness_gates.size(); ++i) {
+      AddInvalid(absl::StrCat("spec.readinessGates[", i, "].conditionType"),
+                 spec.readiness_gates[i], IsQualifiedName(spec.readiness_gates[i]));
+    }
     // Pod-level resources size the pod cgroup, which cubelet does not write
     // yet: refused rather than silently ignored.
     if (spec.resources.has_value() &&

@@ -441,6 +441,10 @@ void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
           LOG(INFO) << "SyncLoop UPDATE source=\"" << update.source << "\" pod=\""
                     << FormatPod(*pod) << "\"";
           DispatchWork(podworkers::SyncPodType::kUpdate, pod);
+        } else if (!pod->spec.readiness_gates.empty()) {
+          // A readiness gate's condition may have changed: Ready is worked
+          // out again (upstream HandlePodReconcile).
+          DispatchWork(podworkers::SyncPodType::kSync, pod);
         }
       }
       break;

@@ -206,9 +206,15 @@ int MirrorPodController::SyncOnce() {
         missing = DeleteMirror(full_name, mirror, "deleted in the API server");
         Backoff(full_name, missing);
       } else if (mirror.hash != StaticPodHash(*pod)) {
+        // The changed static pod starts only once the one it replaces has
+        // terminated; until then the mirror stays (upstream replaces it in
+        // the new pod's syncPod, which waits for that).
+        if (deps_.static_pod_terminating && deps_.static_pod_terminating(full_name)) continue;
         missing = DeleteMirror(full_name, mirror, "its static pod changed");
         Backoff(full_name, missing);
       }
+    } else if (deps_.static_pod_terminating && deps_.static_pod_terminating(full_name)) {
+      continue;  // the same: no mirror for a pod that cannot start yet
     }
     if (!missing) continue;
     if (!node_uid_asked) {

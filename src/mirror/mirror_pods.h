@@ -11,6 +11,9 @@
 //    Node exists (its UID is the owner reference's);
 //  - deletes (grace 0, UID precondition) a mirror whose hash no longer
 //    matches its static pod, or that someone deleted, and creates it again;
+//    a changed static pod's mirror is replaced only once the pod it replaces
+//    has terminated (it cannot start before), so the mirror keeps its UID
+//    and the old pod's status through that pod's grace period;
 //  - deletes a mirror whose static pod is gone, once that pod's worker has
 //    finished terminating it (upstream IsPodForMirrorPodTerminatingByFullName).
 // The API source reports the mirror pods it sees (SetMirrorPods); the

@@ -134,6 +134,19 @@ TEST_F(MirrorPodControllerTest, AStaleMirrorIsReplaced) {
   EXPECT_EQ(controller_.MirrorUid(pod), "mirror-1");
 }
 
+// The changed static pod waits for the old one to terminate (its grace
+// period); so does the replacement of its mirror (mirror_pod_grace_period_test).
+TEST_F(MirrorPodControllerTest, AStaleMirrorStaysWhileThePodItMirrorsTerminates) {
+  const api::Pod& pod = AddStaticPod("hash-2");
+  controller_.SetMirrorPods({Mirror("m-1", "hash-1")});
+  terminating_.insert(api::PodFullName(pod));
+  EXPECT_EQ(controller_.SyncOnce(), 0);
+  EXPECT_TRUE(api_.Requests().empty());
+  terminating_.clear();
+  EXPECT_EQ(controller_.SyncOnce(), 2);
+  EXPECT_EQ(controller_.MirrorUid(pod), "mirror-1");
+}
+
 TEST_F(MirrorPodControllerTest, TheWatchLaggingBehindOurWritesCostsNoWrites) {
   const api::Pod& pod = AddStaticPod("hash-2");
   controller_.SetMirrorPods({Mirror("m-1", "hash-1")});

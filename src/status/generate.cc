@@ -410,12 +410,34 @@ api::PodCondition GenerateContainersReadyCondition(
 }
 
 api::PodCondition GeneratePodReadyCondition(const api::Pod& pod,
+                                            const std::vector<api::PodCondition>& conditions,
                                             const std::vector<api::ContainerStatus>& init_statuses,
                                             const std::vector<api::ContainerStatus>& statuses,
                                             const std::string& phase) {
   api::PodCondition c = GenerateContainersReadyCondition(pod, init_statuses, statuses, phase);
   c.type = api::kPodReady;
   if (c.status != api::kConditionTrue) return c;
+  // Readiness gates: the conditions they name must be there and True.
+  std::vector<std::string> unready;
+  for (const std::string& gate : pod.spec.readiness_gates) {
+    const api::PodCondition* found = nullptr;
+    for (const api::PodCondition& pc : conditions) {
+      if (pc.type == gate) found = &pc;
+    }
+    if (found == nullptr) {
+      unready.push_back(absl::StrCat("corresponding condition of pod readiness gate \"", gate,
+                                     "\" does not exist."));
+    } else if (found->status != api::kConditionTrue) {
+      unready.push_back(absl::StrCat("the status of pod readiness gate \"", gate,
+                                     "\" is not \"True\", but ", found->status));
+    }
+  }
+  if (!unready.empty()) {
+    return {.type = api::kPodReady,
+            .status = api::kConditionFalse,
+            .reason = "ReadinessGatesNotReady",
+            .message = absl::StrJoin(unready, ", ")};
+  }
   return {.type = api::kPodReady, .status = api::kConditionTrue};
 }
 
@@ -448,8 +470,11 @@ api::PodStatus GeneratePodStatus(const api::Pod& pod, const container::PodStatus
     s.message = old.message;
   }
 
-  // Conditions the kubelet does not own (set by others) are kept as they are.
-  for (const api::PodCondition& c : old.conditions) {
+  // Conditions the kubelet does not own (set by others, readiness gates'
+  // among them) are kept as the API server has them, else as last written.
+  const std::vector<api::PodCondition>& others =
+      pod.status.conditions.empty() ? old.conditions : pod.status.conditions;
+  for (const api::PodCondition& c : others) {
     if (!IsKubeletCondition(c.type)) s.conditions.push_back(c);
   }
   std::vector<api::PodCondition> generated;
@@ -459,8 +484,8 @@ api::PodStatus GeneratePodStatus(const api::Pod& pod, const container::PodStatus
                        .status = sandbox_ready ? api::kConditionTrue : api::kConditionFalse});
   generated.push_back(GeneratePodInitializedCondition(pod, s.init_container_statuses,
                                                       s.container_statuses, s.phase));
-  generated.push_back(
-      GeneratePodReadyCondition(pod, s.init_container_statuses, s.container_statuses, s.phase));
+  generated.push_back(GeneratePodReadyCondition(pod, s.conditions, s.init_container_statuses,
+                                                s.container_statuses, s.phase));
   generated.push_back(GenerateContainersReadyCondition(pod, s.init_container_statuses,
                                                        s.container_statuses, s.phase));
   generated.push_back({.type = api::kPodScheduled, .status = api::kConditionTrue});

@@ -80,7 +80,11 @@ api::PodCondition GeneratePodInitializedCondition(
 api::PodCondition GenerateContainersReadyCondition(
     const api::Pod& pod, const std::vector<api::ContainerStatus>& init_statuses,
     const std::vector<api::ContainerStatus>& statuses, const std::string& phase);
+// Ready: ContainersReady, then every readiness gate's condition (looked up
+// in `conditions`, the ones others set) present and True, else False with
+// reason ReadinessGatesNotReady.
 api::PodCondition GeneratePodReadyCondition(const api::Pod& pod,
+                                            const std::vector<api::PodCondition>& conditions,
                                             const std::vector<api::ContainerStatus>& init_statuses,
                                             const std::vector<api::ContainerStatus>& statuses,
                                             const std::string& phase);

@@ -370,5 +370,30 @@ TEST(GenerateTest, ForeignConditionsKept) {
   EXPECT_EQ(s.conditions.size(), 6u);
 }
 
+TEST(GenerateTest, ReadinessGatesHoldReadyUntilTheirConditionsAreTrue) {
+  api::Pod pod = MakePod(api::kRestartAlways, {"a"});
+  pod.spec.readiness_gates = {"k8s.io/test-condition1", "k8s.io/test-condition2"};
+  container::PodStatus rs = RS().Running("a").Build();
+  api::PodStatus s = Gen(pod, rs);
+  EXPECT_EQ(Cond(s, api::kContainersReady)->status, api::kConditionTrue);
+  EXPECT_EQ(Cond(s, api::kPodReady)->status, api::kConditionFalse);
+  EXPECT_EQ(Cond(s, api::kPodReady)->reason, "ReadinessGatesNotReady");
+  EXPECT_EQ(Cond(s, api::kPodReady)->message,
+            "corresponding condition of pod readiness gate \"k8s.io/test-condition1\" does not "
+            "exist., corresponding condition of pod readiness gate \"k8s.io/test-condition2\" "
+            "does not exist.");
+  // Someone patches the conditions in the API server (the pod as it comes back).
+  pod.status.conditions = {{.type = "k8s.io/test-condition1", .status = api::kConditionTrue},
+                           {.type = "k8s.io/test-condition2", .status = api::kConditionFalse}};
+  s = Gen(pod, rs, nullptr, &s);
+  EXPECT_EQ(Cond(s, api::kPodReady)->message,
+            "the status of pod readiness gate \"k8s.io/test-condition2\" is not \"True\", but "
+            "False");
+  ASSERT_NE(Cond(s, "k8s.io/test-condition1"), nullptr) << "kept as the API server has it";
+  pod.status.conditions[1].status = api::kConditionTrue;
+  s = Gen(pod, rs, nullptr, &s);
+  EXPECT_EQ(Cond(s, api::kPodReady)->status, api::kConditionTrue);
+}
+
 }  // namespace
 }  // namespace cubelet::status
