@@ -76,8 +76,10 @@ add_binary() {
   rm -f "$r$dest"  # a busybox applet link: replace the link, not busybox
   install -D -m 0755 "$(readlink -f "$bin")" "$r$dest"
   while read -r lib; do
-    [ -n "$lib" ] && [ ! -e "$r$lib" ] && install -D -m 0755 "$(readlink -f "$lib")" "$r$lib"
-  done < <(ldd "$bin" | awk '/=> \// { print $3 } /^\s*\/lib/ { print $1 }')
+    if [ -n "$lib" ] && [ ! -e "$r$lib" ]; then
+      install -D -m 0755 "$(readlink -f "$lib")" "$r$lib"
+    fi
+  done < <(ldd "$bin" | awk '/=> \// { print $3 } /^[ \t]*\/lib/ { print $1 }')
 }
 
 root "$out/agnhost-rootfs"

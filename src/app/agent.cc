@@ -152,7 +152,7 @@ struct Agent::Parts {
   std::unique_ptr<events::ApiEventRecorder> recorder;
   std::unique_ptr<apiobjects::ApiObjectManager> objects;  // ConfigMaps and Secrets
   std::unique_ptr<token::TokenManager> tokens;            // service account tokens
-  std::unique_ptr<apiobjects::ServiceStore> services;  // service variables
+  std::unique_ptr<apiobjects::ServiceStore> services;     // service variables
   std::unique_ptr<kubelet::Kubelet> kubelet;
   std::unique_ptr<config::PodConfig> pod_config;
   std::unique_ptr<config::FileSource> file_source;
