@@ -13,9 +13,13 @@
 # then the cluster e2e tests (label "e2e-cluster") against the upstream control
 # plane (scripts/controlplane.sh; its binaries built by scripts/build-k8s.sh in
 # the background from the start, cached by version outside the clone).
+# then the CI subset of the upstream node conformance suite against cubelet
+# (scripts/conformance.sh --subset; the suite built by scripts/build-e2e-node.sh
+# in the same background job, after the control plane, cached likewise).
 # CUBELET_SKIP_SANITIZERS=1 skips the sanitizer builds, CUBELET_SKIP_FUZZ=1 the
 # fuzzers, CUBELET_SKIP_E2E=1 the e2e tests, CUBELET_SKIP_CLUSTER=1 only the
-# cluster ones (quick local loops). Each phase prints how long it took.
+# cluster ones and the conformance subset, CUBELET_SKIP_CONFORMANCE=1 only the
+# latter (quick local loops). Each phase prints how long it took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,9 +29,17 @@ bash scripts/install-deps.sh
 # from the cache) in the background, at low priority, while the C++ builds
 # and tests run; the cluster phase waits for them.
 k8s_log=$(mktemp /tmp/cubelet-build-k8s.XXXXXX.log)
+k8s_done=$(mktemp -u /tmp/cubelet-build-k8s.XXXXXX.done)  # holds build-k8s.sh's status once it ends
 if [ "${CUBELET_SKIP_E2E:-0}" != 1 ] && [ "${CUBELET_SKIP_CLUSTER:-0}" != 1 ]; then
   ( start=$(date +%s); nice -n 10 bash scripts/build-k8s.sh; rc=$?
-    echo "=== build-k8s took $(( $(date +%s) - start ))s (in the background)"; exit $rc ) >"$k8s_log" 2>&1 &
+    echo "=== build-k8s took $(( $(date +%s) - start ))s (in the background)"
+    echo $rc >"$k8s_done"
+    [ $rc = 0 ] || exit $rc
+    if [ "${CUBELET_SKIP_CONFORMANCE:-0}" != 1 ]; then
+      start=$(date +%s); nice -n 10 bash scripts/build-e2e-node.sh; rc=$?
+      echo "=== build-e2e-node took $(( $(date +%s) - start ))s (in the background)"
+    fi
+    exit $rc ) >"$k8s_log" 2>&1 &
   k8s_pid=$!
 fi
 
@@ -100,7 +112,8 @@ if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
   # Cluster mode: the real control plane (scripts/controlplane.sh), fresh.
   if [ "${CUBELET_SKIP_CLUSTER:-0}" != 1 ]; then
     echo "=== e2e-cluster: waiting for the Kubernetes binaries"
-    if ! wait "$k8s_pid"; then
+    while [ ! -s "$k8s_done" ] && kill -0 "$k8s_pid" 2>/dev/null; do sleep 5; done
+    if [ "$(cat "$k8s_done" 2>/dev/null)" != 0 ]; then
       cat "$k8s_log"
       echo "=== e2e-cluster: building the Kubernetes binaries failed" >&2
       exit 1
@@ -114,6 +127,23 @@ if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
     export CUBELET_CONTROLPLANE_SCRIPT="$PWD/scripts/controlplane.sh"
     ctest --test-dir build/release --output-on-failure -L e2e-cluster
     phase_done e2e-cluster
+    # The upstream node conformance suite brings its own API server on
+    # 127.0.0.1:6443: the control plane goes first.
+    bash scripts/controlplane.sh stop --clean >/dev/null
+    if [ "${CUBELET_SKIP_CONFORMANCE:-0}" != 1 ]; then
+      echo "=== conformance: waiting for the suite's build"
+      if ! wait "$k8s_pid"; then
+        cat "$k8s_log"
+        echo "=== conformance: building the node conformance suite failed" >&2
+        exit 1
+      fi
+      tail -n 4 "$k8s_log"
+      phase_done e2e-node-wait
+      echo "=== conformance: the CI subset (conformance/subset.txt)"
+      CONFORMANCE_DIR=/tmp/cubelet-conformance-ci bash scripts/conformance.sh --subset --procs 2 ||
+        { tail -n 80 /tmp/cubelet-conformance-ci/cubelet.log; exit 1; }
+      phase_done conformance
+    fi
   fi
 fi
 echo "=== all tests passed"

@@ -245,7 +245,7 @@ class Refuser {
       NotSupported("spec.setHostnameAsFQDN", "the pod's hostname is its short name");
     }
     if (const json* gates = Member(spec, "readinessGates");
-        gates != nullptr && !(gates->is_array() && gates->empty())) {
+        !options_.from_api_server && gates != nullptr && !(gates->is_array() && gates->empty())) {
       NeedsCluster("spec.readinessGates",
                    "readiness gates are pod conditions set through the API server");
     }

@@ -56,6 +56,7 @@ TEST(UnsupportedTest, FromTheApiServerConfigMapsAndSecretsAreServed) {
   nlohmann::json doc = nlohmann::json::parse(R"({
     "metadata": {"name": "p", "namespace": "ns"},
     "spec": {
+      "readinessGates": [{"conditionType": "example.com/ready"}],
       "containers": [{"name": "c", "image": "busybox",
         "envFrom": [{"configMapRef": {"name": "cm"}}, {"prefix": "S_", "secretRef": {"name": "s"}}],
         "env": [{"name": "A", "valueFrom": {"configMapKeyRef": {"name": "cm", "key": "k"}}},
@@ -81,6 +82,7 @@ TEST(UnsupportedTest, FromTheApiServerConfigMapsAndSecretsAreServed) {
                                    "Forbidden: not supported by cubelet (cluster trust bundles "
                                    "and pod certificates are not projected)"));
   ApplyDefaults(pod);
+  EXPECT_THAT(pod.spec.readiness_gates, ElementsAre("example.com/ready"));
   ASSERT_TRUE(pod.spec.volumes[2].projected.has_value());
   const ProjectedVolumeSource& projected = *pod.spec.volumes[2].projected;
   EXPECT_EQ(projected.default_mode, 0644);
