@@ -116,6 +116,8 @@ void Kubelet::HandlePodCleanups() {
   // UID came back) start again.
   for (const api::PodPtr& pod : desired) {
     if (working.contains(pod->metadata.uid)) continue;
+    // Only admitted pods (upstream: the active pods); a rejected one never runs.
+    if (pod_manager_.IsRejected(pod->metadata.uid)) continue;
     VLOG(1) << "Housekeeping: starting worker for desired pod " << FormatPod(*pod);
     DispatchWork(podworkers::SyncPodType::kCreate, pod);
   }

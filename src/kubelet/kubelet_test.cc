@@ -154,6 +154,8 @@ TEST_F(KubeletTest, PodTheNodeRefusesIsFailedAndNeverStarted) {
   EXPECT_EQ(win->status.reason, "PodOSNotSupported");
   EXPECT_EQ(RunningContainers(), 1) << "only web runs";
   EXPECT_EQ(FindPod("web")->status.phase, "Running");
+  // Housekeeping restarts workers of admitted pods only.
+  EXPECT_FALSE(kubelet_->pod_workers().IsPodKnownToWorker(wrong_node->metadata.uid));
   // rejectPod's Warning event, and the started pod's container events.
   std::vector<std::string> events = recorder_.Events();
   EXPECT_THAT(events, ::testing::Contains(
