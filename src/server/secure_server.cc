@@ -223,7 +223,7 @@ std::vector<std::string> QueryValues(absl::string_view query, absl::string_view 
 }
 
 SecureServer::SecureServer(const AgentView* view, StreamingHost* host, SecureServerOptions options)
-    : view_(view), host_(host), options_(std::move(options)), plain_(view, [&] {
+    : host_(host), options_(std::move(options)), plain_(view, [&] {
         ServerOptions plain = options_.plain;
         plain.listen = false;
         plain.healthz_only = false;

@@ -16,9 +16,8 @@
 // the TLS handshake and the request head must arrive within
 // request_timeout.
 //
-// Ownership: borrows the view, the host and the options' authenticator and
-// authorizer (all must outlive the server); owns its threads and the plain
-// server.
+// Ownership: borrows the view (through the plain server), the host and the options' authenticator
+// and authorizer (all must outlive the server); owns its threads and the plain server.
 // Thread-safety: Start/Stop from the owner; port() from any thread.
 #ifndef CUBELET_SERVER_SECURE_SERVER_H_
 #define CUBELET_SERVER_SECURE_SERVER_H_
@@ -103,7 +102,6 @@ class SecureServer {
   // Copies bytes both ways until the backend closes or either side fails.
   void Relay(SSL* ssl, int fd, int backend, std::string to_backend);
 
-  const AgentView* const view_;
   StreamingHost* const host_;
   const SecureServerOptions options_;
   Server plain_;
