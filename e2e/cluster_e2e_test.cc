@@ -295,14 +295,16 @@ TEST_F(ClusterTest, PodThatDoesNotFitIsFailedWithTheKubeletsReason) {
 
   // What cubelet does not implement yet is refused the same way, never run
   // without it.
-  Apply("projecting", BusyboxPod("projecting", "sleep 3600",
-                                 absl::StrCat("  nodeName: ", kNode,
-                                              "\n  volumes:\n  - name: s\n    projected:\n"
-                                              "      sources: []\n")));
-  ASSERT_TRUE(Eventually([&] { return Phase("projecting") == "Failed"; })) << Phase("projecting");
-  pod = Get("pod projecting");
+  Apply("claiming",
+        BusyboxPod("claiming", "sleep 3600",
+                   absl::StrCat("  nodeName: ", kNode,
+                                "\n  volumes:\n  - name: s\n    persistentVolumeClaim:\n"
+                                "      claimName: data\n")));
+  ASSERT_TRUE(Eventually([&] { return Phase("claiming") == "Failed"; })) << Phase("claiming");
+  pod = Get("pod claiming");
   EXPECT_EQ(pod["status"].value("reason", ""), "UnsupportedPodSpec");
-  EXPECT_TRUE(absl::StrContains(pod["status"].value("message", ""), "spec.volumes[0].projected"))
+  EXPECT_TRUE(absl::StrContains(pod["status"].value("message", ""),
+                                "spec.volumes[0].persistentVolumeClaim"))
       << pod["status"].dump();
 }
 
