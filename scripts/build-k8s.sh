@@ -24,19 +24,13 @@ for arg in "$@"; do
   esac
 done
 
-command -v go >/dev/null || { echo "build-k8s.sh: go is not installed" >&2; exit 1; }
-version=$(sed -n 's/^[[:space:]]*\(require \)\{0,1\}k8s.io\/kubernetes \(v[0-9.]*\)$/\2/p' "$module/go.mod" | head -1)
-[ -n "$version" ] || { echo "build-k8s.sh: no k8s.io/kubernetes version in $module/go.mod" >&2; exit 1; }
+# shellcheck source=lib/k8s-version.sh
+. "$here/lib/k8s-version.sh"
+k8s_version_setup "$module" build-k8s.sh
 key=$(cat "$module/go.mod" "$module/go.sum" "$module/cmd/etcd/main.go" | sha256sum | cut -c1-12)
 bin="${CUBELET_K8S_CACHE:-/var/cache/cubelet/k8s}/$version-$key/bin"
 if [ "$print_dir" = 1 ]; then echo "$bin"; exit 0; fi
 mkdir -p "$bin"
-
-major=${version#v}; major=${major%%.*}
-minor=${version#v*.}; minor=${minor%%.*}
-pkg=k8s.io/component-base/version
-ldflags="-s -w -X $pkg.gitVersion=$version -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor"
-ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 
 build() {  # name, package
   local name=$1 package=$2 start

@@ -36,27 +36,30 @@ bool WaitFor(Pred pred) {
   return true;
 }
 
-TEST(AgentTest, ManifestInTheFolderRunsAsAStaticPodAndOutlivesTheAgent) {
-  test_support::ScopedTempDir dir;
-  cri::InMemoryRuntime cri;
-  cri.AddImage(kImage);
-  std::ofstream(dir.path() + "/web.yaml") << "apiVersion: v1\n"
-                                             "kind: Pod\n"
-                                             "metadata: {name: web}\n"
-                                             "spec:\n"
-                                             "  containers:\n"
-                                             "  - name: app\n"
-                                             "    image: "
-                                          << kImage << "\n";
+// Options for an agent on `dir` with one manifest there, static pod "web"
+// (container "app"), every server off.
+AgentOptions WebPodAgentOptions(const std::string& dir) {
+  std::ofstream(dir + "/web.yaml")
+      << "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
+         "  - name: app\n    image: "
+      << kImage << "\n";
   AgentOptions options;
-  options.pod_manifest_path = dir.path();
+  options.pod_manifest_path = dir;
   options.node_name = "node1";
-  options.root_dir = dir.path() + "/root";
-  options.pod_logs_dir = dir.path() + "/logs";
+  options.root_dir = dir + "/root";
+  options.pod_logs_dir = dir + "/logs";
   options.read_only_port = 0;
   options.port = 0;
   options.healthz_port = 0;
   options.file_check_frequency = absl::Milliseconds(100);
+  return options;
+}
+
+TEST(AgentTest, ManifestInTheFolderRunsAsAStaticPodAndOutlivesTheAgent) {
+  test_support::ScopedTempDir dir;
+  cri::InMemoryRuntime cri;
+  cri.AddImage(kImage);
+  AgentOptions options = WebPodAgentOptions(dir.path());
   options.pod_worker_threads = 2;
   absl::StatusOr<std::unique_ptr<Agent>> agent =
       Agent::Create(options, AgentDeps{.runtime_service = &cri,
@@ -124,22 +127,12 @@ TEST(AgentTest, TheKubeletServerRunsCommandsAndServesHealthz) {
   cri.SetExecHandler("app", [](const std::vector<std::string>& cmd) {
     return cri::ExecSyncResponse{.stdout_data = absl::StrJoin(cmd, "|") + "\n"};
   });
-  std::ofstream(dir.path() + "/web.yaml")
-      << "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers:\n"
-         "  - name: app\n    image: "
-      << kImage << "\n";
-  AgentOptions options;
-  options.pod_manifest_path = dir.path();
-  options.node_name = "node1";
-  options.root_dir = dir.path() + "/root";
+  AgentOptions options = WebPodAgentOptions(dir.path());
   options.cert_dir = dir.path() + "/root/pki";
-  options.pod_logs_dir = dir.path() + "/logs";
-  options.read_only_port = 0;
   options.secure_address = "127.0.0.1";
   options.port = FreePort();
   options.anonymous_auth = true;  // standalone: AlwaysAllow
   options.healthz_port = FreePort();
-  options.file_check_frequency = absl::Milliseconds(100);
   absl::StatusOr<std::unique_ptr<Agent>> agent =
       Agent::Create(options, AgentDeps{.runtime_service = &cri,
                                        .image_service = &cri,

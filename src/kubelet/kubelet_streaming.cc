@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/fieldpath.h"
 #include "kubelet/kubelet.h"
 
 namespace cubelet::kubelet {
@@ -17,6 +18,15 @@ constexpr absl::Duration kRunTimeout = absl::ZeroDuration();
 
 std::string PodFullName(const StreamTarget& target) {
   return absl::StrCat(target.pod_name, "_", target.pod_namespace);
+}
+
+// The id of the running container named `name` in `status`.
+absl::StatusOr<std::string> RunningContainerId(const container::PodStatus& status,
+                                               const std::string& name) {
+  for (const container::ContainerStatus* c : status.RunningContainers()) {
+    if (c->name == name) return c->id;
+  }
+  return absl::NotFoundError(absl::StrCat("container not found (\"", name, "\")"));
 }
 
 }  // namespace
@@ -36,10 +46,7 @@ absl::StatusOr<std::pair<api::PodPtr, container::PodStatusPtr>> Kubelet::FindStr
 absl::StatusOr<std::string> Kubelet::FindRunningContainer(const StreamTarget& target) const {
   absl::StatusOr<std::pair<api::PodPtr, container::PodStatusPtr>> found = FindStreamPod(target);
   if (!found.ok()) return found.status();
-  for (const container::ContainerStatus* c : found->second->RunningContainers()) {
-    if (c->name == target.container) return c->id;
-  }
-  return absl::NotFoundError(absl::StrCat("container not found (\"", target.container, "\")"));
+  return RunningContainerId(*found->second, target.container);
 }
 
 absl::StatusOr<std::string> Kubelet::GetExec(const StreamTarget& target,
@@ -54,17 +61,11 @@ absl::StatusOr<std::string> Kubelet::GetAttach(const StreamTarget& target,
                                                cri::StreamOptions streams) const {
   absl::StatusOr<std::pair<api::PodPtr, container::PodStatusPtr>> found = FindStreamPod(target);
   if (!found.ok()) return found.status();
-  absl::StatusOr<std::string> id = FindRunningContainer(target);
+  absl::StatusOr<std::string> id = RunningContainerId(*found->second, target.container);
   if (!id.ok()) return id.status();
   // Whether the process has a terminal was fixed when it started: attach
   // follows the container's spec, not the request.
-  const api::Pod& pod = *found->first;
-  const api::Container* spec = nullptr;
-  for (const auto* list : {&pod.spec.containers, &pod.spec.init_containers}) {
-    for (const api::Container& c : *list) {
-      if (c.name == target.container) spec = &c;
-    }
-  }
+  const api::Container* spec = api::FindContainer(*found->first, target.container);
   if (spec == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("container ", target.container, " not found in pod ", PodFullName(target)));
