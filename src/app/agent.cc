@@ -38,6 +38,7 @@
 #include "server/webhook_auth.h"
 #include "status/api_status_syncer.h"
 #include "token/token_manager.h"
+#include "util/go_duration.h"
 #include "util/log.h"
 
 namespace cubelet::app {
@@ -85,24 +86,14 @@ class KubeletView final : public server::AgentView, public server::StreamingHost
   const kubelet::Kubelet* const kubelet_;
 };
 
-// Go's time.Duration.String() for whole seconds ("1m0s", "20s"), as
-// /configz shows durations.
-std::string GoDuration(absl::Duration d) {
-  int64_t total = absl::ToInt64Seconds(d);
-  int64_t h = total / 3600, m = total / 60 % 60, sec = total % 60;
-  if (h > 0) return absl::StrCat(h, "h", m, "m", sec, "s");
-  if (m > 0) return absl::StrCat(m, "m", sec, "s");
-  return absl::StrCat(sec, "s");
-}
-
 // GET /configz: the settings that have a KubeletConfiguration field.
 std::string Configz(const AgentOptions& o, const std::string& authorization_mode) {
   nlohmann::json c = {
       {"staticPodPath", o.pod_manifest_path},
       {"staticPodURL", o.manifest_url},
-      {"syncFrequency", GoDuration(o.sync_frequency)},
-      {"fileCheckFrequency", GoDuration(o.file_check_frequency)},
-      {"httpCheckFrequency", GoDuration(o.http_check_frequency)},
+      {"syncFrequency", FormatGoDuration(o.sync_frequency)},
+      {"fileCheckFrequency", FormatGoDuration(o.file_check_frequency)},
+      {"httpCheckFrequency", FormatGoDuration(o.http_check_frequency)},
       {"address", o.secure_address},
       {"port", o.port},
       {"readOnlyPort", o.read_only_port},
@@ -118,8 +109,8 @@ std::string Configz(const AgentOptions& o, const std::string& authorization_mode
       {"healthzPort", o.healthz_port},
       {"healthzBindAddress", o.healthz_bind_address},
       {"cgroupRoot", o.cgroup_root},
-      {"nodeStatusUpdateFrequency", GoDuration(o.node_status_update_frequency)},
-      {"nodeStatusReportFrequency", GoDuration(o.node_status_report_frequency)},
+      {"nodeStatusUpdateFrequency", FormatGoDuration(o.node_status_update_frequency)},
+      {"nodeStatusReportFrequency", FormatGoDuration(o.node_status_report_frequency)},
       {"maxPods", o.max_pods},
       {"podLogsDir", o.pod_logs_dir},
       {"containerRuntimeEndpoint", o.container_runtime_endpoint},
