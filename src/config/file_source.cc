@@ -84,6 +84,7 @@ void FileSource::AddFile(const std::string& file, const std::string& version,
     AcceptStaticPods(std::move(parsed->pods), options_.node_name, file, kFileSource, owners,
                      scan.pods, scan.errors);
   }
+  scan.pod_files.resize(scan.pods.size(), file);
   RecordFileErrors(file, version, first, scan);
 }
 
@@ -233,6 +234,7 @@ void FileSource::Run() {
   bool report_all = true;               // the next scan reports the path's own error
 
   std::optional<std::vector<api::PodPtr>> last_emitted;
+  std::vector<std::string> last_emitted_files;        // the file of each pod in last_emitted
   std::set<std::string> last_errors;                  // the path's own
   std::map<std::string, std::string> reported_files;  // bad file -> version reported
 
@@ -242,11 +244,13 @@ void FileSource::Run() {
   };
   auto scan_now = [&] {
     std::vector<api::PodPtr> pods;
+    std::vector<std::string> pod_files;
     std::vector<std::string> errors;  // the path's own (missing, unlistable)
     std::vector<FileErrors> files;
     absl::StatusOr<FileScan> scan = Scan();
     if (scan.ok()) {
       pods = std::move(scan->pods);
+      pod_files = std::move(scan->pod_files);
       files = std::move(scan->files);
     } else {
       // Missing or unreadable: no pods (the source is still seen), retried at
@@ -275,8 +279,24 @@ void FileSource::Run() {
     last_scan_ns_ = SteadyClock::now().time_since_epoch().count();
     if (!last_emitted.has_value() || !SamePods(*last_emitted, pods)) {
       last_emitted = pods;
+      last_emitted_files = std::move(pod_files);
       if (on_update_) on_update_(PodUpdate{std::move(pods), PodOperation::kSet, kFileSource});
     }
+  };
+  // The pods of deleted manifests leave now, in a snapshot of their own.
+  auto forget_deleted = [&](const std::set<std::string>& deleted) {
+    if (!last_emitted.has_value()) return;
+    std::vector<api::PodPtr> kept;
+    std::vector<std::string> kept_files;
+    for (size_t i = 0; i < last_emitted->size(); ++i) {
+      if (deleted.contains(last_emitted_files[i])) continue;
+      kept.push_back((*last_emitted)[i]);
+      kept_files.push_back(last_emitted_files[i]);
+    }
+    if (kept.size() == last_emitted->size()) return;
+    last_emitted = kept;
+    last_emitted_files = std::move(kept_files);
+    if (on_update_) on_update_(PodUpdate{std::move(kept), PodOperation::kSet, kFileSource});
   };
 
   alignas(struct inotify_event) char buf[16 * 1024];
@@ -317,6 +337,7 @@ void FileSource::Run() {
     if (inotify_fd < 0 || fds[1].revents == 0) continue;
 
     bool relevant = false;
+    std::set<std::string> deleted;  // manifest files deleted or renamed away
     while (true) {
       ssize_t len = ::read(inotify_fd, buf, sizeof(buf));
       if (len <= 0) break;  // EAGAIN: drained
@@ -337,9 +358,13 @@ void FileSource::Run() {
           }
         } else if (ev->len == 0 || IsManifestFileName(ev->name)) {
           relevant = true;
+          if (ev->len > 0 && ev->wd == watch && (ev->mask & (IN_DELETE | IN_MOVED_FROM))) {
+            deleted.insert(JoinManifestPath(options_.path, ev->name));
+          }
         }
       }
     }
+    forget_deleted(deleted);
     if (relevant) {
       now = SteadyClock::now();
       if (first_event_at == never) first_event_at = now;

@@ -12,7 +12,11 @@
 // editor's write-rename-chmod sequence yields one snapshot) plus a full rescan
 // every `file_check_frequency`. A bad file's errors are reported when the file
 // (or what it yields) changes, not on every rescan. A snapshot is emitted on the first scan and
-// then only when the pod list differs from the last one emitted. A missing
+// then only when the pod list differs from the last one emitted. A manifest
+// deleted (or renamed away) is never debounced away, even when a file of the
+// same name is back before the scan: its pods leave in a snapshot of their
+// own at once, as upstream applies each inotify event, so deleting and
+// re-creating a manifest restarts its pod. A missing
 // path yields an empty snapshot (the source still counts as seen) and is
 // retried.
 //
@@ -81,9 +85,10 @@ struct FileErrors {
 
 // The result of reading the path once.
 struct FileScan {
-  std::vector<api::PodPtr> pods;    // good pods, in file then document order
-  std::vector<std::string> errors;  // one message per skipped file/document/pod
-  std::vector<FileErrors> files;    // the same errors (but the path's own), by file
+  std::vector<api::PodPtr> pods;       // good pods, in file then document order
+  std::vector<std::string> pod_files;  // pod_files[i]: the file pods[i] came from
+  std::vector<std::string> errors;     // one message per skipped file/document/pod
+  std::vector<FileErrors> files;       // the same errors (but the path's own), by file
 };
 
 class FileSource {

@@ -251,6 +251,44 @@ TEST(FileSourceTest, InotifyCreateEditRenameDelete) {
   }
 }
 
+// Upstream applies each inotify event: a manifest deleted and written again
+// before any scan still removes its pod first (so the pod restarts, as the
+// MirrorPod "removed and recreated" conformance spec expects).
+TEST(FileSourceTest, DeleteAndRecreateBeforeTheScanStillRemovesThePodFirst) {
+  TempDir dir;
+  WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
+  WriteFile(dir.File("b.yaml"), PodYaml("beta"));
+  Recorder rec;
+  FileSourceOptions o = Options(dir.path());
+  o.file_check_frequency = std::chrono::hours(1);
+  o.debounce = std::chrono::milliseconds(200);
+  FileSource source(o, rec.UpdateFn(), rec.ErrorFn());
+  source.Start();
+  PodUpdate first;
+  ASSERT_TRUE(rec.WaitForUpdate(
+      [](const PodUpdate& u) {
+        return HasNames(u, {"alpha-node1", "beta-node1"});
+      },
+      &first));
+
+  std::filesystem::remove(dir.File("a.yaml"));
+  WriteFile(dir.File("a.yaml"), PodYaml("alpha"));
+  PodUpdate back;
+  int both = 0;  // the first snapshot with both pods is the initial one
+  ASSERT_TRUE(rec.WaitForUpdate(
+      [&](const PodUpdate& u) {
+        return HasNames(u, {"alpha-node1", "beta-node1"}) && ++both == 2;
+      },
+      &back));
+  source.Stop();
+  EXPECT_EQ(back.pods[0]->metadata.uid, first.pods[0]->metadata.uid);
+  std::vector<std::vector<std::string>> names;
+  for (const PodUpdate& u : rec.updates()) names.push_back(Names(u.pods));
+  EXPECT_THAT(names, ElementsAre(std::vector<std::string>{"alpha-node1", "beta-node1"},
+                                 std::vector<std::string>{"beta-node1"},
+                                 std::vector<std::string>{"alpha-node1", "beta-node1"}));
+}
+
 TEST(FileSourceTest, InotifyReportsBadFileAndKeepsGoodPods) {
   TempDir dir;
   WriteFile(dir.File("a.yaml"), PodYaml("alpha"));

@@ -460,12 +460,19 @@ void Kubelet::HandlePodUpdate(const config::PodUpdate& update) {
       break;
     case PodOperation::kRemove:
       for (const api::PodPtr& pod : update.pods) {
-        if (pod_manager_.RemovePod(pod->metadata.uid)) continue;  // rejected: it never ran
+        if (pod_manager_.IsRejected(pod->metadata.uid)) {  // it never ran
+          pod_manager_.RemovePod(pod->metadata.uid);
+          continue;
+        }
         LOG(INFO) << "SyncLoop REMOVE source=\"" << update.source << "\" pod=\"" << FormatPod(*pod)
                   << "\"";
         prober_manager_->RemovePod(pod->metadata.uid);
         // The grace period comes from the pod's spec (the worker computes it).
+        // The kill goes first: other threads (the mirror pod controller) must
+        // never see the pod neither desired nor terminating, or a static pod
+        // being replaced would lose its mirror mid-grace.
         DispatchWork(podworkers::SyncPodType::kKill, pod);
+        pod_manager_.RemovePod(pod->metadata.uid);
       }
       break;
     case PodOperation::kSet:

@@ -29,8 +29,18 @@ json StatusPatch(const api::Pod& pod, const api::PodStatus& status, std::string_
   api::Pod copy;
   copy.status = status;
   json wire = api::PodToJson(copy).value("status", json::object());
-  for (const char* key : {"message", "reason"}) {
+  for (const char* key : {"message", "reason", "podIP"}) {
     if (!wire.contains(key)) wire[key] = nullptr;
+  }
+  // podIPs and hostIPs merge by "ip" in a strategic merge patch: without the
+  // replace directive a new sandbox's IP would be added to the old one's
+  // (upstream's two-way patch deletes what is gone).
+  for (const char* key : {"podIPs", "hostIPs"}) {
+    json list = json::array({{{"$patch", "replace"}}});
+    if (wire.contains(key)) {
+      for (json& ip : wire[key]) list.push_back(std::move(ip));
+    }
+    wire[key] = std::move(list);
   }
   if (wire.contains("conditions")) {
     for (json& c : wire["conditions"]) {

@@ -87,7 +87,27 @@ TEST(StatusPatchTest, ConditionsClearWhatTheyNoLongerSay) {
   EXPECT_EQ(ready["status"], "True");
   EXPECT_TRUE(ready["reason"].is_null()) << "a merge by type would keep the old reason";
   EXPECT_TRUE(ready["message"].is_null());
-  EXPECT_EQ(patch["status"]["hostIPs"], json::array({{{"ip", "10.0.0.5"}}}));
+  EXPECT_EQ(patch["status"]["hostIPs"],
+            json::array({{{"$patch", "replace"}}, {{"ip", "10.0.0.5"}}}));
+}
+
+// A pod that comes back with the same UID gets a new sandbox and a new IP:
+// the API server must end up with that IP alone, not both (podIPs merge by
+// "ip" in a strategic merge patch; two IPv4 addresses are refused).
+TEST(StatusPatchTest, PodIpsReplaceWhatTheApiServerHas) {
+  api::Pod pod;
+  pod.metadata.uid = "u";
+  api::PodStatus status;
+  status.pod_ip = "10.88.0.55";
+  status.pod_ips = {api::PodIP{.ip = "10.88.0.55"}};
+  json patch = StatusPatch(pod, status);
+  EXPECT_EQ(patch["status"]["podIPs"],
+            json::array({{{"$patch", "replace"}}, {{"ip", "10.88.0.55"}}}));
+  EXPECT_EQ(patch["status"]["podIP"], "10.88.0.55");
+
+  json none = StatusPatch(pod, api::PodStatus{});
+  EXPECT_EQ(none["status"]["podIPs"], json::array({{{"$patch", "replace"}}}));
+  EXPECT_TRUE(none["status"]["podIP"].is_null());
 }
 
 TEST_F(ApiStatusSyncerTest, StaticPodsAreNotWrittenHere) {
