@@ -407,6 +407,13 @@ void Decode(Obj& o, KeySelector& sel) {
   o.OptBool("optional", sel.optional);
 }
 
+void Decode(Obj& o, FileKeySelector& sel) {
+  o.Str("volumeName", sel.volume_name);
+  o.Str("path", sel.path);
+  o.Str("key", sel.key);
+  o.OptBool("optional", sel.optional);
+}
+
 void Decode(Obj& o, OptionalObjectRef& ref) {
   o.Str("name", ref.name);
   o.OptBool("optional", ref.optional);
@@ -458,6 +465,7 @@ void Decode(Obj& o, Container& c) {
       vf.OptObject("resourceFieldRef", src.resource_field_ref, DecodeInto<ResourceFieldSelector>);
       vf.OptObject("configMapKeyRef", src.config_map_key_ref, DecodeInto<KeySelector>);
       vf.OptObject("secretKeyRef", src.secret_key_ref, DecodeInto<KeySelector>);
+      vf.OptObject("fileKeyRef", src.file_key_ref, DecodeInto<FileKeySelector>);
     });
   });
   o.Object("resources", c.resources, [](Obj& r, ResourceRequirements& out) {
@@ -758,6 +766,7 @@ json Encode(const PodStatus&);
 json Encode(const SeccompProfile&);
 json Encode(const ResourceFieldSelector&);
 json Encode(const KeySelector&);
+json Encode(const FileKeySelector&);
 json Encode(const OptionalObjectRef&);
 json Encode(const EnvFromSource&);
 json Encode(const DownwardAPIVolumeFile&);
@@ -912,6 +921,12 @@ json Encode(const KeySelector& s) {
   return j;
 }
 
+json Encode(const FileKeySelector& s) {
+  json j = {{"volumeName", s.volume_name}, {"path", s.path}, {"key", s.key}};
+  PutOpt(j, "optional", s.optional);
+  return j;
+}
+
 json Encode(const OptionalObjectRef& r) {
   json j = json::object();
   PutStr(j, "name", r.name);
@@ -933,6 +948,7 @@ json Encode(const EnvVarSource& s) {
   PutObj(j, "resourceFieldRef", s.resource_field_ref);
   PutObj(j, "configMapKeyRef", s.config_map_key_ref);
   PutObj(j, "secretKeyRef", s.secret_key_ref);
+  PutObj(j, "fileKeyRef", s.file_key_ref);
   return j;
 }
 

@@ -100,11 +100,23 @@ struct KeySelector {
   bool operator==(const KeySelector&) const = default;
 };
 
+// A key of an env file (KEY='value' lines) in an emptyDir volume
+// (fileKeyRef, the EnvFiles feature).
+struct FileKeySelector {
+  std::string volume_name;
+  std::string path;  // within the volume
+  std::string key;
+  std::optional<bool> optional;
+
+  bool operator==(const FileKeySelector&) const = default;
+};
+
 struct EnvVarSource {
   std::optional<ObjectFieldSelector> field_ref;
   std::optional<ResourceFieldSelector> resource_field_ref;
   std::optional<KeySelector> config_map_key_ref;
   std::optional<KeySelector> secret_key_ref;
+  std::optional<FileKeySelector> file_key_ref;
 
   bool operator==(const EnvVarSource&) const = default;
 };

@@ -192,9 +192,6 @@ class Refuser {
         if (Member(*from, "secretKeyRef") && !options_.from_api_server) {
           NeedsCluster(vp + ".secretKeyRef", "Secrets come from the API server");
         }
-        if (Member(*from, "fileKeyRef")) {
-          NotSupported(vp + ".fileKeyRef", "it does not read env files from volumes");
-        }
       });
       if (const json* res = Member(c, "resources"); res != nullptr) {
         if (const json* claims = Member(*res, "claims");

@@ -290,6 +290,7 @@ class Validator {
     ValidateContainers(spec);
     ValidateInitContainers(spec);
     ValidatePodFields(spec);
+    ValidateFileKeyRefVolumes(spec);
     for (size_t i = 0; i < spec.readiness_gates.size(); ++i) {
       AddInvalid(absl::StrCat("spec.readinessGates[", i, "].conditionType"),
                  spec.readiness_gates[i], IsQualifiedName(spec.readiness_gates[i]));
@@ -695,10 +696,14 @@ class Validator {
       ++sources;
       ValidateKeySelector(*from.secret_key_ref, Child(vp, "secretKeyRef"));
     }
+    if (from.file_key_ref) {
+      ++sources;
+      ValidateFileKeySelector(*from.file_key_ref, Child(vp, "fileKeyRef"));
+    }
     if (sources == 0) {
       Add(InvalidError(vp, "",
-                       "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or "
-                       "`secretKeyRef`"));
+                       "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef`, "
+                       "`secretKeyRef` or `fileKeyRef`"));
     } else if (!e.value.empty()) {
       Add(InvalidError(vp, "", "may not be specified when `value` is not empty"));
     } else if (sources > 1) {
@@ -770,6 +775,50 @@ class Validator {
     } else {
       AddInvalid(Child(path, "key"), sel.key, IsConfigMapKey(sel.key));
     }
+  }
+
+  // Upstream validateFileKeySelector.
+  void ValidateFileKeySelector(const FileKeySelector& sel, const std::string& path) {
+    if (sel.key.empty()) {
+      Add(RequiredError(Child(path, "key")));
+    } else {
+      AddInvalid(Child(path, "key"), sel.key, IsEnvVarName(sel.key));
+    }
+    if (sel.volume_name.empty()) {
+      Add(RequiredError(Child(path, "volumeName")));
+    } else {
+      AddInvalid(Child(path, "volumeName"), sel.volume_name, IsDNS1123Label(sel.volume_name));
+    }
+    if (sel.path.empty()) {
+      Add(RequiredError(Child(path, "path")));
+    } else if (ContainsBacksteps(sel.path)) {
+      Add(InvalidError(Child(path, "path"), sel.path, "must not contain '..'"));
+    }
+  }
+
+  // Upstream validateFileKeyRefVolumes: the volume must be the pod's, and an
+  // emptyDir.
+  void ValidateFileKeyRefVolumes(const PodSpec& spec) {
+    auto visit = [&](const std::vector<Container>& containers, const char* field) {
+      for (size_t i = 0; i < containers.size(); ++i) {
+        const std::vector<EnvVar>& env = containers[i].env;
+        for (size_t j = 0; j < env.size(); ++j) {
+          if (!env[j].value_from || !env[j].value_from->file_key_ref) continue;
+          const std::string& name = env[j].value_from->file_key_ref->volume_name;
+          std::string vp = absl::StrCat("spec.", field, "[", i, "].env[", j,
+                                        "].valueFrom.fileKeyRef.volumeName");
+          auto v = std::find_if(spec.volumes.begin(), spec.volumes.end(),
+                                [&](const Volume& vol) { return vol.name == name; });
+          if (v == spec.volumes.end()) {
+            Add(NotFoundError(vp, name));
+          } else if (!v->empty_dir.has_value()) {
+            Add(InvalidError(vp, name, "referenced volume must be of type emptyDir"));
+          }
+        }
+      }
+    };
+    visit(spec.containers, "containers");
+    visit(spec.init_containers, "initContainers");
   }
 
   // Upstream validateConfigMapEnvSource / validateSecretEnvSource.

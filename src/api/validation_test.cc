@@ -543,7 +543,26 @@ INSTANTIATE_TEST_SUITE_P(
                p.spec.containers[0].env.push_back(e);
              },
              {"spec.containers[0].env[0].valueFrom: Invalid value: \"\": must specify one of: "
-              "`fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`"}},
+              "`fieldRef`, `resourceFieldRef`, `configMapKeyRef`, `secretKeyRef` or `fileKeyRef`"}},
+        Case{"FileKeyRefNeedsAnEmptyDirOfThePod",
+             [](Pod& p) {
+               EnvVar e{.name = "A"};
+               e.value_from = EnvVarSource{.file_key_ref = FileKeySelector{
+                                               .volume_name = "nope", .path = "a.env", .key = "A"}};
+               p.spec.containers[0].env.push_back(e);
+               EnvVar h{.name = "B"};
+               h.value_from = EnvVarSource{.file_key_ref = FileKeySelector{
+                                               .volume_name = "host", .path = "../x", .key = ""}};
+               p.spec.containers[0].env.push_back(h);
+               p.spec.volumes.push_back(
+                   Volume{.name = "host", .host_path = HostPathVolumeSource{.path = "/tmp"}});
+             },
+             {"spec.containers[0].env[1].valueFrom.fileKeyRef.key: Required value",
+              "spec.containers[0].env[1].valueFrom.fileKeyRef.path: Invalid value: \"../x\": must "
+              "not contain '..'",
+              "spec.containers[0].env[0].valueFrom.fileKeyRef.volumeName: Not found: \"nope\"",
+              "spec.containers[0].env[1].valueFrom.fileKeyRef.volumeName: Invalid value: \"host\": "
+              "referenced volume must be of type emptyDir"}},
         Case{"EnvFromWithNoSource",
              [](Pod& p) { p.spec.containers[0].env_from.push_back({.prefix = "P_"}); },
              {"spec.containers[0].envFrom: Invalid value: \"\": must specify one of: "

@@ -22,11 +22,13 @@
 #include "api/fieldpath.h"
 #include "api/quantity.h"
 #include "api/validation.h"
+#include "kuberuntime/env_file.h"
 #include "kuberuntime/labels.h"
 #include "kuberuntime/pod_cgroup.h"
 #include "kuberuntime/pod_dns.h"
 #include "kuberuntime/runtime_manager.h"
 #include "kuberuntime/termination_message.h"
+#include "util/log.h"
 
 namespace cubelet::kuberuntime {
 namespace {
@@ -405,6 +407,29 @@ absl::StatusOr<std::vector<cri::KeyValue>> RuntimeManager::MakeEnvironment(
       absl::StatusOr<std::string> v = api::ExtractResourceValue(sel, *target, NodeAllocatable());
       if (!v.ok()) {
         return absl::InvalidArgumentError(absl::StrCat("env ", e.name, ": ", v.status().message()));
+      }
+      value = *std::move(v);
+    } else if (e.value_from->file_key_ref.has_value()) {
+      // Upstream makeEnvironmentVariables (EnvFiles): read when the container
+      // is created, typically from a file an init container wrote.
+      const api::FileKeySelector& ref = *e.value_from->file_key_ref;
+      if (std::none_of(pod.spec.volumes.begin(), pod.spec.volumes.end(),
+                       [&](const api::Volume& v) { return v.name == ref.volume_name; })) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "cannot find the volume \"", ref.volume_name, "\" referenced by FileKeyRef"));
+      }
+      const std::string root = EmptyDirPath(pod, ref.volume_name);
+      absl::StatusOr<std::string> v = ReadEnvFileValue(root, ref.path, ref.key);
+      if (!v.ok()) {
+        LOG(WARNING) << "Failed to parse env file of pod " << FormatPod(pod) << ": "
+                     << v.status().message();
+        return absl::FailedPreconditionError("couldn't parse env file");
+      }
+      if (v->empty()) {
+        if (ref.optional.value_or(false)) continue;
+        return absl::FailedPreconditionError(absl::StrCat("environment variable key \"", ref.key,
+                                                          "\" not found in file \"", root, "/",
+                                                          ref.path, "\""));
       }
       value = *std::move(v);
     } else {

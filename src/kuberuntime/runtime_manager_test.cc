@@ -1483,6 +1483,51 @@ TEST_F(HostStateTest, EmptyDirIsCreatedBeforeTheFirstContainer) {
             tmp_.File("root/pods/uid-scratch/volumes/kubernetes.io~empty-dir/s"));
 }
 
+// EnvFiles: an init container writes KEY='value' lines into an emptyDir; the
+// next container's fileKeyRef env is read from there when it is created.
+TEST_F(HostStateTest, FileKeyRefEnvIsReadFromTheEmptyDirAtCreation) {
+  api::Pod pod = MakePod("envfile", api::kRestartNever, {"app"});
+  pod.spec.volumes = {api::Volume{.name = "config", .empty_dir = api::EmptyDirVolumeSource{}}};
+  auto ref = [](const std::string& key, bool optional) {
+    api::FileKeySelector sel{.volume_name = "config", .path = "config.env", .key = key};
+    if (optional) sel.optional = true;
+    return api::EnvVar{.name = key, .value_from = api::EnvVarSource{.file_key_ref = sel}};
+  };
+  pod.spec.containers[0].env = {ref("CONFIG_1", false), ref("MAYBE", true)};
+
+  // No file yet: the start fails with the kubelet's message, and is retried.
+  PodSyncResult r = Sync(pod);
+  auto starts = Results(r, SyncResult::Action::kStartContainer, "app");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].reason, kCreateContainerConfigError);
+  EXPECT_EQ(starts[0].message, "couldn't parse env file");
+
+  {
+    std::ofstream out(m_.EmptyDirPath(pod, "config") + "/config.env");
+    out << "CONFIG_1='value1'\n";
+  }
+  ASSERT_TRUE(Started(Sync(pod), "app"));
+  absl::StatusOr<cri::ContainerConfig> cc = cri_.GetContainerConfig(Latest(pod, "app").id);
+  ASSERT_TRUE(cc.ok());
+  std::vector<std::string> envs;
+  for (const cri::KeyValue& kv : cc->envs) envs.push_back(kv.key + "=" + kv.value);
+  EXPECT_EQ(envs, (std::vector<std::string>{"CONFIG_1=value1"})) << "MAYBE is optional";
+
+  // A required key the file lacks.
+  api::Pod other = MakePod("envfile2", api::kRestartNever, {"app"});
+  other.spec.volumes = pod.spec.volumes;
+  other.spec.containers[0].env = {ref("ABSENT", false)};
+  Sync(other);  // prepares the emptyDir; the start fails (no file yet)
+  {
+    std::ofstream out(m_.EmptyDirPath(other, "config") + "/config.env");
+    out << "CONFIG_1='value1'\n";
+  }
+  starts = Results(Sync(other), SyncResult::Action::kStartContainer, "app");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].message, "environment variable key \"ABSENT\" not found in file \"" +
+                                   m_.EmptyDirPath(other, "config") + "/config.env\"");
+}
+
 // Volumes are the kubelet's: an injected RuntimeHelper decides the pod's
 // paths, prepares its volumes before a start and tears them down in
 // RemovePod; the manager keeps no VolumeManager of its own.
