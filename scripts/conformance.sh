@@ -16,6 +16,8 @@
 #   --focus   a ginkgo focus regex instead (within [NodeConformance])
 #   --procs   ginkgo processes (default 2)
 # Env: CONFORMANCE_DIR  where reports and logs go (default /tmp/cubelet-conformance)
+#      CUBELET_CONFORMANCE_LABELS  the ginkgo label filter (default NodeConformance;
+#      e.g. "Feature:EnvFiles" runs the FileKeyRef specs of the cluster suite)
 # Port 6443 must be free: stop scripts/controlplane.sh first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -100,7 +102,7 @@ phase "running (focus: ${focus:0:80}...)"
 start=$(date +%s)
 set +e
 "$bin/ginkgo" --procs="$procs" --timeout=3h --focus="$focus" --skip="$skip" \
-  --label-filter='NodeConformance' --junit-report=junit.xml --output-dir="$work/report" \
+  --label-filter="${CUBELET_CONFORMANCE_LABELS:-NodeConformance}" --junit-report=junit.xml --output-dir="$work/report" \
   --no-color "$bin/e2e_node.test" -- \
   --conformance=true --bearer-token="$token" --prepull-images=false \
   --container-runtime-endpoint="$CUBELET_CRI_ENDPOINT" --report-dir="$work/report" \
