@@ -376,7 +376,9 @@ bool SecureServer::Admit(SSL* ssl, const RequestHead& head) {
         Respond(ssl, 401, "Unauthorized");
         return false;
       }
-    } else if (!token.empty() || !options_.anonymous) {
+    } else if (!options_.anonymous) {
+      // Without a token authenticator (standalone) a bearer token proves
+      // nothing and is ignored, as upstream: anonymous, if allowed.
       Respond(ssl, 401, "Unauthorized");
       return false;
     }

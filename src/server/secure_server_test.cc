@@ -212,7 +212,7 @@ class SecureServerTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
 
-  void Start(bool anonymous, const std::string& client_ca = "") {
+  void Start(bool anonymous, const std::string& client_ca = "", bool token_webhook = true) {
     SecureServerOptions o;
     o.address = "127.0.0.1";
     o.port = 0;
@@ -220,7 +220,7 @@ class SecureServerTest : public ::testing::Test {
     o.tls.hostnames = {"node-1", "127.0.0.1"};
     o.tls.client_ca_file = client_ca;
     o.anonymous = anonymous;
-    o.tokens = &tokens_;
+    o.tokens = token_webhook ? &tokens_ : nullptr;
     o.authorizer = &authz_;
     o.node_name = "node-1";
     o.plain.configz = R"({"kubeletconfig":{"staticPodPath":"/etc/kubernetes/manifests"}})";
@@ -285,6 +285,21 @@ TEST_F(SecureServerTest, AnonymousRequestsAreAuthorizedAsSystemAnonymous) {
   EXPECT_EQ(authz_.asked[0].node_name, "node-1");
   // A token that does not check out is refused, not taken as anonymous.
   EXPECT_THAT(Get("/pods", "Authorization: Bearer wrong\r\n"), StartsWith("HTTP/1.1 401"));
+}
+
+// Standalone (no API server, so no TokenReview): a bearer token proves
+// nothing and is ignored, as upstream's authenticator union without a token
+// authenticator; the request is anonymous, if that is allowed.
+TEST_F(SecureServerTest, WithoutATokenAuthenticatorABearerTokenIsIgnored) {
+  Start(/*anonymous=*/true, /*client_ca=*/"", /*token_webhook=*/false);
+  authz_.allowed.insert("system:anonymous pods");
+  EXPECT_THAT(Get("/pods", "Authorization: Bearer anything\r\n"), StartsWith("HTTP/1.1 200 OK"));
+  ASSERT_EQ(authz_.asked.size(), 1u);
+  EXPECT_EQ(authz_.asked[0].user.name, "system:anonymous");
+
+  server_.reset();
+  Start(/*anonymous=*/false, /*client_ca=*/"", /*token_webhook=*/false);
+  EXPECT_THAT(Get("/pods", "Authorization: Bearer anything\r\n"), StartsWith("HTTP/1.1 401"));
 }
 
 TEST_F(SecureServerTest, ForbiddenNamesTheUserAndEverySubresourceTried) {
