@@ -178,6 +178,9 @@ struct LinuxContainerSecurityContext {
   bool no_new_privs = false;
   NamespaceOption namespaces;
   std::vector<int64_t> supplemental_groups;
+  // Paths the runtime masks / makes read-only (the procMount: Default lists).
+  std::vector<std::string> masked_paths;
+  std::vector<std::string> readonly_paths;
   std::optional<SecurityProfile> seccomp;
 };
 

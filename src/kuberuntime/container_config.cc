@@ -156,6 +156,50 @@ cri::LinuxContainerSecurityContext ToRuntimeSecurityContext(
   return out;
 }
 
+// The CPUs of a Linux CPU list ("0-3,8"), as /sys/devices/system/cpu/possible
+// holds; what does not parse is left out.
+std::vector<int> PossibleCpus() {
+  std::vector<int> cpus;
+  std::string list = ReadFileOrEmpty("/sys/devices/system/cpu/possible");
+  std::stringstream ranges(list);
+  std::string range;
+  while (std::getline(ranges, range, ',')) {
+    int first = 0, last = 0;
+    char dash = 0;
+    std::stringstream r(range);
+    if (!(r >> first)) continue;
+    last = first;
+    if (r >> dash && dash == '-' && !(r >> last)) continue;
+    for (int cpu = first; cpu <= last && cpu - first < 4096; ++cpu) cpus.push_back(cpu);
+  }
+  return cpus;
+}
+
+// Upstream securitycontext defaultMaskedPaths (kept in sync with moby's),
+// with each possible CPU's thermal_throttle directory that exists.
+const std::vector<std::string>& DefaultMaskedPaths() {
+  static const std::vector<std::string> kPaths = [] {
+    std::vector<std::string> paths = {
+        "/proc/asound",     "/proc/acpi",        "/proc/interrupts",
+        "/proc/kcore",      "/proc/keys",        "/proc/latency_stats",
+        "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+        "/proc/scsi",       "/sys/firmware",     "/sys/devices/virtual/powercap"};
+    for (int cpu : PossibleCpus()) {
+      std::string path = absl::StrCat("/sys/devices/system/cpu/cpu", cpu, "/thermal_throttle");
+      std::error_code ec;
+      if (std::filesystem::exists(path, ec)) paths.push_back(std::move(path));
+    }
+    return paths;
+  }();
+  return kPaths;
+}
+
+const std::vector<std::string>& DefaultReadonlyPaths() {
+  static const std::vector<std::string> kPaths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                                  "/proc/sysrq-trigger"};
+  return kPaths;
+}
+
 // kubecontainer.HasPrivilegedContainer.
 bool HasPrivilegedContainer(const api::Pod& pod) {
   for (const auto* list : {&pod.spec.init_containers, &pod.spec.containers}) {
@@ -607,6 +651,10 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
   config.security_context = ToRuntimeSecurityContext(sc);
   config.security_context.namespaces = NamespacesForPod(pod);
   config.security_context.supplemental_groups = PodSupplementalGroups(pod);
+  // procMount is always Default (Unmasked is refused): the runtime hides
+  // these, as the kubelet's ConvertToRuntimeMaskedPaths asks.
+  config.security_context.masked_paths = DefaultMaskedPaths();
+  config.security_context.readonly_paths = DefaultReadonlyPaths();
   absl::StatusOr<cri::SecurityProfile> seccomp = SeccompProfileFor(
       sc.has_value() ? sc->seccomp_profile : std::nullopt, JoinPath(options_.root_dir, "seccomp"));
   if (!seccomp.ok()) return seccomp.status();

@@ -1270,6 +1270,13 @@ TEST_F(RuntimeManagerTest, SecurityContextMapsToTheRuntime) {
   EXPECT_FALSE(plain->security_context.no_new_privs);
   EXPECT_FALSE(plain->security_context.readonly_rootfs);
   EXPECT_TRUE(plain->security_context.capabilities.add_capabilities.empty());
+  // procMount Default: /proc's sensitive files masked or read-only, as the
+  // kubelet asks the runtime (DefaultProcMount conformance spec).
+  EXPECT_THAT(plain->security_context.masked_paths,
+              ::testing::IsSupersetOf({"/proc/kcore", "/proc/keys", "/sys/firmware"}));
+  EXPECT_THAT(plain->security_context.readonly_paths,
+              ::testing::ElementsAre("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                     "/proc/sysrq-trigger"));
 
   auto priv = cri_.GetContainerConfig(Latest(pod, "priv").id);
   ASSERT_TRUE(priv.ok());

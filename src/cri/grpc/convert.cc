@@ -407,6 +407,8 @@ void ToProto(const LinuxContainerSecurityContext& sc, pb::LinuxContainerSecurity
   ns->set_ipc(ToProto(sc.namespaces.ipc));
   out->clear_supplemental_groups();
   for (int64_t g : sc.supplemental_groups) out->add_supplemental_groups(g);
+  ToProtoStrings(sc.masked_paths, out->mutable_masked_paths());
+  ToProtoStrings(sc.readonly_paths, out->mutable_readonly_paths());
   if (sc.seccomp.has_value()) ToProto(*sc.seccomp, out->mutable_seccomp());
 }
 
@@ -423,6 +425,8 @@ LinuxContainerSecurityContext FromProto(const pb::LinuxContainerSecurityContext&
   out.namespaces.pid = FromProto(sc.namespace_options().pid());
   out.namespaces.ipc = FromProto(sc.namespace_options().ipc());
   out.supplemental_groups.assign(sc.supplemental_groups().begin(), sc.supplemental_groups().end());
+  out.masked_paths = FromProtoStrings(sc.masked_paths());
+  out.readonly_paths = FromProtoStrings(sc.readonly_paths());
   if (sc.has_seccomp()) out.seccomp = FromProto(sc.seccomp());
   return out;
 }
