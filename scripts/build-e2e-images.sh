@@ -3,7 +3,8 @@
 # exact names and tags it asks for (e2e_node.test --list-images), from local
 # parts only, and imports them into the private containerd (namespace k8s.io):
 #   registry.k8s.io/e2e-test-images/busybox:1.37.0-2, :1.36.1-1
-#                     Debian's busybox-static, /etc/passwd and /etc/group
+#                     Debian's busybox-static, /etc/passwd and /etc/group, and
+#                     scripts/lib/nmeter.c for the nmeter applet Debian's lacks
 #   registry.k8s.io/e2e-test-images/nonroot:1.5       the same, USER 1234
 #   registry.k8s.io/e2e-test-images/agnhost:2.66.1, :2.55
 #                     agnhost built from the same Kubernetes release on the busybox
@@ -50,6 +51,11 @@ root:x:0:
 nobody:x:65534:
 EOT
   mkdir -p "$r/root" && chmod 0700 "$r/root"
+  # Upstream's busybox has the nmeter applet (the container lifecycle specs
+  # time-stamp their logs with it); Debian's lacks it: the subset they use.
+  rm -f "$r/bin/nmeter"
+  gcc -O2 -static -Wall -Werror -o "$r/bin/nmeter" "$here/lib/nmeter.c" ||
+    die "building nmeter failed"
 }
 
 declare -A digest archive

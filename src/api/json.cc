@@ -425,6 +425,13 @@ void Decode(Obj& o, KeyToPath& k) {
   o.OptI32("mode", k.mode);
 }
 
+void Decode(Obj& o, SELinuxOptions& s) {
+  o.Str("user", s.user);
+  o.Str("role", s.role);
+  o.Str("type", s.type);
+  o.Str("level", s.level);
+}
+
 void Decode(Obj& o, SecurityContext& s) {
   o.OptI64("runAsUser", s.run_as_user);
   o.OptI64("runAsGroup", s.run_as_group);
@@ -437,6 +444,7 @@ void Decode(Obj& o, SecurityContext& s) {
     c.StrList("drop", out.drop);
   });
   o.OptObject("seccompProfile", s.seccomp_profile, DecodeInto<SeccompProfile>);
+  o.OptObject("seLinuxOptions", s.se_linux_options, DecodeInto<SELinuxOptions>);
 }
 
 void Decode(Obj& o, Container& c) {
@@ -587,6 +595,7 @@ void Decode(Obj& o, PodSpec& s) {
     p.OptI64("fsGroup", out.fs_group);
     p.OptStr("fsGroupChangePolicy", out.fs_group_change_policy);
     p.OptObject("seccompProfile", out.seccomp_profile, DecodeInto<SeccompProfile>);
+    p.OptObject("seLinuxOptions", out.se_linux_options, DecodeInto<SELinuxOptions>);
     p.List("sysctls", out.sysctls, [](Obj& sc, Sysctl& out) {
       sc.Str("name", out.name);
       sc.Str("value", out.value);
@@ -764,6 +773,7 @@ json Encode(const ObjectMeta&);
 json Encode(const PodSpec&);
 json Encode(const PodStatus&);
 json Encode(const SeccompProfile&);
+json Encode(const SELinuxOptions&);
 json Encode(const ResourceFieldSelector&);
 json Encode(const KeySelector&);
 json Encode(const FileKeySelector&);
@@ -877,6 +887,15 @@ json Encode(const SeccompProfile& p) {
   return j;
 }
 
+json Encode(const SELinuxOptions& s) {
+  json j = json::object();
+  PutStr(j, "user", s.user);
+  PutStr(j, "role", s.role);
+  PutStr(j, "type", s.type);
+  PutStr(j, "level", s.level);
+  return j;
+}
+
 json Encode(const SecurityContext& s) {
   json j = json::object();
   PutOpt(j, "runAsUser", s.run_as_user);
@@ -887,6 +906,7 @@ json Encode(const SecurityContext& s) {
   PutOpt(j, "allowPrivilegeEscalation", s.allow_privilege_escalation);
   PutObj(j, "capabilities", s.capabilities);
   PutObj(j, "seccompProfile", s.seccomp_profile);
+  PutObj(j, "seLinuxOptions", s.se_linux_options);
   return j;
 }
 
@@ -1116,6 +1136,7 @@ json Encode(const PodSecurityContext& s) {
   PutOpt(j, "fsGroup", s.fs_group);
   PutOpt(j, "fsGroupChangePolicy", s.fs_group_change_policy);
   PutObj(j, "seccompProfile", s.seccomp_profile);
+  PutObj(j, "seLinuxOptions", s.se_linux_options);
   PutList(j, "sysctls", s.sysctls);
   return j;
 }

@@ -273,6 +273,17 @@ struct SeccompProfile {
   bool operator==(const SeccompProfile&) const = default;
 };
 
+// SELinux labels for containers (seLinuxOptions). Passed to the runtime as
+// the kubelet does; on a host without SELinux the runtime ignores them.
+struct SELinuxOptions {
+  std::string user;
+  std::string role;
+  std::string type;
+  std::string level;
+
+  bool operator==(const SELinuxOptions&) const = default;
+};
+
 struct SecurityContext {
   std::optional<int64_t> run_as_user;
   std::optional<int64_t> run_as_group;
@@ -282,6 +293,7 @@ struct SecurityContext {
   std::optional<bool> allow_privilege_escalation;
   std::optional<Capabilities> capabilities;
   std::optional<SeccompProfile> seccomp_profile;
+  std::optional<SELinuxOptions> se_linux_options;
 
   bool operator==(const SecurityContext&) const = default;
 };
@@ -432,6 +444,7 @@ struct PodSecurityContext {
   std::optional<int64_t> fs_group;
   std::optional<std::string> fs_group_change_policy;  // Always, OnRootMismatch
   std::optional<SeccompProfile> seccomp_profile;
+  std::optional<SELinuxOptions> se_linux_options;
   std::vector<Sysctl> sysctls;
 
   bool operator==(const PodSecurityContext&) const = default;

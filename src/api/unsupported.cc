@@ -149,10 +149,6 @@ class Refuser {
   }
 
   void SecurityContext(const json& sc, const std::string& path) {
-    if (Member(sc, "seLinuxOptions")) {
-      NotSupported(absl::StrCat(path, ".seLinuxOptions"),
-                   "it does not give containers SELinux labels");
-    }
     if (Member(sc, "seLinuxChangePolicy")) {
       NotSupported(absl::StrCat(path, ".seLinuxChangePolicy"),
                    "it does not give volumes SELinux labels");

@@ -158,7 +158,7 @@ TEST(UnsupportedTest, SecurityFeaturesCubeletLacksAreNotSupported) {
   EXPECT_THAT(
       SpecErrors("  hostUsers: false\n"
                  "  securityContext:\n"
-                 "    seLinuxOptions: {level: \"s0:c1\"}\n"
+                 "    seLinuxChangePolicy: Recursive\n"
                  "  initContainers:\n  - name: i\n    image: busybox\n"
                  "    securityContext:\n"
                  "      appArmorProfile: {type: RuntimeDefault}\n"
@@ -170,8 +170,8 @@ TEST(UnsupportedTest, SecurityFeaturesCubeletLacksAreNotSupported) {
           "p.yaml: document 1: pod \"p\": spec.initContainers[0].securityContext.procMount: "
           "Forbidden: not supported by cubelet (containers get the runtime's default masked "
           "/proc)",
-          "p.yaml: document 1: pod \"p\": spec.securityContext.seLinuxOptions: Forbidden: not "
-          "supported by cubelet (it does not give containers SELinux labels)",
+          "p.yaml: document 1: pod \"p\": spec.securityContext.seLinuxChangePolicy: Forbidden: "
+          "not supported by cubelet (it does not give volumes SELinux labels)",
           "p.yaml: document 1: pod \"p\": spec.hostUsers: Forbidden: not supported by cubelet (it "
           "does not create user namespaces: pods use the node's users)"));
 }

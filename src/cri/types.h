@@ -90,6 +90,17 @@ struct LinuxContainerResources {
   int64_t oom_score_adj = 0;
 };
 
+// SELinux labels (CRI SELinuxOption); ignored by a runtime on a host
+// without SELinux.
+struct SELinuxOption {
+  std::string user;
+  std::string role;
+  std::string type;
+  std::string level;
+
+  bool operator==(const SELinuxOption&) const = default;
+};
+
 struct PodSandboxConfig {
   PodSandboxMetadata metadata;
   std::string hostname;
@@ -108,6 +119,7 @@ struct PodSandboxConfig {
   std::optional<int64_t> run_as_group;
   std::vector<int64_t> supplemental_groups;
   std::optional<SecurityProfile> seccomp;
+  std::optional<SELinuxOption> selinux_options;
   // security_context.privileged: containerd refuses privileged containers in
   // a sandbox without it.
   bool privileged = false;
@@ -182,6 +194,7 @@ struct LinuxContainerSecurityContext {
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   std::optional<SecurityProfile> seccomp;
+  std::optional<SELinuxOption> selinux_options;
 };
 
 struct ContainerConfig {

@@ -136,6 +136,10 @@ std::vector<int64_t> PodSupplementalGroups(const api::Pod& pod) {
   return groups;
 }
 
+cri::SELinuxOption ToRuntimeSELinux(const api::SELinuxOptions& o) {
+  return cri::SELinuxOption{.user = o.user, .role = o.role, .type = o.type, .level = o.level};
+}
+
 // convertToRuntimeSecurityContext plus the no_new_privs rule of
 // determineEffectiveSecurityContext (securitycontext.AddNoNewPrivileges), over
 // the effective (container over pod) security context.
@@ -153,6 +157,8 @@ cri::LinuxContainerSecurityContext ToRuntimeSecurityContext(
   out.readonly_rootfs = sc->read_only_root_filesystem.value_or(false);
   // Only an explicit false sets the flag; unset leaves escalation allowed.
   out.no_new_privs = sc->allow_privilege_escalation.has_value() && !*sc->allow_privilege_escalation;
+  if (sc->se_linux_options.has_value())
+    out.selinux_options = ToRuntimeSELinux(*sc->se_linux_options);
   return out;
 }
 
@@ -223,6 +229,7 @@ std::optional<api::SecurityContext> EffectiveSecurityContext(const api::Pod& pod
   if (!sc.run_as_group.has_value()) sc.run_as_group = psc.run_as_group;
   if (!sc.run_as_non_root.has_value()) sc.run_as_non_root = psc.run_as_non_root;
   if (!sc.seccomp_profile.has_value()) sc.seccomp_profile = psc.seccomp_profile;
+  if (!sc.se_linux_options.has_value()) sc.se_linux_options = psc.se_linux_options;
   return sc;
 }
 
@@ -308,6 +315,9 @@ cri::PodSandboxConfig RuntimeManager::GeneratePodSandboxConfig(const api::Pod& p
     for (const api::Sysctl& s : psc.sysctls) config.sysctls[s.name] = s.value;
     config.run_as_user = psc.run_as_user;
     config.run_as_group = psc.run_as_group;
+    if (psc.se_linux_options.has_value()) {
+      config.selinux_options = ToRuntimeSELinux(*psc.se_linux_options);
+    }
     config.supplemental_groups = PodSupplementalGroups(pod);
   }
   config.dns_config = PodDNSConfig(pod, ReadFileOrEmpty(options_.resolv_conf));

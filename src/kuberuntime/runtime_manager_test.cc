@@ -1240,6 +1240,27 @@ TEST_F(RuntimeManagerTest, HostPathAndEmptyDirVolumesAreMounted) {
   EXPECT_FALSE(config->mounts[1].readonly);
 }
 
+// seLinuxOptions go to the runtime as the kubelet sends them: the pod's to
+// the sandbox, the container's (or else the pod's) to each container.
+TEST_F(RuntimeManagerTest, SELinuxOptionsGoToTheSandboxAndTheContainers) {
+  api::Pod pod = MakePod("selinux", api::kRestartAlways, {"app", "own"});
+  pod.spec.security_context = api::PodSecurityContext{};
+  pod.spec.security_context->se_linux_options = api::SELinuxOptions{.level = "s0:c0,c1"};
+  pod.spec.containers[1].security_context =
+      api::SecurityContext{.se_linux_options = api::SELinuxOptions{.type = "spc_t"}};
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  ASSERT_EQ(cri_.SandboxIds().size(), 1u);
+  auto sandbox = cri_.GetPodSandboxConfig(cri_.SandboxIds()[0]);
+  ASSERT_TRUE(sandbox.ok());
+  EXPECT_EQ(sandbox->selinux_options, cri::SELinuxOption{.level = "s0:c0,c1"});
+  auto app = cri_.GetContainerConfig(Latest(pod, "app").id);
+  ASSERT_TRUE(app.ok());
+  EXPECT_EQ(app->security_context.selinux_options, cri::SELinuxOption{.level = "s0:c0,c1"});
+  auto own = cri_.GetContainerConfig(Latest(pod, "own").id);
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ(own->security_context.selinux_options, cri::SELinuxOption{.type = "spc_t"});
+}
+
 TEST_F(RuntimeManagerTest, SecurityContextMapsToTheRuntime) {
   api::Pod pod = MakePod("sec", api::kRestartAlways, {"app", "plain", "priv"});
   pod.spec.containers[0].security_context = api::SecurityContext{

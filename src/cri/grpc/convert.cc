@@ -199,6 +199,17 @@ PortMapping FromProto(const pb::PortMapping& p) {
                      .host_ip = p.host_ip()};
 }
 
+void ToProto(const SELinuxOption& o, pb::SELinuxOption* out) {
+  out->set_user(o.user);
+  out->set_role(o.role);
+  out->set_type(o.type);
+  out->set_level(o.level);
+}
+
+SELinuxOption FromProto(const pb::SELinuxOption& o) {
+  return SELinuxOption{.user = o.user(), .role = o.role(), .type = o.type(), .level = o.level()};
+}
+
 void ToProto(const PodSandboxConfig& c, pb::PodSandboxConfig* out) {
   ToProto(c.metadata, out->mutable_metadata());
   out->set_hostname(c.hostname);
@@ -223,6 +234,7 @@ void ToProto(const PodSandboxConfig& c, pb::PodSandboxConfig* out) {
   sc->clear_supplemental_groups();
   for (int64_t g : c.supplemental_groups) sc->add_supplemental_groups(g);
   if (c.seccomp.has_value()) ToProto(*c.seccomp, sc->mutable_seccomp());
+  if (c.selinux_options.has_value()) ToProto(*c.selinux_options, sc->mutable_selinux_options());
   ToProtoMap(c.sysctls, linux->mutable_sysctls());
 }
 
@@ -246,6 +258,7 @@ PodSandboxConfig FromProto(const pb::PodSandboxConfig& c) {
   if (sc.has_run_as_group()) out.run_as_group = sc.run_as_group().value();
   out.supplemental_groups.assign(sc.supplemental_groups().begin(), sc.supplemental_groups().end());
   if (sc.has_seccomp()) out.seccomp = FromProto(sc.seccomp());
+  if (sc.has_selinux_options()) out.selinux_options = FromProto(sc.selinux_options());
   out.sysctls = FromProtoMap(c.linux().sysctls());
   return out;
 }
@@ -410,6 +423,9 @@ void ToProto(const LinuxContainerSecurityContext& sc, pb::LinuxContainerSecurity
   ToProtoStrings(sc.masked_paths, out->mutable_masked_paths());
   ToProtoStrings(sc.readonly_paths, out->mutable_readonly_paths());
   if (sc.seccomp.has_value()) ToProto(*sc.seccomp, out->mutable_seccomp());
+  if (sc.selinux_options.has_value()) {
+    ToProto(*sc.selinux_options, out->mutable_selinux_options());
+  }
 }
 
 LinuxContainerSecurityContext FromProto(const pb::LinuxContainerSecurityContext& sc) {
@@ -427,6 +443,7 @@ LinuxContainerSecurityContext FromProto(const pb::LinuxContainerSecurityContext&
   out.supplemental_groups.assign(sc.supplemental_groups().begin(), sc.supplemental_groups().end());
   out.masked_paths = FromProtoStrings(sc.masked_paths());
   out.readonly_paths = FromProtoStrings(sc.readonly_paths());
+  if (sc.has_selinux_options()) out.selinux_options = FromProto(sc.selinux_options());
   if (sc.has_seccomp()) out.seccomp = FromProto(sc.seccomp());
   return out;
 }
