@@ -96,12 +96,71 @@ std::optional<VersionedPodStatus> StatusManager::GetPodStatus(const std::string&
   return it->second;
 }
 
+namespace {
+
+// Upstream hasPodInitialized: no init containers, a regular container that
+// ever left waiting, or a last init container that completed (or, as a
+// sidecar, started).
+bool HasPodInitialized(const api::Pod& pod, const api::PodStatus& status) {
+  if (pod.spec.init_containers.empty()) return true;
+  for (const api::ContainerStatus& s : status.container_statuses) {
+    if (s.last_state.terminated.has_value() || !s.state.waiting.has_value()) return true;
+  }
+  if (status.init_container_statuses.empty()) return false;
+  const api::ContainerStatus& last = status.init_container_statuses.back();
+  const api::Container* spec = nullptr;
+  for (const api::Container& c : pod.spec.init_containers) {
+    if (c.name == last.name) spec = &c;
+  }
+  if (spec == nullptr) return false;
+  if (api::IsRestartableInitContainer(*spec)) {
+    return last.state.running.has_value() && last.started.value_or(false);
+  }
+  auto completed = [](const api::ContainerState& st) {
+    return st.terminated.has_value() && st.terminated->exit_code == 0;
+  };
+  return completed(last.last_state) || completed(last.state);
+}
+
+void MarkUnknownTerminated(api::ContainerStatus& s) {
+  s.state = api::ContainerState{
+      .terminated = api::ContainerStateTerminated{
+          .exit_code = 137,
+          .reason = "ContainerStatusUnknown",
+          .message = "The container could not be located when the pod was terminated"}};
+}
+
+}  // namespace
+
 void StatusManager::TerminatePod(const api::Pod& pod) {
   api::PodStatus status;
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = statuses_.find(pod.metadata.uid);
     if (it == statuses_.end() || it->second.pod_is_finished) return;
+    // Upstream TerminatePod: a container with no final state never will have
+    // one, and the pod is terminal (a pod that never started, e.g. its image
+    // missing, is Failed, so the API server may delete it).
+    api::PodStatus& s = it->second.status;
+    if (HasPodInitialized(pod, s)) {
+      for (api::ContainerStatus& cs : s.container_statuses) {
+        if (!cs.state.terminated.has_value()) MarkUnknownTerminated(cs);
+      }
+    }
+    // All but the final suffix of init containers still waiting to start.
+    std::vector<api::ContainerStatus>& inits = s.init_container_statuses;
+    size_t started = inits.empty() ? 0 : 1;
+    for (size_t i = inits.size(); i > 0; --i) {
+      if (!inits[i - 1].state.waiting.has_value() ||
+          inits[i - 1].last_state.terminated.has_value()) {
+        started = i;
+        break;
+      }
+    }
+    for (size_t i = 0; i < started; ++i) {
+      if (!inits[i].state.terminated.has_value()) MarkUnknownTerminated(inits[i]);
+    }
+    if (!api::IsStaticPod(pod) && !api::IsTerminalPhase(s.phase)) s.phase = api::kPodFailed;
     it->second.pod_is_finished = true;
     ++it->second.version;
     status = it->second.status;

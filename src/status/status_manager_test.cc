@@ -73,6 +73,60 @@ TEST(StatusManagerTest, TerminalPhaseNeverReverts) {
   EXPECT_EQ(manager.GetPodStatus("uid-1")->status.phase, "Succeeded");
 }
 
+// A pod that never started (its image cannot be pulled) and is deleted: its
+// final status is Failed with the container terminated "unknown", so the API
+// server can delete it (upstream TerminatePod).
+TEST(StatusManagerTest, TerminatePodMakesANeverStartedPodFailed) {
+  StatusManager manager;
+  api::Pod pod = MakePod("Never");
+  api::PodStatus s;
+  s.phase = "Pending";
+  api::ContainerStatus waiting;
+  waiting.name = "app";
+  waiting.state.waiting = api::ContainerStateWaiting{.reason = "ImagePullBackOff"};
+  s.container_statuses.push_back(waiting);
+  ASSERT_TRUE(manager.SetPodStatus(pod, s).ok());
+  manager.TerminatePod(pod);
+  std::optional<VersionedPodStatus> got = manager.GetPodStatus("uid-1");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_TRUE(got->pod_is_finished);
+  EXPECT_EQ(got->status.phase, "Failed");
+  const api::ContainerState& st = got->status.container_statuses[0].state;
+  ASSERT_TRUE(st.terminated.has_value());
+  EXPECT_FALSE(st.waiting.has_value());
+  EXPECT_EQ(st.terminated->reason, "ContainerStatusUnknown");
+  EXPECT_EQ(st.terminated->exit_code, 137);
+
+  // Init containers: only those that ever started are marked; a regular
+  // container of a pod that never initialized stays waiting.
+  api::Pod with_init = MakePod("Never");
+  with_init.metadata.uid = "uid-2";
+  with_init.spec.init_containers.push_back(api::Container{.name = "i1"});
+  with_init.spec.init_containers.push_back(api::Container{.name = "i2"});
+  api::PodStatus si;
+  si.phase = "Pending";
+  si.init_container_statuses = {Running("i1"), waiting, waiting};
+  si.init_container_statuses[1].name = "i2";
+  si.init_container_statuses.pop_back();
+  si.container_statuses = {waiting};
+  ASSERT_TRUE(manager.SetPodStatus(with_init, si).ok());
+  manager.TerminatePod(with_init);
+  got = manager.GetPodStatus("uid-2");
+  EXPECT_EQ(got->status.init_container_statuses[0].state.terminated->reason,
+            "ContainerStatusUnknown");
+  EXPECT_TRUE(got->status.init_container_statuses[1].state.waiting.has_value());
+  EXPECT_TRUE(got->status.container_statuses[0].state.waiting.has_value());
+  EXPECT_EQ(got->status.phase, "Failed");
+
+  // Static pods keep their phase (upstream TODO #116484).
+  api::Pod static_pod = MakePod("Never");
+  static_pod.metadata.uid = "uid-3";
+  static_pod.metadata.annotations[api::kConfigSourceAnnotation] = "file";
+  ASSERT_TRUE(manager.SetPodStatus(static_pod, s).ok());
+  manager.TerminatePod(static_pod);
+  EXPECT_EQ(manager.GetPodStatus("uid-3")->status.phase, "Pending");
+}
+
 TEST(StatusManagerTest, TerminatedContainerUnderNeverCannotRunAgain) {
   StatusManager manager;
   api::Pod pod = MakePod("Never");
