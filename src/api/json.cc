@@ -486,6 +486,7 @@ void Decode(Obj& o, Container& c) {
     m.Bool("readOnly", out.read_only);
     m.Str("subPath", out.sub_path);
     m.OptStr("mountPropagation", out.mount_propagation);
+    m.OptStr("recursiveReadOnly", out.recursive_read_only);
   });
   o.OptObject("livenessProbe", c.liveness_probe, DecodeInto<Probe>);
   o.OptObject("readinessProbe", c.readiness_probe, DecodeInto<Probe>);
@@ -984,6 +985,7 @@ json Encode(const VolumeMount& m) {
   PutBool(j, "readOnly", m.read_only);
   PutStr(j, "subPath", m.sub_path);
   PutOpt(j, "mountPropagation", m.mount_propagation);
+  PutOpt(j, "recursiveReadOnly", m.recursive_read_only);
   return j;
 }
 

@@ -168,7 +168,8 @@ struct VolumeMount {
   std::string mount_path;
   bool read_only = false;
   std::string sub_path;
-  std::optional<std::string> mount_propagation;  // None, HostToContainer, Bidirectional
+  std::optional<std::string> mount_propagation;    // None, HostToContainer, Bidirectional
+  std::optional<std::string> recursive_read_only;  // Disabled, IfPossible, Enabled
 
   bool operator==(const VolumeMount&) const = default;
 };

@@ -203,11 +203,6 @@ class Refuser {
         if (Member(m, "subPathExpr")) {
           NotSupported(mp + ".subPathExpr", "it does not expand variables in subPath; use subPath");
         }
-        if (const json* rro = Member(m, "recursiveReadOnly");
-            rro != nullptr && !IsString(rro, "Disabled")) {
-          NotSupported(mp + ".recursiveReadOnly",
-                       "read-only mounts are not made recursively read-only");
-        }
       });
       if (const json* devices = Member(c, "volumeDevices");
           devices != nullptr && !(devices->is_array() && devices->empty())) {

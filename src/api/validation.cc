@@ -943,7 +943,24 @@ class Validator {
           Add(InvalidError(Child(mp, "subPath"), m.sub_path, "must not contain '..'"));
         }
       }
+      if (m.recursive_read_only.has_value())
+        ValidateRecursiveReadOnly(m, Child(mp, "recursiveReadOnly"));
     }
+  }
+
+  // Upstream validateMountRecursiveReadOnly.
+  void ValidateRecursiveReadOnly(const VolumeMount& m, const std::string& path) {
+    const std::string& mode = *m.recursive_read_only;
+    if (mode == "Disabled") return;
+    if (mode == "Enabled" || mode == "IfPossible") {
+      if (!m.read_only) Add(ForbiddenError(path, "may only be specified when readOnly is true"));
+      if (m.mount_propagation.has_value() && *m.mount_propagation != "None") {
+        Add(ForbiddenError(path,
+                           "may only be specified when mountPropagation is None or not specified"));
+      }
+      return;
+    }
+    Add(NotSupportedError(path, mode, {"Disabled", "Enabled", "IfPossible"}));
   }
 
   void ValidateSecurityContext(const SecurityContext& sc, const std::string& path) {

@@ -544,6 +544,23 @@ INSTANTIATE_TEST_SUITE_P(
              },
              {"spec.containers[0].env[0].valueFrom: Invalid value: \"\": must specify one of: "
               "`fieldRef`, `resourceFieldRef`, `configMapKeyRef`, `secretKeyRef` or `fileKeyRef`"}},
+        Case{
+            "RecursiveReadOnlyNeedsReadOnlyWithoutPropagation",
+            [](Pod& p) {
+              p.spec.volumes.push_back(Volume{.name = "v", .empty_dir = EmptyDirVolumeSource{}});
+              p.spec.containers[0].volume_mounts = {
+                  VolumeMount{.name = "v",
+                              .mount_path = "/a",
+                              .mount_propagation = "HostToContainer",
+                              .recursive_read_only = "Enabled"},
+                  VolumeMount{.name = "v", .mount_path = "/b", .recursive_read_only = "Always"}};
+            },
+            {"spec.containers[0].volumeMounts[0].recursiveReadOnly: Forbidden: may only be "
+             "specified when readOnly is true",
+             "spec.containers[0].volumeMounts[0].recursiveReadOnly: Forbidden: may only be "
+             "specified when mountPropagation is None or not specified",
+             "spec.containers[0].volumeMounts[1].recursiveReadOnly: Unsupported value: \"Always\": "
+             "supported values: \"Disabled\", \"Enabled\", \"IfPossible\""}},
         Case{"FileKeyRefNeedsAnEmptyDirOfThePod",
              [](Pod& p) {
                EnvVar e{.name = "A"};

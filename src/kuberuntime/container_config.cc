@@ -573,6 +573,15 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
   for (const std::string& s : container.args) config.args.push_back(Expand(s, vars));
   config.working_dir = container.working_dir;
   for (const api::VolumeMount& m : container.volume_mounts) {
+    // Upstream resolveRecursiveReadOnly, with a runtime that reports no
+    // recursive read-only support (containerd 1.6 has none): IfPossible is a
+    // plain read-only mount, Enabled cannot be honoured.
+    if (m.recursive_read_only.value_or("Disabled") == "Enabled") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("failed to resolve recursive read-only mode: volume \"", m.name,
+                       "\" requested recursive read-only mode, but it is not supported by the "
+                       "runtime"));
+    }
     const api::Volume* volume = nullptr;
     for (const api::Volume& v : pod.spec.volumes) {
       if (v.name == m.name) volume = &v;

@@ -1261,6 +1261,32 @@ TEST_F(RuntimeManagerTest, SELinuxOptionsGoToTheSandboxAndTheContainers) {
   EXPECT_EQ(own->security_context.selinux_options, cri::SELinuxOption{.type = "spc_t"});
 }
 
+// recursiveReadOnly with a runtime that cannot do it (containerd 1.6 reports
+// no support): IfPossible is a plain read-only mount, Enabled fails the
+// start with the kubelet's message.
+TEST_F(RuntimeManagerTest, RecursiveReadOnlyResolvesAgainstARuntimeWithoutIt) {
+  api::Pod pod = MakePod("rro", api::kRestartNever, {"app"});
+  pod.spec.volumes = {api::Volume{.name = "mnt", .empty_dir = api::EmptyDirVolumeSource{}}};
+  pod.spec.containers[0].volume_mounts = {api::VolumeMount{
+      .name = "mnt", .mount_path = "/mnt", .read_only = true, .recursive_read_only = "IfPossible"}};
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  auto config = cri_.GetContainerConfig(Latest(pod, "app").id);
+  ASSERT_TRUE(config.ok());
+  ASSERT_EQ(config->mounts.size(), 1u);
+  EXPECT_TRUE(config->mounts[0].readonly);
+
+  api::Pod enabled = MakePod("rro-enabled", api::kRestartNever, {"app"});
+  enabled.spec.volumes = pod.spec.volumes;
+  enabled.spec.containers[0].volume_mounts = {api::VolumeMount{
+      .name = "mnt", .mount_path = "/mnt", .read_only = true, .recursive_read_only = "Enabled"}};
+  auto starts = Results(Sync(enabled), SyncResult::Action::kStartContainer, "app");
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].reason, kCreateContainerConfigError);
+  EXPECT_EQ(starts[0].message,
+            "failed to resolve recursive read-only mode: volume \"mnt\" requested recursive "
+            "read-only mode, but it is not supported by the runtime");
+}
+
 TEST_F(RuntimeManagerTest, SecurityContextMapsToTheRuntime) {
   api::Pod pod = MakePod("sec", api::kRestartAlways, {"app", "plain", "priv"});
   pod.spec.containers[0].security_context = api::SecurityContext{
