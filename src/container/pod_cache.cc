@@ -5,6 +5,18 @@
 
 namespace cubelet::container {
 
+PodStatusPtr PreservePodIps(PodStatusPtr fresh, const CachedPodStatus& previous) {
+  if (!fresh->ips.empty()) return fresh;
+  // A ready sandbox without IPs (host network) really has none.
+  for (const SandboxStatus& s : fresh->sandbox_statuses) {
+    if (s.state == SandboxState::kReady) return fresh;
+  }
+  if (!previous.error.ok() || previous.status->ips.empty()) return fresh;
+  auto copy = std::make_shared<PodStatus>(*fresh);
+  copy->ips = previous.status->ips;
+  return copy;
+}
+
 CachedPodStatus PodCache::GetLocked(const std::string& uid) const {
   auto it = entries_.find(uid);
   if (it != entries_.end()) return it->second.data;

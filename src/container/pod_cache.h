@@ -34,6 +34,12 @@ struct CachedPodStatus {
   absl::Status error;   // the error of the inspection that produced it
 };
 
+// Upstream GenericPLEG.getPodIPs: a pod with no IPs and no ready sandbox (it
+// was torn down) keeps the IPs of its previous status, so a finished pod still
+// shows the IP it had (the API keeps showing it). `fresh` itself when it has
+// IPs, a ready sandbox, or `previous` has none.
+PodStatusPtr PreservePodIps(PodStatusPtr fresh, const CachedPodStatus& previous);
+
 class PodCache {
  public:
   using Callback = std::function<void(CachedPodStatus)>;

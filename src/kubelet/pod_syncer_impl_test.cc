@@ -151,6 +151,28 @@ TEST_F(EngineTest, DeletedPodStopsWithDeletionGraceAndFinishes) {
   EXPECT_TRUE(workers_.ShouldPodContentBeRemoved(pod->metadata.uid));
 }
 
+// The final status of a stopped pod keeps the IP it had: its sandbox is gone
+// but the API keeps showing it (upstream preserveDataFromBeforeStopping; the
+// "Pod IPs ... during termination" conformance spec).
+TEST_F(EngineTest, StoppedPodKeepsItsPodIpInItsFinalStatus) {
+  auto pod = MakePod("ips", api::kRestartAlways);
+  Send(SyncPodType::kCreate, pod);
+  Relist(*pod);
+  const std::string ip = syncer_.GetPodStatus(pod->metadata.uid)->pod_ip;
+  ASSERT_FALSE(ip.empty());
+  auto deleted = std::make_shared<api::Pod>(*pod);
+  deleted->metadata.deletion_timestamp = clock_.Now();
+  deleted->metadata.deletion_grace_period_seconds = 1;
+  Send(SyncPodType::kUpdate, deleted);
+  ASSERT_TRUE(workers_.ShouldPodBeFinished(pod->metadata.uid));
+  auto final_status = syncer_.GetPodStatus(pod->metadata.uid);
+  ASSERT_TRUE(final_status.has_value());
+  EXPECT_EQ(final_status->phase, api::kPodFailed);
+  EXPECT_EQ(final_status->pod_ip, ip);
+  ASSERT_EQ(final_status->pod_ips.size(), 1u);
+  EXPECT_EQ(final_status->pod_ips[0].ip, ip);
+}
+
 TEST_F(EngineTest, NeverPodThatSucceedsFinishesAsSucceeded) {
   auto pod = MakePod("job", api::kRestartNever);
   Send(SyncPodType::kCreate, pod);

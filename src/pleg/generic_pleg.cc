@@ -219,17 +219,7 @@ std::vector<PodLifecycleEvent> GenericPleg::ComputeEvents(const std::string& uid
 container::PodStatusPtr GenericPleg::PreservePodIps(const std::string& uid,
                                                     container::PodStatusPtr status) {
   if (!status->ips.empty()) return status;
-  // A ready sandbox without IPs (host network) really has none.
-  for (const container::SandboxStatus& s : status->sandbox_statuses) {
-    if (s.state == container::SandboxState::kReady) return status;
-  }
-  // The pod was torn down (perhaps before this inspection) but the API keeps
-  // showing a finished pod's IP, so carry the last known one forward.
-  container::CachedPodStatus old = cache_->Get(uid);
-  if (!old.error.ok() || old.status->ips.empty()) return status;
-  auto copy = std::make_shared<container::PodStatus>(*status);
-  copy->ips = old.status->ips;
-  return copy;
+  return container::PreservePodIps(std::move(status), cache_->Get(uid));
 }
 
 absl::StatusOr<container::PodStatusPtr> GenericPleg::InspectAndStore(
