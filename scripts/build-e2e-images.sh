@@ -11,11 +11,12 @@
 #                     root, with the image's user-defined-in-image (1000) and
 #                     group-defined-in-image (50000); entrypoint /agnhost, cmd pause
 #   registry.k8s.io/pause:3.10.2                      cubelet's static pause
+#   registry.k8s.io/e2e-test-images/nonewprivs:1.4    upstream's nnp, setuid root
 #   registry.k8s.io/e2e-test-images/nginx:1.27.0-2, :1.28.0-2
 #                     Debian's nginx (the .deb fetched from the Debian archive,
 #                     not installed) with its libraries, serving / on port 80
-# Not built (specs that need them are skipped, see conformance/skip.txt): perl,
-# nonewprivs, kitten/nautilus, and images of features this node lacks.
+# Not built (specs that need them fail: docs/conformance.md): perl,
+# glibc-dns-testing, kitten/nautilus, and images of features this node lacks.
 # Pods reference these names with pull policy IfNotPresent and the suite runs
 # with --prepull-images=false, so no registry is involved.
 #
@@ -109,6 +110,15 @@ for tag in 2.66.1 2.55; do
     --entrypoint '["/agnhost"]' --cmd '["pause"]'
 done
 mk pause-3.10.2 registry.k8s.io/pause:3.10.2 "$base/pause-rootfs" --entrypoint '["/pause"]'
+
+# nonewprivs: upstream's nnp (prints its effective uid), setuid root, so a
+# non-root container shows uid 0 unless no_new_privs is set.
+nnp="$(dirname "$agnhost")/nnp"
+[ -x "$nnp" ] || die "no nnp binary at $nnp (scripts/build-e2e-node.sh builds it)"
+root "$out/nonewprivs-rootfs"
+install -D -m 06755 "$nnp" "$out/nonewprivs-rootfs/usr/local/bin/nnp"
+mk nonewprivs-1.4 registry.k8s.io/e2e-test-images/nonewprivs:1.4 "$out/nonewprivs-rootfs" \
+  --cmd '["nnp"]'
 
 # nginx: the binary of Debian's package and the host's copies of its libraries.
 debs="$out/debs"

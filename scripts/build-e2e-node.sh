@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the upstream node conformance suite (k8s.io/kubernetes/test/e2e_node,
-# `go test -c`), agnhost and the ginkgo CLI from the Go module proxy, through
+# `go test -c`), agnhost, nnp (the nonewprivs image's binary) and the ginkgo
+# CLI from the Go module proxy, through
 # the wrapper module in tools/k8s-e2e (kept apart from tools/k8s so the control
 # plane's cache key does not move). Nothing Go is part of cubelet itself.
 #
@@ -40,6 +41,7 @@ build() {  # name, "go subcommand", package
 }
 
 build agnhost build k8s.io/kubernetes/test/images/agnhost
+build nnp build k8s.io/kubernetes/test/images/nonewprivs
 build ginkgo build github.com/onsi/ginkgo/v2/ginkgo
 build e2e_node.test "test -c" k8s.io/kubernetes/test/e2e_node
 echo "$bin"
