@@ -18,6 +18,7 @@
 # Env: CONFORMANCE_DIR  where reports and logs go (default /tmp/cubelet-conformance)
 #      CUBELET_CONFORMANCE_LABELS  the ginkgo label filter (default NodeConformance;
 #      e.g. "Feature:EnvFiles" runs the FileKeyRef specs of the cluster suite)
+#      CUBELET_CONFORMANCE_V  cubelet's -v (default 2)
 # Port 6443 must be free: stop scripts/controlplane.sh first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -84,7 +85,7 @@ phase "cubelet"
   --container-runtime-endpoint="$CUBELET_CRI_ENDPOINT" --root-dir=/var/lib/kubelet \
   --pod-logs-dir=/var/log/pods --pod-manifest-path="$work/manifests" \
   --cgroup-root=/cubelet-conformance --read-only-port=10255 --port=10250 \
-  --anonymous-auth=true --authorization-mode=AlwaysAllow -v=2 >"$work/cubelet.log" 2>&1 &
+  --anonymous-auth=true --authorization-mode=AlwaysAllow -v=${CUBELET_CONFORMANCE_V:-2} >"$work/cubelet.log" 2>&1 &
 agent=$!
 trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null || true' EXIT
 
