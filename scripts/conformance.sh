@@ -11,8 +11,11 @@
 #      there says why), writes the JUnit report and prints
 #      RESULT passed=… failed=… skipped=… seconds=…
 #
-# Usage: scripts/conformance.sh [--subset] [--focus REGEX] [--procs N]
+# Usage: scripts/conformance.sh [--subset] [--standalone] [--focus REGEX] [--procs N]
 #   --subset  only the specs in conformance/subset.txt (the CI run)
+#   --standalone  the [Feature:StandaloneMode] specs instead: cubelet without an API
+#             server (static pods only, read through its read-only port), the suite
+#             with --standalone-mode
 #   --focus   a ginkgo focus regex instead (within [NodeConformance])
 #   --procs   ginkgo processes (default 2)
 # Env: CONFORMANCE_DIR  where reports and logs go (default /tmp/cubelet-conformance)
@@ -24,10 +27,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
 
-subset=0 focus='' procs=2
+subset=0 standalone=0 focus='' procs=2
 while [ $# -gt 0 ]; do
   case "$1" in
     --subset) subset=1 ;;
+    --standalone) standalone=1 ;;
     --focus) focus=$2; shift ;;
     --procs) procs=$2; shift ;;
     *) sed -n '2,19p' "$0"; exit 2 ;;
@@ -81,7 +85,11 @@ cd "$work"
 phase "cubelet"
 # As the suite configures its own kubelet: anonymous requests and AlwaysAllow
 # (the suite's API server reaches the node without a client certificate).
-"$cubelet" --kubeconfig="$work/kubeconfig" --node-name="$node" \
+# Standalone: no API server for cubelet (the suite still runs one for its
+# namespaces); it reads pods from cubelet's read-only port.
+kubeconfig_flag=(--kubeconfig="$work/kubeconfig")
+[ "$standalone" = 1 ] && kubeconfig_flag=()
+"$cubelet" "${kubeconfig_flag[@]}" --node-name="$node" \
   --container-runtime-endpoint="$CUBELET_CRI_ENDPOINT" --root-dir=/var/lib/kubelet \
   --pod-logs-dir=/var/log/pods --pod-manifest-path="$work/manifests" \
   --cgroup-root=/cubelet-conformance --read-only-port=10255 --port=10250 \
@@ -97,15 +105,22 @@ if [ "$subset" = 1 ]; then
   focus=$( (grep -v -e '^\s*#' -e '^\s*$' "$repo/conformance/subset.txt" || true) |
     paste -sd'|')
 fi
+labels=${CUBELET_CONFORMANCE_LABELS:-NodeConformance}
+suite_mode=(--conformance=true)
+if [ "$standalone" = 1 ]; then
+  [ -n "$focus" ] || focus='\[Feature:StandaloneMode\]'
+  labels=${CUBELET_CONFORMANCE_LABELS:-Feature:StandaloneMode}
+  suite_mode=(--conformance=true --standalone-mode=true)
+fi
 [ -n "$focus" ] || focus='\[NodeConformance\]'
 
 phase "running (focus: ${focus:0:80}...)"
 start=$(date +%s)
 set +e
 "$bin/ginkgo" --procs="$procs" --timeout=3h --focus="$focus" --skip="$skip" \
-  --label-filter="${CUBELET_CONFORMANCE_LABELS:-NodeConformance}" --junit-report=junit.xml --output-dir="$work/report" \
+  --label-filter="$labels" --junit-report=junit.xml --output-dir="$work/report" \
   --no-color "$bin/e2e_node.test" -- \
-  --conformance=true --bearer-token="$token" --prepull-images=false \
+  "${suite_mode[@]}" --bearer-token="$token" --prepull-images=false \
   --container-runtime-endpoint="$CUBELET_CRI_ENDPOINT" --report-dir="$work/report" \
   --node-name="$node" >"$work/suite.log" 2>&1
 rc=$?
