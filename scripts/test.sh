@@ -143,6 +143,13 @@ if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
       CONFORMANCE_DIR=/tmp/cubelet-conformance-ci bash scripts/conformance.sh --subset --procs 2 ||
         { tail -n 80 /tmp/cubelet-conformance-ci/cubelet.log; exit 1; }
       phase_done conformance
+      # The StandaloneMode specs cubelet passes (the fourth needs container
+      # restart rules: docs/conformance.md).
+      echo "=== conformance: StandaloneMode (cubelet without an API server)"
+      CONFORMANCE_DIR=/tmp/cubelet-conformance-ci-standalone bash scripts/conformance.sh \
+        --standalone --focus '\[Feature:StandaloneMode\].*(should be running|can be upgraded)' \
+        --procs 2 || { tail -n 80 /tmp/cubelet-conformance-ci-standalone/cubelet.log; exit 1; }
+      phase_done conformance-standalone
     fi
   fi
 fi
