@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server.h"
@@ -47,6 +48,13 @@ class HttpProbeTest : public ::testing::Test {
     server_.Get("/moved", [](const httplib::Request&, httplib::Response& res) {
       res.set_redirect("http://elsewhere.invalid/");
     });
+    server_.Get("/to-fail",
+                [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/fail"); });
+    server_.Get("/to-ok", [this](const httplib::Request&, httplib::Response& res) {
+      res.set_redirect(absl::StrCat("http://127.0.0.1:", port_, "/ok"));
+    });
+    server_.Get("/loop",
+                [](const httplib::Request&, httplib::Response& res) { res.set_redirect("/loop"); });
     server_.Get("/slow", [](const httplib::Request&, httplib::Response& res) {
       std::this_thread::sleep_for(std::chrono::milliseconds(600));
       res.set_content("late", "text/plain");
@@ -88,8 +96,21 @@ TEST_F(HttpProbeTest, ServerErrorFails) {
   EXPECT_THAT(o.output, HasSubstr("statuscode: 503"));
 }
 
-TEST_F(HttpProbeTest, RedirectCountsAsSuccessWithoutFollowing) {
-  EXPECT_EQ(HttpGet(Target("/moved"), absl::Seconds(2)).result, Result::kSuccess);
+// As the kubelet's prober: a redirect to another host is not followed and
+// passes with a warning; one to the same host is followed (so a redirect to a
+// failing path fails), at most 10 times.
+TEST_F(HttpProbeTest, RedirectsAreFollowedOnTheSameHostOnly) {
+  Outcome elsewhere = HttpGet(Target("/moved"), absl::Seconds(2));
+  EXPECT_EQ(elsewhere.result, Result::kWarning);
+  EXPECT_TRUE(elsewhere.ok());
+  EXPECT_THAT(elsewhere.output, ::testing::StartsWith("Probe terminated redirects"));
+  Outcome local_fail = HttpGet(Target("/to-fail"), absl::Seconds(2));
+  EXPECT_EQ(local_fail.result, Result::kFailure);
+  EXPECT_EQ(local_fail.output, "HTTP probe failed with statuscode: 503");
+  EXPECT_EQ(HttpGet(Target("/to-ok"), absl::Seconds(2)).result, Result::kSuccess);
+  Outcome loop = HttpGet(Target("/loop"), absl::Seconds(2));
+  EXPECT_EQ(loop.result, Result::kFailure);
+  EXPECT_THAT(loop.output, ::testing::HasSubstr("stopped after 10 redirects"));
 }
 
 TEST_F(HttpProbeTest, SlowAnswerTimesOut) {

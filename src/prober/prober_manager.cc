@@ -318,15 +318,17 @@ void ProberManager::DoProbe(const WorkerPtr& w) {
   }
 
   probe::Outcome outcome = prober_->Probe(w->type, *w->pod, *status, *w->container, *w->probe, id);
-  auto record = [&](const char* what) {
+  auto record = [&](const char* what, const char* reason = "Unhealthy") {
     if (options_.recorder == nullptr) return;
     options_.recorder->Event(
         events::PodReference(*w->pod, w->is_init
                                           ? events::InitContainerFieldPath(w->container->name)
                                           : events::ContainerFieldPath(w->container->name)),
-        events::kWarning, "Unhealthy",
+        events::kWarning, reason,
         absl::StrCat(ProbeTypeName(w->type), " probe ", what, ": ", outcome.output));
   };
+  // A passing probe with something to say (an HTTP redirect elsewhere).
+  if (outcome.result == probe::Result::kWarning) record("warning", "ProbeWarning");
   if (outcome.result == probe::Result::kUnknown) {
     record("errored");
     // Not a verdict on the container (upstream: an error leaves the result).
