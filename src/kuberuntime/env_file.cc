@@ -32,7 +32,10 @@ absl::StatusOr<std::string> ParseEnvFileValue(std::string_view content, std::str
   for (size_t from = 0; from <= content.size();) {
     size_t nl = content.find('\n', from);
     if (nl == std::string_view::npos) nl = content.size();
-    lines.push_back(content.substr(from, nl - from));
+    std::string_view line = content.substr(from, nl - from);
+    // As Go's bufio.ScanLines: a carriage return before the newline is dropped.
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
     from = nl + 1;
   }
   // A final newline ends the last line; it does not start an empty one.

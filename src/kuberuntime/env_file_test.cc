@@ -30,6 +30,8 @@ TEST(EnvFileTest, ValuesAreSingleQuotedAndLiteral) {
   EXPECT_EQ(*ParseEnvFileValue(file, "SPACED"), "") << "KEY= 'v' is the empty string";
   EXPECT_EQ(*ParseEnvFileValue(file, "EMPTY"), "");
   EXPECT_EQ(*ParseEnvFileValue(file, "ABSENT"), "");
+  // Windows line ends, as Go's line scanner reads them.
+  EXPECT_EQ(*ParseEnvFileValue("A='1'\r\nB='two\r\nlines'\r\n", "B"), "two\nlines");
 }
 
 TEST(EnvFileTest, SyntaxErrorsNameTheLine) {
