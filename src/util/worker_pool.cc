@@ -64,4 +64,9 @@ size_t WorkerPool::threads() const {
   return alive_;
 }
 
+size_t WorkerPool::idle_threads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return idle_;
+}
+
 }  // namespace cubelet

@@ -40,6 +40,8 @@ class WorkerPool {
   size_t max_threads() const { return max_threads_; }
   // Threads running now, busy or idle (at most max_threads()).
   size_t threads() const;
+  // Of those, the ones waiting for a task.
+  size_t idle_threads() const;
 
  private:
   void Work();

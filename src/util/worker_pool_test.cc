@@ -47,7 +47,9 @@ TEST(WorkerPoolTest, ThreadsStartOnlyWhenNeeded) {
   std::atomic<int> ran{0};
   for (int i = 0; i < 5; ++i) {
     pool.Submit([&] { ++ran; });
-    while (ran.load() != i + 1) std::this_thread::yield();
+    // Done, and its thread back to waiting (not merely past the task: a
+    // Submit in between would rightly start a second thread).
+    while (ran.load() != i + 1 || pool.idle_threads() != 1) std::this_thread::yield();
   }
   // Each task found the previous one's thread idle.
   EXPECT_EQ(pool.threads(), 1u);
