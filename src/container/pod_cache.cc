@@ -5,12 +5,13 @@
 
 namespace cubelet::container {
 
-PodStatusPtr PreservePodIps(PodStatusPtr fresh, const CachedPodStatus& previous) {
+PodStatusPtr PreservePodIps(PodStatusPtr fresh, const PodCache& cache, const std::string& uid) {
   if (!fresh->ips.empty()) return fresh;
   // A ready sandbox without IPs (host network) really has none.
   for (const SandboxStatus& s : fresh->sandbox_statuses) {
     if (s.state == SandboxState::kReady) return fresh;
   }
+  const CachedPodStatus previous = cache.Get(uid);
   if (!previous.error.ok() || previous.status->ips.empty()) return fresh;
   auto copy = std::make_shared<PodStatus>(*fresh);
   copy->ips = previous.status->ips;

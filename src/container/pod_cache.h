@@ -34,12 +34,6 @@ struct CachedPodStatus {
   absl::Status error;   // the error of the inspection that produced it
 };
 
-// Upstream GenericPLEG.getPodIPs: a pod with no IPs and no ready sandbox (it
-// was torn down) keeps the IPs of its previous status, so a finished pod still
-// shows the IP it had (the API keeps showing it). `fresh` itself when it has
-// IPs, a ready sandbox, or `previous` has none.
-PodStatusPtr PreservePodIps(PodStatusPtr fresh, const CachedPodStatus& previous);
-
 class PodCache {
  public:
   using Callback = std::function<void(CachedPodStatus)>;
@@ -93,6 +87,12 @@ class PodCache {
   std::optional<absl::Time> global_timestamp_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::vector<Subscriber>> subscribers_ ABSL_GUARDED_BY(mu_);
 };
+
+// Upstream GenericPLEG.getPodIPs: a pod with no IPs and no ready sandbox (it
+// was torn down) keeps the IPs `cache` holds for it, so a finished pod still
+// shows the IP it had (the API keeps showing it). `fresh` itself when it has
+// IPs, a ready sandbox, or the cache has none; the cache is read only then.
+PodStatusPtr PreservePodIps(PodStatusPtr fresh, const PodCache& cache, const std::string& uid);
 
 }  // namespace cubelet::container
 

@@ -70,7 +70,7 @@ absl::StatusOr<container::PodStatusPtr> KubeletPodSyncer::RefreshCache(const api
   if (!status.ok()) return status.status();
   // A pod just stopped keeps its IPs in its final status, as the PLEG keeps
   // them in the cache (upstream preserveDataFromBeforeStopping).
-  *status = container::PreservePodIps(*std::move(status), pod_cache_->Get(pod.metadata.uid));
+  *status = container::PreservePodIps(*std::move(status), *pod_cache_, pod.metadata.uid);
   // Stamped after the read: the worker's next step (which waits for data
   // newer than the end of this one) can then go on without a relist, and the
   // read already reflects everything this step did.

@@ -216,12 +216,6 @@ std::vector<PodLifecycleEvent> GenericPleg::ComputeEvents(const std::string& uid
   return events;
 }
 
-container::PodStatusPtr GenericPleg::PreservePodIps(const std::string& uid,
-                                                    container::PodStatusPtr status) {
-  if (!status->ips.empty()) return status;
-  return container::PreservePodIps(std::move(status), cache_->Get(uid));
-}
-
 absl::StatusOr<container::PodStatusPtr> GenericPleg::InspectAndStore(
     const std::string& uid, const container::Pod* pod, std::vector<std::string>& logs) {
   std::lock_guard<std::mutex> lock(cache_mu_);
@@ -252,7 +246,7 @@ absl::StatusOr<container::PodStatusPtr> GenericPleg::InspectAndStore(
     cache_->Set(uid, std::move(empty), status.status(), timestamp);
     return status.status();
   }
-  container::PodStatusPtr stored = PreservePodIps(uid, *std::move(status));
+  container::PodStatusPtr stored = container::PreservePodIps(*std::move(status), *cache_, uid);
   cache_->Set(uid, stored, absl::OkStatus(), timestamp);
   return stored;
 }

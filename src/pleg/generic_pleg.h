@@ -169,10 +169,6 @@ class GenericPleg final : public PodLifecycleEventGenerator {
   absl::StatusOr<container::PodStatusPtr> InspectAndStore(const std::string& uid,
                                                           const container::Pod* pod,
                                                           std::vector<std::string>& logs);
-  // `status` with the previously cached pod IPs when it lost them because
-  // the pod is down (the API keeps showing a finished pod's IP).
-  container::PodStatusPtr PreservePodIps(const std::string& uid, container::PodStatusPtr status);
-
   // Pushes `events` (exit codes filled in from `status`), skipping the
   // ContainerChanged ones nothing acts on. Needs relist_mu_.
   void EmitEvents(const std::string& uid, std::vector<PodLifecycleEvent>& events,
@@ -201,7 +197,7 @@ class GenericPleg final : public PodLifecycleEventGenerator {
   // Container and sandbox ids of the delivered views -> pod uid.
   absl::flat_hash_map<std::string, std::string> pod_of_container_;
 
-  // Serializes inspect-then-Set, because PreservePodIps reads the entry it
+  // Serializes inspect-then-Set, because container::PreservePodIps reads the entry it
   // is about to replace.
   std::mutex cache_mu_;
 

@@ -10,6 +10,13 @@
 #include "status/qos.h"
 
 namespace cubelet::status {
+
+api::ContainerStateTerminated NotLocatedAtTermination() {
+  return api::ContainerStateTerminated{
+      .exit_code = 137,
+      .reason = kContainerStatusUnknown,
+      .message = "The container could not be located when the pod was terminated"};
+}
 namespace {
 
 using container::ContainerState;
@@ -84,10 +91,7 @@ api::ContainerStatus ConvertContainerStatus(const container::ContainerStatus& cs
       if (old != nullptr && old->state.running.has_value()) {
         // It ran and the runtime lost track of it: report it as ended, not
         // as never run, so run-once pods do not look restartable.
-        s.state.terminated = api::ContainerStateTerminated{
-            .exit_code = 137,
-            .reason = kContainerStatusUnknown,
-            .message = "The container could not be located when the pod was terminated"};
+        s.state.terminated = NotLocatedAtTermination();
         s.restart_count = old->restart_count + 1;
       } else {
         s.state.waiting = api::ContainerStateWaiting{};

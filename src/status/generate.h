@@ -44,6 +44,10 @@ inline constexpr char kReasonError[] = "Error";
 inline constexpr char kReasonOOMKilled[] = "OOMKilled";
 inline constexpr char kContainerStatusUnknown[] = "ContainerStatusUnknown";
 
+// The terminated state of a container the runtime lost track of, or that had
+// none when its pod was terminated (exit 137, ContainerStatusUnknown).
+api::ContainerStateTerminated NotLocatedAtTermination();
+
 // The runtime prefix of container ids in the API ("containerd://<id>").
 inline constexpr char kContainerIdPrefix[] = "containerd://";
 

@@ -5,6 +5,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "api/fieldpath.h"
+#include "status/generate.h"
 
 namespace cubelet::status {
 namespace {
@@ -108,10 +110,7 @@ bool HasPodInitialized(const api::Pod& pod, const api::PodStatus& status) {
   }
   if (status.init_container_statuses.empty()) return false;
   const api::ContainerStatus& last = status.init_container_statuses.back();
-  const api::Container* spec = nullptr;
-  for (const api::Container& c : pod.spec.init_containers) {
-    if (c.name == last.name) spec = &c;
-  }
+  const api::Container* spec = api::FindContainer(pod, last.name);
   if (spec == nullptr) return false;
   if (api::IsRestartableInitContainer(*spec)) {
     return last.state.running.has_value() && last.started.value_or(false);
@@ -123,11 +122,7 @@ bool HasPodInitialized(const api::Pod& pod, const api::PodStatus& status) {
 }
 
 void MarkUnknownTerminated(api::ContainerStatus& s) {
-  s.state = api::ContainerState{
-      .terminated = api::ContainerStateTerminated{
-          .exit_code = 137,
-          .reason = "ContainerStatusUnknown",
-          .message = "The container could not be located when the pod was terminated"}};
+  s.state = api::ContainerState{.terminated = NotLocatedAtTermination()};
 }
 
 }  // namespace
