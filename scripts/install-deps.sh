@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev
   libcpp-httplib-dev libcurl4-openssl-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  containerd runc containernetworking-plugins busybox-static iproute2 python3 openssl libssl-dev curl
+  containerd runc containernetworking-plugins busybox-static iproute2 python3 python3-yaml openssl libssl-dev curl
   clang libclang-rt-14-dev clang-format
 )
 

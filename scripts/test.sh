@@ -13,6 +13,8 @@
 # then the cluster e2e tests (label "e2e-cluster") against the upstream control
 # plane (scripts/controlplane.sh; its binaries built by scripts/build-k8s.sh in
 # the background from the start, cached by version outside the clone).
+# then the validation oracle (scripts/validation-oracle.sh: the real
+# kube-apiserver and `cubelet validate` must agree on the manifest corpus).
 # then the CI subset of the upstream node conformance suite against cubelet
 # (scripts/conformance.sh --subset; the suite built by scripts/build-e2e-node.sh
 # in the same background job, after the control plane, cached likewise).
@@ -120,6 +122,10 @@ if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
     fi
     cat "$k8s_log"
     phase_done k8s-wait
+    # The real kube-apiserver decides which manifests are valid (server-side
+    # dry run); `cubelet validate` must agree on every document of the corpus.
+    bash scripts/validation-oracle.sh
+    phase_done validation-oracle
     trap 'status=$?; if [ $status -ne 0 ]; then bash scripts/containerd.sh logs; bash scripts/controlplane.sh logs; fi; bash scripts/controlplane.sh stop --clean || true; bash scripts/containerd.sh stop --all || true; exit $status' EXIT
     bash scripts/controlplane.sh stop --clean >/dev/null
     bash scripts/controlplane.sh start

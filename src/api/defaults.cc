@@ -82,6 +82,8 @@ void ApplyDefaults(Pod& pod) {
   if (spec.restart_policy.empty()) spec.restart_policy = kRestartAlways;
   if (!spec.termination_grace_period_seconds) {
     spec.termination_grace_period_seconds = kDefaultTerminationGracePeriodSeconds;
+  } else if (*spec.termination_grace_period_seconds < 0) {
+    spec.termination_grace_period_seconds = 1;  // SetDefaults_Pod
   }
   if (spec.dns_policy.empty()) spec.dns_policy = kDnsClusterFirst;
   if (spec.scheduler_name.empty()) spec.scheduler_name = kDefaultSchedulerName;
@@ -89,6 +91,11 @@ void ApplyDefaults(Pod& pod) {
   for (Container& c : spec.containers) DefaultContainer(c, spec.host_network);
   // SetDefaults_ObjectFieldSelector, for downwardAPI volume files too.
   for (Volume& v : spec.volumes) {
+    // SetDefaults_Volume: a volume that names no source is an emptyDir.
+    if (!v.empty_dir && !v.host_path && !v.downward_api && !v.config_map && !v.secret &&
+        !v.projected && v.refused_sources.empty()) {
+      v.empty_dir.emplace();
+    }
     // SetDefaults_ConfigMapVolumeSource / SetDefaults_SecretVolumeSource.
     if (v.config_map.has_value() && !v.config_map->default_mode.has_value()) {
       v.config_map->default_mode = kDefaultVolumeFileMode;

@@ -2,7 +2,9 @@
 
 #include <charconv>
 #include <cstdint>
+#include <functional>
 #include <limits>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -70,16 +72,28 @@ std::string FormatDouble(double d) {
 }
 
 // A view of one JSON object being decoded at `path`, recording type errors.
+// With `unread` set, the members never asked for are appended to it (as
+// paths) when the view goes away: what the decoder does not know.
 class Obj {
  public:
-  Obj(std::vector<FieldError>& errs, const json& j, std::string path)
-      : errs_(errs), j_(j), path_(std::move(path)) {}
+  Obj(std::vector<FieldError>& errs, const json& j, std::string path,
+      std::vector<std::string>* unread = nullptr)
+      : errs_(errs), j_(j), path_(std::move(path)), unread_(unread) {}
+  Obj(const Obj&) = delete;
+  Obj& operator=(const Obj&) = delete;
+  ~Obj() {
+    if (unread_ == nullptr) return;
+    for (auto it = j_.begin(); it != j_.end(); ++it) {
+      if (asked_.count(it.key()) == 0) unread_->push_back(Child(path_, it.key()));
+    }
+  }
 
   const std::string& path() const { return path_; }
   std::vector<FieldError>& errs() { return errs_; }
 
   // The member, or nullptr when absent or null (null means "unset" in Go).
-  const json* At(const char* key) const {
+  const json* At(const char* key) {
+    if (unread_ != nullptr) asked_.insert(key);
     auto it = j_.find(key);
     if (it == j_.end() || it->is_null()) return nullptr;
     return &*it;
@@ -289,7 +303,7 @@ class Obj {
       TypeError(path, *v, "must be an object");
       return;
     }
-    Obj sub(errs_, *v, std::move(path));
+    Obj sub(errs_, *v, std::move(path), unread_);
     decode(sub, out);
   }
   template <typename T, typename F>
@@ -317,7 +331,7 @@ class Obj {
         continue;
       }
       T value{};
-      Obj sub(errs_, item, std::move(item_path));
+      Obj sub(errs_, item, std::move(item_path), unread_);
       decode(sub, value);
       out.push_back(std::move(value));
     }
@@ -327,6 +341,8 @@ class Obj {
   std::vector<FieldError>& errs_;
   const json& j_;
   std::string path_;
+  std::vector<std::string>* unread_;
+  std::set<std::string, std::less<>> asked_;
 };
 
 void Decode(Obj& o, ExecAction& a) { o.StrList("command", a.command); }
@@ -1400,13 +1416,14 @@ std::string FormatApiTime(absl::Time t) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
 }
 
-std::vector<FieldError> DecodePod(const nlohmann::json& j, Pod& out) {
+std::vector<FieldError> DecodePod(const nlohmann::json& j, Pod& out,
+                                  std::vector<std::string>* unread) {
   std::vector<FieldError> errs;
   if (!j.is_object()) {
     errs.push_back({"", absl::StrCat("Invalid value: ", RenderValue(j), ": must be an object")});
     return errs;
   }
-  Obj o(errs, j, "");
+  Obj o(errs, j, "", unread);
   o.Str("apiVersion", out.api_version);
   o.Str("kind", out.kind);
   o.Object("metadata", out.metadata, DecodeInto<ObjectMeta>);

@@ -39,7 +39,11 @@ std::string PodListJson(const std::vector<Pod>& pods);
 // The decoder under PodFromJson: fills `out` from `j` and returns the type
 // problems found (e.g. `spec.containers[0].ports[0].containerPort: Invalid
 // value: "abc": must be an integer`). Does not look at apiVersion/kind.
-std::vector<FieldError> DecodePod(const nlohmann::json& j, Pod& out);
+// With `unread`, the paths of the members the decoder did not read are
+// appended to it ("spec.containers[0].imagePullPolice", "spec.overhead"):
+// unknown fields and known ones cubelet does not model alike.
+std::vector<FieldError> DecodePod(const nlohmann::json& j, Pod& out,
+                                  std::vector<std::string>* unread = nullptr);
 
 // At most `max` bytes of `s` (cut at a UTF-8 character boundary), with "..."
 // appended when cut.

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -18,6 +20,7 @@
 #include "api/defaults.h"
 #include "api/json.h"
 #include "api/magnitude.h"
+#include "api/schema.h"
 #include "api/unsupported.h"
 #include "api/validation.h"
 #include "nlohmann/json.hpp"
@@ -90,11 +93,53 @@ std::vector<Chunk> SplitDocuments(std::string_view content) {
   return chunks;
 }
 
+// Go's strconv.ParseInt(s, 0, 64), which the API server's YAML decoder
+// (go-yaml v2) applies to a plain scalar once its underscores are removed: an
+// optional sign, then decimal, 0x/0X hex, 0o/0O or a leading 0 octal, 0b/0B
+// binary. Nothing else (floats, out-of-range values) is taken.
+std::optional<int64_t> ParseGoInteger(std::string_view s) {
+  std::string digits;
+  for (char c : s) {
+    if (c != '_') digits.push_back(c);
+  }
+  std::string_view d = digits;
+  bool negative = false;
+  if (!d.empty() && (d[0] == '+' || d[0] == '-')) {
+    negative = d[0] == '-';
+    d.remove_prefix(1);
+  }
+  int base = 10;
+  if (d.size() > 2 && d[0] == '0' && (d[1] == 'x' || d[1] == 'X')) {
+    base = 16;
+    d.remove_prefix(2);
+  } else if (d.size() > 2 && d[0] == '0' && (d[1] == 'o' || d[1] == 'O')) {
+    base = 8;
+    d.remove_prefix(2);
+  } else if (d.size() > 2 && d[0] == '0' && (d[1] == 'b' || d[1] == 'B')) {
+    base = 2;
+    d.remove_prefix(2);
+  } else if (d.size() > 1 && d[0] == '0') {
+    base = 8;
+    d.remove_prefix(1);
+  }
+  if (d.empty() || d[0] == '+' || d[0] == '-') return std::nullopt;
+  uint64_t magnitude = 0;
+  auto [end, ec] = std::from_chars(d.data(), d.data() + d.size(), magnitude, base);
+  if (ec != std::errc() || end != d.data() + d.size()) return std::nullopt;
+  constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  if (magnitude > kMax + (negative ? 1 : 0)) return std::nullopt;
+  if (negative)
+    return magnitude == kMax + 1 ? std::numeric_limits<int64_t>::min()
+                                 : -static_cast<int64_t>(magnitude);
+  return static_cast<int64_t>(magnitude);
+}
+
 // Plain (unquoted) scalars resolve like the API server's YAML decoder (YAML
-// 1.1: "yes", "on", "y" are booleans), except that only canonical integers
-// become numbers: "1.0", "010" or "1e3" stay strings so string fields
-// (quantities, labels, images) keep exactly what was written. A boolean or
-// number in a string field is then refused by the decoder, as upstream.
+// 1.1: "yes", "on", "y" are booleans; integers in Go's syntax, so a file mode
+// written `0644` is 420), except that floats stay strings: "1.0" or "1e3" keep
+// exactly what was written for the string fields (quantities, labels, images)
+// where they are common. A boolean or integer in a string field is then
+// refused by the decoder, as upstream.
 json ResolvePlainScalar(const std::string& s) {
   if (s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL") return nullptr;
   static constexpr std::string_view kTrue[] = {"true", "True", "TRUE", "yes", "Yes", "YES",
@@ -107,9 +152,7 @@ json ResolvePlainScalar(const std::string& s) {
   for (std::string_view f : kFalse) {
     if (s == f) return false;
   }
-  int64_t n = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (ec == std::errc() && end == s.data() + s.size() && std::to_string(n) == s) return n;
+  if (std::optional<int64_t> n = ParseGoInteger(s)) return *n;
   return s;
 }
 
@@ -324,16 +367,33 @@ class ManifestParser {
     if (!type_ok) return;
 
     Pod pod;
-    std::vector<FieldError> errs = DecodePod(doc, pod);
+    std::vector<std::string> unread;
+    std::vector<FieldError> errs = DecodePod(doc, pod, &unread);
     if (name.empty()) name = pod.metadata.name;  // e.g. a numeric name
+    // A field the v1 Pod does not have is refused, as the API server's strict
+    // field validation (kubectl's default) refuses it: a typo must not turn
+    // into a silently ignored setting. Known fields cubelet does not read are
+    // left to RefuseUnsupportedFields.
+    std::vector<FieldError> unknown;
+    for (std::string& path : unread) {
+      if (!IsPodSchemaField(path)) {
+        unknown.push_back({std::move(path), "unknown field (the v1 Pod has no such field)"});
+      }
+    }
+    errs.insert(errs.begin(), std::make_move_iterator(unknown.begin()),
+                std::make_move_iterator(unknown.end()));
     if (errs.empty()) {
-      errs = RefuseUnsupportedFields(doc, pod);  // known v1 fields cubelet does not implement
+      // Known v1 fields cubelet does not implement. What the API server would
+      // refuse is reported first: a user fixes the manifest before learning
+      // that cubelet cannot run it standalone.
+      std::vector<FieldError> refused = RefuseUnsupportedFields(doc, pod);
       ApplyDefaults(pod);
-      std::vector<FieldError> invalid = ValidatePod(pod);
-      errs.insert(errs.end(), invalid.begin(), invalid.end());
+      errs = ValidatePod(pod);
       std::vector<FieldError> absurd = ValidateMagnitudes(pod);
       errs.insert(errs.end(), std::make_move_iterator(absurd.begin()),
                   std::make_move_iterator(absurd.end()));
+      errs.insert(errs.end(), std::make_move_iterator(refused.begin()),
+                  std::make_move_iterator(refused.end()));
     }
     for (FieldError& e : errs) AddError(document, name, std::move(e.field), std::move(e.detail));
     if (errs.empty()) result_.pods.push_back(std::move(pod));

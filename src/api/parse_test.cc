@@ -21,6 +21,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
 
 std::vector<std::string> Errors(const ParsedManifest& m) {
   std::vector<std::string> out;
@@ -43,7 +44,6 @@ metadata:
   creationTimestamp: "2024-01-02T03:04:05Z"
   deletionTimestamp: 2024-01-02T04:04:05Z
   deletionGracePeriodSeconds: 30
-  unknownMetadataField: ignored
 spec:
   volumes:
   - name: cache
@@ -137,7 +137,6 @@ spec:
         drop: [ALL]
     stdin: true
     tty: false
-    someFutureField: {a: 1}
   restartPolicy: OnFailure
   terminationGracePeriodSeconds: 60
   activeDeadlineSeconds: 600
@@ -504,10 +503,9 @@ spec:
                           "\"Sometimes\": supported values: \"Always\", \"Never\", \"OnFailure\""));
 }
 
-TEST(ParseTest, UnknownFieldsAreIgnored) {
+TEST(ParseTest, FieldsOfThePodCubeletDoesNotReadAreIgnored) {
   ParsedManifest m = ParseManifest(R"(apiVersion: v1
 kind: Pod
-extra: [1, 2]
 metadata: {name: p, generation: 4}
 spec:
   serviceAccountName: sa
@@ -517,6 +515,73 @@ status: {nominatedNodeName: n}
                                    "u.yaml");
   EXPECT_THAT(Errors(m), IsEmpty());
   EXPECT_EQ(m.pods.size(), 1u);
+}
+
+// As the API server's strict field validation (kubectl's default): a field
+// the v1 Pod does not have is refused, with its path, and the pod with it.
+TEST(ParseTest, UnknownFieldsAreRefused) {
+  ParsedManifest m = ParseManifest(R"(apiVersion: v1
+kind: Pod
+extra: [1, 2]
+metadata: {name: p, lables: {a: b}}
+spec:
+  restartpolicy: Never
+  containers: [{name: c, image: busybox, imagePullPolice: Always}]
+)",
+                                   "u.yaml");
+  EXPECT_THAT(Errors(m),
+              UnorderedElementsAre(
+                  "u.yaml: document 1: pod \"p\": extra: unknown field (the v1 Pod has no such "
+                  "field)",
+                  "u.yaml: document 1: pod \"p\": metadata.lables: unknown field (the v1 Pod has "
+                  "no such field)",
+                  "u.yaml: document 1: pod \"p\": spec.restartpolicy: unknown field (the v1 Pod "
+                  "has no such field)",
+                  "u.yaml: document 1: pod \"p\": spec.containers[0].imagePullPolice: unknown "
+                  "field (the v1 Pod has no such field)"));
+  EXPECT_THAT(m.pods, IsEmpty());
+}
+
+// The API server's YAML decoder reads integers in Go's syntax (YAML 1.1):
+// a file mode written 0644 is octal.
+TEST(ParseTest, IntegersInOctalHexAndBinary) {
+  ParsedManifest m = ParseManifest(R"(apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  terminationGracePeriodSeconds: 1_0
+  activeDeadlineSeconds: 0x1F
+  containers: [{name: c, image: busybox, ports: [{containerPort: 0b1010000}]}]
+  volumes:
+  - {name: a, downwardAPI: {defaultMode: 0644, items: [{path: x, mode: 0o400, fieldRef: {fieldPath: metadata.name}}]}}
+)",
+                                   "o.yaml");
+  ASSERT_THAT(Errors(m), IsEmpty());
+  ASSERT_EQ(m.pods.size(), 1u);
+  const PodSpec& spec = m.pods[0].spec;
+  EXPECT_EQ(spec.termination_grace_period_seconds, 10);
+  EXPECT_EQ(spec.active_deadline_seconds, 31);
+  EXPECT_EQ(spec.containers[0].ports[0].container_port, 80);
+  EXPECT_EQ(spec.volumes[0].downward_api->default_mode, 0644);
+  EXPECT_EQ(spec.volumes[0].downward_api->items[0].mode, 0400);
+}
+
+// SetDefaults_Pod and SetDefaults_Volume, which the API server and the
+// kubelet's file source apply before validation.
+TEST(ParseTest, NegativeGracePeriodAndSourcelessVolumeAreDefaulted) {
+  ParsedManifest m = ParseManifest(R"(apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  terminationGracePeriodSeconds: -5
+  containers: [{name: c, image: busybox, volumeMounts: [{name: scratch, mountPath: /s}]}]
+  volumes: [{name: scratch}]
+)",
+                                   "d.yaml");
+  ASSERT_THAT(Errors(m), IsEmpty());
+  ASSERT_EQ(m.pods.size(), 1u);
+  EXPECT_EQ(m.pods[0].spec.termination_grace_period_seconds, 1);
+  EXPECT_TRUE(m.pods[0].spec.volumes[0].empty_dir.has_value());
 }
 
 TEST(ParseTest, WrongTypes) {

@@ -118,15 +118,11 @@ class Refuser {
       for (const VolumeSource& src : RefusedVolumeSources()) {
         if (Member(v, src.key) == nullptr) continue;
         if (src.served_from_api && options_.from_api_server) continue;
-        if (i < pod_.spec.volumes.size()) {
-          Volume& volume = pod_.spec.volumes[i];
-          volume.refused_sources.push_back(src.key);
-          // Decoded but refused: validation counts it once, as refused.
-          if (src.served_from_api) {
-            volume.config_map.reset();
-            volume.secret.reset();
-            volume.projected.reset();
-          }
+        // A source cubelet models (it serves it to API pods) stays decoded, so
+        // validation checks it as the API server would; the others are
+        // recorded so that validation counts them as a source.
+        if (i < pod_.spec.volumes.size() && !src.served_from_api) {
+          pod_.spec.volumes[i].refused_sources.push_back(src.key);
         }
         std::string sp = absl::StrCat(path, ".", src.key);
         if (src.cluster) {

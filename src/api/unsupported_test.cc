@@ -118,13 +118,14 @@ TEST(UnsupportedTest, RefusedVolumeIsNotReportedAsMissingItsType) {
                                              "emptyDir: {}}\n");
   EXPECT_THAT(
       errs,
+      // What the API server would refuse first, then what cubelet cannot run.
       ElementsAre(
+          "p.yaml: document 1: pod \"p\": spec.volumes[1].nfs: Forbidden: may not specify more "
+          "than 1 volume type",
           "p.yaml: document 1: pod \"p\": spec.volumes[0].configMap: Forbidden: ConfigMaps come "
           "from the API server: needs cluster mode",
           "p.yaml: document 1: pod \"p\": spec.volumes[1].nfs: Forbidden: not supported by "
-          "cubelet (cubelet mounts emptyDir, hostPath and downwardAPI volumes only)",
-          "p.yaml: document 1: pod \"p\": spec.volumes[1].nfs: Forbidden: may not specify more "
-          "than 1 volume type"));
+          "cubelet (cubelet mounts emptyDir, hostPath and downwardAPI volumes only)"));
 }
 
 TEST(UnsupportedTest, ConfigMapAndSecretEnvNeedClusterMode) {

@@ -286,6 +286,7 @@ class Validator {
   std::vector<FieldError> Run(const Pod& pod) {
     ValidateMetadata(pod.metadata);
     const PodSpec& spec = pod.spec;
+    grace_period_ = spec.termination_grace_period_seconds;
     ValidateVolumes(spec.volumes);
     ValidateContainers(spec);
     ValidateInitContainers(spec);
@@ -314,6 +315,14 @@ class Validator {
     for (const std::string& msg : msgs) Add(InvalidError(path, value, msg));
   }
 
+  // Upstream ValidateLabels: keys and values are both reported at the map.
+  void ValidateLabels(const std::map<std::string, std::string>& labels, const std::string& path) {
+    for (const auto& [key, value] : labels) {
+      AddInvalid(path, key, IsQualifiedName(key));
+      AddInvalid(path, value, IsValidLabelValue(value));
+    }
+  }
+
   void ValidateMetadata(const ObjectMeta& meta) {
     if (meta.name.empty()) {
       Add(RequiredError("metadata.name", "name or generateName is required"));
@@ -325,10 +334,7 @@ class Validator {
     } else {
       AddInvalid("metadata.namespace", meta.namespace_, IsDNS1123Label(meta.namespace_));
     }
-    for (const auto& [key, value] : meta.labels) {
-      AddInvalid("metadata.labels", key, IsQualifiedName(key));
-      AddInvalid(Key("metadata.labels", key), value, IsValidLabelValue(value));
-    }
+    ValidateLabels(meta.labels, "metadata.labels");
     int64_t total = 0;
     for (const auto& [key, value] : meta.annotations) {
       // Upstream lowercases before checking, so mixed-case annotation keys pass.
@@ -357,8 +363,14 @@ class Validator {
       if (v.empty_dir) {
         ++sources;
         std::string ed = Child(path, "emptyDir");
+        // The API server accepts any medium; the kubelet fails the mount of
+        // one it does not know. cubelet refuses it up front.
         if (v.empty_dir->medium != "" && v.empty_dir->medium != "Memory") {
-          Add(NotSupportedError(Child(ed, "medium"), v.empty_dir->medium, {"", "Memory"}));
+          Add(ForbiddenError(
+              Child(ed, "medium"),
+              absl::StrCat("not supported by cubelet (medium ", GoQuote(v.empty_dir->medium),
+                           ": emptyDir volumes are on disk (\"\") or in memory "
+                           "(\"Memory\"); HugePages media are not implemented)")));
         }
         if (v.empty_dir->size_limit) {
           ValidateQuantity(Child(ed, "sizeLimit"), *v.empty_dir->size_limit);
@@ -459,9 +471,9 @@ class Validator {
   // Upstream validateDownwardAPIVolumeSource / validateDownwardAPIVolumeFile.
   void ValidateDownwardAPIVolume(const DownwardAPIVolumeSource& d, const std::string& path) {
     ValidateFileMode(d.default_mode, Child(path, "defaultMode"));
-    for (size_t i = 0; i < d.items.size(); ++i) {
-      ValidateDownwardAPIFile(d.items[i], Index(Child(path, "items"), i));
-    }
+    // As upstream, each file is reported at the volume source's path (no
+    // items[i]), like the files of a projected downwardAPI source.
+    for (const DownwardAPIVolumeFile& f : d.items) ValidateDownwardAPIFile(f, path);
   }
 
   void ValidateDownwardAPIFile(const DownwardAPIVolumeFile& f, const std::string& ip) {
@@ -474,7 +486,10 @@ class Validator {
         Add(InvalidError(ip, "resource",
                          "fieldRef and resourceFieldRef can not be specified simultaneously"));
       }
-    } else if (!f.resource_field_ref) {
+    } else if (f.resource_field_ref) {
+      ValidateResourceFieldSelector(*f.resource_field_ref, Child(ip, "resourceFieldRef"),
+                                    /*volume=*/true);
+    } else {
       Add(RequiredError(ip, "one of fieldRef and resourceFieldRef is required"));
     }
     ValidateFileMode(f.mode, Child(ip, "mode"));
@@ -556,9 +571,7 @@ class Validator {
       ValidateProbe(c.readiness_probe, Child(path, "readinessProbe"), false);
       ValidateProbe(c.startup_probe, Child(path, "startupProbe"), true);
       ValidateLifecycle(c.lifecycle, Child(path, "lifecycle"));
-      if (c.restart_policy) {
-        Add(ForbiddenError(Child(path, "restartPolicy"), "may not be set for non-init containers"));
-      }
+      if (c.restart_policy) ValidateContainerRestartPolicy(*c.restart_policy, path, false);
       for (size_t j = 0; j < c.ports.size(); ++j) {
         const ContainerPort& p = c.ports[j];
         if (p.host_port == 0) continue;
@@ -577,7 +590,7 @@ class Validator {
       ValidateContainerCommon(c, path, spec.host_network);
       bool sidecar = IsRestartableInitContainer(c);
       if (c.restart_policy && !sidecar) {
-        Add(NotSupportedError(Child(path, "restartPolicy"), *c.restart_policy, {kRestartAlways}));
+        ValidateContainerRestartPolicy(*c.restart_policy, path, true);
       }
       if (sidecar) {
         ValidateProbe(c.liveness_probe, Child(path, "livenessProbe"), true);
@@ -592,6 +605,22 @@ class Validator {
         if (c.startup_probe) Add(ForbiddenError(Child(path, "startupProbe"), kInitNoSidecarMsg));
         if (c.lifecycle) Add(ForbiddenError(Child(path, "lifecycle"), kInitNoSidecarMsg));
       }
+    }
+  }
+
+  // Upstream validateContainerRestartPolicy with ContainerRestartRules (on by
+  // default since 1.34): Always, Never or OnFailure. cubelet implements
+  // Always for init containers (sidecars) only, and says so.
+  void ValidateContainerRestartPolicy(const std::string& policy, const std::string& path,
+                                      bool init) {
+    std::string rp = Child(path, "restartPolicy");
+    if (policy != kRestartAlways && policy != kRestartNever && policy != kRestartOnFailure) {
+      Add(NotSupportedError(rp, policy, {kRestartAlways, kRestartNever, kRestartOnFailure}));
+    } else {
+      Add(ForbiddenError(
+          rp, absl::StrCat("not supported by cubelet (container restart rules: "
+                           "a container-level restartPolicy is implemented only as ",
+                           init ? "" : "an init container's ", "\"Always\", the sidecar)")));
     }
   }
 
@@ -687,7 +716,11 @@ class Validator {
       ++sources;
       ValidateObjectFieldSelector(*from.field_ref, /*env=*/true, Child(vp, "fieldRef"));
     }
-    if (from.resource_field_ref) ++sources;  // checked when the env is built
+    if (from.resource_field_ref) {
+      ++sources;
+      ValidateResourceFieldSelector(*from.resource_field_ref, Child(vp, "resourceFieldRef"),
+                                    /*volume=*/false);
+    }
     if (from.config_map_key_ref) {
       ++sources;
       ValidateKeySelector(*from.config_map_key_ref, Child(vp, "configMapKeyRef"));
@@ -708,6 +741,53 @@ class Validator {
       Add(InvalidError(vp, "", "may not be specified when `value` is not empty"));
     } else if (sources > 1) {
       Add(InvalidError(vp, "", "may not have more than one field specified at a time"));
+    }
+  }
+
+  // Upstream validateContainerResourceFieldSelector and
+  // validateContainerResourceDivisor; hugepages are allowed in both places.
+  void ValidateResourceFieldSelector(const ResourceFieldSelector& fs, const std::string& path,
+                                     bool volume) {
+    static const std::vector<std::string_view> kResources = {
+        "limits.cpu",   "limits.ephemeral-storage",   "limits.memory",
+        "requests.cpu", "requests.ephemeral-storage", "requests.memory"};
+    if (volume && fs.container_name.empty()) {
+      Add(RequiredError(Child(path, "containerName")));
+    } else if (fs.resource.empty()) {
+      Add(RequiredError(Child(path, "resource")));
+    } else if (std::find(kResources.begin(), kResources.end(), fs.resource) == kResources.end() &&
+               !fs.resource.starts_with("limits.hugepages-") &&
+               !fs.resource.starts_with("requests.hugepages-")) {
+      Add(NotSupportedError(Child(path, "resource"), fs.resource, kResources));
+    }
+    if (!fs.divisor || fs.divisor->empty() || !ValidateQuantitySyntax(*fs.divisor).ok()) return;
+    absl::StatusOr<int64_t> milli = ParseMilliValue(*fs.divisor);
+    if (milli.ok() && *milli == 0) return;  // zero is "unset"
+    std::string dp = Child(path, "divisor");
+    if (fs.resource == "limits.cpu" || fs.resource == "requests.cpu") {
+      if (!milli.ok() || (*milli != 1 && *milli != 1000)) {
+        Add(InvalidError(dp, fs.resource,
+                         "only divisor's values 1m and 1 are supported with the cpu resource"));
+      }
+      return;
+    }
+    // Memory, ephemeral storage and hugepages: whole powers of 1000 or 1024
+    // (1Ei's thousandths overflow: it is whole).
+    absl::StatusOr<int64_t> value = ParseValue(*fs.divisor);
+    bool whole = value.ok() && (!milli.ok() || *milli % 1000 == 0);
+    int64_t v = whole ? *value : 0;
+    bool power = false;
+    for (int64_t p = 1; whole && p > 0 && p <= v; p *= 1000) power = power || p == v;
+    for (int64_t p = 1; whole && p > 0 && p <= v; p *= 1024) power = power || p == v;
+    if (!power) {
+      std::string_view what = fs.resource.ends_with(".memory") ? "memory"
+                              : fs.resource.ends_with(".ephemeral-storage")
+                                  ? "local ephemeral storage"
+                                  : "hugepages";
+      Add(InvalidError(dp, fs.resource,
+                       absl::StrCat("only divisor's values 1, 1k, 1M, 1G, 1T, 1P, 1E, 1Ki, 1Mi, "
+                                    "1Gi, 1Ti, 1Pi, 1Ei are supported with the ",
+                                    std::string(what), " resource")));
     }
   }
 
@@ -880,11 +960,11 @@ class Validator {
                         ValidateQuantitySyntax(limit->second).ok();
       if (comparable && !IsOvercommitAllowed(name) &&
           (Exceeds(q, limit->second) || Exceeds(limit->second, q))) {
-        Add(InvalidError(rp, q,
+        Add(InvalidError(Child(path, "requests"), q,
                          absl::StrCat("must be equal to ", name, " limit of ", limit->second)));
       } else if (comparable && Exceeds(q, limit->second)) {
         Add(InvalidError(
-            rp, q,
+            Child(path, "requests"), q,
             absl::StrCat("must be less than or equal to ", name, " limit of ", limit->second)));
       } else if (limit == r.limits.end() && !IsOvercommitAllowed(name)) {
         Add(RequiredError(lim_path, "Limit must be set for non overcommitable resources"));
@@ -937,10 +1017,11 @@ class Validator {
       }
       if (!m.sub_path.empty()) {
         if (m.sub_path.front() == '/') {
-          Add(InvalidError(Child(mp, "subPath"), m.sub_path, "must be a relative path"));
+          // Upstream reports it at the list's path, without the index.
+          Add(InvalidError(Child(path, "subPath"), m.sub_path, "must be a relative path"));
         }
         if (ContainsBacksteps(m.sub_path)) {
-          Add(InvalidError(Child(mp, "subPath"), m.sub_path, "must not contain '..'"));
+          Add(InvalidError(Child(path, "subPath"), m.sub_path, "must not contain '..'"));
         }
       }
       if (m.recursive_read_only.has_value())
@@ -972,6 +1053,55 @@ class Validator {
         !*sc.allow_privilege_escalation) {
       Add(InvalidError(path, "",
                        "cannot set `allowPrivilegeEscalation` to false and `privileged` to true"));
+    }
+  }
+
+  // Upstream validateSysctls / IsValidSysctlName / ValidateHostSysctl.
+  void ValidateSysctls(const std::vector<Sysctl>& sysctls, const PodSpec& spec,
+                       const std::string& path) {
+    std::set<std::string> names;
+    for (size_t i = 0; i < sysctls.size(); ++i) {
+      const std::string& name = sysctls[i].name;
+      std::string np = Child(Index(path, i), "name");
+      if (name.empty()) {
+        Add(RequiredError(np));
+      } else if (!IsValidSysctlName(name)) {
+        Add(InvalidError(
+            np, name,
+            "must have at most 253 characters and match regex "
+            "^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$"));
+      } else if (names.count(name) != 0) {
+        Add(DuplicateError(np, name));
+      }
+      // The namespace a sysctl belongs to (utilsysctl.GetNamespace), with
+      // '/' as separator too.
+      std::string dotted = name;
+      std::replace(dotted.begin(), dotted.end(), '/', '.');
+      bool net = dotted.starts_with("net.");
+      bool ipc = dotted == "kernel.sem" || dotted.starts_with("kernel.shm") ||
+                 dotted.starts_with("kernel.msg") || dotted.starts_with("fs.mqueue.");
+      if (spec.host_network && net) {
+        Add(InvalidError(np, name, "may not be specified when 'hostNetwork' is true"));
+      } else if (spec.host_ipc && ipc) {
+        Add(InvalidError(np, name, "may not be specified when 'hostIPC' is true"));
+      }
+      names.insert(name);
+    }
+  }
+
+  // Segments of [a-z0-9]([-_a-z0-9]*[a-z0-9])? joined by '.' or '/'.
+  static bool IsValidSysctlName(std::string_view name) {
+    if (name.size() > 253) return false;
+    size_t start = 0;
+    while (true) {
+      size_t end = name.find_first_of("./", start);
+      std::string_view seg = name.substr(start, end == std::string_view::npos ? end : end - start);
+      if (seg.empty() || !IsLowerAlnum(seg.front()) || !IsLowerAlnum(seg.back())) return false;
+      for (char c : seg) {
+        if (!IsLowerAlnum(c) && c != '-' && c != '_') return false;
+      }
+      if (end == std::string_view::npos) return true;
+      start = end + 1;
     }
   }
 
@@ -1021,7 +1151,7 @@ class Validator {
       }
     }
     if (spec.host_pid && spec.share_process_namespace.value_or(false)) {
-      Add({Child(path, "shareProcessNamespace"),
+      Add({"spec.shareProcessNamespace",
            "Invalid value: true: ShareProcessNamespace and HostPID cannot both be enabled"});
     }
     if (!spec.security_context) return;
@@ -1033,6 +1163,7 @@ class Validator {
     }
     if (sc.seccomp_profile)
       ValidateSeccompProfile(*sc.seccomp_profile, Child(path, "seccompProfile"));
+    ValidateSysctls(sc.sysctls, spec, Child(path, "sysctls"));
   }
 
   // Upstream validatePodDNSConfig (searches as with RelaxedDNSSearchValidation).
@@ -1162,12 +1293,13 @@ class Validator {
     if (a.scheme != "HTTP" && a.scheme != "HTTPS") {
       Add(NotSupportedError(Child(path, "scheme"), a.scheme, {"HTTP", "HTTPS"}));
     }
-    for (size_t i = 0; i < a.http_headers.size(); ++i) {
-      const std::string& name = a.http_headers[i].name;
+    for (const HTTPHeader& header : a.http_headers) {
+      const std::string& name = header.name;
       bool ok = !name.empty();
       for (char c : name) ok = ok && (IsAlnum(c) || c == '-');
       if (!ok) {
-        Add(InvalidError(Child(Index(Child(path, "httpHeaders"), i), "name"), name,
+        // Upstream reports it at the list's path, without index or member.
+        Add(InvalidError(Child(path, "httpHeaders"), name,
                          "a valid HTTP header must consist of alphanumeric characters or '-' "
                          "(e.g. 'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')"));
       }
@@ -1232,9 +1364,12 @@ class Validator {
     if (h.tcp_socket && CountHandler(count, path, "tcpSocket")) {
       ValidateTCPSocket(*h.tcp_socket, Child(path, "tcpSocket"));
     }
-    if (h.sleep && CountHandler(count, path, "sleep") && h.sleep->seconds < 0) {
-      Add(InvalidIntError(Child(Child(path, "sleep"), "seconds"), h.sleep->seconds,
-                          kNonNegativeMsg));
+    if (h.sleep && CountHandler(count, path, "sleep") && grace_period_ &&
+        (h.sleep->seconds < 0 || h.sleep->seconds > *grace_period_)) {
+      Add(InvalidIntError(Child(path, "sleep"), h.sleep->seconds,
+                          absl::StrCat("must be non-negative and less than "
+                                       "terminationGracePeriodSeconds (",
+                                       *grace_period_, ")")));
     }
     if (count == 0) Add(RequiredError(path, "must specify a handler type"));
   }
@@ -1282,9 +1417,29 @@ class Validator {
     }
     ValidateTolerations(spec.tolerations);
     ValidateHostAliases(spec.host_aliases);
+    ValidateLabels(spec.node_selector, "spec.nodeSelector");
+    if (spec.runtime_class_name) {
+      AddInvalid("spec.runtimeClassName", *spec.runtime_class_name,
+                 IsDNS1123Subdomain(*spec.runtime_class_name));
+    }
+    // Upstream validateOS.
+    if (spec.os) {
+      if (spec.os->name.empty()) {
+        Add(RequiredError("spec.os.name"));
+      } else if (spec.os->name != "linux" && spec.os->name != "windows") {
+        Add(NotSupportedError("spec.os", spec.os->name, {"linux", "windows"}));
+      }
+    }
+    // Upstream validateHostUsers: a user namespace shares no host namespace.
+    if (spec.host_users.has_value() && !*spec.host_users) {
+      if (spec.host_network) Add(ForbiddenError("spec.hostNetwork", "when `hostUsers` is false"));
+      if (spec.host_pid) Add(ForbiddenError("spec.HostPID", "when `hostUsers` is false"));
+      if (spec.host_ipc) Add(ForbiddenError("spec.HostIPC", "when `hostUsers` is false"));
+    }
   }
 
   std::vector<FieldError> errs_;
+  std::optional<int64_t> grace_period_;  // the pod's, for sleep actions
   std::set<std::string> volume_names_;
   std::set<std::string> container_names_;
 };

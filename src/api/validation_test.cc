@@ -75,7 +75,7 @@ TEST(ValidationTest, LabelsAndAnnotations) {
       "metadata.labels: Invalid value: \"bad key\": name part must consist of alphanumeric"))
       << errs[0];
   EXPECT_TRUE(errs[1].starts_with(
-      "metadata.labels[k]: Invalid value: \"-bad\": a valid label must be an empty string"))
+      "metadata.labels: Invalid value: \"-bad\": a valid label must be an empty string"))
       << errs[1];
 }
 
@@ -207,10 +207,17 @@ TEST(ValidationTest, RestartPolicies) {
   pod.spec.containers[0].restart_policy = "Always";
   ApplyDefaults(pod);
   EXPECT_THAT(Errors(pod),
-              ElementsAre("spec.containers[0].restartPolicy: Forbidden: may not be set for "
-                          "non-init containers",
-                          "spec.initContainers[0].restartPolicy: Unsupported value: \"Never\": "
-                          "supported values: \"Always\""));
+              ElementsAre("spec.containers[0].restartPolicy: Forbidden: not supported by cubelet "
+                          "(container restart rules: a container-level restartPolicy is "
+                          "implemented only as an init container's \"Always\", the sidecar)",
+                          "spec.initContainers[0].restartPolicy: Forbidden: not supported by "
+                          "cubelet (container restart rules: a container-level restartPolicy is "
+                          "implemented only as \"Always\", the sidecar)"));
+  pod.spec.init_containers[0].restart_policy = "Sometimes";
+  pod.spec.containers[0].restart_policy.reset();
+  EXPECT_THAT(Errors(pod), ElementsAre("spec.initContainers[0].restartPolicy: Unsupported value: "
+                                       "\"Sometimes\": supported values: \"Always\", \"Never\", "
+                                       "\"OnFailure\""));
   pod.spec.containers[0].restart_policy.reset();
   pod.spec.init_containers[0].restart_policy = "Always";
   EXPECT_THAT(Errors(pod), IsEmpty());
@@ -269,8 +276,9 @@ TEST(ValidationTest, Volumes) {
       Errors(pod),
       ElementsAre("spec.volumes[1].name: Duplicate value: \"data\"",
                   "spec.volumes[2]: Required value: must specify a volume type",
-                  "spec.volumes[3].emptyDir.medium: Unsupported value: \"Tape\": supported "
-                  "values: \"\", \"Memory\"",
+                  "spec.volumes[3].emptyDir.medium: Forbidden: not supported by cubelet "
+                  "(medium \"Tape\": emptyDir volumes are on disk (\"\") or in memory "
+                  "(\"Memory\"); HugePages media are not implemented)",
                   "spec.volumes[3].hostPath: Forbidden: may not specify more than 1 volume type",
                   "spec.volumes[3].hostPath.path: Invalid value: \"/a/../b\": must not contain "
                   "'..'",
@@ -290,7 +298,8 @@ TEST(ValidationTest, VolumeMounts) {
                           "spec.containers[0].volumeMounts[2].mountPath: Required value",
                           "spec.containers[0].volumeMounts[3].mountPath: Invalid value: "
                           "\"/data\": must be unique",
-                          "spec.containers[0].volumeMounts[3].subPath: Invalid value: \"/abs\": "
+                          // Upstream names the list, not the mount.
+                          "spec.containers[0].volumeMounts.subPath: Invalid value: \"/abs\": "
                           "must be a relative path"));
 }
 
@@ -333,7 +342,7 @@ TEST(ValidationTest, ProbeHandlers) {
       Errors(pod),
       ElementsAre("spec.containers[0].livenessProbe.httpGet.scheme: Unsupported value: \"FTP\": "
                   "supported values: \"HTTP\", \"HTTPS\"",
-                  "spec.containers[0].livenessProbe.httpGet.httpHeaders[0].name: Invalid value: "
+                  "spec.containers[0].livenessProbe.httpGet.httpHeaders: Invalid value: "
                   "\"Bad Header\": a valid HTTP header must consist of alphanumeric characters "
                   "or '-' (e.g. 'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')",
                   "spec.containers[0].readinessProbe.tcpSocket.port: Invalid value: 0: must be "
@@ -379,7 +388,7 @@ TEST(ValidationTest, EnvAndResources) {
           "spec.nodeNameX",
           "spec.containers[0].resources.limits[memory]: Invalid value: \"abc\": quantities must "
           "match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
-          "spec.containers[0].resources.requests[cpu]: Invalid value: \"1\": must be less than "
+          "spec.containers[0].resources.requests: Invalid value: \"1\": must be less than "
           "or equal to cpu limit of 500m",
           "spec.containers[0].resources.requests[ephemeral-storage]: Invalid value: \"-1\": must "
           "be greater than or equal to 0"));
@@ -625,7 +634,7 @@ INSTANTIATE_TEST_SUITE_P(
                p.spec.share_process_namespace = true;
                p.spec.security_context = PodSecurityContext{.fs_group_change_policy = "Never"};
              },
-             {"spec.securityContext.shareProcessNamespace: Invalid value: true: "
+             {"spec.shareProcessNamespace: Invalid value: true: "
               "ShareProcessNamespace and HostPID cannot both be enabled",
               "spec.securityContext.fsGroupChangePolicy: Unsupported value: \"Never\": supported "
               "values: \"Always\", \"OnRootMismatch\""}},
@@ -669,7 +678,7 @@ INSTANTIATE_TEST_SUITE_P(
               "must be an integer",
               "spec.containers[0].resources.limits: Required value: Limit must be set for non "
               "overcommitable resources",
-              "spec.containers[0].resources.requests[example.com/gpu]: Invalid value: \"1\": must "
+              "spec.containers[0].resources.requests: Invalid value: \"1\": must "
               "be equal to example.com/gpu limit of 500m"}},
         Case{"DownwardAPIVolumeFilesMayNameWholeLabels",
              [](Pod& p) {
@@ -681,17 +690,17 @@ INSTANTIATE_TEST_SUITE_P(
                d.items.push_back({.path = "none", .mode = 01000});
                p.spec.volumes.push_back({.name = "info", .downward_api = d});
              },
-             {"spec.volumes[1].downwardAPI.items[1].path: Invalid value: \"../node\": must not "
+             {"spec.volumes[1].downwardAPI.path: Invalid value: \"../node\": must not "
               "contain '..'",
-              "spec.volumes[1].downwardAPI.items[1].path: Invalid value: \"../node\": must not "
+              "spec.volumes[1].downwardAPI.path: Invalid value: \"../node\": must not "
               "start with '..'",
-              "spec.volumes[1].downwardAPI.items[1].fieldRef.fieldPath: Unsupported value: "
+              "spec.volumes[1].downwardAPI.fieldRef.fieldPath: Unsupported value: "
               "\"spec.nodeName\": supported values: \"metadata.annotations\", "
               "\"metadata.labels\", \"metadata.name\", \"metadata.namespace\", "
               "\"metadata.uid\"",
-              "spec.volumes[1].downwardAPI.items[2]: Required value: one of fieldRef and "
+              "spec.volumes[1].downwardAPI: Required value: one of fieldRef and "
               "resourceFieldRef is required",
-              "spec.volumes[1].downwardAPI.items[2].mode: Invalid value: 512: must be a number "
+              "spec.volumes[1].downwardAPI.mode: Invalid value: 512: must be a number "
               "between 0 and 0777 (octal), both inclusive"}},
         Case{"BadHostAliasesIP",
              [](Pod& p) {
@@ -705,7 +714,65 @@ INSTANTIATE_TEST_SUITE_P(
               "1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and "
               "must start and end with an alphanumeric character (e.g. 'example.com', regex used "
               "for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?"
-              ")*')"}}),
+              ")*')"}},
+        // The cases below were found by the validation oracle
+        // (scripts/validation-oracle.sh): the real API server's answer.
+        Case{"SysctlNamesAndHostNamespaces",
+             [](Pod& p) {
+               p.spec.host_ipc = true;
+               p.spec.security_context = PodSecurityContext{
+                   .sysctls = {{"kernel..shm", "1"}, {"kernel.shmmax", "1"}, {"", "1"}}};
+             },
+             {"spec.securityContext.sysctls[0].name: Invalid value: \"kernel..shm\": must have at "
+              "most 253 characters and match regex "
+              "^([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\\./])*[a-z0-9]([-_a-z0-9]*[a-z0-9])?$",
+              "spec.securityContext.sysctls[1].name: Invalid value: \"kernel.shmmax\": may not be "
+              "specified when 'hostIPC' is true",
+              "spec.securityContext.sysctls[2].name: Required value"}},
+        Case{"OsNodeSelectorRuntimeClassAndUserNamespace",
+             [](Pod& p) {
+               p.spec.os = PodOS{"plan9"};
+               p.spec.node_selector = {{"bad key", "x"}};
+               p.spec.runtime_class_name = "Bad_Class";
+               p.spec.host_users = false;
+               p.spec.host_pid = true;
+             },
+             {"spec.nodeSelector: Invalid value: \"bad key\": name part must consist of "
+              "alphanumeric characters, '-', '_' or '.', and must start and end with an "
+              "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used "
+              "for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+              "spec.runtimeClassName: Invalid value: \"Bad_Class\": a lowercase RFC 1123 "
+              "subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+              "start and end with an alphanumeric character (e.g. 'example.com', regex used for "
+              "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+              "spec.os: Unsupported value: \"plan9\": supported values: \"linux\", \"windows\"",
+              "spec.HostPID: Forbidden: when `hostUsers` is false"}},
+        Case{"ResourceFieldRefsAndSleepAgainstTheGracePeriod",
+             [](Pod& p) {
+               Container& c = p.spec.containers[0];
+               c.env.push_back(
+                   {.name = "A",
+                    .value_from = EnvVarSource{.resource_field_ref =
+                                                   ResourceFieldSelector{"", "limits.gpu"}}});
+               c.env.push_back(
+                   {.name = "B",
+                    .value_from = EnvVarSource{.resource_field_ref = ResourceFieldSelector{
+                                                   "", "limits.cpu", std::string("2m")}}});
+               c.env.push_back(
+                   {.name = "C",
+                    .value_from = EnvVarSource{.resource_field_ref = ResourceFieldSelector{
+                                                   "", "requests.memory", std::string("1Mi")}}});
+               p.spec.termination_grace_period_seconds = 5;
+               c.lifecycle = Lifecycle{.pre_stop = LifecycleHandler{.sleep = SleepAction{10}}};
+             },
+             {"spec.containers[0].env[0].valueFrom.resourceFieldRef.resource: Unsupported value: "
+              "\"limits.gpu\": supported values: \"limits.cpu\", \"limits.ephemeral-storage\", "
+              "\"limits.memory\", \"requests.cpu\", \"requests.ephemeral-storage\", "
+              "\"requests.memory\"",
+              "spec.containers[0].env[1].valueFrom.resourceFieldRef.divisor: Invalid value: "
+              "\"limits.cpu\": only divisor's values 1m and 1 are supported with the cpu resource",
+              "spec.containers[0].lifecycle.preStop.sleep: Invalid value: 10: must be "
+              "non-negative and less than terminationGracePeriodSeconds (5)"}}),
     CaseName);
 
 }  // namespace
