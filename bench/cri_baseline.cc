@@ -1,8 +1,8 @@
 // Raw CRI baseline: how fast the runtime itself starts pods, with no cubelet
 // engine in the way. Starts N pods (one sandbox + one busybox container each)
 // with K concurrent workers straight through the CRI client, waits until all
-// run, tears everything down, and prints
-//   RESULT n=… k=… start_wall_s=… pods_per_s=… p50_ms=… p99_ms=…
+// run, tears everything down (same concurrency), and prints
+//   RESULT n=… k=… start_wall_s=… pods_per_s=… p50_ms=… p99_ms=… failures=… teardown_s=…
 // Every cubelet start benchmark is compared with this physical limit.
 //
 //   cri_baseline --container-runtime-endpoint unix:///… [--pods N] [--concurrency K]
@@ -147,11 +147,20 @@ int Main(int argc, char** argv) {
   for (auto& t : threads) t.join();
   double wall_s = Ms(std::chrono::steady_clock::now() - start) / 1000.0;
 
-  for (const std::string& id : sandboxes) {
-    if (id.empty()) continue;
-    (void)cri.StopPodSandbox(id);
-    (void)cri.RemovePodSandbox(id);
-  }
+  // Teardown at the same concurrency: what an agent's teardown is compared with.
+  auto teardown_start = std::chrono::steady_clock::now();
+  std::atomic<size_t> next_teardown{0};
+  auto teardown = [&] {
+    for (size_t i = next_teardown++; i < sandboxes.size(); i = next_teardown++) {
+      if (sandboxes[i].empty()) continue;
+      (void)cri.StopPodSandbox(sandboxes[i]);
+      (void)cri.RemovePodSandbox(sandboxes[i]);
+    }
+  };
+  threads.clear();
+  for (int k = 0; k < flags.concurrency; ++k) threads.emplace_back(teardown);
+  for (auto& t : threads) t.join();
+  double teardown_s = Ms(std::chrono::steady_clock::now() - teardown_start) / 1000.0;
   std::error_code ec;
   std::filesystem::remove_all("/tmp/cubelet-baseline", ec);
   std::vector<double> ok;
@@ -163,9 +172,10 @@ int Main(int argc, char** argv) {
     return ok.empty() ? 0.0 : ok[std::min(ok.size() - 1, size_t(p * ok.size()))];
   };
   std::printf(
-      "RESULT n=%d k=%d start_wall_s=%.2f pods_per_s=%.2f p50_ms=%.0f p99_ms=%.0f failures=%d\n",
+      "RESULT n=%d k=%d start_wall_s=%.2f pods_per_s=%.2f p50_ms=%.0f p99_ms=%.0f failures=%d "
+      "teardown_s=%.2f\n",
       flags.pods, flags.concurrency, wall_s, ok.size() / wall_s, pct(0.50), pct(0.99),
-      failures.load());
+      failures.load(), teardown_s);
   return failures.load() == 0 ? 0 : 1;
 }
 

@@ -1,0 +1,434 @@
+#!/usr/bin/env python3
+"""Side by side: raw CRI, cubelet and the upstream kubelet (standalone, static
+pod path) on the same machine, in the same run, with the same manifests.
+
+Each measurement gets a fresh private containerd of its own (reset, then
+started; never shared by two agents). For every agent and pod count N:
+  start_s     first manifest written -> every pod Running with its container
+              running in the agent's /pods (polled every 100 ms); raw CRI:
+              cri_baseline's wall time at the same concurrency
+  teardown_s  manifests removed -> no task left in containerd
+  exit_p50_ms / exit_p99_ms  a container's process killed (SIGKILL, at random
+              moments) -> the agent's /pods no longer shows it running
+  idle_rss_mib / idle_cpu_pct  the agent alone, before any pod; n_rss_mib /
+              n_cpu_pct with the N pods running (CPU in % of one core over
+              --settle seconds); start_cpu_pct / peak_rss_mib during the start
+The agents' order rotates from one repetition to the next. Prints one
+`RESULT agent=… n=… rep=… …` line per run and `RESULT summary agent=… n=…`
+lines (medians and the worst case); with --out, writes results.json, a
+markdown table and a chart (PNG, matplotlib).
+
+Run through scripts/bench.sh, which builds everything and passes the paths.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+IMAGE = "docker.io/library/busybox:latest"
+# SIGTERM ends the pod at once (a shell's trap), so teardown measures the
+# agent, not a grace period; `sleep` in the background keeps it idle.
+COMMAND = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def usage(pid):
+    """(RSS MiB, peak RSS MiB, user+system CPU seconds) of a process."""
+    rss = hwm = 0.0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss = float(line.split()[1]) / 1024
+            elif line.startswith("VmHWM:"):
+                hwm = float(line.split()[1]) / 1024
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return rss, hwm, (int(fields[11]) + int(fields[12])) / ticks
+
+
+class Containerd:
+    """A private containerd for the benchmark, beside any other."""
+
+    def __init__(self, state_dir):
+        self.env = dict(os.environ, CUBELET_CONTAINERD_DIR=state_dir,
+                        CUBELET_CNI_BRIDGE="cubebench0", CUBELET_CNI_SUBNET="10.77.0.0/16")
+        self.sock = os.path.join(state_dir, "containerd.sock")
+        self.endpoint = "unix://" + self.sock
+
+    def script(self, *args):
+        subprocess.run(["bash", os.path.join(REPO, "scripts/containerd.sh"), *args],
+                       env=self.env, check=True, stdout=subprocess.DEVNULL)
+
+    def fresh(self):
+        self.script("reset")
+        self.script("start")
+
+    def stop(self):
+        self.script("stop", "--all")
+
+    def tasks(self):
+        """{container id: pid} of the tasks in the CRI namespace."""
+        out = subprocess.run(["ctr", "--address", self.sock, "-n", "k8s.io", "tasks", "ls"],
+                             capture_output=True, text=True, timeout=30).stdout
+        tasks = {}
+        for line in out.splitlines()[1:]:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit():
+                tasks[parts[0]] = int(parts[1])
+        return tasks
+
+
+def manifest(i):
+    return json.dumps({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": f"bench-{i}", "namespace": "default"},
+        "spec": {"hostNetwork": True,
+                 "containers": [{"name": "app", "image": IMAGE, "imagePullPolicy": "Never",
+                                 "command": COMMAND}]},
+    })
+
+
+class Agent:
+    name = "?"
+
+    def __init__(self, binary, work, endpoint, concurrency):
+        self.binary, self.work, self.endpoint = binary, work, endpoint
+        self.concurrency = concurrency
+        self.manifests = os.path.join(work, "manifests")
+        os.makedirs(self.manifests, exist_ok=True)
+        self.port = free_port()
+        self.proc = None
+
+    def pods_url(self):
+        return f"http://127.0.0.1:{self.port}/pods"
+
+    def start(self):
+        self.logf = open(os.path.join(self.work, f"{self.name}.log"), "w")
+        self.proc = subprocess.Popen(self.command(), stdout=self.logf, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        deadline = time.time() + 60
+        while self.pods() is None:
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise RuntimeError(f"{self.name} did not serve /pods (log {self.logf.name})")
+            time.sleep(0.2)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.logf.close()
+
+    def pods(self):
+        try:
+            with urllib.request.urlopen(self.pods_url(), timeout=5) as r:
+                return json.loads(r.read()).get("items") or []
+        except Exception:
+            return None
+
+
+class Cubelet(Agent):
+    name = "cubelet"
+
+    def command(self):
+        return [self.binary, f"--pod-manifest-path={self.manifests}",
+                f"--container-runtime-endpoint={self.endpoint}",
+                f"--root-dir={self.work}/root", f"--pod-logs-dir={self.work}/logs",
+                "--node-name=bench", "--cgroup-root=/cubelet-bench",
+                f"--read-only-port={self.port}", "--port=0", "--healthz-port=0",
+                f"--pod-worker-threads={self.concurrency}", "--max-pods=1100"]
+
+
+class Kubelet(Agent):
+    name = "kubelet"
+
+    def command(self):
+        # What this machine needs (cgroup v1, no QoS cgroups, swap on), as
+        # the shared notes verified; the rest is the kubelet's defaults.
+        config = os.path.join(self.work, "kubelet.yaml")
+        with open(config, "w") as f:
+            f.write(f"""apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+staticPodPath: {self.manifests}
+containerRuntimeEndpoint: {self.endpoint}
+readOnlyPort: {self.port}
+port: {free_port()}
+healthzPort: 0
+authentication: {{anonymous: {{enabled: true}}, webhook: {{enabled: false}}}}
+authorization: {{mode: AlwaysAllow}}
+cgroupDriver: cgroupfs
+failCgroupV1: false
+cgroupsPerQOS: false
+enforceNodeAllocatable: []
+failSwapOn: false
+maxPods: 1100
+podLogsDir: {self.work}/logs
+""")
+        return [self.binary, f"--config={config}", f"--root-dir={self.work}/root",
+                "--hostname-override=bench", "--v=0"]
+
+
+def running(pods, n):
+    count = 0
+    for p in pods:
+        if not p.get("metadata", {}).get("name", "").startswith("bench-"):
+            continue
+        statuses = p.get("status", {}).get("containerStatuses") or []
+        if p.get("status", {}).get("phase") == "Running" and statuses and \
+                all("running" in (s.get("state") or {}) for s in statuses):
+            count += 1
+    return count
+
+
+def settle(pid, seconds):
+    _, _, cpu0 = usage(pid)
+    time.sleep(seconds)
+    rss, _, cpu1 = usage(pid)
+    return rss, 100.0 * (cpu1 - cpu0) / seconds
+
+
+def measure_agent(cls, binary, n, containerd, args):
+    work = tempfile.mkdtemp(prefix=f"cubelet-bench-{cls.name}-")
+    agent = cls(binary, work, containerd.endpoint, args.concurrency)
+    result = {"agent": cls.name, "n": n}
+    try:
+        agent.start()
+        pid = agent.proc.pid
+        result["idle_rss_mib"], result["idle_cpu_pct"] = settle(pid, args.settle)
+        _, _, cpu0 = usage(pid)
+        t0 = time.monotonic()
+        for i in range(n):
+            tmp = os.path.join(work, f".bench-{i}.json")
+            with open(tmp, "w") as f:
+                f.write(manifest(i))
+            os.rename(tmp, os.path.join(agent.manifests, f"bench-{i}.json"))
+        deadline = t0 + args.timeout
+        while True:
+            pods = agent.pods() or []
+            if running(pods, n) >= n:
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{cls.name}: {running(pods, n)}/{n} running after "
+                                   f"{args.timeout}s")
+            time.sleep(0.1)
+        result["start_s"] = time.monotonic() - t0
+        _, hwm, cpu1 = usage(pid)
+        result["start_cpu_pct"] = 100.0 * (cpu1 - cpu0) / result["start_s"]
+        result["peak_rss_mib"] = hwm
+        result["n_rss_mib"], result["n_cpu_pct"] = settle(pid, args.settle)
+        result.update(exit_latency(agent, containerd, min(args.exits, n)))
+        t0 = time.monotonic()
+        for name in os.listdir(agent.manifests):
+            os.remove(os.path.join(agent.manifests, name))
+        while containerd.tasks():
+            if time.monotonic() - t0 > args.timeout:
+                raise RuntimeError(f"{cls.name}: tasks left after {args.timeout}s")
+            time.sleep(0.2)
+        result["teardown_s"] = time.monotonic() - t0
+    finally:
+        agent.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    return result
+
+
+def is_pod(pod, i):
+    """Static pods are named <name>-<node> by both agents."""
+    name = pod.get("metadata", {}).get("name", "")
+    return name == f"bench-{i}" or name.startswith(f"bench-{i}-")
+
+
+def exit_latency(agent, containerd, exits):
+    """Kills `exits` containers one at a time, each at a random moment, and
+    times how long the agent's /pods takes to stop showing it running."""
+    latencies = []
+    rng = random.Random(7)
+    for i in range(exits):
+        time.sleep(rng.uniform(0.2, 1.2))  # a random phase of any periodic relist
+        pod = next(p for p in agent.pods() or [] if is_pod(p, i))
+        cid = pod["status"]["containerStatuses"][0]["containerID"].split("://")[-1]
+        pid = containerd.tasks().get(cid)
+        if pid is None:
+            continue
+        os.kill(pid, signal.SIGKILL)
+        killed = time.monotonic()
+        while time.monotonic() - killed < 10:
+            p = next((p for p in agent.pods() or [] if is_pod(p, i)), None)
+            s = (p or {}).get("status", {}).get("containerStatuses") or [{}]
+            if s[0].get("containerID", "").split("://")[-1] != cid or \
+                    "running" not in (s[0].get("state") or {}):
+                latencies.append(1000.0 * (time.monotonic() - killed))
+                break
+            time.sleep(0.01)
+    latencies.sort()
+    if not latencies:
+        return {"exits": 0}
+    return {"exits": len(latencies), "exit_p50_ms": latencies[len(latencies) // 2],
+            "exit_p99_ms": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]}
+
+
+def measure_raw(binary, n, containerd, args):
+    out = subprocess.run([binary, "--container-runtime-endpoint", containerd.endpoint,
+                          "--pods", str(n), "--concurrency", str(args.concurrency),
+                          "--host-network"], capture_output=True, text=True, check=True).stdout
+    line = next(l for l in out.splitlines() if l.startswith("RESULT"))
+    kv = dict(part.split("=", 1) for part in line.split()[1:])
+    return {"agent": "raw", "n": n, "start_s": float(kv["start_wall_s"]),
+            "teardown_s": float(kv["teardown_s"])}
+
+
+def fmt(v):
+    return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cubelet", required=True)
+    ap.add_argument("--kubelet", required=True)
+    ap.add_argument("--cri-baseline", required=True)
+    ap.add_argument("--pods", type=int, action="append")
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--concurrency", type=int, default=4)
+    ap.add_argument("--exits", type=int, default=30)
+    ap.add_argument("--settle", type=float, default=10)
+    ap.add_argument("--timeout", type=float, default=900)
+    ap.add_argument("--containerd-dir", default="/var/lib/cubelet-bench-containerd")
+    ap.add_argument("--agents", default="raw,cubelet,kubelet")
+    ap.add_argument("--out")
+    args = ap.parse_args()
+    sizes = args.pods or [100]
+    containerd = Containerd(args.containerd_dir)
+    agents = args.agents.split(",")
+    results = []
+    try:
+        for n in sizes:
+            for rep in range(args.reps):
+                order = agents[rep % len(agents):] + agents[:rep % len(agents)]
+                for name in order:
+                    log(f"n={n} rep={rep + 1} {name}: fresh containerd")
+                    containerd.fresh()
+                    if name == "raw":
+                        r = measure_raw(args.cri_baseline, n, containerd, args)
+                    else:
+                        cls, binary = (Cubelet, args.cubelet) if name == "cubelet" else \
+                            (Kubelet, args.kubelet)
+                        r = measure_agent(cls, binary, n, containerd, args)
+                    r["rep"] = rep + 1
+                    results.append(r)
+                    print("RESULT " + " ".join(f"{k}={fmt(v)}" for k, v in r.items()), flush=True)
+    finally:
+        containerd.stop()
+    summary = summarize(results, sizes, agents)
+    for s in summary:
+        print("RESULT summary " + " ".join(f"{k}={fmt(v)}" for k, v in s.items()), flush=True)
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "results.json"), "w") as f:
+            json.dump({"runs": results, "summary": summary}, f, indent=1)
+        with open(os.path.join(args.out, "table.md"), "w") as f:
+            f.write(table(summary))
+        chart(summary, sizes, agents, os.path.join(args.out, "side-by-side.png"))
+
+
+METRICS = ["start_s", "teardown_s", "exit_p50_ms", "exit_p99_ms", "idle_rss_mib", "idle_cpu_pct",
+           "n_rss_mib", "n_cpu_pct", "start_cpu_pct", "peak_rss_mib"]
+
+
+def summarize(results, sizes, agents):
+    summary = []
+    for n in sizes:
+        raw = [r["start_s"] for r in results if r["agent"] == "raw" and r["n"] == n]
+        for agent in agents:
+            runs = [r for r in results if r["agent"] == agent and r["n"] == n]
+            if not runs:
+                continue
+            s = {"agent": agent, "n": n, "reps": len(runs)}
+            for m in METRICS:
+                values = [r[m] for r in runs if m in r]
+                if values:
+                    s[m] = statistics.median(values)
+                    s[m + "_worst"] = max(values)  # every metric: more is worse
+            if raw and "start_s" in s:
+                s["ratio_vs_raw"] = s["start_s"] / statistics.median(raw)
+            summary.append(s)
+    return summary
+
+
+def table(summary):
+    cols = [("agent", "agent"), ("n", "pods"), ("start_s", "start s"),
+            ("ratio_vs_raw", "× raw"), ("teardown_s", "teardown s"),
+            ("exit_p50_ms", "exit p50 ms"), ("exit_p99_ms", "exit p99 ms"),
+            ("idle_rss_mib", "idle RSS MiB"), ("n_rss_mib", "RSS MiB with N"),
+            ("n_cpu_pct", "CPU % with N"), ("start_cpu_pct", "CPU % starting")]
+    lines = ["| " + " | ".join(c[1] for c in cols) + " |",
+             "|" + "---|" * len(cols)]
+    for s in summary:
+        cells = []
+        for key, _ in cols:
+            v = s.get(key, "—")
+            if isinstance(v, float):
+                worst = s.get(key + "_worst")
+                cell = f"{v:.2f}" if v < 100 else f"{v:.0f}"
+                if worst is not None and key != "ratio_vs_raw" and s["reps"] > 1:
+                    cell += f" ({worst:.2f})" if worst < 100 else f" ({worst:.0f})"
+                cells.append(cell)
+            else:
+                cells.append(str(v))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(summary, sizes, agents, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        log("matplotlib missing: no chart")
+        return
+    panels = [("start_s", "pods → all Running (s)"), ("teardown_s", "teardown (s)"),
+              ("exit_p99_ms", "exit seen, p99 (ms)"), ("n_rss_mib", "agent RSS with N pods (MiB)")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.6))
+    width = 0.8 / len(agents)
+    for ax, (metric, title) in zip(axes, panels):
+        for j, agent in enumerate(agents):
+            xs, ys = [], []
+            for i, n in enumerate(sizes):
+                s = next((s for s in summary if s["agent"] == agent and s["n"] == n), None)
+                if s and metric in s:
+                    xs.append(i + j * width)
+                    ys.append(s[metric])
+            ax.bar(xs, ys, width, label=agent)
+        ax.set_xticks([i + width * (len(agents) - 1) / 2 for i in range(len(sizes))])
+        ax.set_xticklabels([f"{n} pods" for n in sizes])
+        ax.set_title(title, fontsize=10)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()
