@@ -15,8 +15,10 @@
 #   registry.k8s.io/e2e-test-images/nginx:1.27.0-2, :1.28.0-2
 #                     Debian's nginx (the .deb fetched from the Debian archive,
 #                     not installed) with its libraries, serving / on port 80
+#   registry.k8s.io/e2e-test-images/glibc-dns-testing:2.1.1
+#                     the busybox root with the host's glibc hostname and getent
 # Not built (specs that need them fail: docs/conformance.md): perl,
-# glibc-dns-testing, kitten/nautilus, and images of features this node lacks.
+# kitten/nautilus, and images of features this node lacks.
 # Pods reference these names with pull policy IfNotPresent and the suite runs
 # with --prepull-images=false, so no registry is involved.
 #
@@ -119,6 +121,17 @@ root "$out/nonewprivs-rootfs"
 install -D -m 06755 "$nnp" "$out/nonewprivs-rootfs/usr/local/bin/nnp"
 mk nonewprivs-1.4 registry.k8s.io/e2e-test-images/nonewprivs:1.4 "$out/nonewprivs-rootfs" \
   --cmd '["nnp"]'
+
+# glibc-dns-testing: upstream's is Debian bookworm with glibc's tools; the FQDN
+# specs run `hostname -f`, which must resolve through glibc's NSS (/etc/hosts
+# first). The host's glibc hostname, its libraries and an nsswitch.conf.
+gd="$out/glibc-dns-testing-rootfs"
+root "$gd"
+add_binary "$gd" "$(command -v hostname)" /bin/hostname
+add_binary "$gd" "$(command -v getent)" /usr/bin/getent
+printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$gd/etc/nsswitch.conf"
+mk glibc-dns-testing-2.1.1 registry.k8s.io/e2e-test-images/glibc-dns-testing:2.1.1 "$gd" \
+  --cmd '["sh"]'
 
 # nginx: the binary of Debian's package and the host's copies of its libraries.
 debs="$out/debs"
