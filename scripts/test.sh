@@ -14,7 +14,9 @@
 # plane (scripts/controlplane.sh; its binaries built by scripts/build-k8s.sh in
 # the background from the start, cached by version outside the clone).
 # then the validation oracle (scripts/validation-oracle.sh: the real
-# kube-apiserver and `cubelet validate` must agree on the manifest corpus).
+# kube-apiserver and `cubelet validate` must agree on the manifest corpus) and
+# the differential status tests (scripts/differential.sh --ci: the upstream
+# kubelet and cubelet must report the same pod statuses).
 # then the CI subset of the upstream node conformance suite against cubelet
 # (scripts/conformance.sh --subset; the suite built by scripts/build-e2e-node.sh
 # in the same background job, after the control plane, cached likewise).
@@ -33,7 +35,7 @@ bash scripts/install-deps.sh
 k8s_log=$(mktemp /tmp/cubelet-build-k8s.XXXXXX.log)
 k8s_done=$(mktemp -u /tmp/cubelet-build-k8s.XXXXXX.done)  # holds build-k8s.sh's status once it ends
 if [ "${CUBELET_SKIP_E2E:-0}" != 1 ] && [ "${CUBELET_SKIP_CLUSTER:-0}" != 1 ]; then
-  ( start=$(date +%s); nice -n 10 bash scripts/build-k8s.sh; rc=$?
+  ( start=$(date +%s); nice -n 10 bash scripts/build-k8s.sh --with-kubelet; rc=$?
     echo "=== build-k8s took $(( $(date +%s) - start ))s (in the background)"
     echo $rc >"$k8s_done"
     [ $rc = 0 ] || exit $rc
@@ -126,6 +128,11 @@ if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
     # dry run); `cubelet validate` must agree on every document of the corpus.
     bash scripts/validation-oracle.sh
     phase_done validation-oracle
+    # The upstream kubelet as the oracle of pod status: the CI scenarios
+    # (oracle/ci-scenarios.txt) must give the same records under both agents,
+    # each on its own containerd.
+    bash scripts/differential.sh --ci
+    phase_done differential
     trap 'status=$?; if [ $status -ne 0 ]; then bash scripts/containerd.sh logs; bash scripts/controlplane.sh logs; fi; bash scripts/controlplane.sh stop --clean || true; bash scripts/containerd.sh stop --all || true; exit $status' EXIT
     bash scripts/controlplane.sh stop --clean >/dev/null
     bash scripts/controlplane.sh start

@@ -93,4 +93,28 @@ Pod PodFromStatus(const PodStatus& status) {
   return pod;
 }
 
+SandboxChange PodSandboxChanged(const api::Pod& pod, const PodStatus& status) {
+  if (status.sandbox_statuses.empty()) return {true, 0, "", "no pod sandbox exists"};
+  int ready = 0;
+  for (const SandboxStatus& s : status.sandbox_statuses) {
+    if (s.state == SandboxState::kReady) ++ready;
+  }
+  const SandboxStatus& latest = status.sandbox_statuses.front();
+  if (ready > 1) {
+    return {true, latest.attempt + 1, latest.id,
+            "multiple pod sandboxes are ready and need to be reconciled"};
+  }
+  if (latest.state != SandboxState::kReady) {
+    return {true, latest.attempt + 1, latest.id, "pod sandbox is not ready"};
+  }
+  if (latest.host_network != pod.spec.host_network) {
+    return {true, latest.attempt + 1, "",
+            "network namespace mode changed and sandbox needs to be recreated"};
+  }
+  if (!pod.spec.host_network && latest.ip.empty()) {
+    return {true, latest.attempt + 1, latest.id, "pod sandbox has no IP address"};
+  }
+  return {false, latest.attempt, latest.id, ""};
+}
+
 }  // namespace cubelet::container

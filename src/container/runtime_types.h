@@ -104,6 +104,18 @@ Pod RunningPodFromStatus(const PodStatus& status);
 // what a targeted re-read of one pod compares with the last relist's view.
 Pod PodFromStatus(const PodStatus& status);
 
+// Whether a pod needs a new sandbox (the kubelet's util.PodSandboxChanged):
+// the attempt number to create, the sandbox to stop first (empty when none,
+// or when only its network mode changed) and why, in the kubelet's words (the
+// PodReadyToStartContainers condition's message).
+struct SandboxChange {
+  bool needed = false;
+  uint32_t attempt = 0;
+  std::string sandbox_id;
+  std::string reason;
+};
+SandboxChange PodSandboxChanged(const api::Pod& pod, const PodStatus& status);
+
 }  // namespace cubelet::container
 
 #endif  // CUBELET_CONTAINER_RUNTIME_TYPES_H_

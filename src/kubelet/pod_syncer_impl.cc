@@ -26,17 +26,18 @@ api::PodStatus KubeletPodSyncer::Generate(const api::Pod& pod, const container::
     probes = probe_status_(pod.metadata.uid);
     options.probes = &probes;
   }
-  api::PodStatus generated = status::GeneratePodStatus(
-      pod, status, reasons_, previous ? &*previous : nullptr, clock_->Now(), options);
   // The kubelet's activeDeadlineHandler (an eviction request honoured by
   // generateAPIPodStatus): the pod fails, and SyncPod's terminal check then
   // has the worker kill it.
-  if (PastActiveDeadline(pod, generated.start_time, clock_->Now())) {
-    generated.phase = api::kPodFailed;
-    generated.reason = kDeadlineExceededReason;
-    generated.message = kDeadlineExceededMessage;
-  }
-  return generated;
+  absl::Time now = clock_->Now();
+  options.should_evict = [&pod, now](const std::optional<absl::Time>& start_time)
+      -> std::optional<std::pair<std::string, std::string>> {
+    if (!PastActiveDeadline(pod, start_time, now)) return std::nullopt;
+    return std::make_pair(std::string(kDeadlineExceededReason),
+                          std::string(kDeadlineExceededMessage));
+  };
+  return status::GeneratePodStatus(pod, status, reasons_, previous ? &*previous : nullptr, now,
+                                   options);
 }
 
 bool PastActiveDeadline(const api::Pod& pod, const std::optional<absl::Time>& start_time,

@@ -44,23 +44,6 @@ bool HasAnyRegularContainerCreated(const api::Pod& pod, const PodStatus& status)
   return false;
 }
 
-// (changed, attempt, sandbox id): whether the pod needs a new sandbox.
-std::tuple<bool, uint32_t, std::string> PodSandboxChanged(const api::Pod& pod,
-                                                          const PodStatus& status) {
-  if (status.sandbox_statuses.empty()) return {true, 0, ""};
-  int ready = 0;
-  for (const container::SandboxStatus& s : status.sandbox_statuses) {
-    if (s.state == SandboxState::kReady) ++ready;
-  }
-  const container::SandboxStatus& latest = status.sandbox_statuses.front();
-  if (ready > 1 || latest.state != SandboxState::kReady) {
-    return {true, latest.attempt + 1, latest.id};
-  }
-  if (latest.host_network != pod.spec.host_network) return {true, latest.attempt + 1, ""};
-  if (!pod.spec.host_network && latest.ip.empty()) return {true, latest.attempt + 1, latest.id};
-  return {false, latest.attempt, latest.id};
-}
-
 prober::ProbeResult LivenessOf(const prober::ProbeResults* probes, const std::string& id) {
   return probes == nullptr ? prober::ProbeResult::kUnknown : probes->Liveness(id);
 }
@@ -220,18 +203,19 @@ bool ShouldContainerBeRestarted(const api::Container& container, const api::Pod&
 
 PodActions ComputePodActions(const api::Pod& pod, const PodStatus& status,
                              const prober::ProbeResults* probes) {
-  auto [create_sandbox, attempt, sandbox_id] = PodSandboxChanged(pod, status);
+  container::SandboxChange change = container::PodSandboxChanged(pod, status);
+  bool create_sandbox = change.needed;
   PodActions a;
   a.kill_pod = create_sandbox;
   a.create_sandbox = create_sandbox;
-  a.sandbox_id = sandbox_id;
-  a.attempt = attempt;
+  a.sandbox_id = change.sandbox_id;
+  a.attempt = change.attempt;
 
   if (create_sandbox) {
     // A Never pod whose sandbox died after containers ran is done: stop
     // what is left and do not start over. (No container statuses means
     // nothing ever got created, so retrying the sandbox is right.)
-    if (!RestartOnFailure(pod) && attempt != 0 && !status.container_statuses.empty()) {
+    if (!RestartOnFailure(pod) && change.attempt != 0 && !status.container_statuses.empty()) {
       a.create_sandbox = false;
       return a;
     }

@@ -473,6 +473,16 @@ api::PodStatus GeneratePodStatus(const api::Pod& pod, const container::PodStatus
     s.reason = old.reason;
     s.message = old.message;
   }
+  std::optional<absl::Time> start_time =
+      old.start_time.has_value() ? old.start_time : std::optional<absl::Time>(now);
+  if (options.should_evict) {
+    if (std::optional<std::pair<std::string, std::string>> evict =
+            options.should_evict(start_time)) {
+      s.phase = api::kPodFailed;
+      s.reason = std::move(evict->first);
+      s.message = std::move(evict->second);
+    }
+  }
 
   // Conditions the kubelet does not own (set by others, readiness gates'
   // among them) are kept as the API server has them, else as last written.
@@ -482,10 +492,17 @@ api::PodStatus GeneratePodStatus(const api::Pod& pod, const container::PodStatus
     if (!IsKubeletCondition(c.type)) s.conditions.push_back(c);
   }
   std::vector<api::PodCondition> generated;
-  bool sandbox_ready = !rs.sandbox_statuses.empty() &&
-                       rs.sandbox_statuses.front().state == container::SandboxState::kReady;
-  generated.push_back({.type = kPodReadyToStartContainers,
-                       .status = sandbox_ready ? api::kConditionTrue : api::kConditionFalse});
+  // GeneratePodReadyToStartContainersCondition: true when no new sandbox is
+  // needed; else false, with the reason the runtime manager would make one.
+  container::SandboxChange change = container::PodSandboxChanged(pod, rs);
+  if (change.needed) {
+    generated.push_back({.type = kPodReadyToStartContainers,
+                         .status = api::kConditionFalse,
+                         .reason = "PodSandboxNotReady",
+                         .message = change.reason});
+  } else {
+    generated.push_back({.type = kPodReadyToStartContainers, .status = api::kConditionTrue});
+  }
   generated.push_back(GeneratePodInitializedCondition(pod, s.init_container_statuses,
                                                       s.container_statuses, s.phase));
   generated.push_back(GeneratePodReadyCondition(pod, s.conditions, s.init_container_statuses,
@@ -506,7 +523,7 @@ api::PodStatus GeneratePodStatus(const api::Pod& pod, const container::PodStatus
   s.host_ip = old.host_ip;
   // As the kubelet's convertStatusToAPIStatus: always from the spec.
   s.qos_class = GetPodQOS(pod);
-  s.start_time = old.start_time.has_value() ? old.start_time : std::optional<absl::Time>(now);
+  s.start_time = start_time;
   return s;
 }
 

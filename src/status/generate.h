@@ -15,8 +15,11 @@
 #ifndef CUBELET_STATUS_GENERATE_H_
 #define CUBELET_STATUS_GENERATE_H_
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -64,6 +67,13 @@ struct GenerateOptions {
   // not run again): then a stopped pod is Succeeded/Failed whatever the
   // restart policy (getPhase's podIsTerminal).
   bool pod_is_terminal = false;
+  // The kubelet's PodSyncHandlers.ShouldEvict (its active deadline handler):
+  // given the pod's start time, a (reason, message) that fails the pod. As in
+  // generateAPIPodStatus it overrides the phase before the conditions are
+  // generated, so they say PodFailed too.
+  std::function<std::optional<std::pair<std::string, std::string>>(
+      const std::optional<absl::Time>& start_time)>
+      should_evict;
 };
 
 // What the node adds to a pod's stored status before anyone sees it: hostIP

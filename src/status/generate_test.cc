@@ -30,7 +30,8 @@ class RS {
  public:
   RS() {
     s_.id = "uid";
-    s_.sandbox_statuses.push_back({.id = "sb", .state = container::SandboxState::kReady});
+    s_.sandbox_statuses.push_back(
+        {.id = "sb", .state = container::SandboxState::kReady, .ip = "10.88.0.5"});
     s_.ips = {"10.88.0.5"};
   }
   RS& C(const std::string& name, ContainerState state, int exit_code = 0, int restart_count = 0,
@@ -153,6 +154,54 @@ TEST(GenerateTest, FreshPodIsPendingAndContainerCreating) {
   EXPECT_EQ(ready->message, "containers with unready status: [a]");
   EXPECT_EQ(s.start_time, kT0);
   EXPECT_TRUE(s.pod_ip.empty());
+}
+
+// GeneratePodReadyToStartContainersCondition: false with the reason a new
+// sandbox would be made (util.PodSandboxChanged's message).
+TEST(GenerateTest, PodReadyToStartContainersSaysWhyNot) {
+  api::Pod pod = MakePod(api::kRestartAlways, {"a"});
+  api::PodStatus s = Gen(pod, RS().NoSandbox().Build());
+  const api::PodCondition* c = Cond(s, kPodReadyToStartContainers);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->status, api::kConditionFalse);
+  EXPECT_EQ(c->reason, "PodSandboxNotReady");
+  EXPECT_EQ(c->message, "no pod sandbox exists");
+  container::PodStatus stopped = RS().Exited("a", 1).Build();
+  stopped.sandbox_statuses[0].state = container::SandboxState::kNotReady;
+  api::PodStatus s2 = Gen(pod, stopped);
+  c = Cond(s2, kPodReadyToStartContainers);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->message, "pod sandbox is not ready");
+  container::PodStatus no_ip = RS().Running("a").Build();
+  no_ip.sandbox_statuses[0].ip.clear();
+  api::PodStatus s3 = Gen(pod, no_ip);
+  c = Cond(s3, kPodReadyToStartContainers);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->message, "pod sandbox has no IP address");
+}
+
+// An eviction (the active deadline) overrides the phase before the
+// conditions are generated: they say PodFailed, not PodCompleted, even when
+// the containers exited 0 on their SIGTERM (found by oracle/differential.py).
+TEST(GenerateTest, EvictionFailsThePodBeforeConditions) {
+  api::Pod pod = MakePod(api::kRestartNever, {"a"});
+  GenerateOptions opts;
+  std::optional<absl::Time> seen_start;
+  opts.should_evict = [&seen_start](const std::optional<absl::Time>& start)
+      -> std::optional<std::pair<std::string, std::string>> {
+    seen_start = start;
+    return std::make_pair(std::string("DeadlineExceeded"), std::string("too long"));
+  };
+  api::PodStatus s = Gen(pod, RS().Exited("a", 0).Build(), nullptr, nullptr, kT0, opts);
+  EXPECT_EQ(seen_start, kT0);
+  EXPECT_EQ(s.phase, api::kPodFailed);
+  EXPECT_EQ(s.reason, "DeadlineExceeded");
+  for (const char* type : {api::kPodReady, api::kContainersReady}) {
+    ASSERT_NE(Cond(s, type), nullptr) << type;
+    EXPECT_EQ(Cond(s, type)->reason, "PodFailed") << type;
+  }
+  ASSERT_NE(Cond(s, api::kPodInitialized), nullptr);
+  EXPECT_EQ(Cond(s, api::kPodInitialized)->reason, "");
 }
 
 TEST(GenerateTest, RunningPodIsReady) {
