@@ -13,8 +13,11 @@ or timestamps) and compares the two records:
   - the time each of those transitions happened after the manifest was
     written, within the scenario's tolerance (seconds).
 A state shown for less than a second may be caught under one agent and missed
-under the other: such blips are dropped, as are the waiting states both agents
-pass through on the way to running (ContainerCreating, PodInitializing).
+under the other: such blips are dropped, as are the states both agents pass
+through on the way (Pending before another phase; ContainerCreating and
+PodInitializing) and a container seen running for less than 2 s before it is
+seen terminated (how long an agent shows a state that is already over is how
+fast it sees the exit: compared through the terminated state's time).
 
 Prints `RESULT scenario=… match=1|0 differences=…` per scenario, each
 difference, and `RESULT scenarios=… matched=…`; --report writes a markdown
@@ -49,8 +52,16 @@ from agents import Containerd, Cubelet, Kubelet, log  # noqa: E402
 
 SAMPLE_S = 0.2
 BLIP_S = 1.0
+RUN_BLIP_S = 2.0
 TRANSIENT = {("waiting", "ContainerCreating"), ("waiting", "PodInitializing")}
-HEX_ID = re.compile(r"\b[0-9a-f]{12,64}\b")
+# UIDs (cubelet's in the UUID layout, the kubelet's plain hex: both hash the
+# manifest, differently) and container IDs differ by nature.
+ID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-(?:[0-9a-f]{12}|<id>)|"
+                r"\b[0-9a-f]{12,64}\b")
+
+
+def normalise_message(message):
+    return ID.sub("<id>", message or "")[:200]
 
 
 def normalise(pod):
@@ -69,7 +80,7 @@ def normalise(pod):
                 "state": name,
                 "reason": detail.get("reason", ""),
                 "exitCode": detail.get("exitCode"),
-                "message": HEX_ID.sub("<id>", detail.get("message", "") or "")[:200],
+                "message": normalise_message(detail.get("message")),
                 "restartCount": cs.get("restartCount", 0),
                 "ready": cs.get("ready", False),
             })
@@ -156,13 +167,24 @@ def sequences(record):
         for c in snap["containers"]:
             if (c["state"], c["reason"]) in TRANSIENT:
                 continue
-            value = (c["state"], c["reason"], c["exitCode"], c["message"], c["restartCount"])
+            value = (c["state"], c["reason"], c["exitCode"], normalise_message(c["message"]),
+                     c["restartCount"])
             push(c["container"], value, t)
     seqs = {}
     for key, seq in raw.items():
         kept = []
         for i, (value, t) in enumerate(seq):
             if i + 1 < len(seq) and seq[i + 1][1] - t < BLIP_S:
+                continue
+            # Pending on the way to another phase, and a container seen
+            # running for less than RUN_BLIP_S before it is seen terminated:
+            # how long an agent shows a state that is already over is how
+            # fast it sees exits, compared through the terminated state's time.
+            if key == "phase" and value == "Pending" and i + 1 < len(seq):
+                continue
+            if isinstance(value, tuple) and value[0] == "running" and i + 1 < len(seq) and \
+                    seq[i + 1][0][0] == "terminated" and seq[i + 1][0][4] == value[4] and \
+                    seq[i + 1][1] - t < RUN_BLIP_S:
                 continue
             if not kept or kept[-1][0] != value:
                 kept.append((value, t))
@@ -215,6 +237,8 @@ def main():
     ap.add_argument("--records", help="directory for each agent's raw record (JSON)")
     ap.add_argument("--require-match", action="store_true",
                     help="exit 1 unless every scenario matches (the CI subset)")
+    ap.add_argument("--compare-only", action="store_true",
+                    help="compare the records already in --records instead of running")
     ap.add_argument("scenarios", nargs="*")
     args = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
@@ -226,11 +250,16 @@ def main():
             name = os.path.splitext(os.path.basename(path))[0]
             with open(path) as f:
                 scenario = yaml.safe_load(f)
-            log(f"{name}: cubelet")
-            ours = run_scenario(Cubelet, args.cubelet, scenario, containerd, args)
-            log(f"{name}: kubelet")
-            theirs = run_scenario(Kubelet, args.kubelet, scenario, containerd, args)
-            if args.records:
+            if args.compare_only:
+                with open(os.path.join(args.records, f"{name}.json")) as f:
+                    saved = json.load(f)
+                ours, theirs = saved["cubelet"], saved["kubelet"]
+            else:
+                log(f"{name}: cubelet")
+                ours = run_scenario(Cubelet, args.cubelet, scenario, containerd, args)
+                log(f"{name}: kubelet")
+                theirs = run_scenario(Kubelet, args.kubelet, scenario, containerd, args)
+            if args.records and not args.compare_only:
                 os.makedirs(args.records, exist_ok=True)
                 with open(os.path.join(args.records, f"{name}.json"), "w") as f:
                     json.dump({"cubelet": ours, "kubelet": theirs}, f, indent=1)
@@ -242,7 +271,8 @@ def main():
                 print(f"  {d}", flush=True)
             rows.append((name, scenario.get("description", ""), diffs))
     finally:
-        containerd.stop()
+        if not args.compare_only:
+            containerd.stop()
     print(f"RESULT scenarios={len(rows)} matched={matched}")
     if args.report:
         with open(args.report, "w") as f:
