@@ -52,7 +52,7 @@ def manifest(i):
     })
 
 
-def running(pods, n):
+def running(pods):
     count = 0
     for p in pods:
         if not p.get("metadata", {}).get("name", "").startswith("bench-"):
@@ -89,10 +89,10 @@ def measure_agent(cls, binary, n, containerd, args):
         deadline = t0 + args.timeout
         while True:
             pods = agent.pods() or []
-            if running(pods, n) >= n:
+            if running(pods) >= n:
                 break
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{cls.name}: {running(pods, n)}/{n} running after "
+                raise RuntimeError(f"{cls.name}: {running(pods)}/{n} running after "
                                    f"{args.timeout}s")
             time.sleep(0.1)
         result["start_s"] = time.monotonic() - t0
