@@ -65,8 +65,13 @@ declare -A digest archive
 mk() {  # mk <name> <ref> <rootfs> <oci_image.py options...>
   local name="$1" ref="$2" rootfs="$3"
   shift 3
+  # The reference as a label makes every tag its own image. Two tags of one
+  # image share an image ID, and containerd then reports the lowest-sorting
+  # tag as a container's image (busybox:1.36.1-1 for a pod that asked for
+  # 1.37.0-2), which specs that compare containerStatuses[].image refuse.
   digest[$ref]="$(python3 "$here/lib/oci_image.py" --rootfs "$rootfs" --ref "$ref" \
-    --out "$out/$name.tar" "$@")" || die "writing $out/$name.tar failed"
+    --label "org.opencontainers.image.ref.name=$ref" --out "$out/$name.tar" "$@")" ||
+    die "writing $out/$name.tar failed"
   archive[$ref]="$out/$name.tar"
 }
 

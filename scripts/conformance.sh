@@ -84,7 +84,8 @@ EOT
 cd "$work"
 phase "cubelet"
 # As the suite configures its own kubelet: anonymous requests and AlwaysAllow
-# (the suite's API server reaches the node without a client certificate).
+# (the suite's API server reaches the node without a client certificate), and
+# the cluster domain it expects in pods' FQDNs (--dns-domain, cluster.local).
 # Standalone: no API server for cubelet (the suite still runs one for its
 # namespaces); it reads pods from cubelet's read-only port.
 kubeconfig_flag=(--kubeconfig="$work/kubeconfig")
@@ -93,7 +94,7 @@ kubeconfig_flag=(--kubeconfig="$work/kubeconfig")
   --container-runtime-endpoint="$CUBELET_CRI_ENDPOINT" --root-dir=/var/lib/kubelet \
   --pod-logs-dir=/var/log/pods --pod-manifest-path="$work/manifests" \
   --cgroup-root=/cubelet-conformance --read-only-port=10255 --port=10250 \
-  --anonymous-auth=true --authorization-mode=AlwaysAllow -v=${CUBELET_CONFORMANCE_V:-2} >"$work/cubelet.log" 2>&1 &
+  --cluster-domain=cluster.local --anonymous-auth=true --authorization-mode=AlwaysAllow -v=${CUBELET_CONFORMANCE_V:-2} >"$work/cubelet.log" 2>&1 &
 agent=$!
 trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null || true' EXIT
 

@@ -126,6 +126,8 @@ def build(args):
         cfg["WorkingDir"] = args.workdir
     if args.user:
         cfg["User"] = args.user
+    if args.label:
+        cfg["Labels"] = dict(kv.split("=", 1) for kv in args.label)
     config = canonical_json({
         "architecture": arch,
         "os": "linux",
@@ -184,6 +186,7 @@ def main():
     p.add_argument("--env", action="append", help="K=V (repeatable)")
     p.add_argument("--workdir")
     p.add_argument("--user", help="the image's USER (uid[:gid] or name)")
+    p.add_argument("--label", action="append", help="K=V (repeatable): the config's Labels")
     p.add_argument("--arch", help="OCI architecture (default: this machine)")
     build(p.parse_args())
 

@@ -602,6 +602,8 @@ void Decode(Obj& o, PodSpec& s) {
   o.Bool("hostNetwork", s.host_network);
   o.Str("hostname", s.hostname);
   o.Str("subdomain", s.subdomain);
+  o.OptBool("setHostnameAsFQDN", s.set_hostname_as_fqdn);
+  o.OptStr("hostnameOverride", s.hostname_override);
   o.Str("schedulerName", s.scheduler_name);
   o.OptI64("priority", s.priority);
   o.OptObject("securityContext", s.security_context, [](Obj& p, PodSecurityContext& out) {
@@ -1305,6 +1307,8 @@ json Encode(const PodSpec& s) {
   PutBool(j, "hostNetwork", s.host_network);
   PutStr(j, "hostname", s.hostname);
   PutStr(j, "subdomain", s.subdomain);
+  PutOpt(j, "setHostnameAsFQDN", s.set_hostname_as_fqdn);
+  PutOpt(j, "hostnameOverride", s.hostname_override);
   PutStr(j, "schedulerName", s.scheduler_name);
   PutOpt(j, "priority", s.priority);
   PutObj(j, "securityContext", s.security_context);

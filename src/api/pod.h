@@ -537,6 +537,11 @@ struct PodSpec {
   bool host_network = false;
   std::string hostname;
   std::string subdomain;
+  // The sandbox's hostname is hostname.subdomain.<namespace>.svc.<cluster
+  // domain> (with a subdomain); at most 64 bytes.
+  std::optional<bool> set_hostname_as_fqdn;
+  // Replaces the hostname (and any FQDN) outright; not with hostNetwork.
+  std::optional<std::string> hostname_override;
   std::string scheduler_name;  // defaulted to default-scheduler
   std::optional<int64_t> priority;
   std::optional<PodSecurityContext> security_context;

@@ -224,10 +224,6 @@ class Refuser {
       NotSupported("spec.hostUsers",
                    "it does not create user namespaces: pods use the node's users");
     }
-    if (const json* fqdn = Member(spec, "setHostnameAsFQDN");
-        fqdn != nullptr && fqdn->is_boolean() && fqdn->get<bool>()) {
-      NotSupported("spec.setHostnameAsFQDN", "the pod's hostname is its short name");
-    }
     if (const json* gates = Member(spec, "readinessGates");
         !options_.from_api_server && gates != nullptr && !(gates->is_array() && gates->empty())) {
       NeedsCluster("spec.readinessGates",

@@ -191,7 +191,6 @@ TEST(UnsupportedTest, ClusterObjectsAndMountFeatures) {
   EXPECT_THAT(
       SpecErrors("  readinessGates: [{conditionType: example.com/ready}]\n"
                  "  resourceClaims: [{name: gpu, resourceClaimName: gpu}]\n"
-                 "  setHostnameAsFQDN: true\n"
                  "  containers:\n  - name: c\n    image: busybox\n"
                  "    resources: {claims: [{name: gpu}]}\n"
                  "    volumeMounts: [{name: v, mountPath: /v, subPathExpr: $(POD)}]\n"
@@ -206,8 +205,6 @@ TEST(UnsupportedTest, ClusterObjectsAndMountFeatures) {
           "p.yaml: document 1: pod \"p\": spec.containers[0].volumeMounts[0].subPathExpr: "
           "Forbidden: not supported by cubelet (it does not expand variables in subPath; use "
           "subPath)",
-          "p.yaml: document 1: pod \"p\": spec.setHostnameAsFQDN: Forbidden: not supported by "
-          "cubelet (the pod's hostname is its short name)",
           "p.yaml: document 1: pod \"p\": spec.readinessGates: Forbidden: readiness gates are pod "
           "conditions set through the API server: needs cluster mode",
           "p.yaml: document 1: pod \"p\": spec.resourceClaims: Forbidden: ResourceClaims "

@@ -1406,6 +1406,20 @@ class Validator {
       Add(InvalidIntError("spec.activeDeadlineSeconds", *spec.active_deadline_seconds,
                           "must be between 1 and 2147483647, inclusive"));
     }
+    // Upstream validatePodHostName.
+    if (spec.hostname_override.has_value()) {
+      const std::string& h = *spec.hostname_override;
+      if (spec.set_hostname_as_fqdn.value_or(false)) {
+        Add(ForbiddenError("spec.hostnameOverride",
+                           "may not be specified when setHostnameAsFQDN is true"));
+      }
+      if (spec.host_network) {
+        Add(ForbiddenError("spec.hostnameOverride",
+                           "may not be specified when hostNetwork is true"));
+      }
+      if (h.size() > 64) Add(TooLongError("spec.hostnameOverride", 64));
+      AddInvalid("spec.hostnameOverride", h, IsDNS1123Subdomain(h));
+    }
     if (!spec.node_name.empty()) {
       AddInvalid("spec.nodeName", spec.node_name, IsDNS1123Subdomain(spec.node_name));
     }

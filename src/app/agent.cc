@@ -227,6 +227,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
   kubelet::KubeletOptions kubelet_options;
   kubelet_options.node_name = options.node_name;
   kubelet_options.host_ip = deps.host_ip.empty() ? DetectHostIp() : deps.host_ip;
+  kubelet_options.cluster_domain = options.cluster_domain;
   if (cluster_mode && !options.node_ip.empty()) kubelet_options.host_ip = options.node_ip;
   lifecycle::NodeInfo node_info = lifecycle::LocalNodeInfo(options.node_name);
   for (const auto& [key, value] : options.node_labels) node_info.labels[key] = value;

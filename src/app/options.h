@@ -72,6 +72,9 @@ struct AgentOptions {
   // --node-labels k=v,k2=v2: added to the Node at registration.
   std::map<std::string, std::string> node_labels;
   std::string node_ip;  // the Node's InternalIP (default: the host IP)
+  // --cluster-domain: the DNS domain of the cluster's Services; a pod with a
+  // subdomain gets hostname.subdomain.<namespace>.svc.<domain> as its FQDN.
+  std::string cluster_domain;
   absl::Duration node_status_update_frequency = absl::Seconds(10);
   absl::Duration node_status_report_frequency = absl::Minutes(5);
   double kube_api_qps = 50;

@@ -60,6 +60,7 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
                            .root_dir = options_.root_dir,
                            .cgroup_root = options_.cgroup_root,
                            .host_ip = options_.host_ip,
+                           .cluster_domain = options_.cluster_domain,
                            .manage_host_state = options_.manage_host_state,
                            .backoff_initial = options_.backoff_initial,
                            .backoff_max = options_.backoff_max,

@@ -74,7 +74,8 @@ namespace cubelet::kubelet {
 
 struct KubeletOptions {
   std::string node_name;
-  std::string host_ip;  // status.hostIP of every pod
+  std::string host_ip;         // status.hostIP of every pod
+  std::string cluster_domain;  // RuntimeManagerOptions::cluster_domain
   std::string root_dir = "/var/lib/cubelet";
   std::string pod_logs_dir = "/var/log/pods";
   std::string cgroup_root = "/cubelet";

@@ -284,8 +284,12 @@ cri::PodSandboxConfig RuntimeManager::GeneratePodSandboxConfig(const api::Pod& p
                                             .uid = pod.metadata.uid,
                                             .namespace_ = pod.metadata.namespace_,
                                             .attempt = attempt};
-  // Host-network pods keep the node's hostname.
-  if (!pod.spec.host_network) config.hostname = PodHostname(pod);
+  // Host-network pods keep the node's hostname. An FQDN too long for the
+  // kernel fails the sandbox's creation (SyncPod checks it first).
+  if (!pod.spec.host_network) {
+    config.hostname = SandboxHostname(pod, options_.cluster_domain)
+                          .value_or(HostnameAndDomain(pod, options_.cluster_domain).hostname);
+  }
   config.log_directory = JoinPath(
       options_.pod_logs_dir,
       absl::StrCat(pod.metadata.namespace_, "_", pod.metadata.name, "_", pod.metadata.uid));
@@ -536,7 +540,8 @@ absl::StatusOr<std::optional<cri::Mount>> RuntimeManager::MakeEtcHostsMount(
   // Upstream mounts no hosts file while the pod has no IP yet.
   if (ips.empty() && !pod.spec.host_network) return std::nullopt;
   const std::string content = HostsFileContent(
-      pod, ips, pod.spec.host_network ? ReadFileOrEmpty(options_.node_hosts_file) : "");
+      pod, ips, pod.spec.host_network ? ReadFileOrEmpty(options_.node_hosts_file) : "",
+      options_.cluster_domain);
   const std::string dir = helper_->PodDir(pod.metadata.uid);
   const std::string path = JoinPath(dir, "etc-hosts");
   std::error_code ec;

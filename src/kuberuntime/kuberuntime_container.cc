@@ -145,7 +145,12 @@ void RuntimeManager::PruneInitContainersBeforeStart(const api::Pod& pod,
 absl::Status RuntimeManager::KillContainer(const api::Pod* pod, const std::string& container_id,
                                            const std::string& container_name,
                                            const api::Container* spec, KillReason reason,
-                                           std::optional<int64_t> grace_period_override) {
+                                           std::optional<int64_t> grace_period_override,
+                                           TerminationOrdering* ordering) {
+  // However this ends, containers waiting on this one go on.
+  absl::Cleanup terminated = [ordering, &container_name] {
+    if (ordering != nullptr) ordering->Terminated(container_name);
+  };
   std::optional<int64_t> deletion_grace;
   std::optional<int64_t> termination_grace;
   std::optional<api::LifecycleHandler> pre_stop;
@@ -212,6 +217,11 @@ absl::Status RuntimeManager::KillContainer(const api::Pod* pod, const std::strin
     absl::Time start = clock_->Now();
     RunPreStopHook(pod_uid, container_id, container_name, std::move(ports), *pre_stop, grace);
     grace -= absl::ToInt64Seconds(clock_->Now() - start);
+  }
+  // A sidecar's turn comes once the containers it serves have stopped; the
+  // wait spends grace too (whole seconds, as upstream truncates it).
+  if (ordering != nullptr && grace > 0) {
+    grace -= absl::ToInt64Seconds(ordering->WaitForTurn(container_name, absl::Seconds(grace)));
   }
   // Always leave a minimal window so a well-behaved process is not SIGKILLed.
   grace = std::max(grace, kMinimumGracePeriodSeconds);
@@ -288,7 +298,8 @@ struct RuntimeManager::KillBatch {
 
 std::optional<std::vector<SyncResult>> RuntimeManager::KillContainersInParallel(
     const api::Pod* pod, const std::vector<const container::Container*>& containers,
-    std::optional<int64_t> grace_period_override, const CancelTokenPtr& cancel) {
+    std::optional<int64_t> grace_period_override, const CancelTokenPtr& cancel,
+    std::shared_ptr<TerminationOrdering> ordering) {
   auto batch = std::make_shared<KillBatch>();
   batch->pending = containers.size();
   batch->results.resize(containers.size());
@@ -299,24 +310,25 @@ std::optional<std::vector<SyncResult>> RuntimeManager::KillContainersInParallel(
   for (size_t i = 0; i < containers.size(); ++i) {
     // Each stop may wait out its own grace period, holding a pool thread;
     // beyond the pool's width, stops queue.
-    stop_pool_.Submit([this, batch, i, c = *containers[i], pod_copy, grace_period_override] {
-      const api::Container* spec =
-          pod_copy == nullptr ? nullptr : internal::FindSpec(*pod_copy, c.name);
-      SyncResult r{.action = SyncResult::Action::kKillContainer, .target = c.name};
-      absl::Status s = KillContainer(pod_copy.get(), c.id, c.name, spec, KillReason::kNone,
-                                     grace_period_override);
-      if (!s.ok()) {
-        r.error = s;
-        r.reason = kKillContainerError;
-        r.message = std::string(s.message());
-      }
-      {
-        std::lock_guard<std::mutex> lock(batch->mu);
-        batch->results[i] = std::move(r);
-        --batch->pending;
-      }
-      batch->cv.notify_all();
-    });
+    stop_pool_.Submit(
+        [this, batch, i, c = *containers[i], pod_copy, grace_period_override, ordering] {
+          const api::Container* spec =
+              pod_copy == nullptr ? nullptr : internal::FindSpec(*pod_copy, c.name);
+          SyncResult r{.action = SyncResult::Action::kKillContainer, .target = c.name};
+          absl::Status s = KillContainer(pod_copy.get(), c.id, c.name, spec, KillReason::kNone,
+                                         grace_period_override, ordering.get());
+          if (!s.ok()) {
+            r.error = s;
+            r.reason = kKillContainerError;
+            r.message = std::string(s.message());
+          }
+          {
+            std::lock_guard<std::mutex> lock(batch->mu);
+            batch->results[i] = std::move(r);
+            --batch->pending;
+          }
+          batch->cv.notify_all();
+        });
   }
   if (cancel != nullptr) {
     cancel->OnCancel([batch] {

@@ -67,19 +67,48 @@ cri::DNSConfig PodDNSConfig(const api::Pod& pod, const std::string& host_resolv_
   return config;
 }
 
-std::string PodHostname(const api::Pod& pod) {
-  std::string hostname = pod.spec.hostname.empty() ? pod.metadata.name : pod.spec.hostname;
-  if (hostname.size() > kHostnameMaxLength) {
-    hostname.resize(kHostnameMaxLength);
-    while (!hostname.empty() && (hostname.back() == '-' || hostname.back() == '.')) {
-      hostname.pop_back();
+PodHostnameAndDomain HostnameAndDomain(const api::Pod& pod, const std::string& cluster_domain) {
+  auto truncate = [](std::string hostname) {
+    if (hostname.size() > kHostnameMaxLength) {
+      hostname.resize(kHostnameMaxLength);
+      while (!hostname.empty() && (hostname.back() == '-' || hostname.back() == '.')) {
+        hostname.pop_back();
+      }
     }
+    return hostname;
+  };
+  if (pod.spec.hostname_override.has_value()) return {truncate(*pod.spec.hostname_override), ""};
+  PodHostnameAndDomain out{
+      .hostname = truncate(pod.spec.hostname.empty() ? pod.metadata.name : pod.spec.hostname)};
+  // As upstream, even without a cluster domain (the FQDN then ends in "svc.").
+  if (!pod.spec.subdomain.empty()) {
+    out.domain =
+        absl::StrCat(pod.spec.subdomain, ".", pod.metadata.namespace_, ".svc.", cluster_domain);
   }
-  return hostname;
+  return out;
+}
+
+absl::StatusOr<std::string> SandboxHostname(const api::Pod& pod,
+                                            const std::string& cluster_domain) {
+  // The kernel's nodename field holds 64 bytes and a terminating NUL.
+  constexpr size_t kFqdnMaxLength = 64;
+  PodHostnameAndDomain name = HostnameAndDomain(pod, cluster_domain);
+  if (name.domain.empty() || !pod.spec.set_hostname_as_fqdn.value_or(false)) {
+    return name.hostname;
+  }
+  std::string fqdn = absl::StrCat(name.hostname, ".", name.domain);
+  if (fqdn.size() > kFqdnMaxLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("failed to construct FQDN from pod hostname and cluster domain, FQDN ", fqdn,
+                     " is too long (", kFqdnMaxLength, " characters is the max, ", fqdn.size(),
+                     " characters requested)"));
+  }
+  return fqdn;
 }
 
 std::string HostsFileContent(const api::Pod& pod, const std::vector<std::string>& pod_ips,
-                             const std::string& node_hosts_file) {
+                             const std::string& node_hosts_file,
+                             const std::string& cluster_domain) {
   std::string out;
   if (pod.spec.host_network) {
     out = absl::StrCat("# Kubernetes-managed hosts file (host network).\n", node_hosts_file);
@@ -92,9 +121,15 @@ std::string HostsFileContent(const api::Pod& pod, const std::vector<std::string>
         "fe00::0\tip6-mcastprefix\n"
         "fe00::1\tip6-allnodes\n"
         "fe00::2\tip6-allrouters\n";
-    // No cluster domain on a standalone node, so no FQDN entry.
-    const std::string hostname = PodHostname(pod);
-    for (const std::string& ip : pod_ips) absl::StrAppend(&out, ip, "\t", hostname, "\n");
+    // A pod with a domain resolves its FQDN first (hostname -f).
+    const PodHostnameAndDomain name = HostnameAndDomain(pod, cluster_domain);
+    for (const std::string& ip : pod_ips) {
+      if (name.domain.empty()) {
+        absl::StrAppend(&out, ip, "\t", name.hostname, "\n");
+      } else {
+        absl::StrAppend(&out, ip, "\t", name.hostname, ".", name.domain, "\t", name.hostname, "\n");
+      }
+    }
   }
   if (!pod.spec.host_aliases.empty()) {
     out += "\n# Entries added by HostAliases.\n";

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "api/pod.h"
 #include "cri/types.h"
 
@@ -31,13 +32,26 @@ cri::DNSConfig ParseResolvConf(const std::string& content);
 // The pod's DNS config given the node's resolv.conf content.
 cri::DNSConfig PodDNSConfig(const api::Pod& pod, const std::string& host_resolv_conf);
 
-// The hostname the pod's sandbox gets (spec.hostname or the pod name, cut to
-// 63 characters without a trailing '-' or '.').
-std::string PodHostname(const api::Pod& pod);
+// The pod's hostname and domain (upstream GeneratePodHostNameAndDomain):
+// spec.hostnameOverride if set (and no domain); else spec.hostname or the pod
+// name, with the domain subdomain.<namespace>.svc.<cluster_domain> when the
+// pod has a subdomain. Hostnames are cut to 63 characters without a trailing
+// '-' or '.'.
+struct PodHostnameAndDomain {
+  std::string hostname;
+  std::string domain;  // empty: no FQDN
+};
+PodHostnameAndDomain HostnameAndDomain(const api::Pod& pod, const std::string& cluster_domain);
+
+// The hostname the pod's sandbox gets (upstream GetNodenameForKernel): the
+// FQDN with setHostnameAsFQDN and a domain, which must fit the kernel's 64
+// bytes (InvalidArgument otherwise, with the kubelet's message), else the
+// hostname.
+absl::StatusOr<std::string> SandboxHostname(const api::Pod& pod, const std::string& cluster_domain);
 
 // The content of the pod's /etc/hosts.
 std::string HostsFileContent(const api::Pod& pod, const std::vector<std::string>& pod_ips,
-                             const std::string& node_hosts_file);
+                             const std::string& node_hosts_file, const std::string& cluster_domain);
 
 }  // namespace cubelet::kuberuntime
 

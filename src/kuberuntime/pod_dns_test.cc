@@ -62,7 +62,7 @@ TEST(HostsFileContentTest, ManagedFileWithHostAliases) {
   pod.spec.hostname = "front";
   pod.spec.host_aliases = {{.ip = "127.0.0.1", .hostnames = {"foo.local", "bar.local"}},
                            {.ip = "10.1.2.3", .hostnames = {"foo.remote"}}};
-  EXPECT_EQ(HostsFileContent(pod, {"10.88.0.5"}, ""),
+  EXPECT_EQ(HostsFileContent(pod, {"10.88.0.5"}, "", "cluster.local"),
             "# Kubernetes-managed hosts file.\n"
             "127.0.0.1\tlocalhost\n"
             "::1\tlocalhost ip6-localhost ip6-loopback\n"
@@ -80,14 +80,58 @@ TEST(HostsFileContentTest, ManagedFileWithHostAliases) {
 TEST(HostsFileContentTest, HostNetworkCopiesTheNodeFile) {
   api::Pod pod = TestPod("Default");
   pod.spec.host_network = true;
-  EXPECT_EQ(HostsFileContent(pod, {"192.0.2.10"}, "127.0.0.1 localhost\n"),
+  EXPECT_EQ(HostsFileContent(pod, {"192.0.2.10"}, "127.0.0.1 localhost\n", ""),
             "# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n");
 }
 
 TEST(PodHostnameTest, CutTo63WithoutTrailingDashOrDot) {
   api::Pod pod;
   pod.metadata.name = std::string(62, 'a') + "-b";
-  EXPECT_EQ(PodHostname(pod), std::string(62, 'a'));
+  EXPECT_EQ(HostnameAndDomain(pod, "cluster.local").hostname, std::string(62, 'a'));
+}
+
+// upstream GeneratePodHostNameAndDomain and GetNodenameForKernel.
+TEST(PodHostnameTest, SubdomainGivesAnFqdnThatSetHostnameAsFqdnMakesTheHostname) {
+  api::Pod pod = TestPod("ClusterFirst");
+  pod.metadata.name = "web";
+  pod.metadata.namespace_ = "shop";
+  pod.spec.subdomain = "t";
+  PodHostnameAndDomain name = HostnameAndDomain(pod, "cluster.local");
+  EXPECT_EQ(name.hostname, "web");
+  EXPECT_EQ(name.domain, "t.shop.svc.cluster.local");
+  EXPECT_EQ(SandboxHostname(pod, "cluster.local").value_or(""), "web") << "short name by default";
+  EXPECT_EQ(HostsFileContent(pod, {"10.88.0.5"}, "", "cluster.local")
+                    .find("10.88.0.5\tweb.t.shop.svc.cluster.local\tweb\n") != std::string::npos,
+            true);
+
+  pod.spec.set_hostname_as_fqdn = true;
+  EXPECT_EQ(SandboxHostname(pod, "cluster.local").value_or(""), "web.t.shop.svc.cluster.local");
+  pod.spec.subdomain.clear();
+  EXPECT_EQ(SandboxHostname(pod, "cluster.local").value_or(""), "web") << "no subdomain, no FQDN";
+
+  pod.spec.subdomain = "t";
+  pod.metadata.name = "hostfqdnveryveryveryverylongforfqdntobemorethan64bytes-1";
+  absl::StatusOr<std::string> too_long = SandboxHostname(pod, "cluster.local");
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.status().message(),
+            "failed to construct FQDN from pod hostname and cluster domain, FQDN "
+            "hostfqdnveryveryveryverylongforfqdntobemorethan64bytes-1.t.shop.svc.cluster.local "
+            "is too long (64 characters is the max, 81 characters requested)");
+}
+
+TEST(PodHostnameTest, HostnameOverrideWinsAndHasNoDomain) {
+  api::Pod pod = TestPod("ClusterFirst");
+  pod.metadata.name = "web";
+  pod.spec.hostname = "front";
+  pod.spec.subdomain = "t";
+  pod.spec.hostname_override = "override.example";
+  PodHostnameAndDomain name = HostnameAndDomain(pod, "cluster.local");
+  EXPECT_EQ(name.hostname, "override.example");
+  EXPECT_EQ(name.domain, "");
+  EXPECT_EQ(SandboxHostname(pod, "cluster.local").value_or(""), "override.example");
+  EXPECT_NE(HostsFileContent(pod, {"10.88.0.5"}, "", "cluster.local")
+                .find("10.88.0.5\toverride.example\n"),
+            std::string::npos);
 }
 
 }  // namespace

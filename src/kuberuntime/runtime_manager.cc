@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "kuberuntime/labels.h"
+#include "kuberuntime/pod_dns.h"
 #include "kuberuntime/pod_id_index.h"
 #include "kuberuntime/runtime_manager_internal.h"
 #include "kuberuntime/termination_message.h"
@@ -553,12 +554,19 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
       std::error_code ec;
       std::filesystem::create_directories(sandbox_config.log_directory, ec);
     }
-    absl::StatusOr<std::string> id =
-        runtime_->RunPodSandbox(sandbox_config, RuntimeHandlerFor(pod));
+    // The sandbox's config may be impossible (an FQDN hostname too long):
+    // the sandbox then fails as one the runtime refused (upstream
+    // createPodSandbox with generatePodSandboxConfig's error).
+    absl::StatusOr<std::string> id = pod.spec.host_network
+                                         ? absl::StatusOr<std::string>("")
+                                         : SandboxHostname(pod, options_.cluster_domain);
+    if (id.ok()) id = runtime_->RunPodSandbox(sandbox_config, RuntimeHandlerFor(pod));
     if (!id.ok()) {
       r.error = id.status();
       r.reason = kCreatePodSandboxError;
       r.message = absl::StrCat("Failed to create pod sandbox: ", id.status().message());
+      recorder_->Event(events::PodReference(pod), events::kWarning, "FailedCreatePodSandBox",
+                       r.message);
       result.results.push_back(std::move(r));
       return result;
     }
@@ -647,56 +655,48 @@ PodSyncResult RuntimeManager::KillPodWithSyncResult(const api::Pod* pod,
                                                     const CancelTokenPtr& cancel) {
   PodSyncResult result;
   if (Cancelled(cancel, result)) return result;
-  const absl::Time start = clock_->Now();
 
-  // Main containers stop together; sidecars (restartable init containers)
-  // stop after them, in reverse order, with what is left of the grace period
-  // (upstream killContainersWithSyncResult with sidecar containers).
+  // Every container stops at once, preStop hooks included; sidecars
+  // (restartable init containers) then wait for their turn: after the main
+  // containers, in reverse order (upstream killContainersWithSyncResult with
+  // its terminationOrdering). Submitted main containers first, then sidecars
+  // from the last, so a full stop pool runs them in the order they finish.
   std::vector<const container::Container*> main_containers;
-  std::vector<const container::Container*> sidecars;
+  std::vector<std::pair<size_t, const container::Container*>> sidecars;  // by init index
   for (const container::Container& c : running_pod.containers) {
     if (c.state == container::ContainerState::kExited) continue;
-    bool sidecar = false;
+    std::optional<size_t> sidecar;
     if (pod != nullptr) {
-      for (const api::Container& ic : pod->spec.init_containers) {
-        if (ic.name == c.name && api::IsRestartableInitContainer(ic)) sidecar = true;
+      for (size_t i = 0; i < pod->spec.init_containers.size(); ++i) {
+        const api::Container& ic = pod->spec.init_containers[i];
+        if (ic.name == c.name && api::IsRestartableInitContainer(ic)) sidecar = i;
       }
     }
-    (sidecar ? sidecars : main_containers).push_back(&c);
-  }
-  auto interrupted = [&] {
-    result.sync_error = CancelledError("pod kill interrupted");
-    return result;
-  };
-  if (!main_containers.empty()) {
-    std::optional<std::vector<SyncResult>> kills =
-        KillContainersInParallel(pod, main_containers, grace_period_override, cancel);
-    if (!kills.has_value()) return interrupted();
-    for (SyncResult& r : *kills) result.results.push_back(std::move(r));
-  }
-  if (!sidecars.empty()) {
-    std::sort(sidecars.begin(), sidecars.end(),
-              [pod](const container::Container* a, const container::Container* b) {
-                auto index = [pod](const std::string& name) {
-                  for (size_t i = 0; i < pod->spec.init_containers.size(); ++i) {
-                    if (pod->spec.init_containers[i].name == name) return i;
-                  }
-                  return size_t{0};
-                };
-                return index(a->name) > index(b->name);
-              });
-    int64_t grace =
-        grace_period_override.value_or(pod->metadata.deletion_grace_period_seconds.value_or(
-            pod->spec.termination_grace_period_seconds.value_or(kMinimumGracePeriodSeconds)));
-    for (const container::Container* c : sidecars) {
-      if (Cancelled(cancel, result)) return result;
-      int64_t left =
-          std::max(grace - absl::ToInt64Seconds(clock_->Now() - start), kMinimumGracePeriodSeconds);
-      std::optional<std::vector<SyncResult>> kills =
-          KillContainersInParallel(pod, {c}, left, cancel);
-      if (!kills.has_value()) return interrupted();
-      for (SyncResult& r : *kills) result.results.push_back(std::move(r));
+    if (sidecar.has_value()) {
+      sidecars.emplace_back(*sidecar, &c);
+    } else {
+      main_containers.push_back(&c);
     }
+  }
+  std::sort(sidecars.begin(), sidecars.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<const container::Container*> to_stop = main_containers;
+  std::vector<std::string> names;
+  for (const container::Container* c : main_containers) names.push_back(c->name);
+  for (const auto& [index, c] : sidecars) {
+    to_stop.push_back(c);
+    names.push_back(c->name);
+  }
+  std::shared_ptr<TerminationOrdering> ordering;
+  if (!sidecars.empty()) ordering = std::make_shared<TerminationOrdering>(*pod, names);
+  if (!to_stop.empty()) {
+    std::optional<std::vector<SyncResult>> kills =
+        KillContainersInParallel(pod, to_stop, grace_period_override, cancel, ordering);
+    if (!kills.has_value()) {
+      result.sync_error = CancelledError("pod kill interrupted");
+      return result;
+    }
+    for (SyncResult& r : *kills) result.results.push_back(std::move(r));
   }
 
   if (Cancelled(cancel, result)) return result;

@@ -49,6 +49,7 @@
 #include "kuberuntime/lifecycle_handlers.h"
 #include "kuberuntime/pod_id_index.h"
 #include "kuberuntime/runtime_helper.h"
+#include "kuberuntime/termination_ordering.h"
 #include "prober/results.h"
 #include "util/backoff.h"
 #include "util/cancellation.h"
@@ -135,6 +136,9 @@ struct RuntimeManagerOptions {
   std::string runtime_handler;
   // The node's IP: status.hostIP in env, and status.podIP of host-network pods.
   std::string host_ip;
+  // The cluster's DNS domain (KubeletConfiguration clusterDomain): a pod with
+  // a subdomain has the FQDN hostname.subdomain.<namespace>.svc.<domain>.
+  std::string cluster_domain;
   // The runtime runs real processes on this host: create the pod and
   // container log directories before it writes to them, and remove pod
   // cgroups after it (as the kubelet does). Off for in-memory runtimes.
@@ -320,25 +324,29 @@ class RuntimeManager final : public container::Runtime {
   absl::StatusOr<std::string> EnsureImageExists(const api::Pod& pod,
                                                 const api::Container& container,
                                                 std::string& reason, std::string& message);
-  // Stops one container with the kubelet's grace rules (preStop hook first).
-  // `pod`/`spec` may be null: the annotations stand in for them.
+  // Stops one container with the kubelet's grace rules (preStop hook first,
+  // then, with an `ordering`, its turn). `pod`/`spec` may be null: the
+  // annotations stand in for them.
   absl::Status KillContainer(const api::Pod* pod, const std::string& container_id,
                              const std::string& container_name, const api::Container* spec,
-                             KillReason reason, std::optional<int64_t> grace_period_override);
+                             KillReason reason, std::optional<int64_t> grace_period_override,
+                             TerminationOrdering* ordering = nullptr);
   // OK unless the runtime reports NetworkReady=false (or cannot be asked).
   absl::Status NetworkReady();
   container::PodSyncResult KillPodWithSyncResult(const api::Pod* pod,
                                                  const container::Pod& running_pod,
                                                  std::optional<int64_t> grace_period_override,
                                                  const CancelTokenPtr& cancel);
-  // Stops `containers` at once on the stop pool. Returns their results,
+  // Stops `containers` at once on the stop pool (in that order when the pool
+  // is full), each in its turn of `ordering` if any. Returns their results,
   // or nullopt when `cancel` fires first: the stops go on, and a later kill
   // with a shorter grace stops the same containers sooner (what the kubelet
   // cannot do, kubernetes#113717).
   struct KillBatch;
   std::optional<std::vector<container::SyncResult>> KillContainersInParallel(
       const api::Pod* pod, const std::vector<const container::Container*>& containers,
-      std::optional<int64_t> grace_period_override, const CancelTokenPtr& cancel);
+      std::optional<int64_t> grace_period_override, const CancelTokenPtr& cancel,
+      std::shared_ptr<TerminationOrdering> ordering = nullptr);
   void PurgeInitContainers(const api::Pod& pod, const container::PodStatus& status);
   void PruneInitContainersBeforeStart(const api::Pod& pod, const container::PodStatus& status);
 

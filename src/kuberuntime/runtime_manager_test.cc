@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -19,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "kuberuntime/hash.h"
 #include "kuberuntime/labels.h"
+#include "kuberuntime/termination_ordering.h"
 #include "util/clock.h"
 #include "util/testing/temp_dir.h"
 
@@ -635,37 +637,34 @@ TEST_F(RuntimeManagerTest, KillOrphanPodUsesAnnotations) {
 }
 
 // Records the order in which preStop hooks ran (one per container name).
-class HookLog {
- public:
-  void Install(cri::InMemoryRuntime& cri, const std::string& name) {
-    cri.SetExecHandler(name, [this, name](const std::vector<std::string>&) {
-      std::lock_guard<std::mutex> lock(mu_);
-      order_.push_back(name);
-      return cri::ExecSyncResponse{};
-    });
-  }
-  std::vector<std::string> order() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return order_;
-  }
-
- private:
-  std::mutex mu_;
-  std::vector<std::string> order_;
-};
-
 api::Lifecycle ExecPreStop() {
   return api::Lifecycle{
       .pre_stop = api::LifecycleHandler{.exec = api::ExecAction{.command = {"/bin/drain"}}}};
 }
 
+// upstream terminationOrdering: every preStop hook starts at once (the
+// sidecars' too), then the main containers stop, then the sidecars in reverse
+// order, each once the ones it serves are gone.
 TEST_F(RuntimeManagerTest, SidecarsStopAfterMainContainersInReverseOrder) {
   api::Pod pod = MakePod("sidecars", api::kRestartAlways, {"app", "worker"}, {"log", "proxy"});
-  HookLog hooks;
+  std::mutex mu;
+  std::condition_variable cv;
+  int hooks_entered = 0;
+  bool hooks_overlapped = true;
   for (auto* list : {&pod.spec.containers, &pod.spec.init_containers}) {
     for (api::Container& c : *list) {
       c.lifecycle = ExecPreStop();
-      hooks.Install(cri_, c.name);
+      cri_.SetExecHandler(c.name, [&](const std::vector<std::string>&) {
+        std::unique_lock<std::mutex> lock(mu);
+        ++hooks_entered;
+        cv.notify_all();
+        // Every hook is held until all four run: hooks run one after another
+        // would never get there.
+        if (!cv.wait_for(lock, std::chrono::seconds(5), [&] { return hooks_entered == 4; })) {
+          hooks_overlapped = false;
+        }
+        return cri::ExecSyncResponse{};
+      });
     }
   }
   for (api::Container& c : pod.spec.init_containers) c.restart_policy = api::kRestartAlways;
@@ -673,16 +672,48 @@ TEST_F(RuntimeManagerTest, SidecarsStopAfterMainContainersInReverseOrder) {
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(Sync(pod).Error().ok());
   container::Pod running = RunningPod(pod);
   ASSERT_EQ(running.containers.size(), 4u);
+  std::map<std::string, std::string> name_of;
+  for (const container::Container& c : running.containers) name_of[c.id] = c.name;
+  std::vector<std::string> stopped;
+  cri_.SetExitListener([&](const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu);
+    stopped.push_back(name_of[id]);
+  });
 
   PodSyncResult r = m_.KillPod(&pod, running, std::nullopt, nullptr);
   ASSERT_TRUE(r.Error().ok()) << r.Error();
-  std::vector<std::string> order = hooks.order();
-  ASSERT_EQ(order.size(), 4u);
-  EXPECT_THAT(std::vector<std::string>(order.begin(), order.begin() + 2),
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(hooks_entered, 4);
+  EXPECT_TRUE(hooks_overlapped) << "the preStop hooks did not run together";
+  ASSERT_EQ(stopped.size(), 4u);
+  EXPECT_THAT(std::vector<std::string>(stopped.begin(), stopped.begin() + 2),
               ::testing::UnorderedElementsAre("app", "worker"));
-  EXPECT_EQ(order[2], "proxy");
-  EXPECT_EQ(order[3], "log");
+  EXPECT_EQ(stopped[2], "proxy");
+  EXPECT_EQ(stopped[3], "log");
   EXPECT_EQ(cri_.RunningContainerCount(), 0u);
+}
+
+// A main container that does not stop holds the sidecars back only for their
+// grace period: then they stop anyway, with the minimum window left.
+TEST(TerminationOrderingTest, SidecarWaitsForMainsAndLaterSidecarsAtMostItsGrace) {
+  api::Pod pod;
+  pod.spec.containers = {api::Container{.name = "app"}};
+  api::Container log{.name = "log"}, proxy{.name = "proxy"}, setup{.name = "setup"};
+  log.restart_policy = proxy.restart_policy = api::kRestartAlways;
+  pod.spec.init_containers = {setup, log, proxy};
+  TerminationOrdering ordering(pod, {"app", "log", "proxy"});
+
+  EXPECT_EQ(ordering.WaitForTurn("app", absl::Seconds(5)), absl::ZeroDuration());
+  EXPECT_EQ(ordering.WaitForTurn("setup", absl::Seconds(5)), absl::ZeroDuration());
+  EXPECT_EQ(ordering.WaitForTurn("proxy", absl::ZeroDuration()), absl::ZeroDuration());
+  absl::Duration waited = ordering.WaitForTurn("proxy", absl::Milliseconds(50));
+  EXPECT_GE(waited, absl::Milliseconds(50)) << "app still runs";
+
+  std::thread log_waiter([&] { waited = ordering.WaitForTurn("log", absl::Seconds(10)); });
+  ordering.Terminated("app");
+  ordering.Terminated("proxy");
+  log_waiter.join();
+  EXPECT_LT(waited, absl::Seconds(10)) << "log went on once app and proxy stopped";
 }
 
 // upstream executePreStopHook: the kubelet waits for a preStop hook at most
