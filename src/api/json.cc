@@ -460,6 +460,7 @@ void Decode(Obj& o, SecurityContext& s) {
     c.StrList("drop", out.drop);
   });
   o.OptObject("seccompProfile", s.seccomp_profile, DecodeInto<SeccompProfile>);
+  o.OptObject("appArmorProfile", s.app_armor_profile, DecodeInto<AppArmorProfile>);
   o.OptObject("seLinuxOptions", s.se_linux_options, DecodeInto<SELinuxOptions>);
 }
 
@@ -614,6 +615,7 @@ void Decode(Obj& o, PodSpec& s) {
     p.OptI64("fsGroup", out.fs_group);
     p.OptStr("fsGroupChangePolicy", out.fs_group_change_policy);
     p.OptObject("seccompProfile", out.seccomp_profile, DecodeInto<SeccompProfile>);
+    p.OptObject("appArmorProfile", out.app_armor_profile, DecodeInto<AppArmorProfile>);
     p.OptObject("seLinuxOptions", out.se_linux_options, DecodeInto<SELinuxOptions>);
     p.List("sysctls", out.sysctls, [](Obj& sc, Sysctl& out) {
       sc.Str("name", out.name);
@@ -925,6 +927,7 @@ json Encode(const SecurityContext& s) {
   PutOpt(j, "allowPrivilegeEscalation", s.allow_privilege_escalation);
   PutObj(j, "capabilities", s.capabilities);
   PutObj(j, "seccompProfile", s.seccomp_profile);
+  PutObj(j, "appArmorProfile", s.app_armor_profile);
   PutObj(j, "seLinuxOptions", s.se_linux_options);
   return j;
 }
@@ -1156,6 +1159,7 @@ json Encode(const PodSecurityContext& s) {
   PutOpt(j, "fsGroup", s.fs_group);
   PutOpt(j, "fsGroupChangePolicy", s.fs_group_change_policy);
   PutObj(j, "seccompProfile", s.seccomp_profile);
+  PutObj(j, "appArmorProfile", s.app_armor_profile);
   PutObj(j, "seLinuxOptions", s.se_linux_options);
   PutList(j, "sysctls", s.sysctls);
   return j;

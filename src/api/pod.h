@@ -274,6 +274,10 @@ struct SeccompProfile {
   bool operator==(const SeccompProfile&) const = default;
 };
 
+// An AppArmor profile (appArmorProfile): the same types (RuntimeDefault,
+// Unconfined, Localhost with a profile name loaded on the node) and shape.
+using AppArmorProfile = SeccompProfile;
+
 // SELinux labels for containers (seLinuxOptions). Passed to the runtime as
 // the kubelet does; on a host without SELinux the runtime ignores them.
 struct SELinuxOptions {
@@ -294,6 +298,7 @@ struct SecurityContext {
   std::optional<bool> allow_privilege_escalation;
   std::optional<Capabilities> capabilities;
   std::optional<SeccompProfile> seccomp_profile;
+  std::optional<AppArmorProfile> app_armor_profile;
   std::optional<SELinuxOptions> se_linux_options;
 
   bool operator==(const SecurityContext&) const = default;
@@ -445,6 +450,7 @@ struct PodSecurityContext {
   std::optional<int64_t> fs_group;
   std::optional<std::string> fs_group_change_policy;  // Always, OnRootMismatch
   std::optional<SeccompProfile> seccomp_profile;
+  std::optional<AppArmorProfile> app_armor_profile;
   std::optional<SELinuxOptions> se_linux_options;
   std::vector<Sysctl> sysctls;
 

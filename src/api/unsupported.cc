@@ -149,9 +149,6 @@ class Refuser {
       NotSupported(absl::StrCat(path, ".seLinuxChangePolicy"),
                    "it does not give volumes SELinux labels");
     }
-    if (Member(sc, "appArmorProfile")) {
-      NotSupported(absl::StrCat(path, ".appArmorProfile"), "it does not apply AppArmor profiles");
-    }
     if (Member(sc, "windowsOptions")) {
       NotSupported(absl::StrCat(path, ".windowsOptions"), "it runs Linux containers only");
     }

@@ -162,12 +162,9 @@ TEST(UnsupportedTest, SecurityFeaturesCubeletLacksAreNotSupported) {
                  "    seLinuxChangePolicy: Recursive\n"
                  "  initContainers:\n  - name: i\n    image: busybox\n"
                  "    securityContext:\n"
-                 "      appArmorProfile: {type: RuntimeDefault}\n"
                  "      procMount: Unmasked\n" +
                  std::string(kContainer)),
       ElementsAre(
-          "p.yaml: document 1: pod \"p\": spec.initContainers[0].securityContext.appArmorProfile: "
-          "Forbidden: not supported by cubelet (it does not apply AppArmor profiles)",
           "p.yaml: document 1: pod \"p\": spec.initContainers[0].securityContext.procMount: "
           "Forbidden: not supported by cubelet (containers get the runtime's default masked "
           "/proc)",

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -1049,6 +1050,8 @@ class Validator {
     ValidateID(sc.run_as_group, Child(path, "runAsGroup"));
     if (sc.seccomp_profile)
       ValidateSeccompProfile(*sc.seccomp_profile, Child(path, "seccompProfile"));
+    if (sc.app_armor_profile)
+      ValidateAppArmorProfile(*sc.app_armor_profile, Child(path, "appArmorProfile"));
     if (sc.privileged.value_or(false) && sc.allow_privilege_escalation.has_value() &&
         !*sc.allow_privilege_escalation) {
       Add(InvalidError(path, "",
@@ -1110,6 +1113,35 @@ class Validator {
     if (id && (*id < 0 || *id > 2147483647)) Add(InvalidIntError(path, *id, kUserIDMsg));
   }
 
+  // Upstream ValidateAppArmorProfileField.
+  void ValidateAppArmorProfile(const AppArmorProfile& p, const std::string& path) {
+    const std::string lp = Child(path, "localhostProfile");
+    if (p.type == kSeccompLocalhost) {
+      if (!p.localhost_profile) {
+        Add(RequiredError(lp, "must be set when AppArmor type is Localhost"));
+        return;
+      }
+      const std::string& name = *p.localhost_profile;
+      const std::string trimmed(absl::StripAsciiWhitespace(name));
+      if (trimmed != name) {
+        Add(InvalidError(lp, name, "must not be padded with whitespace"));
+      } else if (trimmed.empty()) {
+        Add(RequiredError(lp, "must be set when AppArmor type is Localhost"));
+      }
+      if (name.size() > 4095) Add(TooLongError(lp, 4095));  // PATH_MAX - 1
+    } else if (p.type == kSeccompRuntimeDefault || p.type == kSeccompUnconfined) {
+      if (p.localhost_profile) {
+        Add(InvalidError(lp, *p.localhost_profile,
+                         "can only be set when AppArmor type is Localhost"));
+      }
+    } else if (p.type.empty()) {
+      Add(RequiredError(Child(path, "type"), "type is required when appArmorProfile is set"));
+    } else {
+      Add(NotSupportedError(Child(path, "type"), p.type,
+                            {kSeccompLocalhost, kSeccompRuntimeDefault, kSeccompUnconfined}));
+    }
+  }
+
   // Upstream validateSeccompProfileField.
   void ValidateSeccompProfile(const SeccompProfile& sp, const std::string& path) {
     std::string tp = Child(path, "type");
@@ -1163,6 +1195,8 @@ class Validator {
     }
     if (sc.seccomp_profile)
       ValidateSeccompProfile(*sc.seccomp_profile, Child(path, "seccompProfile"));
+    if (sc.app_armor_profile)
+      ValidateAppArmorProfile(*sc.app_armor_profile, Child(path, "appArmorProfile"));
     ValidateSysctls(sc.sysctls, spec, Child(path, "sysctls"));
   }
 

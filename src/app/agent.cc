@@ -232,6 +232,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
   lifecycle::NodeInfo node_info = lifecycle::LocalNodeInfo(options.node_name);
   for (const auto& [key, value] : options.node_labels) node_info.labels[key] = value;
   node_info.allocatable_pods = options.max_pods;
+  node_info.allowed_unsafe_sysctls = options.allowed_unsafe_sysctls;
   Parts* parts_ptr = &p;
   kubelet_options.root_dir = options.root_dir;
   kubelet_options.pod_logs_dir = options.pod_logs_dir;

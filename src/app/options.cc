@@ -15,8 +15,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "lifecycle/security_admission.h"
 #include "yaml-cpp/yaml.h"
 
 namespace cubelet::app {
@@ -97,6 +99,17 @@ absl::Status SetLabels(const std::string& value, AgentOptions& o) {
     labels[key] = std::string(absl::StripAsciiWhitespace(kv.second));
   }
   o.node_labels = std::move(labels);
+  return absl::OkStatus();
+}
+
+// "kernel.msg*,net.core.somaxconn" (the kubelet's --allowed-unsafe-sysctls).
+absl::Status SetUnsafeSysctls(const std::string& value, AgentOptions& o) {
+  std::vector<std::string> patterns;
+  for (absl::string_view p : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
+    patterns.emplace_back(absl::StripAsciiWhitespace(p));
+  }
+  if (absl::Status s = lifecycle::ValidateUnsafeSysctlPatterns(patterns); !s.ok()) return s;
+  o.allowed_unsafe_sysctls = std::move(patterns);
   return absl::OkStatus();
 }
 
@@ -186,6 +199,9 @@ const std::map<std::string, Flag>& Flags() {
         "register the Node with the API server (default true)"}},
       {"node-labels", {SetLabels, "labels to add when registering the node: k=v,k2=v2"}},
       {"node-ip", {String(&AgentOptions::node_ip), "the node's InternalIP (default: the host IP)"}},
+      {"allowed-unsafe-sysctls",
+       {SetUnsafeSysctls,
+        "sysctls (or prefixes ending in *) pods may set beside the safe ones: a,b.*"}},
       {"cluster-domain",
        {String(&AgentOptions::cluster_domain),
         "the cluster's DNS domain, for pods' FQDNs (e.g. cluster.local; default none)"}},
@@ -284,6 +300,7 @@ absl::Status ApplyConfigFile(const std::string& content, const std::string& sour
       {"kubeAPIBurst", "kube-api-burst"},
       {"maxPods", "max-pods"},
       {"clusterDomain", "cluster-domain"},
+      {"allowedUnsafeSysctls", "allowed-unsafe-sysctls"},
       {"port", "port"},
       {"tlsCertFile", "tls-cert-file"},
       {"tlsPrivateKeyFile", "tls-private-key-file"},
@@ -306,6 +323,18 @@ absl::Status ApplyConfigFile(const std::string& content, const std::string& sour
       if (entry.second.IsMap() && (key == "authentication" || key == "authorization" ||
                                    absl::StartsWith(key, "authentication."))) {
         if (absl::Status s = flatten(entry.second, key + "."); !s.ok()) return s;
+        continue;
+      }
+      if (key == "allowedUnsafeSysctls" && entry.second.IsSequence()) {
+        std::vector<std::string> items;
+        for (const auto& item : entry.second) {
+          if (!item.IsScalar()) {
+            return absl::InvalidArgumentError(
+                absl::StrCat(source, ": ", key, ": must be a list of strings"));
+          }
+          items.push_back(item.as<std::string>());
+        }
+        leaves.emplace_back(key, absl::StrJoin(items, ","));
         continue;
       }
       if (!entry.second.IsScalar()) {

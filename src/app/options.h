@@ -75,6 +75,9 @@ struct AgentOptions {
   // --cluster-domain: the DNS domain of the cluster's Services; a pod with a
   // subdomain gets hostname.subdomain.<namespace>.svc.<domain> as its FQDN.
   std::string cluster_domain;
+  // --allowed-unsafe-sysctls: sysctl patterns pods may set beside the safe
+  // ones (validated: namespaced sysctls only).
+  std::vector<std::string> allowed_unsafe_sysctls;
   absl::Duration node_status_update_frequency = absl::Seconds(10);
   absl::Duration node_status_report_frequency = absl::Minutes(5);
   double kube_api_qps = 50;

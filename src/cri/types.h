@@ -194,6 +194,10 @@ struct LinuxContainerSecurityContext {
   std::vector<std::string> masked_paths;
   std::vector<std::string> readonly_paths;
   std::optional<SecurityProfile> seccomp;
+  // AppArmor (localhost_ref: a profile name loaded on the node), and the same
+  // in the deprecated string form older runtimes read.
+  std::optional<SecurityProfile> apparmor;
+  std::string apparmor_profile;
   std::optional<SELinuxOption> selinux_options;
 };
 

@@ -28,6 +28,7 @@
 #include "kuberuntime/pod_dns.h"
 #include "kuberuntime/runtime_manager.h"
 #include "kuberuntime/termination_message.h"
+#include "lifecycle/security_admission.h"
 #include "util/log.h"
 
 namespace cubelet::kuberuntime {
@@ -683,6 +684,22 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
       sc.has_value() ? sc->seccomp_profile : std::nullopt, JoinPath(options_.root_dir, "seccomp"));
   if (!seccomp.ok()) return seccomp.status();
   config.security_context.seccomp = *seccomp;
+  // AppArmor as upstream getAppArmorProfile: only when the pod asks (a host
+  // without AppArmor never gets here: admission refused the pod).
+  if (std::optional<api::AppArmorProfile> aa = lifecycle::AppArmorProfileFor(pod, container)) {
+    cri::SecurityProfile& p = config.security_context.apparmor.emplace();
+    if (aa->type == api::kSeccompRuntimeDefault) {
+      p.type = cri::SecurityProfile::Type::kRuntimeDefault;
+      config.security_context.apparmor_profile = "runtime/default";
+    } else if (aa->type == api::kSeccompLocalhost) {
+      p.type = cri::SecurityProfile::Type::kLocalhost;
+      p.localhost_ref = aa->localhost_profile.value_or("");
+      config.security_context.apparmor_profile = absl::StrCat("localhost/", p.localhost_ref);
+    } else {
+      p.type = cri::SecurityProfile::Type::kUnconfined;
+      config.security_context.apparmor_profile = "unconfined";
+    }
+  }
 
   // Last, so a config that fails above leaves no file behind. Only a runtime
   // on this host can mount a host file.

@@ -1380,11 +1380,13 @@ TEST_F(RuntimeManagerTest, PodSecurityContextAndNamespacesReachTheRuntime) {
       .supplemental_groups = {4000},
       .fs_group = 2000,
       .seccomp_profile = api::SeccompProfile{.type = "RuntimeDefault"},
+      .app_armor_profile = api::AppArmorProfile{.type = "RuntimeDefault"},
       .sysctls = {{.name = "net.ipv4.ip_unprivileged_port_start", .value = "0"}}};
   pod.spec.host_ipc = true;
   pod.spec.containers[1].security_context = api::SecurityContext{
       .run_as_user = 5000,
-      .seccomp_profile = api::SeccompProfile{.type = "Localhost", .localhost_profile = "p.json"}};
+      .seccomp_profile = api::SeccompProfile{.type = "Localhost", .localhost_profile = "p.json"},
+      .app_armor_profile = api::AppArmorProfile{.type = "Localhost", .localhost_profile = "web"}};
   ASSERT_TRUE(Sync(pod).Error().ok());
 
   ASSERT_EQ(cri_.SandboxIds().size(), 1u);
@@ -1408,6 +1410,9 @@ TEST_F(RuntimeManagerTest, PodSecurityContextAndNamespacesReachTheRuntime) {
       << "each container has its own process namespace, as in v1";
   EXPECT_EQ(app->security_context.namespaces.ipc, cri::NamespaceMode::kNode);
   EXPECT_EQ(app->security_context.seccomp->type, cri::SecurityProfile::Type::kRuntimeDefault);
+  ASSERT_TRUE(app->security_context.apparmor.has_value()) << "the pod's AppArmor profile";
+  EXPECT_EQ(app->security_context.apparmor->type, cri::SecurityProfile::Type::kRuntimeDefault);
+  EXPECT_EQ(app->security_context.apparmor_profile, "runtime/default");
 
   auto own = cri_.GetContainerConfig(Latest(pod, "own").id);
   ASSERT_TRUE(own.ok());
@@ -1415,6 +1420,8 @@ TEST_F(RuntimeManagerTest, PodSecurityContextAndNamespacesReachTheRuntime) {
   EXPECT_EQ(own->security_context.run_as_group, 3000);
   EXPECT_EQ(own->security_context.seccomp->type, cri::SecurityProfile::Type::kLocalhost);
   EXPECT_THAT(own->security_context.seccomp->localhost_ref, ::testing::EndsWith("/seccomp/p.json"));
+  EXPECT_EQ(own->security_context.apparmor->localhost_ref, "web") << "a profile name, not a path";
+  EXPECT_EQ(own->security_context.apparmor_profile, "localhost/web");
 
   // Without a profile anywhere: Unconfined, the kubelet's default.
   api::Pod plain = MakePod("plainsec", api::kRestartAlways, {"app"});
@@ -1423,6 +1430,7 @@ TEST_F(RuntimeManagerTest, PodSecurityContextAndNamespacesReachTheRuntime) {
   auto plain_app = cri_.GetContainerConfig(Latest(plain, "app").id);
   ASSERT_TRUE(plain_app.ok());
   EXPECT_EQ(plain_app->security_context.seccomp->type, cri::SecurityProfile::Type::kUnconfined);
+  EXPECT_FALSE(plain_app->security_context.apparmor.has_value()) << "the runtime's default";
   EXPECT_EQ(plain_app->security_context.namespaces.pid, cri::NamespaceMode::kPod);
   api::Pod host_pid = MakePod("hostpid", api::kRestartAlways, {"app"});
   host_pid.spec.host_pid = true;

@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "api/quantity.h"
+#include "lifecycle/security_admission.h"
 
 namespace cubelet::lifecycle {
 namespace {
@@ -149,6 +150,7 @@ NodeInfo LocalNodeInfo(const std::string& node_name) {
   long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   node.allocatable_milli_cpu = (cpus > 0 ? cpus : 1) * 1000;
   node.allocatable_memory = ReadMemTotal();
+  node.app_armor_enabled = HostAppArmorEnabled();
   return node;
 }
 
@@ -208,6 +210,9 @@ AdmitResult Admit(const api::Pod& pod, const std::vector<api::PodPtr>& other_pod
     return Reject("UnsupportedPodSpec",
                   absl::StrCat("cubelet does not implement ", pod.unsupported));
   }
+  if (std::optional<std::string> forbidden = ForbiddenSysctl(pod, node.allowed_unsafe_sysctls)) {
+    return Reject("SysctlForbidden", *std::move(forbidden));
+  }
   // Checks that no preemption could help come first.
   if (auto it = pod.metadata.labels.find(kLabelOS); it != pod.metadata.labels.end()) {
     auto node_os = node.labels.find(kLabelOS);
@@ -260,6 +265,9 @@ AdmitResult Admit(const api::Pod& pod, const std::vector<api::PodPtr>& other_pod
         }
       }
     }
+  }
+  if (!node.app_armor_enabled && RequiresAppArmor(pod)) {
+    return Reject("AppArmor", "Cannot enforce AppArmor: AppArmor is not enabled on the host");
   }
   return AdmitResult{};
 }

@@ -5,10 +5,12 @@
 //
 // First, cubelet's own check: a pod whose `unsupported` is set (fields cubelet
 // does not implement) is refused with reason UnsupportedPodSpec. Then the
-// checks, in upstream's order: the `kubernetes.io/os` label selector and
+// checks, in upstream's order: sysctls (security_admission.h,
+// SysctlForbidden); the `kubernetes.io/os` label selector and
 // `spec.os`; then pod count, cpu and memory requests against allocatable; the
 // nodeSelector and required node affinity; spec.nodeName; host ports already
-// taken. The first failure is the answer.
+// taken; AppArmor on a host without it (reason AppArmor). The first failure
+// is the answer.
 //
 // Pure functions over values; safe from any thread.
 #ifndef CUBELET_LIFECYCLE_PREDICATE_H_
@@ -30,6 +32,10 @@ struct NodeInfo {
   int64_t allocatable_milli_cpu = 0;
   int64_t allocatable_memory = 0;  // bytes
   int64_t allocatable_pods = 110;
+  // Sysctl patterns allowed beside the safe ones (--allowed-unsafe-sysctls).
+  std::vector<std::string> allowed_unsafe_sysctls;
+  // Whether the kernel enforces AppArmor profiles.
+  bool app_armor_enabled = false;
 };
 
 // The standalone node: kubernetes.io/hostname, os and arch labels (and their

@@ -423,6 +423,8 @@ void ToProto(const LinuxContainerSecurityContext& sc, pb::LinuxContainerSecurity
   ToProtoStrings(sc.masked_paths, out->mutable_masked_paths());
   ToProtoStrings(sc.readonly_paths, out->mutable_readonly_paths());
   if (sc.seccomp.has_value()) ToProto(*sc.seccomp, out->mutable_seccomp());
+  if (sc.apparmor.has_value()) ToProto(*sc.apparmor, out->mutable_apparmor());
+  out->set_apparmor_profile(sc.apparmor_profile);
   if (sc.selinux_options.has_value()) {
     ToProto(*sc.selinux_options, out->mutable_selinux_options());
   }
@@ -445,6 +447,8 @@ LinuxContainerSecurityContext FromProto(const pb::LinuxContainerSecurityContext&
   out.readonly_paths = FromProtoStrings(sc.readonly_paths());
   if (sc.has_selinux_options()) out.selinux_options = FromProto(sc.selinux_options());
   if (sc.has_seccomp()) out.seccomp = FromProto(sc.seccomp());
+  if (sc.has_apparmor()) out.apparmor = FromProto(sc.apparmor());
+  out.apparmor_profile = sc.apparmor_profile();
   return out;
 }
 
