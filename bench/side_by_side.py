@@ -18,6 +18,10 @@ The agents' order rotates from one repetition to the next. Prints one
 lines (medians and the worst case); with --out, writes results.json, a
 markdown table and a chart (PNG, matplotlib).
 
+With --api-writes N, also cluster mode (bench/api_writes.py): each agent
+joins a fresh upstream control plane and starts N pods bound to it; the API
+server counts the writes it made per pod (`RESULT api …` lines).
+
 Run through scripts/bench.sh, which builds everything and passes the paths.
 """
 
@@ -35,7 +39,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "scripts", "lib"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from agents import Containerd, Cubelet, Kubelet, log, usage  # noqa: E402
+from api_writes import ControlPlane, measure_api_writes  # noqa: E402
 IMAGE = "docker.io/library/busybox:latest"
 # SIGTERM ends the pod at once (a shell's trap), so teardown measures the
 # agent, not a grace period; `sleep` in the background keeps it idle.
@@ -177,6 +183,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=900)
     ap.add_argument("--containerd-dir", default="/var/lib/cubelet-bench-containerd")
     ap.add_argument("--agents", default="raw,cubelet,kubelet")
+    ap.add_argument("--api-writes", type=int, default=0,
+                    help="pods for the cluster-mode API writes measurement (0: skip)")
     ap.add_argument("--out")
     args = ap.parse_args()
     sizes = args.pods or [100]
@@ -199,18 +207,86 @@ def main():
                     r["rep"] = rep + 1
                     results.append(r)
                     print("RESULT " + " ".join(f"{k}={fmt(v)}" for k, v in r.items()), flush=True)
+        if args.api_writes:
+            results.extend(api_writes(args, containerd, [a for a in agents if a != "raw"]))
     finally:
         containerd.stop()
-    summary = summarize(results, sizes, agents)
+    summary = summarize([r for r in results if "api_writes_per_pod" not in r], sizes, agents)
+    api_summary = summarize_api([r for r in results if "api_writes_per_pod" in r])
     for s in summary:
         print("RESULT summary " + " ".join(f"{k}={fmt(v)}" for k, v in s.items()), flush=True)
+    for s in api_summary:
+        print("RESULT api-summary " + " ".join(f"{k}={fmt(v)}" for k, v in s.items()),
+              flush=True)
     if args.out:
         os.makedirs(args.out, exist_ok=True)
         with open(os.path.join(args.out, "results.json"), "w") as f:
-            json.dump({"runs": results, "summary": summary}, f, indent=1)
+            json.dump({"runs": results, "summary": summary, "api_summary": api_summary}, f,
+                      indent=1)
         with open(os.path.join(args.out, "table.md"), "w") as f:
             f.write(table(summary))
+            if api_summary:
+                f.write("\n" + api_table(api_summary))
         chart(summary, sizes, agents, os.path.join(args.out, "side-by-side.png"))
+
+
+def api_writes(args, containerd, agents):
+    """Cluster mode: API writes per pod started, each agent in turn (order
+    rotating), on one control plane (started clean here, stopped after)."""
+    cp = ControlPlane()
+    out = []
+    try:
+        cp.start()
+        for rep in range(args.reps):
+            order = agents[rep % len(agents):] + agents[:rep % len(agents)]
+            for name in order:
+                log(f"api writes n={args.api_writes} rep={rep + 1} {name}: fresh containerd")
+                containerd.fresh()
+                cls, binary = (Cubelet, args.cubelet) if name == "cubelet" else \
+                    (Kubelet, args.kubelet)
+                work = tempfile.mkdtemp(prefix=f"cubelet-bench-api-{name}-")
+                try:
+                    r = measure_api_writes(cls, binary, args.api_writes, containerd, cp, args,
+                                           work)
+                finally:
+                    shutil.rmtree(work, ignore_errors=True)
+                r["rep"] = rep + 1
+                out.append(r)
+                print("RESULT api " + " ".join(f"{k}={fmt(v)}" for k, v in r.items()),
+                      flush=True)
+    finally:
+        cp.stop()
+    return out
+
+
+API_METRICS = ["api_start_s", "api_writes_per_pod", "status_writes_per_pod",
+               "event_writes_per_pod", "node_writes_per_pod"]
+
+
+def summarize_api(results):
+    summary = []
+    for agent in sorted({r["agent"] for r in results}):
+        runs = [r for r in results if r["agent"] == agent]
+        s = {"agent": agent, "n": runs[0]["n"], "reps": len(runs)}
+        for m in API_METRICS:
+            s[m] = statistics.median(r[m] for r in runs)
+            s[m + "_worst"] = max(r[m] for r in runs)
+        summary.append(s)
+    return summary
+
+
+def api_table(summary):
+    cols = [("agent", "agent"), ("n", "pods"), ("api_start_s", "all Running in the API, s"),
+            ("api_writes_per_pod", "writes per pod"),
+            ("status_writes_per_pod", "pods/status writes per pod"),
+            ("event_writes_per_pod", "event writes per pod"),
+            ("node_writes_per_pod", "node + lease writes per pod")]
+    lines = ["| " + " | ".join(c[1] for c in cols) + " |", "|" + "---|" * len(cols)]
+    for s in summary:
+        cells = [f"{s[k]:.2f} ({s[k + '_worst']:.2f})" if isinstance(s[k], float) else str(s[k])
+                 for k, _ in cols]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 METRICS = ["start_s", "teardown_s", "exit_p50_ms", "exit_p99_ms", "idle_rss_mib", "idle_cpu_pct",

@@ -5,7 +5,9 @@
 #          raw CRI, cubelet and the upstream kubelet (standalone, static pod
 #          path) side by side, each alone on a fresh private containerd
 #          (bench/side_by_side.py); e.g. --pods 100 --pods 1000 --reps 3
-#          --out DIR (results.json, table.md, side-by-side.png)
+#          --out DIR (results.json, table.md, side-by-side.png);
+#          --api-writes N adds cluster mode: API writes per pod started, each
+#          agent on a fresh upstream control plane (bench/api_writes.py)
 #        scripts/bench.sh engine [engine_bench flags]
 #          the pod-worker engine on the in-memory CRI
 set -euo pipefail

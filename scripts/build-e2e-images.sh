@@ -19,12 +19,17 @@
 #                     the busybox root with the host's glibc hostname and getent
 # Not built (specs that need them fail: docs/conformance.md): perl,
 # kitten/nautilus, and images of features this node lacks.
-# Pods reference these names with pull policy IfNotPresent and the suite runs
-# with --prepull-images=false, so no registry is involved.
+# The suite runs with --prepull-images=false; pods that pull anyway (pull
+# policy Always) get the same images from a local registry: with
+# CUBELET_E2E_REGISTRY=HOST:PORT each image is also pushed there (skopeo, plain
+# HTTP) as HOST:PORT/<the name without registry.k8s.io/>, which containerd
+# serves as registry.k8s.io through a mirror (scripts/containerd.sh,
+# CUBELET_REGISTRY_MIRROR).
 #
 # Usage: scripts/build-e2e-images.sh AGNHOST_BINARY
 # Env: CUBELET_CONTAINERD_DIR (default /var/lib/cubelet-containerd),
 #      CUBELET_CONTAINERD_SOCK (default $CUBELET_CONTAINERD_DIR/containerd.sock)
+#      CUBELET_E2E_REGISTRY (unset: no push)
 set -euo pipefail
 umask 022
 
@@ -185,4 +190,16 @@ for ref in "${!digest[@]}"; do
   [ "$have" = "${digest[$ref]}" ] && continue
   ctr_ images import "${archive[$ref]}" >/dev/null || die "import of ${archive[$ref]} failed"
   echo "build-e2e-images: imported $ref"
+done
+
+registry="${CUBELET_E2E_REGISTRY:-}"
+[ -n "$registry" ] || exit 0
+for ref in "${!digest[@]}"; do
+  [[ "$ref" == registry.k8s.io/* ]] || continue
+  dest="docker://$registry/${ref#registry.k8s.io/}"
+  have="$(timeout 60 skopeo inspect --tls-verify=false --format '{{.Digest}}' "$dest" 2>/dev/null)" || true
+  [ "$have" = "${digest[$ref]}" ] && continue
+  timeout 300 skopeo copy --quiet --dest-tls-verify=false "oci-archive:${archive[$ref]}" "$dest" ||
+    die "pushing $ref to $registry failed"
+  echo "build-e2e-images: pushed $ref to $registry"
 done

@@ -3,8 +3,11 @@
 # Kubernetes' own test of "is this a conforming node") against cubelet on the
 # project's private containerd:
 #   1. builds the suite, agnhost and ginkgo (scripts/build-e2e-node.sh, cached);
-#   2. starts the private containerd and imports the suite's test images
-#      (scripts/build-e2e-images.sh: built locally under the exact names);
+#   2. starts a local registry (Debian's docker-registry on 127.0.0.1:5000) and
+#      the private containerd, with that registry as its mirror of
+#      registry.k8s.io, and imports and pushes the suite's test images
+#      (scripts/build-e2e-images.sh: built locally under the exact names), so
+#      pods with pull policy Always pull them as from registry.k8s.io;
 #   3. starts cubelet beside the suite, which starts its own etcd, kube-apiserver
 #      (https://127.0.0.1:6443, bearer token) and namespace controller;
 #   4. runs the [NodeConformance] specs minus conformance/skip.txt (each line
@@ -52,10 +55,37 @@ bin=$(bash scripts/build-e2e-node.sh | tail -1)
 cmake --build build/release -j"$(nproc)" --target cubelet >/dev/null
 cubelet=$repo/build/release/src/app/cubelet
 
-phase "private containerd and images"
-bash scripts/containerd.sh start >/dev/null
+phase "local registry, private containerd and images"
+registry=127.0.0.1:5000
+registry_pid=''
+if ! curl -sf --max-time 2 "http://$registry/v2/" >/dev/null; then
+  mkdir -p /var/lib/cubelet-e2e-registry
+  cat >/var/lib/cubelet-e2e-registry/config.yml <<EOF
+version: 0.1
+log: {level: warn}
+storage: {filesystem: {rootdirectory: /var/lib/cubelet-e2e-registry/data}}
+http: {addr: $registry}
+EOF
+  docker-registry serve /var/lib/cubelet-e2e-registry/config.yml \
+    >/var/lib/cubelet-e2e-registry/registry.log 2>&1 &
+  registry_pid=$!
+  for _ in $(seq 100); do
+    curl -sf --max-time 2 "http://$registry/v2/" >/dev/null && break
+    sleep 0.1
+  done
+  curl -sf --max-time 2 "http://$registry/v2/" >/dev/null ||
+    die "the local registry did not start (/var/lib/cubelet-e2e-registry/registry.log)"
+fi
+trap '[ -n "$registry_pid" ] && kill $registry_pid 2>/dev/null || true' EXIT
+# A containerd started earlier without the mirror restarts with it (its
+# containers keep running meanwhile).
+containerd_config="${CUBELET_CONTAINERD_DIR:-/var/lib/cubelet-containerd}/config.toml"
+if ! grep -qs 'registry.mirrors."registry.k8s.io"' "$containerd_config"; then
+  bash scripts/containerd.sh stop >/dev/null 2>&1 || true
+fi
+CUBELET_REGISTRY_MIRROR="registry.k8s.io=http://$registry" bash scripts/containerd.sh start >/dev/null
 eval "export $(bash scripts/containerd.sh env)"
-bash scripts/build-e2e-images.sh "$bin/agnhost"
+CUBELET_E2E_REGISTRY=$registry bash scripts/build-e2e-images.sh "$bin/agnhost"
 
 rm -rf "$work"
 mkdir -p "$work/manifests" "$work/report"
@@ -84,8 +114,8 @@ EOT
 cd "$work"
 phase "cubelet"
 # As the suite configures its own kubelet: anonymous requests and AlwaysAllow
-# (the suite's API server reaches the node without a client certificate), and
-# the cluster domain it expects in pods' FQDNs (--dns-domain, cluster.local).
+# (the suite's API server reaches the node without a client certificate); no
+# cluster domain, as the suite's own kubelet (its FQDN specs expect "…svc.").
 # Standalone: no API server for cubelet (the suite still runs one for its
 # namespaces); it reads pods from cubelet's read-only port.
 kubeconfig_flag=(--kubeconfig="$work/kubeconfig")
@@ -94,9 +124,9 @@ kubeconfig_flag=(--kubeconfig="$work/kubeconfig")
   --container-runtime-endpoint="$CUBELET_CRI_ENDPOINT" --root-dir=/var/lib/kubelet \
   --pod-logs-dir=/var/log/pods --pod-manifest-path="$work/manifests" \
   --cgroup-root=/cubelet-conformance --read-only-port=10255 --port=10250 \
-  --cluster-domain=cluster.local --anonymous-auth=true --authorization-mode=AlwaysAllow -v=${CUBELET_CONFORMANCE_V:-2} >"$work/cubelet.log" 2>&1 &
+  --anonymous-auth=true --authorization-mode=AlwaysAllow -v=${CUBELET_CONFORMANCE_V:-2} >"$work/cubelet.log" 2>&1 &
 agent=$!
-trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null || true' EXIT
+trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null; [ -n "$registry_pid" ] && kill $registry_pid 2>/dev/null; true' EXIT
 
 skip_re=$( (grep -v '^\s*#' "$repo/conformance/skip.txt" || true) |
   sed -n 's/^\([^\t]*\)\t.*$/\1/p' | paste -sd'|')

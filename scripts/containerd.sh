@@ -17,6 +17,8 @@
 # Env: CUBELET_CONTAINERD_DIR  state dir (default /var/lib/cubelet-containerd)
 #      CUBELET_CNI_BRIDGE, CUBELET_CNI_SUBNET  the pod network's bridge and subnet
 #        (default cubelet0, 10.88.0.0/16), for a second containerd beside the first
+#      CUBELET_REGISTRY_MIRROR  HOST=URL: pulls of HOST/... go to URL instead
+#        (e.g. registry.k8s.io=http://127.0.0.1:5000, a local registry); read at start
 set -euo pipefail
 umask 022
 
@@ -124,6 +126,12 @@ state = "$dir/state"
     conf_dir = "$netd"
     max_conf_num = 1
 EOF
+  if [ -n "${CUBELET_REGISTRY_MIRROR:-}" ]; then
+    cat >>"$config.tmp" <<EOF
+  [plugins."io.containerd.grpc.v1.cri".registry.mirrors."${CUBELET_REGISTRY_MIRROR%%=*}"]
+    endpoint = ["${CUBELET_REGISTRY_MIRROR#*=}"]
+EOF
+  fi
   mv -f "$config.tmp" "$config"
 
   # Pod traffic stays on this machine: the host reaches pods through the

@@ -11,6 +11,7 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   containerd runc containernetworking-plugins busybox-static iproute2 python3 python3-yaml openssl libssl-dev curl
   clang libclang-rt-14-dev clang-format
+  docker-registry skopeo
 )
 
 missing=()

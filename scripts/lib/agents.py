@@ -82,6 +82,9 @@ class Agent:
         os.makedirs(self.manifests, exist_ok=True)
         self.port = free_port()
         self.proc = None
+        # Cluster mode: the node's kubeconfig (client cert system:node:bench);
+        # None runs the agent standalone.
+        self.kubeconfig = None
 
     def pods_url(self):
         return f"http://127.0.0.1:{self.port}/pods"
@@ -123,7 +126,8 @@ class Cubelet(Agent):
                 f"--root-dir={self.work}/root", f"--pod-logs-dir={self.work}/logs",
                 "--node-name=bench", "--cgroup-root=/cubelet-bench",
                 f"--read-only-port={self.port}", "--port=0", "--healthz-port=0",
-                f"--pod-worker-threads={self.concurrency}", "--max-pods=1100"]
+                f"--pod-worker-threads={self.concurrency}", "--max-pods=1100"] + \
+            ([f"--kubeconfig={self.kubeconfig}"] if self.kubeconfig else [])
 
 
 class Kubelet(Agent):
@@ -152,4 +156,5 @@ maxPods: 1100
 podLogsDir: {self.work}/logs
 """)
         return [self.binary, f"--config={config}", f"--root-dir={self.work}/root",
-                "--hostname-override=bench", "--v=0"]
+                "--hostname-override=bench", "--v=0"] + \
+            ([f"--kubeconfig={self.kubeconfig}"] if self.kubeconfig else [])

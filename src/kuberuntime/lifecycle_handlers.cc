@@ -32,8 +32,11 @@ absl::Status HandlerRunner::Run(const std::string& pod_uid, const std::string& c
                                 const std::vector<std::string>* pod_ips,
                                 const CancelTokenPtr& cancel) {
   if (handler.exec.has_value()) {
+    // No timeout, as the kubelet runs hooks: a preStop command outliving the
+    // grace period is not killed then but keeps running until the stop's
+    // SIGKILL ends the container (the caller stops waiting at the grace).
     absl::StatusOr<cri::ExecSyncResponse> r =
-        runtime_->ExecSync(container_id, handler.exec->command, timeout);
+        runtime_->ExecSync(container_id, handler.exec->command, absl::ZeroDuration());
     if (!r.ok()) return r.status();
     if (r->exit_code != 0) {
       return absl::UnknownError(absl::StrCat("command '", absl::StrJoin(handler.exec->command, " "),

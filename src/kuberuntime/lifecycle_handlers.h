@@ -44,8 +44,10 @@ class HandlerRunner {
   HandlerRunner(cri::RuntimeService* runtime, HttpGetter* http, Clock* clock)
       : runtime_(runtime), http_(http != nullptr ? http : DefaultHttpGetter()), clock_(clock) {}
 
-  // Runs `handler` for the container `container_id` of pod `pod_uid`, taking
-  // at most about `timeout`. httpGet goes to the handler's host or else the
+  // Runs `handler` for the container `container_id` of pod `pod_uid`. exec
+  // runs without a timeout (as upstream: the command lives until it exits or
+  // the container dies); httpGet and sleep take at most about `timeout`.
+  // httpGet goes to the handler's host or else the
   // pod IP (`pod_ips`, or looked up from the pod's sandbox when null); named
   // ports resolve through `ports`. sleep waits on the clock for the lesser
   // of its seconds and `timeout` (OK), unless `cancel` (may be null) fires
