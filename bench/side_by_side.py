@@ -192,6 +192,11 @@ def main():
     agents = args.agents.split(",")
     results = []
     try:
+        if args.api_writes:
+            try:
+                results.extend(api_writes(args, containerd, [a for a in agents if a != "raw"]))
+            except Exception as e:  # noqa: BLE001 - the static runs still go on
+                log(f"api writes failed: {e}")
         for n in sizes:
             for rep in range(args.reps):
                 order = agents[rep % len(agents):] + agents[:rep % len(agents)]
@@ -207,8 +212,6 @@ def main():
                     r["rep"] = rep + 1
                     results.append(r)
                     print("RESULT " + " ".join(f"{k}={fmt(v)}" for k, v in r.items()), flush=True)
-        if args.api_writes:
-            results.extend(api_writes(args, containerd, [a for a in agents if a != "raw"]))
     finally:
         containerd.stop()
     summary = summarize([r for r in results if "api_writes_per_pod" not in r], sizes, agents)

@@ -6,7 +6,7 @@ timeline of actions) runs under cubelet and under the upstream kubelet in
 standalone mode, each alone on a fresh private containerd. The harness samples
 /pods every 200 ms, keeps each pod's status normalised (no UIDs, container IDs
 or timestamps) and compares the two records:
-  - the sequence of pod phases;
+  - the sequence of pod phases, and of the pod's reason and message;
   - the final conditions (type, status, reason);
   - per container, the sequence of (state, reason, exit code, message,
     restart count) it went through;
@@ -86,7 +86,8 @@ def normalise(pod):
             })
     conditions = sorted((c.get("type"), c.get("status"), c.get("reason", ""))
                         for c in status.get("conditions") or [])
-    return {"phase": status.get("phase", ""), "conditions": conditions,
+    return {"phase": status.get("phase", ""), "reason": status.get("reason", ""),
+            "message": normalise_message(status.get("message")), "conditions": conditions,
             "containers": containers}
 
 
@@ -164,6 +165,8 @@ def sequences(record):
             push("pod", "absent", t)
             continue
         push("phase", snap["phase"], t)
+        # A rejection or an eviction says why (status.reason and .message).
+        push("pod reason", (snap.get("reason", ""), snap.get("message", "")), t)
         for c in snap["containers"]:
             if (c["state"], c["reason"]) in TRANSIENT:
                 continue
