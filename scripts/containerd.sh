@@ -291,7 +291,8 @@ cmd_stop() {
 our_shims() {
   local p cmd
   for p in /proc/[0-9]*; do
-    cmd="$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" || continue
+    # A process may end meanwhile: the redirection's own error is silenced too.
+    cmd="$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null)" || continue
     case "$cmd" in
       *containerd-shim*" -address $sock "*|*containerd-shim*" -address $sock") echo "${p#/proc/}" ;;
     esac

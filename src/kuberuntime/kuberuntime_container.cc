@@ -98,6 +98,22 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
   }
   Record(pod, container.name, events::kNormal, "Started",
          absl::StrCat("Started container ", container.name));
+  // The legacy log path, for log shippers (upstream: only when the runtime
+  // made the log file, so no dangling link is left).
+  if (options_.manage_host_state && !options_.container_logs_dir.empty()) {
+    const std::filesystem::path log =
+        std::filesystem::path(sandbox_config.log_directory) / config->log_path;
+    std::error_code ec;
+    if (std::filesystem::exists(log, ec)) {
+      std::filesystem::create_directories(options_.container_logs_dir, ec);
+      const std::string link =
+          internal::LegacyLogSymlink(options_.container_logs_dir, pod.metadata.name,
+                                     pod.metadata.namespace_, container.name, *id);
+      std::filesystem::create_symlink(log, link, ec);
+      if (ec)
+        LOG(WARNING) << "Failed to create legacy log symlink " << link << ": " << ec.message();
+    }
+  }
   if (container.lifecycle && container.lifecycle->post_start) {
     int64_t grace = pod.spec.termination_grace_period_seconds.value_or(kMinimumGracePeriodSeconds);
     absl::Status hook =
@@ -118,7 +134,10 @@ void RuntimeManager::PurgeInitContainers(const api::Pod& pod, const container::P
   for (const api::Container& c : pod.spec.init_containers) {
     for (const container::ContainerStatus& cs : status.container_statuses) {
       // Best effort: container GC removes whatever is left.
-      if (cs.name == c.name) runtime_->RemoveContainer(cs.id).IgnoreError();
+      if (cs.name == c.name) {
+        RemoveContainerWithLogs(pod.metadata.name, pod.metadata.namespace_, cs.name, cs.id)
+            .IgnoreError();
+      }
     }
   }
 }
@@ -134,7 +153,8 @@ void RuntimeManager::PruneInitContainersBeforeStart(const api::Pod& pod,
       }
       if (cs.state == container::ContainerState::kExited) ++exited;
       if (exited == 1 && cs.state == container::ContainerState::kExited) continue;  // the latest
-      runtime_->RemoveContainer(cs.id).IgnoreError();
+      RemoveContainerWithLogs(pod.metadata.name, pod.metadata.namespace_, cs.name, cs.id)
+          .IgnoreError();
     }
   }
 }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "kuberuntime/pod_cgroup.h"
 #include "kuberuntime/runtime_manager.h"
+#include "kuberuntime/runtime_manager_internal.h"
 
 namespace cubelet::kuberuntime {
 
@@ -25,8 +26,16 @@ absl::Status RuntimeManager::RemovePod(const container::Pod& running_pod) {
   // No container uses the pod's tmpfs emptyDirs any more.
   if (absl::Status s = helper_->TearDownVolumes(running_pod.id); !s.ok()) return s;
   // The pod's logs go with it (upstream's container GC removes the log
-  // directories of pods that are gone).
+  // directories of pods that are gone), and the legacy symlinks to them.
   std::error_code ec;
+  if (!options_.container_logs_dir.empty()) {
+    for (const container::Container& c : running_pod.containers) {
+      std::filesystem::remove(
+          internal::LegacyLogSymlink(options_.container_logs_dir, running_pod.name,
+                                     running_pod.namespace_, c.name, c.id),
+          ec);
+    }
+  }
   const std::string pod_log_dir =
       absl::StrCat(running_pod.namespace_, "_", running_pod.name, "_", running_pod.id);
   std::filesystem::remove_all(std::filesystem::path(options_.pod_logs_dir) / pod_log_dir, ec);
@@ -48,16 +57,8 @@ absl::StatusOr<int> RuntimeManager::RemoveDeadContainers(const container::Pod& r
                 return a->created_at > b->created_at;
               });
     for (size_t i = keep_per_container; i < instances.size(); ++i) {
-      const std::string& id = instances[i]->id;
-      // The log file goes first: containerd does not remove it.
-      if (options_.manage_host_state) {
-        absl::StatusOr<cri::ContainerStatus> status = runtime_->GetContainerStatus(id);
-        if (status.ok() && !status->log_path.empty()) {
-          std::error_code ec;
-          std::filesystem::remove(status->log_path, ec);
-        }
-      }
-      absl::Status s = runtime_->RemoveContainer(id);
+      absl::Status s =
+          RemoveContainerWithLogs(running_pod.name, running_pod.namespace_, name, instances[i]->id);
       if (s.ok() || absl::IsNotFound(s)) {
         ++removed;
       } else if (first_error.ok()) {
@@ -67,5 +68,26 @@ absl::StatusOr<int> RuntimeManager::RemoveDeadContainers(const container::Pod& r
   }
   if (!first_error.ok()) return first_error;
   return removed;
+}
+
+absl::Status RuntimeManager::RemoveContainerWithLogs(const std::string& pod_name,
+                                                     const std::string& pod_namespace,
+                                                     const std::string& container_name,
+                                                     const std::string& container_id) {
+  // The files go first: containerd does not remove the log.
+  if (options_.manage_host_state) {
+    std::error_code ec;
+    absl::StatusOr<cri::ContainerStatus> status = runtime_->GetContainerStatus(container_id);
+    if (status.ok() && !status->log_path.empty()) {
+      std::filesystem::remove(status->log_path, ec);
+    }
+    if (!options_.container_logs_dir.empty()) {
+      std::filesystem::remove(
+          internal::LegacyLogSymlink(options_.container_logs_dir, pod_name, pod_namespace,
+                                     container_name, container_id),
+          ec);
+    }
+  }
+  return runtime_->RemoveContainer(container_id);
 }
 }  // namespace cubelet::kuberuntime

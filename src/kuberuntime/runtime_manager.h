@@ -130,6 +130,11 @@ absl::Status VerifyRunAsNonRoot(const api::Pod& pod, const api::Container& conta
 
 struct RuntimeManagerOptions {
   std::string pod_logs_dir = "/var/log/pods";
+  // Where each started container's log also appears, as the symlink
+  // <pod>_<namespace>_<container>-<id>.log (the kubelet's legacy log path,
+  // which log shippers read); removed with the container. Empty: none.
+  // Only with manage_host_state.
+  std::string container_logs_dir = "/var/log/containers";
   // Agent state: emptyDir volumes live in <root_dir>/pods/<uid>/volumes/.
   std::string root_dir = "/var/lib/cubelet";
   std::string cgroup_root = "/cubelet";
@@ -348,6 +353,13 @@ class RuntimeManager final : public container::Runtime {
       std::optional<int64_t> grace_period_override, const CancelTokenPtr& cancel,
       std::shared_ptr<TerminationOrdering> ordering = nullptr);
   void PurgeInitContainers(const api::Pod& pod, const container::PodStatus& status);
+  // Removes a container with its log file and legacy log symlink (upstream
+  // removeContainer with removeContainerLog); the files only with
+  // manage_host_state.
+  absl::Status RemoveContainerWithLogs(const std::string& pod_name,
+                                       const std::string& pod_namespace,
+                                       const std::string& container_name,
+                                       const std::string& container_id);
   void PruneInitContainersBeforeStart(const api::Pod& pod, const container::PodStatus& status);
 
   // Records an event about `container_name` of `pod`.

@@ -1485,6 +1485,7 @@ class HostStateTest : private HostStateDirs, public RuntimeManagerTest {
  protected:
   HostStateTest()
       : RuntimeManagerTest(RuntimeManager::Options{.pod_logs_dir = tmp_.File("logs"),
+                                                   .container_logs_dir = tmp_.File("containers"),
                                                    .root_dir = tmp_.File("root"),
                                                    .cgroup_root = "/cubelet-unit-test-none",
                                                    .manage_host_state = true,
@@ -1504,6 +1505,26 @@ class HostStateTest : private HostStateDirs, public RuntimeManagerTest {
   using HostStateDirs::recorder_;
   using HostStateDirs::tmp_;
 };
+
+// upstream startContainer's legacy log symlink, and removeContainerLog.
+TEST_F(HostStateTest, LegacyLogSymlinkLivesAsLongAsTheContainer) {
+  api::Pod pod = MakePod("logs", api::kRestartAlways, {"app"});
+  // containerd makes the log file when it creates the container; the
+  // in-memory runtime does not, so the test does.
+  const std::string log = tmp_.File("logs/default_logs_uid-logs/app/0.log");
+  std::filesystem::create_directories(std::filesystem::path(log).parent_path());
+  std::ofstream(log) << "hello\n";
+  ASSERT_TRUE(Sync(pod).Error().ok());
+  const std::string id = Latest(pod, "app").id;
+  const std::string link = tmp_.File("containers/logs_default_app-" + id + ".log");
+  ASSERT_TRUE(std::filesystem::is_symlink(link));
+  EXPECT_EQ(std::filesystem::read_symlink(link).string(), log);
+
+  container::Pod running = RunningPod(pod);
+  ASSERT_TRUE(m_.KillPod(&pod, running, 0, nullptr).Error().ok());
+  ASSERT_TRUE(m_.RemovePod(running).ok());
+  EXPECT_FALSE(std::filesystem::is_symlink(link)) << "removed with the pod";
+}
 
 TEST_F(HostStateTest, TerminationMessageFileBecomesTheTerminatedMessage) {
   api::Pod pod = MakePod("term", api::kRestartNever, {"app"});
