@@ -100,9 +100,9 @@ TEST(PodHostnameTest, SubdomainGivesAnFqdnThatSetHostnameAsFqdnMakesTheHostname)
   EXPECT_EQ(name.hostname, "web");
   EXPECT_EQ(name.domain, "t.shop.svc.cluster.local");
   EXPECT_EQ(SandboxHostname(pod, "cluster.local").value_or(""), "web") << "short name by default";
-  EXPECT_EQ(HostsFileContent(pod, {"10.88.0.5"}, "", "cluster.local")
-                    .find("10.88.0.5\tweb.t.shop.svc.cluster.local\tweb\n") != std::string::npos,
-            true);
+  EXPECT_NE(HostsFileContent(pod, {"10.88.0.5"}, "", "cluster.local")
+                .find("10.88.0.5\tweb.t.shop.svc.cluster.local\tweb\n"),
+            std::string::npos);
 
   pod.spec.set_hostname_as_fqdn = true;
   EXPECT_EQ(SandboxHostname(pod, "cluster.local").value_or(""), "web.t.shop.svc.cluster.local");

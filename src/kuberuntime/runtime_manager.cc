@@ -661,7 +661,7 @@ PodSyncResult RuntimeManager::KillPodWithSyncResult(const api::Pod* pod,
   // containers, in reverse order (upstream killContainersWithSyncResult with
   // its terminationOrdering). Submitted main containers first, then sidecars
   // from the last, so a full stop pool runs them in the order they finish.
-  std::vector<const container::Container*> main_containers;
+  std::vector<const container::Container*> to_stop;  // main containers, then sidecars
   std::vector<std::pair<size_t, const container::Container*>> sidecars;  // by init index
   for (const container::Container& c : running_pod.containers) {
     if (c.state == container::ContainerState::kExited) continue;
@@ -675,20 +675,18 @@ PodSyncResult RuntimeManager::KillPodWithSyncResult(const api::Pod* pod,
     if (sidecar.has_value()) {
       sidecars.emplace_back(*sidecar, &c);
     } else {
-      main_containers.push_back(&c);
+      to_stop.push_back(&c);
     }
   }
   std::sort(sidecars.begin(), sidecars.end(),
             [](const auto& a, const auto& b) { return a.first > b.first; });
-  std::vector<const container::Container*> to_stop = main_containers;
-  std::vector<std::string> names;
-  for (const container::Container* c : main_containers) names.push_back(c->name);
-  for (const auto& [index, c] : sidecars) {
-    to_stop.push_back(c);
-    names.push_back(c->name);
-  }
+  for (const auto& [index, c] : sidecars) to_stop.push_back(c);
   std::shared_ptr<TerminationOrdering> ordering;
-  if (!sidecars.empty()) ordering = std::make_shared<TerminationOrdering>(*pod, names);
+  if (!sidecars.empty()) {
+    std::vector<std::string> names;
+    for (const container::Container* c : to_stop) names.push_back(c->name);
+    ordering = std::make_shared<TerminationOrdering>(*pod, names);
+  }
   if (!to_stop.empty()) {
     std::optional<std::vector<SyncResult>> kills =
         KillContainersInParallel(pod, to_stop, grace_period_override, cancel, ordering);
