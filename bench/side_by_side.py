@@ -177,9 +177,9 @@ def fmt(v):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--cubelet", required=True)
-    ap.add_argument("--kubelet", required=True)
-    ap.add_argument("--cri-baseline", required=True)
+    ap.add_argument("--cubelet")
+    ap.add_argument("--kubelet")
+    ap.add_argument("--cri-baseline")
     ap.add_argument("--pods", type=int, action="append")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--concurrency", type=int, default=4)
@@ -191,7 +191,14 @@ def main():
     ap.add_argument("--api-writes", type=int, default=0,
                     help="pods for the cluster-mode API writes measurement (0: skip)")
     ap.add_argument("--out")
+    ap.add_argument("--from-results", nargs="+", metavar="RESULTS_JSON",
+                    help="measure nothing: merge the runs of earlier results.json files and "
+                         "write the summary, table and chart to --out")
     args = ap.parse_args()
+    if args.from_results:
+        return report_from(args.from_results, args.out or ".")
+    if not (args.cubelet and args.kubelet and args.cri_baseline):
+        ap.error("--cubelet, --kubelet and --cri-baseline are required to measure")
     sizes = args.pods or [100]
     containerd = Containerd(args.containerd_dir)
     agents = args.agents.split(",")
@@ -207,13 +214,17 @@ def main():
                 order = agents[rep % len(agents):] + agents[:rep % len(agents)]
                 for name in order:
                     log(f"n={n} rep={rep + 1} {name}: fresh containerd")
-                    containerd.fresh()
-                    if name == "raw":
-                        r = measure_raw(args.cri_baseline, n, containerd, args)
-                    else:
-                        cls, binary = (Cubelet, args.cubelet) if name == "cubelet" else \
-                            (Kubelet, args.kubelet)
-                        r = measure_agent(cls, binary, n, containerd, args)
+                    try:
+                        containerd.fresh()
+                        if name == "raw":
+                            r = measure_raw(args.cri_baseline, n, containerd, args)
+                        else:
+                            cls, binary = (Cubelet, args.cubelet) if name == "cubelet" else \
+                                (Kubelet, args.kubelet)
+                            r = measure_agent(cls, binary, n, containerd, args)
+                    except Exception as e:  # noqa: BLE001 - one lost run, not the others
+                        log(f"n={n} rep={rep + 1} {name} failed, left out: {e!r}")
+                        continue
                     r["rep"] = rep + 1
                     results.append(r)
                     print("RESULT " + " ".join(f"{k}={fmt(v)}" for k, v in r.items()), flush=True)
@@ -236,6 +247,28 @@ def main():
             if api_summary:
                 f.write("\n" + api_table(api_summary))
         chart(summary, sizes, agents, os.path.join(args.out, "side-by-side.png"))
+
+
+def report_from(paths, out):
+    """Summary, table and chart of earlier runs (several results.json files,
+    e.g. the 100- and the 1000-pod runs), as a measuring run writes them."""
+    runs = []
+    for path in paths:
+        with open(path) as f:
+            runs.extend(json.load(f)["runs"])
+    static = [r for r in runs if "api_writes_per_pod" not in r]
+    sizes = sorted({r["n"] for r in static})
+    agents = [a for a in ("raw", "cubelet", "kubelet") if any(r["agent"] == a for r in static)]
+    summary = summarize(static, sizes, agents)
+    api_summary = summarize_api([r for r in runs if "api_writes_per_pod" in r])
+    for s in summary:
+        print("RESULT summary " + " ".join(f"{k}={fmt(v)}" for k, v in s.items()), flush=True)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(table(summary))
+        if api_summary:
+            f.write("\n" + api_table(api_summary))
+    chart(summary, sizes, agents, os.path.join(out, "side-by-side.png"))
 
 
 def api_writes(args, containerd, agents):
@@ -369,6 +402,8 @@ def chart(summary, sizes, agents, path):
         ax.set_xticks([i + width * (len(agents) - 1) / 2 for i in range(len(sizes))])
         ax.set_xticklabels([f"{n} pods" for n in sizes])
         ax.set_title(title, fontsize=10)
+        if len(sizes) > 1:
+            ax.set_yscale("log")  # 100 and 1000 pods on one axis
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -411,6 +411,37 @@ TEST_F(ClusterTest, KubectlLogsExecAndPortForwardGoThroughTheKubeletServer) {
   Kubectl("delete serviceaccount e2e-nobody e2e-reader");
 }
 
+TEST_F(ClusterTest, KubectlDebugAddsAnEphemeralContainerInTheTargetsProcessNamespace) {
+  Apply("debugged",
+        BusyboxPod("debugged", "exec sleep 3600", absl::StrCat("  nodeName: ", kNode, "\n")));
+  ASSERT_TRUE(Eventually([&] { return Phase("debugged") == "Running"; })) << Get("pod debugged");
+  auto [code, out] = Kubectl(
+      "debug debugged --image=docker.io/library/busybox:latest --image-pull-policy=IfNotPresent "
+      "--target=app -c debugger -- sh -c 'ps; echo polo; exec sleep 3600'");
+  ASSERT_EQ(code, 0) << out;
+  json pod;
+  ASSERT_TRUE(Eventually([&] {
+    pod = Get("pod debugged");
+    const json& statuses = pod["status"].value("ephemeralContainerStatuses", json::array());
+    return !statuses.empty() && statuses[0]["state"].contains("running");
+  })) << pod.dump();
+  EXPECT_EQ(pod["status"]["ephemeralContainerStatuses"][0].value("name", ""), "debugger");
+  // It shares the target's process namespace: the app's sleep is in its ps.
+  std::string logs;
+  EXPECT_TRUE(Eventually([&] {
+    logs = Kubectl("logs debugged -c debugger").second;
+    return absl::StrContains(logs, "polo");
+  })) << logs;
+  EXPECT_TRUE(absl::StrContains(logs, "sleep 3600")) << logs;
+  auto [exec_code, marco] = Kubectl("exec debugged -c debugger -- echo marco");
+  EXPECT_EQ(exec_code, 0) << marco;
+  EXPECT_TRUE(absl::StrContains(marco, "marco")) << marco;
+  // The pod itself is untouched.
+  EXPECT_EQ(pod["status"]["containerStatuses"][0].value("restartCount", -1), 0);
+  EXPECT_EQ(pod["status"].value("phase", ""), "Running");
+  Kubectl("delete pod debugged --grace-period=1");
+}
+
 TEST_F(ClusterTest, ProjectedVolumeHoldsABoundServiceAccountTokenAndTheClusterCa) {
   // What the ServiceAccount admission plugin injects into every pod.
   Apply("projected",

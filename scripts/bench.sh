@@ -7,7 +7,9 @@
 #          (bench/side_by_side.py); e.g. --pods 100 --pods 1000 --reps 3
 #          --out DIR (results.json, table.md, side-by-side.png);
 #          --api-writes N adds cluster mode: API writes per pod started, each
-#          agent on a fresh upstream control plane (bench/api_writes.py)
+#          agent on a fresh upstream control plane (bench/api_writes.py);
+#          --from-results A.json B.json --out DIR measures nothing: one table
+#          and chart from earlier runs (e.g. the 100- and the 1000-pod ones)
 #        scripts/bench.sh engine [engine_bench flags]
 #          the pod-worker engine on the in-memory CRI
 set -euo pipefail

@@ -3,8 +3,9 @@
 # exact names and tags it asks for (e2e_node.test --list-images), from local
 # parts only, and imports them into the private containerd (namespace k8s.io):
 #   registry.k8s.io/e2e-test-images/busybox:1.37.0-2, :1.36.1-1
-#                     Debian's busybox-static, /etc/passwd and /etc/group, and
-#                     scripts/lib/nmeter.c for the nmeter applet Debian's lacks
+#                     Debian's busybox-static (or CUBELET_E2E_BUSYBOX, a binary
+#                     of scripts/build-busybox.sh), /etc/passwd and /etc/group,
+#                     and scripts/lib/nmeter.c for the nmeter applet Debian's lacks
 #   registry.k8s.io/e2e-test-images/nonroot:1.5       the same, USER 1234
 #   registry.k8s.io/e2e-test-images/agnhost:2.66.1, :2.55
 #                     agnhost built from the same Kubernetes release on the busybox
@@ -30,6 +31,8 @@
 # Env: CUBELET_CONTAINERD_DIR (default /var/lib/cubelet-containerd),
 #      CUBELET_CONTAINERD_SOCK (default $CUBELET_CONTAINERD_DIR/containerd.sock)
 #      CUBELET_E2E_REGISTRY (unset: no push)
+#      CUBELET_E2E_BUSYBOX  the busybox of the busybox-based images (unset:
+#                           the host's busybox-static)
 set -euo pipefail
 umask 022
 
@@ -59,6 +62,12 @@ root:x:0:
 nobody:x:65534:
 EOT
   mkdir -p "$r/root" && chmod 0700 "$r/root"
+  # Upstream's busybox passes on environment variables that are not shell
+  # names; Debian's drops them (scripts/build-busybox.sh builds one that
+  # does not: CUBELET_E2E_BUSYBOX names it).
+  if [ -n "${CUBELET_E2E_BUSYBOX:-}" ]; then
+    install -m 0755 "$CUBELET_E2E_BUSYBOX" "$r/bin/busybox"
+  fi
   # Upstream's busybox has the nmeter applet (the container lifecycle specs
   # time-stamp their logs with it); Debian's lacks it: the subset they use.
   rm -f "$r/bin/nmeter"

@@ -6,8 +6,10 @@
 #   2. starts a local registry (Debian's docker-registry on 127.0.0.1:5000) and
 #      the private containerd, with that registry as its mirror of
 #      registry.k8s.io, and imports and pushes the suite's test images
-#      (scripts/build-e2e-images.sh: built locally under the exact names), so
-#      pods with pull policy Always pull them as from registry.k8s.io;
+#      (scripts/build-e2e-images.sh: built locally under the exact names, their
+#      busybox from scripts/build-busybox.sh, which keeps upstream's handling
+#      of the environment), so pods with pull policy Always pull them as from
+#      registry.k8s.io;
 #   3. starts cubelet beside the suite, which starts its own etcd, kube-apiserver
 #      (https://127.0.0.1:6443, bearer token) and namespace controller;
 #   4. runs the [NodeConformance] specs minus conformance/skip.txt (each line
@@ -85,7 +87,10 @@ if ! grep -qs 'registry.mirrors."registry.k8s.io"' "$containerd_config"; then
 fi
 CUBELET_REGISTRY_MIRROR="registry.k8s.io=http://$registry" bash scripts/containerd.sh start >/dev/null
 eval "export $(bash scripts/containerd.sh env)"
-CUBELET_E2E_REGISTRY=$registry bash scripts/build-e2e-images.sh "$bin/agnhost"
+# The images' busybox behaves as upstream's (scripts/build-busybox.sh: 40 s
+# once, then cached).
+CUBELET_E2E_BUSYBOX="$(bash scripts/build-busybox.sh | tail -1)" CUBELET_E2E_REGISTRY=$registry \
+  bash scripts/build-e2e-images.sh "$bin/agnhost"
 
 rm -rf "$work"
 mkdir -p "$work/manifests" "$work/report"

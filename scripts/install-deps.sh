@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake pkg-config git
+  build-essential cmake pkg-config git bzip2 xz-utils patch
   libabsl-dev libyaml-cpp-dev nlohmann-json3-dev libasio-dev
   libgtest-dev libgmock-dev
   libcpp-httplib-dev libcurl4-openssl-dev

@@ -89,6 +89,7 @@ void ApplyDefaults(Pod& pod) {
   if (spec.scheduler_name.empty()) spec.scheduler_name = kDefaultSchedulerName;
   for (Container& c : spec.init_containers) DefaultContainer(c, spec.host_network);
   for (Container& c : spec.containers) DefaultContainer(c, spec.host_network);
+  for (Container& c : spec.ephemeral_containers) DefaultContainer(c, spec.host_network);
   // SetDefaults_ObjectFieldSelector, for downwardAPI volume files too.
   for (Volume& v : spec.volumes) {
     // SetDefaults_Volume: a volume that names no source is an emptyDir.

@@ -188,20 +188,8 @@ class Obj {
       out = static_cast<int32_t>(n);
     }
   }
-  void I64List(const char* key, std::vector<int64_t>& out) {
-    const json* v = At(key);
-    if (!v) return;
-    std::string path = Child(path_, key);
-    if (!v->is_array()) {
-      TypeError(path, *v, "must be a list");
-      return;
-    }
-    for (size_t i = 0; i < v->size(); ++i) {
-      int64_t n = 0;
-      if (ToInt((*v)[i], absl::StrCat(path, "[", i, "]"), INT64_MIN, INT64_MAX, n))
-        out.push_back(n);
-    }
-  }
+  void I32List(const char* key, std::vector<int32_t>& out) { IntList(key, out); }
+  void I64List(const char* key, std::vector<int64_t>& out) { IntList(key, out); }
   void Bool(const char* key, bool& out) {
     const json* v = At(key);
     if (!v) return;
@@ -334,6 +322,25 @@ class Obj {
       Obj sub(errs_, item, std::move(item_path), unread_);
       decode(sub, value);
       out.push_back(std::move(value));
+    }
+  }
+
+  // A list of integers of type T; out-of-range items are errors.
+  template <typename T>
+  void IntList(const char* key, std::vector<T>& out) {
+    const json* v = At(key);
+    if (!v) return;
+    std::string path = Child(path_, key);
+    if (!v->is_array()) {
+      TypeError(path, *v, "must be a list");
+      return;
+    }
+    for (size_t i = 0; i < v->size(); ++i) {
+      int64_t n = 0;
+      if (ToInt((*v)[i], absl::StrCat(path, "[", i, "]"), std::numeric_limits<T>::min(),
+                std::numeric_limits<T>::max(), n)) {
+        out.push_back(static_cast<T>(n));
+      }
     }
   }
 
@@ -514,6 +521,13 @@ void Decode(Obj& o, Container& c) {
   o.Str("imagePullPolicy", c.image_pull_policy);
   o.OptObject("securityContext", c.security_context, DecodeInto<SecurityContext>);
   o.OptStr("restartPolicy", c.restart_policy);
+  o.List("restartPolicyRules", c.restart_policy_rules, [](Obj& r, ContainerRestartRule& out) {
+    r.Str("action", out.action);
+    r.OptObject("exitCodes", out.exit_codes, [](Obj& e, ContainerRestartRuleOnExitCodes& codes) {
+      e.Str("operator", codes.operator_);
+      e.I32List("values", codes.values);
+    });
+  });
   o.Bool("stdin", c.stdin);
   o.Bool("tty", c.tty);
 }
@@ -595,6 +609,10 @@ void Decode(Obj& o, PodSpec& s) {
   o.List("volumes", s.volumes, DecodeInto<Volume>);
   o.List("initContainers", s.init_containers, DecodeInto<Container>);
   o.List("containers", s.containers, DecodeInto<Container>);
+  o.List("ephemeralContainers", s.ephemeral_containers, [](Obj& c, Container& out) {
+    Decode(c, out);
+    c.Str("targetContainerName", out.target_container_name);
+  });
   o.Str("restartPolicy", s.restart_policy);
   o.OptI64("terminationGracePeriodSeconds", s.termination_grace_period_seconds);
   o.OptI64("activeDeadlineSeconds", s.active_deadline_seconds);
@@ -730,6 +748,7 @@ void Decode(Obj& o, PodStatus& s) {
   o.Time("startTime", s.start_time);
   o.List("initContainerStatuses", s.init_container_statuses, DecodeInto<ContainerStatus>);
   o.List("containerStatuses", s.container_statuses, DecodeInto<ContainerStatus>);
+  o.List("ephemeralContainerStatuses", s.ephemeral_container_statuses, DecodeInto<ContainerStatus>);
   o.Str("qosClass", s.qos_class);
 }
 
@@ -819,6 +838,7 @@ json Encode(const NodeSelectorRequirement&);
 json Encode(const NodeSelectorTerm&);
 json Encode(const Affinity&);
 json Encode(const PodOS&);
+json Encode(const ContainerRestartRule&);
 
 template <typename T>
 void PutList(json& j, const char* key, const std::vector<T>& v) {
@@ -830,6 +850,18 @@ void PutList(json& j, const char* key, const std::vector<T>& v) {
 template <typename T>
 void PutObj(json& j, const char* key, const std::optional<T>& v) {
   if (v) j[key] = Encode(*v);
+}
+
+json Encode(const ContainerRestartRule& r) {
+  json j = json::object();
+  PutStr(j, "action", r.action);
+  if (r.exit_codes.has_value()) {
+    json codes = json::object();
+    PutStr(codes, "operator", r.exit_codes->operator_);
+    if (!r.exit_codes->values.empty()) codes["values"] = r.exit_codes->values;
+    j["exitCodes"] = std::move(codes);
+  }
+  return j;
 }
 
 json Encode(const ExecAction& a) {
@@ -1033,6 +1065,7 @@ json Encode(const Container& c) {
   PutStr(j, "imagePullPolicy", c.image_pull_policy);
   PutObj(j, "securityContext", c.security_context);
   PutOpt(j, "restartPolicy", c.restart_policy);
+  PutList(j, "restartPolicyRules", c.restart_policy_rules);
   PutBool(j, "stdin", c.stdin);
   PutBool(j, "tty", c.tty);
   return j;
@@ -1303,6 +1336,15 @@ json Encode(const PodSpec& s) {
   json containers = json::array();
   for (const Container& c : s.containers) containers.push_back(Encode(c));
   j["containers"] = std::move(containers);
+  if (!s.ephemeral_containers.empty()) {
+    json ephemeral = json::array();
+    for (const Container& c : s.ephemeral_containers) {
+      json e = Encode(c);
+      PutStr(e, "targetContainerName", c.target_container_name);
+      ephemeral.push_back(std::move(e));
+    }
+    j["ephemeralContainers"] = std::move(ephemeral);
+  }
   PutStr(j, "restartPolicy", s.restart_policy);
   PutOpt(j, "terminationGracePeriodSeconds", s.termination_grace_period_seconds);
   PutOpt(j, "activeDeadlineSeconds", s.active_deadline_seconds);
@@ -1359,6 +1401,7 @@ json Encode(const PodStatus& s) {
   PutTime(j, "startTime", s.start_time);
   PutList(j, "initContainerStatuses", s.init_container_statuses);
   PutList(j, "containerStatuses", s.container_statuses);
+  PutList(j, "ephemeralContainerStatuses", s.ephemeral_container_statuses);
   PutStr(j, "qosClass", s.qos_class);
   return j;
 }

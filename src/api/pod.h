@@ -33,6 +33,12 @@ inline constexpr char kRestartAlways[] = "Always";
 inline constexpr char kRestartOnFailure[] = "OnFailure";
 inline constexpr char kRestartNever[] = "Never";
 
+// Container restart rules: actions and exit-code operators.
+inline constexpr char kRestartRuleActionRestart[] = "Restart";
+inline constexpr char kRestartRuleActionRestartAllContainers[] = "RestartAllContainers";
+inline constexpr char kExitCodesOpIn[] = "In";
+inline constexpr char kExitCodesOpNotIn[] = "NotIn";
+
 // Image pull policies.
 inline constexpr char kPullAlways[] = "Always";
 inline constexpr char kPullIfNotPresent[] = "IfNotPresent";
@@ -304,6 +310,23 @@ struct SecurityContext {
   bool operator==(const SecurityContext&) const = default;
 };
 
+// Upstream ContainerRestartRuleOnExitCodes: which exit codes a rule matches.
+struct ContainerRestartRuleOnExitCodes {
+  std::string operator_;  // "In" or "NotIn"
+  std::vector<int32_t> values;
+
+  bool operator==(const ContainerRestartRuleOnExitCodes&) const = default;
+};
+
+// Upstream ContainerRestartRule (ContainerRestartRules, Beta since 1.35):
+// what to do when a container exits with a matching code.
+struct ContainerRestartRule {
+  std::string action;  // "Restart"; "RestartAllContainers" is refused
+  std::optional<ContainerRestartRuleOnExitCodes> exit_codes;
+
+  bool operator==(const ContainerRestartRule&) const = default;
+};
+
 struct Container {
   std::string name;
   std::string image;
@@ -323,7 +346,12 @@ struct Container {
   std::string termination_message_policy;  // defaulted to "File"
   std::string image_pull_policy;  // defaulted: Always for :latest/no tag, else IfNotPresent
   std::optional<SecurityContext> security_context;
-  std::optional<std::string> restart_policy;  // init containers only: "Always" makes a sidecar
+  // Always, OnFailure or Never, overriding the pod's; an init container's
+  // "Always" makes it a sidecar (api/restart_policy.h decides restarts).
+  std::optional<std::string> restart_policy;
+  std::vector<ContainerRestartRule> restart_policy_rules;  // needs restart_policy
+  // Ephemeral containers only: the container whose process namespace it joins.
+  std::string target_container_name;
   bool stdin = false;
   bool tty = false;
 
@@ -535,6 +563,9 @@ struct PodSpec {
   std::vector<Volume> volumes;
   std::vector<Container> init_containers;
   std::vector<Container> containers;
+  // Added to a running pod through the API server (kubectl debug); started
+  // once, never restarted, not part of the phase.
+  std::vector<Container> ephemeral_containers;
   std::string restart_policy;                               // defaulted to Always
   std::optional<int64_t> termination_grace_period_seconds;  // defaulted to 30
   std::optional<int64_t> active_deadline_seconds;
@@ -651,6 +682,7 @@ struct PodStatus {
   std::optional<absl::Time> start_time;
   std::vector<ContainerStatus> init_container_statuses;
   std::vector<ContainerStatus> container_statuses;
+  std::vector<ContainerStatus> ephemeral_container_statuses;
   std::string qos_class;
 
   bool operator==(const PodStatus&) const = default;

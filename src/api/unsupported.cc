@@ -70,7 +70,7 @@ class Refuser {
     Containers(*spec, "containers");
     Containers(*spec, "initContainers");
     if (const json* eph = Member(*spec, "ephemeralContainers");
-        eph != nullptr && !(eph->is_array() && eph->empty())) {
+        !options_.from_api_server && eph != nullptr && !(eph->is_array() && eph->empty())) {
       // The API server's own create-time rule: they are added to a running pod.
       Add(ForbiddenError("spec.ephemeralContainers", "cannot be set on create"));
     }

@@ -155,6 +155,27 @@ TEST(UnsupportedTest, EphemeralContainersForbiddenAtCreate) {
                           "cannot be set on create"));
 }
 
+TEST(UnsupportedTest, EphemeralContainersFromTheApiServerAreDecoded) {
+  nlohmann::json doc = nlohmann::json::parse(R"({"apiVersion": "v1", "kind": "Pod",
+    "metadata": {"name": "p", "namespace": "ns", "uid": "u"},
+    "spec": {"containers": [{"name": "c", "image": "busybox"}],
+      "ephemeralContainers": [{"name": "debugger", "image": "busybox", "stdin": true,
+                               "tty": true, "targetContainerName": "c"}]},
+    "status": {"ephemeralContainerStatuses": [{"name": "debugger", "image": "busybox",
+                                               "state": {"running": {}}}]}})");
+  Pod pod;
+  ASSERT_THAT(DecodePod(doc, pod), IsEmpty());
+  EXPECT_THAT(RefuseUnsupportedFields(doc, pod, {.from_api_server = true}), IsEmpty());
+  ASSERT_EQ(pod.spec.ephemeral_containers.size(), 1u);
+  EXPECT_EQ(pod.spec.ephemeral_containers[0].target_container_name, "c");
+  EXPECT_TRUE(pod.spec.ephemeral_containers[0].tty);
+  ASSERT_EQ(pod.status.ephemeral_container_statuses.size(), 1u);
+  // And back: the status patch carries them.
+  nlohmann::json back = PodToJson(pod);
+  EXPECT_EQ(back["spec"]["ephemeralContainers"][0]["targetContainerName"], "c");
+  EXPECT_EQ(back["status"]["ephemeralContainerStatuses"][0]["name"], "debugger");
+}
+
 TEST(UnsupportedTest, SecurityFeaturesCubeletLacksAreNotSupported) {
   EXPECT_THAT(
       SpecErrors("  hostUsers: false\n"

@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "api/quantity.h"
+#include "api/sysctl.h"
 
 namespace cubelet::api {
 namespace {
@@ -572,7 +573,7 @@ class Validator {
       ValidateProbe(c.readiness_probe, Child(path, "readinessProbe"), false);
       ValidateProbe(c.startup_probe, Child(path, "startupProbe"), true);
       ValidateLifecycle(c.lifecycle, Child(path, "lifecycle"));
-      if (c.restart_policy) ValidateContainerRestartPolicy(*c.restart_policy, path, false);
+      ValidateContainerRestartPolicy(c, path);
       for (size_t j = 0; j < c.ports.size(); ++j) {
         const ContainerPort& p = c.ports[j];
         if (p.host_port == 0) continue;
@@ -590,9 +591,7 @@ class Validator {
       std::string path = Index("spec.initContainers", i);
       ValidateContainerCommon(c, path, spec.host_network);
       bool sidecar = IsRestartableInitContainer(c);
-      if (c.restart_policy && !sidecar) {
-        ValidateContainerRestartPolicy(*c.restart_policy, path, true);
-      }
+      ValidateInitContainerRestartPolicy(c, path);
       if (sidecar) {
         ValidateProbe(c.liveness_probe, Child(path, "livenessProbe"), true);
         ValidateProbe(c.readiness_probe, Child(path, "readinessProbe"), false);
@@ -609,20 +608,61 @@ class Validator {
     }
   }
 
-  // Upstream validateContainerRestartPolicy with ContainerRestartRules (on by
-  // default since 1.34): Always, Never or OnFailure. cubelet implements
-  // Always for init containers (sidecars) only, and says so.
-  void ValidateContainerRestartPolicy(const std::string& policy, const std::string& path,
-                                      bool init) {
+  // Upstream validateContainerRestartPolicy (ContainerRestartRules, on by
+  // default since 1.35): the policy, then each rule. RestartAllContainers
+  // passes upstream's validation but cubelet cannot honour it, and says so.
+  void ValidateContainerRestartPolicy(const Container& c, const std::string& path) {
     std::string rp = Child(path, "restartPolicy");
-    if (policy != kRestartAlways && policy != kRestartNever && policy != kRestartOnFailure) {
-      Add(NotSupportedError(rp, policy, {kRestartAlways, kRestartNever, kRestartOnFailure}));
-    } else {
-      Add(ForbiddenError(
-          rp, absl::StrCat("not supported by cubelet (container restart rules: "
-                           "a container-level restartPolicy is implemented only as ",
-                           init ? "" : "an init container's ", "\"Always\", the sidecar)")));
+    if (!c.restart_policy.has_value()) {
+      if (c.restart_policy_rules.empty()) return;
+      Add(RequiredError(rp, "must specify restartPolicy when restart rules are used"));
+    } else if (*c.restart_policy != kRestartAlways && *c.restart_policy != kRestartNever &&
+               *c.restart_policy != kRestartOnFailure) {
+      Add(NotSupportedError(rp, *c.restart_policy,
+                            {kRestartAlways, kRestartNever, kRestartOnFailure}));
     }
+    std::string rules = Child(path, "restartPolicyRules");
+    if (c.restart_policy_rules.size() > 20) {
+      Add(TooManyError(rules, c.restart_policy_rules.size(), 20));
+    }
+    for (size_t i = 0; i < c.restart_policy_rules.size(); ++i) {
+      const ContainerRestartRule& rule = c.restart_policy_rules[i];
+      std::string rule_path = Index(rules, i);
+      if (rule.action == kRestartRuleActionRestartAllContainers) {
+        Add(ForbiddenError(Child(rule_path, "action"),
+                           "not supported by cubelet (RestartAllContainers: restart rules may "
+                           "restart the container itself only)"));
+      } else if (rule.action != kRestartRuleActionRestart) {
+        Add(NotSupportedError(Child(rule_path, "action"), rule.action,
+                              {kRestartRuleActionRestart, kRestartRuleActionRestartAllContainers}));
+      }
+      if (!rule.exit_codes.has_value()) {
+        Add(RequiredError(Child(rule_path, "exitCodes"), "must be specified"));
+        continue;
+      }
+      std::string codes = Child(rule_path, "exitCodes");
+      if (rule.exit_codes->operator_ != kExitCodesOpIn &&
+          rule.exit_codes->operator_ != kExitCodesOpNotIn) {
+        Add(NotSupportedError(Child(codes, "operator"), rule.exit_codes->operator_,
+                              {kExitCodesOpIn, kExitCodesOpNotIn}));
+      }
+      if (rule.exit_codes->values.size() > 255) {
+        Add(TooManyError(Child(codes, "values"), rule.exit_codes->values.size(), 255));
+      }
+    }
+  }
+
+  // Upstream validateInitContainerRestartPolicy: a sidecar ("Always") may
+  // carry rules too (upstream allows them with RestartAllContainers on).
+  void ValidateInitContainerRestartPolicy(const Container& c, const std::string& path) {
+    if (!c.restart_policy.has_value()) {
+      if (!c.restart_policy_rules.empty()) {
+        Add(RequiredError(Child(path, "restartPolicy"),
+                          "must specify restartPolicy when restart rules are used"));
+      }
+      return;
+    }
+    ValidateContainerRestartPolicy(c, path);
   }
 
   // What init and regular containers share; names are unique across both
@@ -1076,16 +1116,14 @@ class Validator {
       } else if (names.count(name) != 0) {
         Add(DuplicateError(np, name));
       }
-      // The namespace a sysctl belongs to (utilsysctl.GetNamespace), with
-      // '/' as separator too.
-      std::string dotted = name;
-      std::replace(dotted.begin(), dotted.end(), '/', '.');
-      bool net = dotted.starts_with("net.");
-      bool ipc = dotted == "kernel.sem" || dotted.starts_with("kernel.shm") ||
-                 dotted.starts_with("kernel.msg") || dotted.starts_with("fs.mqueue.");
-      if (spec.host_network && net) {
+      // ValidateHostSysctl: the namespace the sysctl belongs to
+      // (utilsysctl.GetNamespace: normalized, a pattern's '*' cut off).
+      std::string normalized = NormalizeSysctlName(name);
+      if (size_t star = normalized.find('*'); star != std::string::npos) normalized.resize(star);
+      const std::string_view ns = SysctlNamespace(normalized);
+      if (spec.host_network && ns == "Net") {
         Add(InvalidError(np, name, "may not be specified when 'hostNetwork' is true"));
-      } else if (spec.host_ipc && ipc) {
+      } else if (spec.host_ipc && ns == "IPC") {
         Add(InvalidError(np, name, "may not be specified when 'hostIPC' is true"));
       }
       names.insert(name);
@@ -1570,6 +1608,11 @@ FieldError NotSupportedError(std::string field, std::string_view value,
                     }));
   }
   return {std::move(field), std::move(body)};
+}
+
+FieldError TooManyError(std::string field, int64_t actual, int64_t max_items) {
+  return {std::move(field),
+          absl::StrCat("Too many: ", actual, ": must have at most ", max_items, " items")};
 }
 
 FieldError TooLongError(std::string field, int64_t max_bytes) {

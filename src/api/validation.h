@@ -39,6 +39,7 @@ FieldError NotFoundError(std::string field, std::string_view value);
 FieldError NotSupportedError(std::string field, std::string_view value,
                              const std::vector<std::string_view>& supported);
 FieldError TooLongError(std::string field, int64_t max_bytes);
+FieldError TooManyError(std::string field, int64_t actual, int64_t max_items);
 
 // `s` quoted and escaped like Go's %q (for messages).
 std::string GoQuote(std::string_view s);

@@ -201,18 +201,13 @@ TEST(ValidationTest, RestartPolicies) {
   pod.spec.restart_policy = "Sometimes";
   EXPECT_THAT(Errors(pod), ElementsAre("spec.restartPolicy: Unsupported value: \"Sometimes\": "
                                        "supported values: \"Always\", \"Never\", \"OnFailure\""));
+  // Container-level policies (ContainerRestartRules) on every kind of container.
   pod = ValidPod();
   Container init{.name = "init", .image = "busybox", .restart_policy = "Never"};
   pod.spec.init_containers.push_back(init);
-  pod.spec.containers[0].restart_policy = "Always";
+  pod.spec.containers[0].restart_policy = "OnFailure";
   ApplyDefaults(pod);
-  EXPECT_THAT(Errors(pod),
-              ElementsAre("spec.containers[0].restartPolicy: Forbidden: not supported by cubelet "
-                          "(container restart rules: a container-level restartPolicy is "
-                          "implemented only as an init container's \"Always\", the sidecar)",
-                          "spec.initContainers[0].restartPolicy: Forbidden: not supported by "
-                          "cubelet (container restart rules: a container-level restartPolicy is "
-                          "implemented only as \"Always\", the sidecar)"));
+  EXPECT_THAT(Errors(pod), IsEmpty());
   pod.spec.init_containers[0].restart_policy = "Sometimes";
   pod.spec.containers[0].restart_policy.reset();
   EXPECT_THAT(Errors(pod), ElementsAre("spec.initContainers[0].restartPolicy: Unsupported value: "
@@ -221,6 +216,44 @@ TEST(ValidationTest, RestartPolicies) {
   pod.spec.containers[0].restart_policy.reset();
   pod.spec.init_containers[0].restart_policy = "Always";
   EXPECT_THAT(Errors(pod), IsEmpty());
+}
+
+TEST(ValidationTest, ContainerRestartRules) {
+  Pod pod = ValidPod();
+  Container& c = pod.spec.containers[0];
+  c.restart_policy_rules.push_back(
+      {.action = "Restart", .exit_codes = ContainerRestartRuleOnExitCodes{"In", {42}}});
+  EXPECT_THAT(Errors(pod), ElementsAre("spec.containers[0].restartPolicy: Required value: must "
+                                       "specify restartPolicy when restart rules are used"));
+  c.restart_policy = "Never";
+  EXPECT_THAT(Errors(pod), IsEmpty());
+  c.restart_policy_rules.push_back({.action = "Reboot"});
+  c.restart_policy_rules.push_back(
+      {.action = "Restart", .exit_codes = ContainerRestartRuleOnExitCodes{"Between", {}}});
+  c.restart_policy_rules.push_back({.action = "RestartAllContainers",
+                                    .exit_codes = ContainerRestartRuleOnExitCodes{"NotIn", {0}}});
+  EXPECT_THAT(
+      Errors(pod),
+      ElementsAre("spec.containers[0].restartPolicyRules[1].action: Unsupported value: "
+                  "\"Reboot\": supported values: \"Restart\", \"RestartAllContainers\"",
+                  "spec.containers[0].restartPolicyRules[1].exitCodes: Required value: must be "
+                  "specified",
+                  "spec.containers[0].restartPolicyRules[2].exitCodes.operator: Unsupported "
+                  "value: \"Between\": supported values: \"In\", \"NotIn\"",
+                  "spec.containers[0].restartPolicyRules[3].action: Forbidden: not supported by "
+                  "cubelet (RestartAllContainers: restart rules may restart the container itself "
+                  "only)"));
+  c.restart_policy_rules.assign(
+      21, {.action = "Restart",
+           .exit_codes = ContainerRestartRuleOnExitCodes{"In", std::vector<int32_t>(256, 1)}});
+  std::vector<std::string> errs = Errors(pod);
+  ASSERT_EQ(errs.size(), 22u);
+  EXPECT_EQ(errs[0],
+            "spec.containers[0].restartPolicyRules: Too many: 21: must have at most 20 "
+            "items");
+  EXPECT_EQ(errs[1],
+            "spec.containers[0].restartPolicyRules[0].exitCodes.values: Too many: 256: "
+            "must have at most 255 items");
 }
 
 TEST(ValidationTest, ImagePullPolicy) {

@@ -33,6 +33,7 @@ struct NamespaceOption {
   NamespaceMode network = NamespaceMode::kPod;
   NamespaceMode pid = NamespaceMode::kContainer;
   NamespaceMode ipc = NamespaceMode::kPod;
+  std::string target_id;  // the container a kTarget mode joins
   bool operator==(const NamespaceOption&) const = default;
 };
 

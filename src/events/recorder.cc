@@ -32,4 +32,8 @@ std::string InitContainerFieldPath(std::string_view container_name) {
   return absl::StrCat("spec.initContainers{", Sv(container_name), "}");
 }
 
+std::string EphemeralContainerFieldPath(std::string_view container_name) {
+  return absl::StrCat("spec.ephemeralContainers{", Sv(container_name), "}");
+}
+
 }  // namespace cubelet::events

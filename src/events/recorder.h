@@ -65,9 +65,10 @@ ObjectReference NodeReference(std::string_view node_name);
 
 // The fieldPath of a container in a pod reference, as the kubelet's
 // GenerateContainerRef builds it: "spec.containers{web}",
-// "spec.initContainers{init}".
+// "spec.initContainers{init}", "spec.ephemeralContainers{debugger}".
 std::string ContainerFieldPath(std::string_view container_name);
 std::string InitContainerFieldPath(std::string_view container_name);
+std::string EphemeralContainerFieldPath(std::string_view container_name);
 
 // Drops every event: for standalone mode, which has no API server to tell.
 class NullRecorder final : public EventRecorder {

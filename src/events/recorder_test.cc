@@ -33,6 +33,7 @@ TEST(ReferenceTest, NodeReferenceUsesTheNameAsUid) {
 TEST(ReferenceTest, ContainerFieldPaths) {
   EXPECT_EQ(ContainerFieldPath("app"), "spec.containers{app}");
   EXPECT_EQ(InitContainerFieldPath("setup"), "spec.initContainers{setup}");
+  EXPECT_EQ(EphemeralContainerFieldPath("debugger"), "spec.ephemeralContainers{debugger}");
 }
 
 TEST(NullRecorderTest, AcceptsAnything) {

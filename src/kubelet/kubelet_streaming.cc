@@ -66,6 +66,9 @@ absl::StatusOr<std::string> Kubelet::GetAttach(const StreamTarget& target,
   // Whether the process has a terminal was fixed when it started: attach
   // follows the container's spec, not the request.
   const api::Container* spec = api::FindContainer(*found->first, target.container);
+  for (const api::Container& c : found->first->spec.ephemeral_containers) {
+    if (spec == nullptr && c.name == target.container) spec = &c;  // kubectl debug -it
+  }
   if (spec == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("container ", target.container, " not found in pod ", PodFullName(target)));

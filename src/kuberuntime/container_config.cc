@@ -30,6 +30,7 @@
 #include "kuberuntime/termination_message.h"
 #include "lifecycle/security_admission.h"
 #include "util/log.h"
+#include "volume/subpath.h"
 
 namespace cubelet::kuberuntime {
 namespace {
@@ -619,7 +620,16 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
       return absl::InvalidArgumentError(
           absl::StrCat("volumeMounts ", m.name, ": no volume of that name"));
     }
-    if (!m.sub_path.empty()) host_path = JoinPath(host_path, m.sub_path);
+    if (!m.sub_path.empty()) {
+      // Made here, with the volume's mode, not by the runtime (0755 root).
+      if (absl::Status s = volume::MakeMissingSubPath(host_path, m.sub_path); !s.ok()) {
+        return absl::Status(s.code(), absl::StrCat("failed to create subPath directory for "
+                                                   "volumeMount \"",
+                                                   m.name, "\" of container \"", container.name,
+                                                   "\": ", s.message()));
+      }
+      host_path = JoinPath(host_path, m.sub_path);
+    }
     cri::MountPropagation propagation = cri::MountPropagation::kPrivate;
     if (m.mount_propagation == "HostToContainer") {
       propagation = cri::MountPropagation::kHostToContainer;

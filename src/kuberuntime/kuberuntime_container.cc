@@ -70,6 +70,18 @@ absl::Status RuntimeManager::StartContainer(const api::Pod& pod, const api::Cont
   }
   absl::StatusOr<cri::ContainerConfig> config =
       GenerateContainerConfig(container, pod, restart_count, pod_ips);
+  if (config.ok() && !container.target_container_name.empty()) {
+    // An ephemeral container joins its target's process namespace.
+    const container::ContainerStatus* target =
+        status.FindContainerStatusByName(container.target_container_name);
+    if (target == nullptr) {
+      config = absl::NotFoundError(
+          absl::StrCat("unable to find target container ", container.target_container_name));
+    } else {
+      config->security_context.namespaces.pid = cri::NamespaceMode::kTarget;
+      config->security_context.namespaces.target_id = target->id;
+    }
+  }
   if (!config.ok()) {
     Record(pod, container.name, events::kWarning, "Failed",
            absl::StrCat("Error: ", config.status().message()));

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "api/restart_policy.h"
 #include "kuberuntime/hash.h"
 #include "kuberuntime/runtime_manager.h"
 
@@ -82,7 +83,6 @@ bool ComputeInitContainerActions(const api::Pod& pod, const PodStatus& status,
   }
 
   bool previously_initialized = pod_has_initialized;
-  const bool restart_on_failure = RestartOnFailure(pod);
   std::vector<size_t> to_start;  // built back to front, reversed at the end
 
   // Walk back to front: completed init containers may have been removed, so
@@ -140,7 +140,8 @@ bool ComputeInitContainerActions(const api::Pod& pod, const PodStatus& status,
           break;
         }
         if (IsInitContainerFailed(*cs)) {
-          if (!restart_on_failure) {
+          // Its exit code against its restart rules and policy.
+          if (!ShouldContainerBeRestarted(c, pod, status)) {
             a.kill_pod = true;
             a.init_containers_to_start.clear();
             return false;
@@ -155,7 +156,8 @@ bool ComputeInitContainerActions(const api::Pod& pod, const PodStatus& status,
         }
         break;
       case ContainerState::kUnknown:
-        if (!sidecar && !restart_on_failure) {
+        // No exit code for the rules: the container's own policy, if any.
+        if (!sidecar && api::EffectiveRestartPolicy(pod.spec, c) == api::kRestartNever) {
           a.kill_pod = true;
           a.init_containers_to_start.clear();
           return false;
@@ -196,9 +198,7 @@ bool ShouldContainerBeRestarted(const api::Container& container, const api::Pod&
   if (cs == nullptr) return true;
   if (cs->state == ContainerState::kRunning) return false;
   if (cs->state == ContainerState::kUnknown || cs->state == ContainerState::kCreated) return true;
-  if (pod.spec.restart_policy == api::kRestartNever) return false;
-  if (pod.spec.restart_policy == api::kRestartOnFailure && cs->exit_code == 0) return false;
-  return true;
+  return api::ContainerShouldRestart(container, pod.spec, cs->exit_code);
 }
 
 PodActions ComputePodActions(const api::Pod& pod, const PodStatus& status,
@@ -222,7 +222,10 @@ PodActions ComputePodActions(const api::Pod& pod, const PodStatus& status,
     std::vector<size_t> to_start;
     for (size_t i = 0; i < pod.spec.containers.size(); ++i) {
       const api::Container& c = pod.spec.containers[i];
-      if (pod.spec.restart_policy == api::kRestartOnFailure && ContainerSucceeded(c, status)) {
+      // A container that runs once (OnFailure, its own policy first) and
+      // succeeded is not started again in the new sandbox.
+      if (api::EffectiveRestartPolicy(pod.spec, c) == api::kRestartOnFailure &&
+          ContainerSucceeded(c, status)) {
         continue;
       }
       to_start.push_back(i);
@@ -241,7 +244,16 @@ PodActions ComputePodActions(const api::Pod& pod, const PodStatus& status,
     return a;
   }
 
+  // Ephemeral containers start even before initialization completes, and
+  // only once: an instance of any state means it ran.
+  for (size_t i = 0; i < pod.spec.ephemeral_containers.size(); ++i) {
+    if (status.FindContainerStatusByName(pod.spec.ephemeral_containers[i].name) == nullptr) {
+      a.ephemeral_containers_to_start.push_back(i);
+    }
+  }
+
   bool initialized = ComputeInitContainerActions(pod, status, probes, a);
+  if (a.kill_pod) a.ephemeral_containers_to_start.clear();
   if (a.kill_pod || !initialized) return a;
 
   int keep = 0;
@@ -262,7 +274,9 @@ PodActions ComputePodActions(const api::Pod& pod, const PodStatus& status,
       }
       continue;
     }
-    bool restart = RestartOnFailure(pod);
+    // A running container has no exit code for the rules: its own policy, if
+    // any, else the pod's.
+    bool restart = api::EffectiveRestartPolicy(pod.spec, c) != api::kRestartNever;
     std::string message;
     KillReason reason = KillReason::kNone;
     if (cs->hash != HashContainer(c)) {
@@ -288,8 +302,9 @@ PodActions ComputePodActions(const api::Pod& pod, const PodStatus& status,
 
   if (keep == 0 && a.containers_to_start.empty()) {
     a.kill_pod = true;
-    // Sidecars must not keep a finished pod alive.
+    // Sidecars (and debuggers) must not keep a finished pod alive.
     a.init_containers_to_start.clear();
+    a.ephemeral_containers_to_start.clear();
   }
   return a;
 }

@@ -239,6 +239,84 @@ TEST(ComputePodActionsTest, LivenessFailureKillsAndRestartsUnlessNever) {
   EXPECT_TRUE(never.kill_pod);
 }
 
+TEST(ComputePodActionsTest, ContainerRestartRulesOverrideThePodsPolicy) {
+  api::Pod pod = MakePod(api::kRestartNever, {"a"});
+  api::Container& a = pod.spec.containers[0];
+  a.restart_policy = api::kRestartNever;
+  a.restart_policy_rules.push_back(
+      {.action = api::kRestartRuleActionRestart,
+       .exit_codes = api::ContainerRestartRuleOnExitCodes{.operator_ = "In", .values = {42}}});
+  PodActions matched =
+      ComputePodActions(pod, StatusBuilder(pod).Sandbox(true).Exited("a", 42).Build());
+  EXPECT_FALSE(matched.kill_pod);
+  EXPECT_THAT(matched.containers_to_start, ElementsAre(0));
+  PodActions other =
+      ComputePodActions(pod, StatusBuilder(pod).Sandbox(true).Exited("a", 1).Build());
+  EXPECT_TRUE(other.kill_pod);
+  EXPECT_THAT(other.containers_to_start, IsEmpty());
+
+  // The container's own Always beats the pod's Never, and its Never the pod's Always.
+  a.restart_policy_rules.clear();
+  a.restart_policy = api::kRestartAlways;
+  EXPECT_THAT(ComputePodActions(pod, StatusBuilder(pod).Sandbox(true).Exited("a", 0).Build())
+                  .containers_to_start,
+              ElementsAre(0));
+  pod.spec.restart_policy = api::kRestartAlways;
+  a.restart_policy = api::kRestartNever;
+  EXPECT_TRUE(
+      ComputePodActions(pod, StatusBuilder(pod).Sandbox(true).Exited("a", 1).Build()).kill_pod);
+  // A running container failing liveness: no exit code, so its own policy.
+  FakeProbes probes;
+  probes.liveness_failed = "a-0";
+  PodActions liveness =
+      ComputePodActions(pod, StatusBuilder(pod).Sandbox(true).Running("a").Build(), &probes);
+  EXPECT_THAT(liveness.containers_to_start, IsEmpty());
+  ASSERT_EQ(liveness.containers_to_kill.size(), 1u);
+  EXPECT_EQ(liveness.containers_to_kill[0].message, "Container a failed liveness probe");
+}
+
+TEST(ComputePodActionsTest, InitContainerRestartPolicyDecidesAFailedInit) {
+  api::Pod pod = MakePod(api::kRestartNever, {"a"}, {"i0"});
+  pod.spec.init_containers[0].restart_policy = api::kRestartOnFailure;
+  PodActions failed =
+      ComputePodActions(pod, StatusBuilder(pod).Sandbox(true).Exited("i0", 2).Build());
+  EXPECT_FALSE(failed.kill_pod);
+  EXPECT_THAT(failed.init_containers_to_start, ElementsAre(0));
+  pod.spec.restart_policy = api::kRestartAlways;
+  pod.spec.init_containers[0].restart_policy = api::kRestartNever;
+  EXPECT_TRUE(
+      ComputePodActions(pod, StatusBuilder(pod).Sandbox(true).Exited("i0", 2).Build()).kill_pod);
+}
+
+TEST(ComputePodActionsTest, NewSandboxSkipsContainersThatRanOnceAndSucceeded) {
+  api::Pod pod = MakePod(api::kRestartAlways, {"a", "b"});
+  pod.spec.containers[0].restart_policy = api::kRestartOnFailure;
+  PodActions a = ComputePodActions(
+      pod, StatusBuilder(pod).Sandbox(false, 0).Exited("a", 0).Exited("b", 0).Build());
+  EXPECT_TRUE(a.create_sandbox);
+  EXPECT_THAT(a.containers_to_start, ElementsAre(1));
+}
+
+TEST(ComputePodActionsTest, EphemeralContainersStartOnceEvenBeforeInitialization) {
+  api::Pod pod = MakePod(api::kRestartAlways, {"a"}, {"i0"});
+  pod.spec.ephemeral_containers.push_back(Spec("debug"));
+  PodActions initializing =
+      ComputePodActions(pod, StatusBuilder(pod).Sandbox(true).Running("i0").Build());
+  EXPECT_THAT(initializing.ephemeral_containers_to_start, ElementsAre(0));
+  EXPECT_THAT(initializing.containers_to_start, IsEmpty());
+  // Once it has an instance, whatever its state, it is never started again.
+  PodActions exited = ComputePodActions(
+      pod, StatusBuilder(pod).Sandbox(true).Exited("debug", 1).Running("a").Build());
+  EXPECT_THAT(exited.ephemeral_containers_to_start, IsEmpty());
+  EXPECT_FALSE(exited.kill_pod);
+  // A finished pod is not kept alive for one.
+  pod.spec.restart_policy = api::kRestartNever;
+  PodActions done = ComputePodActions(
+      pod, StatusBuilder(pod).Sandbox(true).Exited("a", 0).Exited("i0", 0).Build());
+  EXPECT_TRUE(done.kill_pod);
+  EXPECT_THAT(done.ephemeral_containers_to_start, IsEmpty());
+}
+
 TEST(ComputePodActionsTest, UnknownContainerIsKilledBeforeRestart) {
   api::Pod pod = MakePod(api::kRestartAlways, {"a"});
   PodActions a = ComputePodActions(

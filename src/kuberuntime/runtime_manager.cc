@@ -586,6 +586,15 @@ PodSyncResult RuntimeManager::SyncPod(const api::Pod& pod, const container::PodS
     }
   }
 
+  // Ephemeral containers first (upstream step 7), so that a debugger starts
+  // even while an init container keeps failing.
+  for (size_t idx : actions.ephemeral_containers_to_start) {
+    if (Cancelled(cancel, result)) return result;
+    StartContainer(pod, pod.spec.ephemeral_containers[idx], status, sandbox_id, sandbox_config,
+                   pod_ips, result)
+        .IgnoreError();
+  }
+
   // Step 4: init containers, in order; a regular one that fails to start
   // stops the sync (the next one must not run before it), a sidecar does not.
   for (size_t idx : actions.init_containers_to_start) {
@@ -608,10 +617,15 @@ void RuntimeManager::Record(const api::Pod& pod, const std::string& container_na
                             std::string_view type, std::string_view reason,
                             std::string_view message) {
   bool init = false;
+  bool ephemeral = false;
   for (const api::Container& c : pod.spec.init_containers) init = init || c.name == container_name;
-  recorder_->Event(events::PodReference(pod, init ? events::InitContainerFieldPath(container_name)
-                                                  : events::ContainerFieldPath(container_name)),
-                   type, reason, message);
+  for (const api::Container& c : pod.spec.ephemeral_containers) {
+    ephemeral = ephemeral || c.name == container_name;
+  }
+  std::string field_path = init        ? events::InitContainerFieldPath(container_name)
+                           : ephemeral ? events::EphemeralContainerFieldPath(container_name)
+                                       : events::ContainerFieldPath(container_name);
+  recorder_->Event(events::PodReference(pod, std::move(field_path)), type, reason, message);
 }
 
 std::optional<std::string> RuntimeManager::DoBackOff(const api::Pod& pod,

@@ -95,6 +95,8 @@ struct PodActions {
   // Indices into spec.init_containers / spec.containers, in start order.
   std::vector<size_t> init_containers_to_start;
   std::vector<size_t> containers_to_start;
+  // Indices into spec.ephemeral_containers: those never started yet.
+  std::vector<size_t> ephemeral_containers_to_start;
   std::vector<ContainerToKill> containers_to_kill;
 
   bool operator==(const PodActions&) const = default;

@@ -3,47 +3,16 @@
 #include <sys/stat.h>
 
 #include <fstream>
-#include <map>
 #include <regex>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "api/sysctl.h"
 
 namespace cubelet::lifecycle {
 namespace {
 
 constexpr char kAppArmorAnnotationPrefix[] = "container.apparmor.security.beta.kubernetes.io/";
-
-// The Linux namespace of a sysctl (component-helpers sysctl GetNamespace);
-// empty when none is known.
-std::string NamespaceOf(const std::string& name) {
-  static const auto* const kByName = new std::map<std::string, std::string>{
-      {"kernel.domainname", "UTS"}, {"kernel.sem", "IPC"},    {"kernel.shmall", "IPC"},
-      {"kernel.shmmax", "IPC"},     {"kernel.shmmni", "IPC"}, {"kernel.shm_rmid_forced", "IPC"},
-      {"kernel.shm", "IPC"},        {"kernel.msgmax", "IPC"}, {"kernel.msgmnb", "IPC"},
-      {"kernel.msgmni", "IPC"},     {"kernel.msg", "IPC"},
-  };
-  if (auto it = kByName->find(name); it != kByName->end()) return it->second;
-  if (absl::StartsWith(name, "net.")) return "Net";
-  if (absl::StartsWith(name, "fs.mqueue.")) return "IPC";
-  if (absl::StartsWith(name, "user.")) return "User";
-  return "";
-}
-
-// net/ipv4/conf/eno2.100/rp_filter -> net.ipv4.conf.eno2/100.rp_filter
-// (component-helpers sysctl NormalizeName).
-std::string Normalize(std::string name) {
-  size_t first = name.find_first_of("./");
-  if (first == std::string::npos || name[first] == '.') return name;
-  for (char& c : name) {
-    if (c == '.') {
-      c = '/';
-    } else if (c == '/') {
-      c = '.';
-    }
-  }
-  return name;
-}
 
 // The kubelet's safe sysctls (pkg/kubelet/sysctl SafeSysctlAllowlist); the
 // kernel versions some need are all older than Debian 12's.
@@ -80,9 +49,9 @@ absl::Status ValidateUnsafeSysctlPatterns(const std::vector<std::string>& patter
                        "\" must have at most 253 characters and match regex "
                        "([a-z0-9]([-_a-z0-9]*[a-z0-9])?[\\./])*([a-z0-9][-_a-z0-9]*)?[a-z0-9*]"));
     }
-    std::string name = Normalize(p);
+    std::string name = api::NormalizeSysctlName(p);
     if (size_t star = name.find('*'); star != std::string::npos) name.resize(star);
-    if (NamespaceOf(name).empty()) {
+    if (api::SysctlNamespace(name).empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("the sysctls \"", name, "\" are not known to be namespaced"));
     }
@@ -95,11 +64,11 @@ std::optional<std::string> ForbiddenSysctl(const api::Pod& pod,
   if (!pod.spec.security_context.has_value()) return std::nullopt;
   const bool host_users = pod.spec.host_users.value_or(true);
   for (const api::Sysctl& s : pod.spec.security_context->sysctls) {
-    const std::string name = Normalize(s.name);
+    const std::string name = api::NormalizeSysctlName(s.name);
     bool allowed = false;
     for (const std::string& safe : SafeSysctls()) allowed = allowed || safe == name;
     for (const std::string& pattern : allowed_unsafe) {
-      std::string p = Normalize(pattern);
+      std::string p = api::NormalizeSysctlName(pattern);
       if (size_t star = p.find('*'); star != std::string::npos) {
         allowed = allowed || absl::StartsWith(name, p.substr(0, star));
       } else {
@@ -108,7 +77,7 @@ std::optional<std::string> ForbiddenSysctl(const api::Pod& pod,
     }
     if (!allowed) return absl::StrCat("forbidden sysctl: \"", name, "\" not allowlisted");
     // Even an allowed sysctl may not change a namespace shared with the host.
-    const std::string ns = NamespaceOf(name);
+    const std::string ns(api::SysctlNamespace(name));
     if ((ns == "IPC" && pod.spec.host_ipc) || (ns == "Net" && pod.spec.host_network) ||
         (ns == "User" && host_users)) {
       return absl::StrCat("forbidden sysctl: \"", name, "\" not allowed with host ", ns,

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "api/restart_policy.h"
 #include "asio/post.hpp"
 #include "util/random.h"
 
@@ -301,9 +302,12 @@ void ProberManager::DoProbe(const WorkerPtr& w) {
       changed = SetResultLocked(w->type, id, uid, ProbeResult::kFailure);
     }
     if (changed && w->type == ProbeType::kReadiness) on_change_(uid);
-    // A terminated container of a pod that never restarts stays dead.
-    bool never = w->pod->spec.restart_policy == api::kRestartNever && !w->is_init;
-    return finish(!(cs->state.terminated.has_value() && never));
+    // A terminated container that will not run again (its restart rules and
+    // policies; sidecars always do) needs no more probing.
+    if (!cs->state.terminated.has_value()) return finish(true);
+    return finish(
+        api::IsRestartableInitContainer(*w->container) ||
+        api::ContainerShouldRestart(*w->container, w->pod->spec, cs->state.terminated->exit_code));
   }
   // A terminating pod is not killed for failing probes.
   if (w->pod->metadata.deletion_timestamp.has_value() && w->type != ProbeType::kReadiness) {

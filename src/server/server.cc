@@ -77,7 +77,8 @@ const api::Pod* FindPod(const std::vector<api::Pod>& pods, const std::string& na
 }
 
 bool HasContainer(const api::Pod& pod, const std::string& name) {
-  for (const auto* list : {&pod.spec.containers, &pod.spec.init_containers}) {
+  for (const auto* list :
+       {&pod.spec.containers, &pod.spec.init_containers, &pod.spec.ephemeral_containers}) {
     for (const api::Container& c : *list) {
       if (c.name == name) return true;
     }
@@ -86,7 +87,8 @@ bool HasContainer(const api::Pod& pod, const std::string& name) {
 }
 
 const api::ContainerStatus* FindStatus(const api::Pod& pod, const std::string& name) {
-  for (const auto* list : {&pod.status.container_statuses, &pod.status.init_container_statuses}) {
+  for (const auto* list : {&pod.status.container_statuses, &pod.status.init_container_statuses,
+                           &pod.status.ephemeral_container_statuses}) {
     for (const api::ContainerStatus& s : *list) {
       if (s.name == name) return &s;
     }

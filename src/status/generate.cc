@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "api/restart_policy.h"
 #include "status/qos.h"
 
 namespace cubelet::status {
@@ -55,9 +56,7 @@ bool ShouldContainerBeRestarted(const api::Container& c, const api::Pod& pod,
   if (cs == nullptr) return true;
   if (cs->state == ContainerState::kRunning) return false;
   if (cs->state == ContainerState::kUnknown || cs->state == ContainerState::kCreated) return true;
-  if (pod.spec.restart_policy == api::kRestartNever) return false;
-  if (pod.spec.restart_policy == api::kRestartOnFailure && cs->exit_code == 0) return false;
-  return true;
+  return api::ContainerShouldRestart(c, pod.spec, cs->exit_code);
 }
 
 api::ContainerStatus ConvertContainerStatus(const container::ContainerStatus& cs,
@@ -248,7 +247,14 @@ std::string GetPhase(const api::Pod& pod, const std::vector<api::ContainerStatus
                      const std::vector<api::ContainerStatus>& statuses, bool pod_is_terminal) {
   int pending_init = 0;
   int pending_sidecars = 0;
-  int failed_init = 0;
+  // Init containers that failed and will not run again (restart rules, then
+  // the container's policy, then the pod's): the pod has failed.
+  int failed_init_not_restartable = 0;
+  auto failed_init = [&](const api::Container& c, int32_t exit_code) {
+    if (exit_code != 0 && !api::ContainerShouldRestart(c, pod.spec, exit_code)) {
+      ++failed_init_not_restartable;
+    }
+  };
   for (const api::Container& c : pod.spec.init_containers) {
     if (api::IsRestartableInitContainer(c)) continue;
     const api::ContainerStatus* s = FindStatus(init_statuses, statuses, c.name);
@@ -257,10 +263,10 @@ std::string GetPhase(const api::Pod& pod, const std::vector<api::ContainerStatus
     } else if (s->state.running.has_value()) {
       ++pending_init;
     } else if (s->state.terminated.has_value()) {
-      if (s->state.terminated->exit_code != 0) ++failed_init;
+      failed_init(c, s->state.terminated->exit_code);
     } else if (s->state.waiting.has_value()) {
       if (s->last_state.terminated.has_value()) {
-        if (s->last_state.terminated->exit_code != 0) ++failed_init;
+        failed_init(c, s->last_state.terminated->exit_code);
       } else {
         ++pending_init;
       }
@@ -270,6 +276,7 @@ std::string GetPhase(const api::Pod& pod, const std::vector<api::ContainerStatus
   }
 
   int unknown = 0, running = 0, waiting = 0, stopped = 0, succeeded = 0;
+  int stopped_not_restartable = 0;
   for (const api::Container& c : pod.spec.init_containers) {
     if (!api::IsRestartableInitContainer(c)) continue;
     const api::ContainerStatus* s = FindStatus(init_statuses, statuses, c.name);
@@ -299,10 +306,15 @@ std::string GetPhase(const api::Pod& pod, const std::vector<api::ContainerStatus
       ++running;
     } else if (s->state.terminated.has_value()) {
       ++stopped;
-      if (s->state.terminated->exit_code == 0) ++succeeded;
+      const int32_t exit_code = s->state.terminated->exit_code;
+      if (!api::ContainerShouldRestart(c, pod.spec, exit_code)) ++stopped_not_restartable;
+      if (exit_code == 0) ++succeeded;
     } else if (s->state.waiting.has_value()) {
       if (s->last_state.terminated.has_value()) {
         ++stopped;
+        if (!api::ContainerShouldRestart(c, pod.spec, s->last_state.terminated->exit_code)) {
+          ++stopped_not_restartable;
+        }
       } else {
         ++waiting;
       }
@@ -311,8 +323,7 @@ std::string GetPhase(const api::Pod& pod, const std::vector<api::ContainerStatus
     }
   }
 
-  const std::string& policy = pod.spec.restart_policy;
-  if (failed_init > 0 && policy == api::kRestartNever) return api::kPodFailed;
+  if (failed_init_not_restartable > 0) return api::kPodFailed;
   // Sidecars still starting hold the pod in Pending, unless regular
   // containers already stopped (then this is a restarted sandbox, not a new
   // pod).
@@ -323,10 +334,9 @@ std::string GetPhase(const api::Pod& pod, const std::vector<api::ContainerStatus
     if (pod_is_terminal && !api::IsStaticPod(pod)) {
       return stopped == succeeded ? api::kPodSucceeded : api::kPodFailed;
     }
-    if (policy == api::kRestartAlways) return api::kPodRunning;  // restarting
-    if (stopped == succeeded) return api::kPodSucceeded;
-    if (policy == api::kRestartNever) return api::kPodFailed;
-    return api::kPodRunning;  // OnFailure, restarting the failed ones
+    // Some will run again: the pod is still running.
+    if (stopped != stopped_not_restartable) return api::kPodRunning;
+    return stopped == succeeded ? api::kPodSucceeded : api::kPodFailed;
   }
   return api::kPodPending;
 }
@@ -456,6 +466,9 @@ api::PodStatus GeneratePodStatus(const api::Pod& pod, const container::PodStatus
       pod, rs, old.init_container_statuses, pod.spec.init_containers, true, reasons);
   s.container_statuses = ConvertToAPIContainerStatuses(pod, rs, old.container_statuses,
                                                        pod.spec.containers, false, reasons);
+  // Ephemeral containers are not probed: neither ready nor started is set.
+  s.ephemeral_container_statuses = ConvertToAPIContainerStatuses(
+      pod, rs, old.ephemeral_container_statuses, pod.spec.ephemeral_containers, false, reasons);
   ApplyProbes(pod, options, s.init_container_statuses, true);
   ApplyProbes(pod, options, s.container_statuses, false);
 

@@ -367,6 +367,46 @@ TEST(GenerateTest, FailedInitContainer) {
   EXPECT_EQ(s.init_container_statuses[0].last_state.terminated->exit_code, 1);
 }
 
+TEST(GenerateTest, ContainerRestartRulesDecideThePhase) {
+  api::Pod pod = MakePod(api::kRestartNever, {"a", "b"});
+  pod.spec.containers[0].restart_policy = api::kRestartNever;
+  pod.spec.containers[0].restart_policy_rules.push_back(
+      {.action = api::kRestartRuleActionRestart,
+       .exit_codes = api::ContainerRestartRuleOnExitCodes{.operator_ = "In", .values = {42}}});
+  // a will be restarted (exit 42 matches its rule): the pod still runs.
+  EXPECT_EQ(Gen(pod, RS().Exited("a", 42).Exited("b", 0).Build()).phase, api::kPodRunning);
+  EXPECT_EQ(Gen(pod, RS().Exited("a", 1).Exited("b", 0).Build()).phase, api::kPodFailed);
+  // b's own Always in a Never pod: restarting, so Running.
+  pod.spec.containers[1].restart_policy = api::kRestartAlways;
+  EXPECT_EQ(Gen(pod, RS().Exited("a", 0).Exited("b", 0).Build()).phase, api::kPodRunning);
+  // And a's own Never in an Always pod: once b is done too, the pod is done.
+  pod.spec.restart_policy = api::kRestartAlways;
+  pod.spec.containers[1].restart_policy = api::kRestartNever;
+  EXPECT_EQ(Gen(pod, RS().Exited("a", 0).Exited("b", 0).Build()).phase, api::kPodSucceeded);
+
+  // A failed init container the pod's policy would not retry, but its own does.
+  api::Pod init = MakePod(api::kRestartNever, {"a"}, {"i0"});
+  init.spec.init_containers[0].restart_policy = api::kRestartOnFailure;
+  EXPECT_EQ(Gen(init, RS().Exited("i0", 1).Build()).phase, api::kPodPending);
+}
+
+TEST(GenerateTest, EphemeralContainersHaveTheirOwnStatusesOutsideThePhase) {
+  api::Pod pod = MakePod(api::kRestartNever, {"a"});
+  api::Container debug;
+  debug.name = "debugger";
+  debug.image = "busybox";
+  pod.spec.ephemeral_containers.push_back(debug);
+  api::PodStatus s = Gen(pod, RS().Running("debugger").Exited("a", 0).Build());
+  ASSERT_EQ(s.ephemeral_container_statuses.size(), 1u);
+  EXPECT_EQ(s.ephemeral_container_statuses[0].name, "debugger");
+  EXPECT_TRUE(s.ephemeral_container_statuses[0].state.running.has_value());
+  EXPECT_FALSE(s.ephemeral_container_statuses[0].started.has_value());  // never probed
+  EXPECT_FALSE(s.ephemeral_container_statuses[0].ready);
+  ASSERT_EQ(s.container_statuses.size(), 1u);
+  // A running debugger does not keep the pod Running: a is done.
+  EXPECT_EQ(s.phase, api::kPodSucceeded);
+}
+
 TEST(GenerateTest, SidecarMustStartBeforeInitialized) {
   api::Pod pod = MakePod(api::kRestartAlways, {"a"}, {"side"});
   pod.spec.init_containers[0].restart_policy = api::kRestartAlways;

@@ -6,17 +6,11 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "api/fieldpath.h"
+#include "api/restart_policy.h"
 #include "status/generate.h"
 
 namespace cubelet::status {
 namespace {
-
-// Whether a container that terminated with `exit_code` may run again.
-bool MayRestart(const std::string& restart_policy, int32_t exit_code) {
-  if (restart_policy == api::kRestartAlways) return true;
-  if (restart_policy == api::kRestartOnFailure) return exit_code != 0;
-  return false;
-}
 
 const api::ContainerStatus* FindStatus(const std::vector<api::ContainerStatus>& statuses,
                                        const std::string& name) {
@@ -26,21 +20,24 @@ const api::ContainerStatus* FindStatus(const std::vector<api::ContainerStatus>& 
   return nullptr;
 }
 
+// Upstream checkContainerStateTransition: a terminated container may leave
+// that state only if it is allowed to run again (a sidecar, or its restart
+// rules and policies say so).
 absl::Status CheckTransitions(const std::vector<api::ContainerStatus>& old_statuses,
                               const std::vector<api::ContainerStatus>& new_statuses,
-                              const std::string& restart_policy,
-                              const std::vector<api::Container>* specs) {
+                              const api::PodSpec& spec, const std::vector<api::Container>& specs) {
+  if (spec.restart_policy == api::kRestartAlways) return absl::OkStatus();
   for (const api::ContainerStatus& old : old_statuses) {
     if (!old.state.terminated.has_value()) continue;
-    if (specs != nullptr) {
-      // Sidecars (restartable init containers) restart whatever the policy.
-      bool sidecar = false;
-      for (const api::Container& c : *specs) {
-        if (c.name == old.name) sidecar = api::IsRestartableInitContainer(c);
-      }
-      if (sidecar) continue;
+    const int32_t exit_code = old.state.terminated->exit_code;
+    if (exit_code != 0 && spec.restart_policy == api::kRestartOnFailure) continue;
+    bool restartable = false;
+    for (const api::Container& c : specs) {
+      if (c.name != old.name) continue;
+      restartable =
+          api::IsRestartableInitContainer(c) || api::ContainerShouldRestart(c, spec, exit_code);
     }
-    if (MayRestart(restart_policy, old.state.terminated->exit_code)) continue;
+    if (restartable) continue;
     const api::ContainerStatus* now = FindStatus(new_statuses, old.name);
     if (now != nullptr && !now->state.terminated.has_value()) {
       return absl::InvalidArgumentError(absl::StrCat("terminated container ", old.name,
@@ -64,13 +61,13 @@ absl::StatusOr<uint64_t> StatusManager::SetPodStatus(const api::Pod& pod, api::P
     if (it != statuses_.end()) {
       const api::PodStatus& old = it->second.status;
       if (absl::Status s = CheckTransitions(old.container_statuses, status.container_statuses,
-                                            pod.spec.restart_policy, nullptr);
+                                            pod.spec, pod.spec.containers);
           !s.ok()) {
         return s;
       }
       if (absl::Status s =
               CheckTransitions(old.init_container_statuses, status.init_container_statuses,
-                               pod.spec.restart_policy, &pod.spec.init_containers);
+                               pod.spec, pod.spec.init_containers);
           !s.ok()) {
         return s;
       }

@@ -174,6 +174,24 @@ TEST(StatusManagerTest, SidecarMayRestartUnderNever) {
   EXPECT_TRUE(manager.SetPodStatus(pod, s).ok());
 }
 
+TEST(StatusManagerTest, ContainerRestartRulesAllowARestartUnderNever) {
+  StatusManager manager;
+  api::Pod pod = MakePod("Never");
+  pod.spec.containers[0].restart_policy = "Never";
+  pod.spec.containers[0].restart_policy_rules.push_back(
+      {.action = "Restart",
+       .exit_codes = api::ContainerRestartRuleOnExitCodes{.operator_ = "In", .values = {42}}});
+  api::PodStatus s;
+  s.container_statuses = {Terminated("app", 42)};
+  ASSERT_TRUE(manager.SetPodStatus(pod, s).ok());
+  s.container_statuses = {Running("app")};
+  EXPECT_TRUE(manager.SetPodStatus(pod, s).ok());
+  s.container_statuses = {Terminated("app", 1)};
+  ASSERT_TRUE(manager.SetPodStatus(pod, s).ok());
+  s.container_statuses = {Running("app")};
+  EXPECT_FALSE(manager.SetPodStatus(pod, s).ok());  // exit 1: no rule, Never
+}
+
 TEST(StatusManagerTest, ListenerSeesOldAndNew) {
   std::vector<std::pair<std::string, std::string>> changes;
   StatusManager manager(

@@ -451,7 +451,39 @@ absl::Status VolumeManager::TearDownPodVolumes(const std::string& uid) {
       if (absl::Status s = mounter_->Unmount(m.path); !s.ok() && first.ok()) first = s;
     }
   }
-  return first;
+  if (!first.ok()) return first;
+  RemovePodVolumeDirs(uid);
+  return absl::OkStatus();
+}
+
+void VolumeManager::RemovePodVolumeDirs(const std::string& uid) {
+  namespace fs = std::filesystem;
+  absl::StatusOr<std::vector<MountPoint>> mounts = mounter_->List();
+  if (!mounts.ok()) {
+    LOG(WARNING) << "Volumes of pod " << uid << " left in place: " << mounts.status();
+    return;
+  }
+  for (const char* plugin_dir : {kEmptyDirPluginDir, kDownwardAPIPluginDir, kConfigMapPluginDir,
+                                 kSecretPluginDir, kProjectedPluginDir}) {
+    std::error_code ec;
+    const fs::path dir = fs::path(PodDir(uid)) / "volumes" / plugin_dir;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string path = entry.path().string();
+      const std::string below = path + "/";
+      // Never remove through a mount that is not ours (or one that failed
+      // to go): the orphaned pod-dir cleanup retries once it is gone.
+      if (std::any_of(mounts->begin(), mounts->end(), [&](const MountPoint& m) {
+            return m.path == path || m.path.starts_with(below);
+          })) {
+        LOG(WARNING) << "Volume " << path << " still has mounts; left in place";
+        continue;
+      }
+      std::error_code remove_ec;
+      fs::remove_all(entry.path(), remove_ec);
+      if (remove_ec)
+        LOG(WARNING) << "Failed to remove volume " << path << ": " << remove_ec.message();
+    }
+  }
 }
 
 std::vector<std::string> VolumeManager::CleanupOrphanedPodDirs(

@@ -118,9 +118,11 @@ class VolumeManager {
   // `node` fills in missing limits in downwardAPI resourceFieldRefs.
   absl::Status SetUpPodVolumes(const api::Pod& pod, const api::NodeAllocatable& node = {});
 
-  // Unmounts the tmpfs emptyDirs of pod `uid`; returns the first failure
-  // after trying all. The directories stay (the orphaned pod-dir cleanup
-  // removes them).
+  // Unmounts the tmpfs volumes of pod `uid` (emptyDir, secret, projected);
+  // returns the first failure after trying all. Then removes the pod's
+  // volume directories with their content, as upstream's TearDown does for
+  // a terminated pod, except one with a mount still at or below it (left,
+  // with a warning, for the orphaned pod-dir cleanup). The pod dir stays.
   absl::Status TearDownPodVolumes(const std::string& uid);
 
   // Housekeeping's cleanupOrphanedPodDirs: for each <root>/pods/<uid> whose
@@ -131,6 +133,7 @@ class VolumeManager {
   std::vector<std::string> CleanupOrphanedPodDirs(const absl::flat_hash_set<std::string>& keep);
 
  private:
+  void RemovePodVolumeDirs(const std::string& uid);
   absl::Status SetUpEmptyDir(const api::Pod& pod, const api::Volume& volume);
   absl::Status SetUpDownwardAPI(const api::Pod& pod, const api::Volume& volume,
                                 const api::NodeAllocatable& node);

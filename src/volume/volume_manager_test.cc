@@ -450,10 +450,25 @@ TEST_F(VolumeManagerTest, TearDownUnmountsOnlyThisPodsTmpfsEmptyDirs) {
 
   ASSERT_TRUE(vm_.TearDownPodVolumes("uid-1").ok());
   EXPECT_THAT(mounter_.unmounted_, ElementsAre(mem));
+  // Still mounts at or below them: left in place, content and all.
   EXPECT_TRUE(std::filesystem::is_directory(mem));
+  EXPECT_TRUE(std::filesystem::is_directory(vm_.EmptyDirPath("uid-1", "disk")));
   // Nothing left to do the second time.
   ASSERT_TRUE(vm_.TearDownPodVolumes("uid-1").ok());
   EXPECT_EQ(mounter_.unmounted_.size(), 1u);
+}
+
+TEST_F(VolumeManagerTest, TearDownRemovesTheVolumesOfATerminatedPod) {
+  ASSERT_TRUE(vm_.SetUpPodVolumes(PodWith({EmptyDir("mem", "Memory"), EmptyDir("disk")})).ok());
+  const std::string disk = vm_.EmptyDirPath("uid-1", "disk");
+  std::ofstream(disk + "/data") << "x";
+  ASSERT_TRUE(vm_.TearDownPodVolumes("uid-1").ok());
+  EXPECT_THAT(mounter_.unmounted_, ElementsAre(vm_.EmptyDirPath("uid-1", "mem")));
+  // As upstream's emptyDir TearDown: gone, so a terminated pod's memory and
+  // disk are given back while the pod object stays.
+  EXPECT_FALSE(std::filesystem::exists(vm_.EmptyDirPath("uid-1", "mem")));
+  EXPECT_FALSE(std::filesystem::exists(disk));
+  EXPECT_TRUE(std::filesystem::is_directory(vm_.PodDir("uid-1")));
 }
 
 TEST_F(VolumeManagerTest, OrphanedPodDirsGoUnlessKeptOrStillMounted) {

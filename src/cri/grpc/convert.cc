@@ -418,6 +418,7 @@ void ToProto(const LinuxContainerSecurityContext& sc, pb::LinuxContainerSecurity
   ns->set_network(ToProto(sc.namespaces.network));
   ns->set_pid(ToProto(sc.namespaces.pid));
   ns->set_ipc(ToProto(sc.namespaces.ipc));
+  ns->set_target_id(sc.namespaces.target_id);
   out->clear_supplemental_groups();
   for (int64_t g : sc.supplemental_groups) out->add_supplemental_groups(g);
   ToProtoStrings(sc.masked_paths, out->mutable_masked_paths());
@@ -442,6 +443,7 @@ LinuxContainerSecurityContext FromProto(const pb::LinuxContainerSecurityContext&
   out.namespaces.network = FromProto(sc.namespace_options().network());
   out.namespaces.pid = FromProto(sc.namespace_options().pid());
   out.namespaces.ipc = FromProto(sc.namespace_options().ipc());
+  out.namespaces.target_id = sc.namespace_options().target_id();
   out.supplemental_groups.assign(sc.supplemental_groups().begin(), sc.supplemental_groups().end());
   out.masked_paths = FromProtoStrings(sc.masked_paths());
   out.readonly_paths = FromProtoStrings(sc.readonly_paths());
