@@ -230,6 +230,12 @@ def main():
                     print("RESULT " + " ".join(f"{k}={fmt(v)}" for k, v in r.items()), flush=True)
     finally:
         containerd.stop()
+    report(results, sizes, agents, args.out, keep_runs=True)
+
+
+def report(results, sizes, agents, out, keep_runs):
+    """Prints the summaries; with `out`, writes the table, the chart and
+    (keep_runs) results.json there."""
     summary = summarize([r for r in results if "api_writes_per_pod" not in r], sizes, agents)
     api_summary = summarize_api([r for r in results if "api_writes_per_pod" in r])
     for s in summary:
@@ -237,16 +243,18 @@ def main():
     for s in api_summary:
         print("RESULT api-summary " + " ".join(f"{k}={fmt(v)}" for k, v in s.items()),
               flush=True)
-    if args.out:
-        os.makedirs(args.out, exist_ok=True)
-        with open(os.path.join(args.out, "results.json"), "w") as f:
+    if not out:
+        return
+    os.makedirs(out, exist_ok=True)
+    if keep_runs:
+        with open(os.path.join(out, "results.json"), "w") as f:
             json.dump({"runs": results, "summary": summary, "api_summary": api_summary}, f,
                       indent=1)
-        with open(os.path.join(args.out, "table.md"), "w") as f:
-            f.write(table(summary))
-            if api_summary:
-                f.write("\n" + api_table(api_summary))
-        chart(summary, sizes, agents, os.path.join(args.out, "side-by-side.png"))
+    with open(os.path.join(out, "table.md"), "w") as f:
+        f.write(table(summary))
+        if api_summary:
+            f.write("\n" + api_table(api_summary))
+    chart(summary, sizes, agents, os.path.join(out, "side-by-side.png"))
 
 
 def report_from(paths, out):
@@ -259,16 +267,7 @@ def report_from(paths, out):
     static = [r for r in runs if "api_writes_per_pod" not in r]
     sizes = sorted({r["n"] for r in static})
     agents = [a for a in ("raw", "cubelet", "kubelet") if any(r["agent"] == a for r in static)]
-    summary = summarize(static, sizes, agents)
-    api_summary = summarize_api([r for r in runs if "api_writes_per_pod" in r])
-    for s in summary:
-        print("RESULT summary " + " ".join(f"{k}={fmt(v)}" for k, v in s.items()), flush=True)
-    os.makedirs(out, exist_ok=True)
-    with open(os.path.join(out, "table.md"), "w") as f:
-        f.write(table(summary))
-        if api_summary:
-            f.write("\n" + api_table(api_summary))
-    chart(summary, sizes, agents, os.path.join(out, "side-by-side.png"))
+    report(runs, sizes, agents, out, keep_runs=False)
 
 
 def api_writes(args, containerd, agents):

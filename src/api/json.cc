@@ -252,17 +252,10 @@ class Obj {
     }
   }
   void StrList(const char* key, std::vector<std::string>& out) {
-    const json* v = At(key);
-    if (!v) return;
-    std::string path = Child(path_, key);
-    if (!v->is_array()) {
-      TypeError(path, *v, "must be a list");
-      return;
-    }
-    for (size_t i = 0; i < v->size(); ++i) {
+    EachItem(key, [&](const json& item, const std::string& path) {
       std::string s;
-      if (ToString((*v)[i], absl::StrCat(path, "[", i, "]"), s)) out.push_back(std::move(s));
-    }
+      if (ToString(item, path, s)) out.push_back(std::move(s));
+    });
   }
   void Port(const char* key, IntOrString& out) {
     const json* v = At(key);
@@ -304,30 +297,33 @@ class Obj {
   }
   template <typename T, typename F>
   void List(const char* key, std::vector<T>& out, F decode) {
-    const json* v = At(key);
-    if (!v) return;
-    std::string path = Child(path_, key);
-    if (!v->is_array()) {
-      TypeError(path, *v, "must be a list");
-      return;
-    }
-    for (size_t i = 0; i < v->size(); ++i) {
-      std::string item_path = absl::StrCat(path, "[", i, "]");
-      const json& item = (*v)[i];
+    EachItem(key, [&](const json& item, const std::string& item_path) {
       if (!item.is_object()) {
         TypeError(item_path, item, "must be an object");
-        continue;
+        return;
       }
       T value{};
-      Obj sub(errs_, item, std::move(item_path), unread_);
+      Obj sub(errs_, item, item_path, unread_);
       decode(sub, value);
       out.push_back(std::move(value));
-    }
+    });
   }
 
   // A list of integers of type T; out-of-range items are errors.
   template <typename T>
   void IntList(const char* key, std::vector<T>& out) {
+    EachItem(key, [&](const json& item, const std::string& path) {
+      int64_t n = 0;
+      if (ToInt(item, path, std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), n)) {
+        out.push_back(static_cast<T>(n));
+      }
+    });
+  }
+
+  // Calls fn(item, "<path>.key[i]") for each item of the list at `key`;
+  // anything but a list is an error.
+  template <typename F>
+  void EachItem(const char* key, F fn) {
     const json* v = At(key);
     if (!v) return;
     std::string path = Child(path_, key);
@@ -335,13 +331,7 @@ class Obj {
       TypeError(path, *v, "must be a list");
       return;
     }
-    for (size_t i = 0; i < v->size(); ++i) {
-      int64_t n = 0;
-      if (ToInt((*v)[i], absl::StrCat(path, "[", i, "]"), std::numeric_limits<T>::min(),
-                std::numeric_limits<T>::max(), n)) {
-        out.push_back(static_cast<T>(n));
-      }
-    }
+    for (size_t i = 0; i < v->size(); ++i) fn((*v)[i], absl::StrCat(path, "[", i, "]"));
   }
 
  private:

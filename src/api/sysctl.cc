@@ -1,5 +1,6 @@
 #include "api/sysctl.h"
 
+#include <string>
 #include <utility>
 
 namespace cubelet::api {
@@ -17,15 +18,17 @@ std::string NormalizeSysctlName(std::string name) {
   return name;
 }
 
-std::string_view SysctlNamespace(std::string_view normalized) {
+std::string_view SysctlNamespace(std::string name) {
+  std::string normalized = NormalizeSysctlName(std::move(name));
+  if (size_t star = normalized.find('*'); star != std::string::npos) normalized.resize(star);
   static constexpr std::pair<std::string_view, std::string_view> kByName[] = {
       {"kernel.domainname", "UTS"}, {"kernel.sem", "IPC"},    {"kernel.shmall", "IPC"},
       {"kernel.shmmax", "IPC"},     {"kernel.shmmni", "IPC"}, {"kernel.shm_rmid_forced", "IPC"},
       {"kernel.shm", "IPC"},        {"kernel.msgmax", "IPC"}, {"kernel.msgmnb", "IPC"},
       {"kernel.msgmni", "IPC"},     {"kernel.msg", "IPC"},
   };
-  for (const auto& [name, ns] : kByName) {
-    if (normalized == name) return ns;
+  for (const auto& [known, ns] : kByName) {
+    if (normalized == known) return ns;
   }
   static constexpr std::pair<std::string_view, std::string_view> kByPrefix[] = {
       {"net.", "Net"}, {"fs.mqueue.", "IPC"}, {"user.", "User"}};

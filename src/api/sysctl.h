@@ -16,9 +16,9 @@ namespace cubelet::api {
 // (NormalizeName): when '/' comes first the separators swap; else unchanged.
 std::string NormalizeSysctlName(std::string name);
 
-// "IPC", "Net", "UTS" or "User" for a normalized name (or the prefix of a
-// pattern, without its '*'); empty when none is known (namespaceOf).
-std::string_view SysctlNamespace(std::string_view normalized);
+// "IPC", "Net", "UTS" or "User" for a sysctl name or pattern, normalized and
+// cut at its '*' first; empty when none is known (GetNamespace).
+std::string_view SysctlNamespace(std::string name);
 
 }  // namespace cubelet::api
 

@@ -591,7 +591,7 @@ class Validator {
       std::string path = Index("spec.initContainers", i);
       ValidateContainerCommon(c, path, spec.host_network);
       bool sidecar = IsRestartableInitContainer(c);
-      ValidateInitContainerRestartPolicy(c, path);
+      ValidateContainerRestartPolicy(c, path);  // a sidecar ("Always") may carry rules too
       if (sidecar) {
         ValidateProbe(c.liveness_probe, Child(path, "livenessProbe"), true);
         ValidateProbe(c.readiness_probe, Child(path, "readinessProbe"), false);
@@ -650,19 +650,6 @@ class Validator {
         Add(TooManyError(Child(codes, "values"), rule.exit_codes->values.size(), 255));
       }
     }
-  }
-
-  // Upstream validateInitContainerRestartPolicy: a sidecar ("Always") may
-  // carry rules too (upstream allows them with RestartAllContainers on).
-  void ValidateInitContainerRestartPolicy(const Container& c, const std::string& path) {
-    if (!c.restart_policy.has_value()) {
-      if (!c.restart_policy_rules.empty()) {
-        Add(RequiredError(Child(path, "restartPolicy"),
-                          "must specify restartPolicy when restart rules are used"));
-      }
-      return;
-    }
-    ValidateContainerRestartPolicy(c, path);
   }
 
   // What init and regular containers share; names are unique across both
@@ -1118,9 +1105,7 @@ class Validator {
       }
       // ValidateHostSysctl: the namespace the sysctl belongs to
       // (utilsysctl.GetNamespace: normalized, a pattern's '*' cut off).
-      std::string normalized = NormalizeSysctlName(name);
-      if (size_t star = normalized.find('*'); star != std::string::npos) normalized.resize(star);
-      const std::string_view ns = SysctlNamespace(normalized);
+      const std::string_view ns = SysctlNamespace(name);
       if (spec.host_network && ns == "Net") {
         Add(InvalidError(np, name, "may not be specified when 'hostNetwork' is true"));
       } else if (spec.host_ipc && ns == "IPC") {

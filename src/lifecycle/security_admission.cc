@@ -51,7 +51,7 @@ absl::Status ValidateUnsafeSysctlPatterns(const std::vector<std::string>& patter
     }
     std::string name = api::NormalizeSysctlName(p);
     if (size_t star = name.find('*'); star != std::string::npos) name.resize(star);
-    if (api::SysctlNamespace(name).empty()) {
+    if (api::SysctlNamespace(p).empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("the sysctls \"", name, "\" are not known to be namespaced"));
     }
