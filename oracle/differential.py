@@ -240,6 +240,10 @@ def main():
     ap.add_argument("--records", help="directory for each agent's raw record (JSON)")
     ap.add_argument("--require-match", action="store_true",
                     help="exit 1 unless every scenario matches (the CI subset)")
+    ap.add_argument("--retries", type=int, default=0,
+                    help="run a scenario that differs again, up to this many times: both agents' "
+                         "timings move with the machine's load, and the kubelet is the oracle "
+                         "(every attempt's differences are printed)")
     ap.add_argument("--compare-only", action="store_true",
                     help="compare the records already in --records instead of running")
     ap.add_argument("scenarios", nargs="*")
@@ -258,10 +262,18 @@ def main():
                     saved = json.load(f)
                 ours, theirs = saved["cubelet"], saved["kubelet"]
             else:
-                log(f"{name}: cubelet")
-                ours = run_scenario(Cubelet, args.cubelet, scenario, containerd, args)
-                log(f"{name}: kubelet")
-                theirs = run_scenario(Kubelet, args.kubelet, scenario, containerd, args)
+                for attempt in range(1 + args.retries):
+                    if attempt:
+                        log(f"{name}: differed; attempt {attempt + 1} of {1 + args.retries}")
+                        for d in diffs:
+                            print(f"  (attempt {attempt}) {d}", flush=True)
+                    log(f"{name}: cubelet")
+                    ours = run_scenario(Cubelet, args.cubelet, scenario, containerd, args)
+                    log(f"{name}: kubelet")
+                    theirs = run_scenario(Kubelet, args.kubelet, scenario, containerd, args)
+                    diffs = compare(ours, theirs, scenario.get("tolerance", 2))
+                    if not diffs:
+                        break
             if args.records and not args.compare_only:
                 os.makedirs(args.records, exist_ok=True)
                 with open(os.path.join(args.records, f"{name}.json"), "w") as f:

@@ -162,7 +162,8 @@ set +e
 rc=$?
 set -e
 seconds=$(( $(date +%s) - start ))
-python3 "$repo/scripts/lib/junit_summary.py" "$work/report/junit.xml" "$seconds" ||
-  { tail -50 "$work/suite.log"; exit 1; }
+# Kept beside the logs: scripts/test.sh prints it again, last, when CI fails.
+python3 "$repo/scripts/lib/junit_summary.py" "$work/report/junit.xml" "$seconds" |
+  tee "$work/summary.txt" || { tail -50 "$work/suite.log" | tee "$work/summary.txt"; exit 1; }
 echo "logs: $work/suite.log, $work/cubelet.log; report: $work/report/junit.xml"
 exit $rc

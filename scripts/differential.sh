@@ -6,7 +6,7 @@
 #
 # Usage: scripts/differential.sh [--ci] [differential.py flags] [SCENARIO.yaml...]
 #   --ci  only the scenarios of oracle/ci-scenarios.txt, and fail unless each
-#         matches (what CI runs)
+#         matches, a scenario that differs being run once more (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci=0
@@ -17,6 +17,7 @@ bin=$(bash scripts/build-k8s.sh --with-kubelet | tail -1)
 args=(--cubelet build/release/src/app/cubelet --kubelet "$bin/kubelet")
 if [ "$ci" = 1 ]; then
   mapfile -t scenarios < <(grep -v '^\s*\(#\|$\)' oracle/ci-scenarios.txt | sed 's|^|oracle/scenarios/|; s|$|.yaml|')
-  exec python3 oracle/differential.py "${args[@]}" --require-match "$@" "${scenarios[@]}"
+  exec python3 oracle/differential.py "${args[@]}" --require-match --retries 1 "$@" \
+    "${scenarios[@]}"
 fi
 exec python3 oracle/differential.py "${args[@]}" "$@"

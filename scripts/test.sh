@@ -63,10 +63,35 @@ run_build() {  # preset, ctest label regex (empty: all), targets...
   ctest "${args[@]}"
 }
 
+ctest_log=$(mktemp /tmp/cubelet-ctest.XXXXXX.log)
+phase_log=$(mktemp /tmp/cubelet-phase.XXXXXX.log)
 phase_start=$(date +%s)
+last_phase="(none)"
 phase_done() {  # name
   echo "=== $1 took $(( $(date +%s) - phase_start ))s"
   phase_start=$(date +%s)
+  last_phase=$1
+  : >"$ctest_log"
+  : >"$phase_log"
+}
+
+# What CI keeps of a failed run is the end of its output, and the runtime's
+# logs printed on failure are long: the failing tests' own lines are printed
+# again after them, last.
+conformance_dir=""
+failure_summary() {
+  echo "=== FAILED in the phase after '${last_phase}', $(( $(date +%s) - phase_start ))s into it"
+  if [ -s "$ctest_log" ]; then
+    grep -E -A6 ': Failure$' "$ctest_log" | head -n 40 || true
+    grep -E '^\[  FAILED  \]|\*\*\*(Failed|Timeout)|Exception:' "$ctest_log" | tail -n 12 || true
+  fi
+  if [ -s "$phase_log" ]; then
+    grep -E -A6 'match=0|disagree|DISAGREE' "$phase_log" | head -n 30 || true
+    tail -n 6 "$phase_log"
+  fi
+  if [ -n "$conformance_dir" ] && [ -s "$conformance_dir/summary.txt" ]; then
+    tail -n 20 "$conformance_dir/summary.txt"
+  fi
 }
 
 bash scripts/check-format.sh
@@ -108,10 +133,10 @@ if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
   # minutes and the agents under test would then find as orphans.
   bash scripts/containerd.sh reset
   bash scripts/containerd.sh start
-  trap 'status=$?; [ $status -ne 0 ] && bash scripts/containerd.sh logs; bash scripts/containerd.sh stop --all || true; exit $status' EXIT
+  trap 'status=$?; [ $status -ne 0 ] && bash scripts/containerd.sh logs; bash scripts/containerd.sh stop --all || true; [ $status -ne 0 ] && failure_summary; exit $status' EXIT
   eval "export $(bash scripts/containerd.sh env)"
   export CUBELET_CONTAINERD_SCRIPT="$PWD/scripts/containerd.sh" CUBELET_E2E_REQUIRED=1
-  ctest --test-dir build/release --output-on-failure -L '^e2e$'
+  ctest --test-dir build/release --output-on-failure --output-log "$ctest_log" -L '^e2e$'
   phase_done e2e
   # Cluster mode: the real control plane (scripts/controlplane.sh), fresh.
   if [ "${CUBELET_SKIP_CLUSTER:-0}" != 1 ]; then
@@ -126,19 +151,19 @@ if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
     phase_done k8s-wait
     # The real kube-apiserver decides which manifests are valid (server-side
     # dry run); `cubelet validate` must agree on every document of the corpus.
-    bash scripts/validation-oracle.sh
+    bash scripts/validation-oracle.sh 2>&1 | tee "$phase_log"
     phase_done validation-oracle
     # The upstream kubelet as the oracle of pod status: the CI scenarios
     # (oracle/ci-scenarios.txt) must give the same records under both agents,
     # each on its own containerd.
-    bash scripts/differential.sh --ci
+    bash scripts/differential.sh --ci 2>&1 | tee "$phase_log"
     phase_done differential
-    trap 'status=$?; if [ $status -ne 0 ]; then bash scripts/containerd.sh logs; bash scripts/controlplane.sh logs; fi; bash scripts/controlplane.sh stop --clean || true; bash scripts/containerd.sh stop --all || true; exit $status' EXIT
+    trap 'status=$?; if [ $status -ne 0 ]; then bash scripts/containerd.sh logs; bash scripts/controlplane.sh logs; fi; bash scripts/controlplane.sh stop --clean || true; bash scripts/containerd.sh stop --all || true; [ $status -ne 0 ] && failure_summary; exit $status' EXIT
     bash scripts/controlplane.sh stop --clean >/dev/null
     bash scripts/controlplane.sh start
     eval "export $(bash scripts/controlplane.sh env)"
     export CUBELET_CONTROLPLANE_SCRIPT="$PWD/scripts/controlplane.sh"
-    ctest --test-dir build/release --output-on-failure -L e2e-cluster
+    ctest --test-dir build/release --output-on-failure --output-log "$ctest_log" -L e2e-cluster
     phase_done e2e-cluster
     # The upstream node conformance suite brings its own API server on
     # 127.0.0.1:6443: the control plane goes first.
@@ -153,13 +178,15 @@ if [ "${CUBELET_SKIP_E2E:-0}" != 1 ]; then
       tail -n 4 "$k8s_log"
       phase_done e2e-node-wait
       echo "=== conformance: the CI subset (conformance/subset.txt)"
-      CONFORMANCE_DIR=/tmp/cubelet-conformance-ci bash scripts/conformance.sh --subset --procs 2 ||
+      conformance_dir=/tmp/cubelet-conformance-ci
+      CONFORMANCE_DIR=$conformance_dir bash scripts/conformance.sh --subset --procs 2 ||
         { tail -n 80 /tmp/cubelet-conformance-ci/cubelet.log; exit 1; }
       phase_done conformance
-      # The StandaloneMode specs cubelet passes (the fourth needs container
-      # restart rules: docs/conformance.md).
+      # The StandaloneMode specs cubelet passes (the fourth needs the
+      # RestartAllContainers restart rule: docs/conformance.md).
       echo "=== conformance: StandaloneMode (cubelet without an API server)"
-      CONFORMANCE_DIR=/tmp/cubelet-conformance-ci-standalone bash scripts/conformance.sh \
+      conformance_dir=/tmp/cubelet-conformance-ci-standalone
+      CONFORMANCE_DIR=$conformance_dir bash scripts/conformance.sh \
         --standalone --focus '\[Feature:StandaloneMode\].*(should be running|can be upgraded)' \
         --procs 2 || { tail -n 80 /tmp/cubelet-conformance-ci-standalone/cubelet.log; exit 1; }
       phase_done conformance-standalone
