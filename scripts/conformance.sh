@@ -87,6 +87,27 @@ if ! grep -qs 'registry.mirrors."registry.k8s.io"' "$containerd_config"; then
 fi
 CUBELET_REGISTRY_MIRROR="registry.k8s.io=http://$registry" bash scripts/containerd.sh start >/dev/null
 eval "export $(bash scripts/containerd.sh env)"
+# /stats/summary's system containers, as the suite's own kubelet has them on
+# a host without systemd (--kubelet-cgroups=/kubelet, --runtime-cgroups,
+# --system-cgroups=/system): cubelet moves itself into its cgroup; this
+# script moves the private containerd into the runtime's (its shims follow)
+# and itself, so the suite's processes, into the system one.
+join_cgroup() {  # pid cgroup-name: every hierarchy, made when missing
+  local h
+  for h in /sys/fs/cgroup/*/; do
+    h=${h%/}
+    [ -L "$h" ] || [ ! -e "$h/cgroup.procs" ] && continue
+    mkdir -p "$h/$2"
+    for f in cpuset.cpus cpuset.mems; do
+      if [ -e "$h/$2/$f" ] && [ -z "$(cat "$h/$2/$f")" ]; then cat "$h/$f" >"$h/$2/$f"; fi
+    done
+    echo "$1" >"$h/$2/cgroup.procs"
+  done
+}
+cgroup_flags=(--kubelet-cgroups=/cubelet-conformance-agent
+  --runtime-cgroups=/cubelet-conformance-runtime --system-cgroups=/cubelet-conformance-system)
+join_cgroup "$(cat "${CUBELET_CONTAINERD_DIR:-/var/lib/cubelet-containerd}/containerd.pid")" \
+  /cubelet-conformance-runtime
 # The images' busybox behaves as upstream's (scripts/build-busybox.sh: 40 s
 # once, then cached).
 CUBELET_E2E_BUSYBOX="$(bash scripts/build-busybox.sh | tail -1)" CUBELET_E2E_REGISTRY=$registry \
@@ -128,7 +149,7 @@ kubeconfig_flag=(--kubeconfig="$work/kubeconfig")
 "$cubelet" "${kubeconfig_flag[@]}" --node-name="$node" \
   --container-runtime-endpoint="$CUBELET_CRI_ENDPOINT" --root-dir=/var/lib/kubelet \
   --pod-logs-dir=/var/log/pods --pod-manifest-path="$work/manifests" \
-  --cgroup-root=/cubelet-conformance --read-only-port=10255 --port=10250 \
+  --cgroup-root=/cubelet-conformance "${cgroup_flags[@]}" --read-only-port=10255 --port=10250 \
   --anonymous-auth=true --authorization-mode=AlwaysAllow -v=${CUBELET_CONFORMANCE_V:-2} >"$work/cubelet.log" 2>&1 &
 agent=$!
 trap 'kill -TERM $agent 2>/dev/null; wait $agent 2>/dev/null; [ -n "$registry_pid" ] && kill $registry_pid 2>/dev/null; true' EXIT
@@ -150,6 +171,7 @@ if [ "$standalone" = 1 ]; then
 fi
 [ -n "$focus" ] || focus='\[NodeConformance\]'
 
+join_cgroup $$ /cubelet-conformance-system
 phase "running (focus: ${focus:0:80}...)"
 start=$(date +%s)
 set +e

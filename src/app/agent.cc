@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <optional>
@@ -36,6 +37,8 @@
 #include "server/server.h"
 #include "server/streaming_host.h"
 #include "server/webhook_auth.h"
+#include "stats/cgroup_stats.h"
+#include "stats/summary_provider.h"
 #include "status/api_status_syncer.h"
 #include "token/token_manager.h"
 #include "util/go_duration.h"
@@ -109,6 +112,8 @@ std::string Configz(const AgentOptions& o, const std::string& authorization_mode
       {"healthzPort", o.healthz_port},
       {"healthzBindAddress", o.healthz_bind_address},
       {"cgroupRoot", o.cgroup_root},
+      {"kubeletCgroups", o.kubelet_cgroups},
+      {"systemCgroups", o.system_cgroups},
       {"nodeStatusUpdateFrequency", FormatGoDuration(o.node_status_update_frequency)},
       {"nodeStatusReportFrequency", FormatGoDuration(o.node_status_report_frequency)},
       {"maxPods", o.max_pods},
@@ -145,6 +150,7 @@ struct Agent::Parts {
   std::unique_ptr<token::TokenManager> tokens;            // service account tokens
   std::unique_ptr<apiobjects::ServiceStore> services;     // service variables
   std::unique_ptr<kubelet::Kubelet> kubelet;
+  std::unique_ptr<stats::SummaryProvider> stats;  // the servers' /stats/summary
   std::unique_ptr<config::PodConfig> pod_config;
   std::unique_ptr<config::FileSource> file_source;
   std::unique_ptr<config::HttpSource> http_source;
@@ -166,6 +172,14 @@ struct Agent::Parts {
 };
 
 absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options, AgentDeps deps) {
+  if (!options.kubelet_cgroups.empty()) {
+    // As the kubelet's --kubelet-cgroups: the agent runs in that cgroup. First,
+    // so that what it allocates is charged there (cgroup v1 leaves earlier
+    // pages with the old cgroup).
+    if (absl::Status s = stats::MoveProcessToCgroup(getpid(), options.kubelet_cgroups); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("--kubelet-cgroups: ", s.message()));
+    }
+  }
   auto parts = std::make_unique<Parts>(options);
   Parts& p = *parts;
   cri::RuntimeService* runtime = deps.runtime_service;
@@ -386,12 +400,32 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
   kubelet->SetSourcesReady([pod_config, sources] { return pod_config->SeenAllSources(sources); });
 
   p.view = std::make_unique<KubeletView>(kubelet);
+  stats::SummaryOptions stats_options;
+  stats_options.node_name = options.node_name;
+  stats_options.root_dir = options.root_dir;
+  stats_options.pod_logs_dir = options.pod_logs_dir;
+  stats_options.cgroup_root = options.cgroup_root;
+  stats_options.kubelet_cgroups = options.kubelet_cgroups;
+  stats_options.runtime_cgroups = options.runtime_cgroups;
+  stats_options.system_cgroups = options.system_cgroups;
+  stats_options.memory_capacity =
+      static_cast<uint64_t>(nodestatus::ReadMachineInfo(options.root_dir).memory_capacity);
+  stats_options.agent_start = clock->Now();
+  p.stats = std::make_unique<stats::SummaryProvider>(
+      stats_options, [kubelet] { return kubelet->GetPods(); }, p.runtime_service.get(),
+      p.image_service.get(), clock);
+  auto summary = [provider = p.stats.get()]() -> absl::StatusOr<std::string> {
+    absl::StatusOr<nlohmann::json> j = provider->Get();
+    if (!j.ok()) return j.status();
+    return j->dump();
+  };
   if (options.read_only_port != 0) {
     server::ServerOptions server_options;
     server_options.address = options.address;
     server_options.port = options.read_only_port;
     server_options.pod_logs_dir = options.pod_logs_dir;
     server_options.registry = &p.registry;
+    server_options.stats_summary = summary;
     p.server = std::make_unique<server::Server>(p.view.get(), server_options);
   }
   std::string authorization_mode = options.authorization_mode;
@@ -423,6 +457,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     secure.node_name = options.node_name;
     secure.plain.pod_logs_dir = options.pod_logs_dir;
     secure.plain.registry = &p.registry;
+    secure.plain.stats_summary = summary;
     secure.plain.configz = Configz(options, authorization_mode);
     p.secure_server =
         std::make_unique<server::SecureServer>(p.view.get(), p.view.get(), std::move(secure));

@@ -51,6 +51,13 @@ struct AgentOptions {
   absl::Duration http_check_frequency = absl::Seconds(20);
   absl::Duration sync_frequency = absl::Minutes(1);
   std::string cgroup_root = "/cubelet";
+  // System containers of /stats/summary: the cgroup the agent moves itself
+  // into (empty: it stays where it was started, and that cgroup is
+  // reported); the runtime's and the other system processes' cgroups
+  // (reported when set; nothing is moved into them).
+  std::string kubelet_cgroups;
+  std::string runtime_cgroups;
+  std::string system_cgroups;
   int verbosity = 0;
   // Threads that run pod workers' steps (CRI calls block, so this bounds how
   // many pods are acted on at once). Not a kubelet flag: the kubelet uses a

@@ -64,6 +64,13 @@ class RuntimeService {
                                              const StreamOptions& streams) = 0;
   virtual absl::StatusOr<std::string> PortForward(const std::string& pod_sandbox_id,
                                                   const std::vector<int32_t>& ports) = 0;
+  // The container's writable layer (CRI ContainerStats), for /stats/summary.
+  // Runtimes without stats keep the default: Unimplemented.
+  virtual absl::StatusOr<FilesystemUsage> GetContainerWritableLayer(
+      const std::string& container_id) {
+    return absl::UnimplementedError("ContainerStats: not offered by this runtime (" + container_id +
+                                    ")");
+  }
 };
 
 class ImageService {
@@ -76,6 +83,10 @@ class ImageService {
   // Returns the image reference (id) of the pulled image.
   virtual absl::StatusOr<std::string> PullImage(const ImageSpec& image) = 0;
   virtual absl::Status RemoveImage(const ImageSpec& image) = 0;
+  // The filesystems holding images and containers' layers (CRI ImageFsInfo).
+  virtual absl::StatusOr<ImageFsInfo> GetImageFsInfo() {
+    return absl::UnimplementedError("ImageFsInfo: not offered by this runtime");
+  }
 };
 
 }  // namespace cubelet::cri

@@ -281,6 +281,20 @@ struct Image {
   std::string username;
 };
 
+// A filesystem's usage as the runtime counts it (a container's writable
+// layer, the image filesystem); unset counts were not reported.
+struct FilesystemUsage {
+  int64_t timestamp = 0;  // ns since the epoch
+  std::string mountpoint;
+  std::optional<uint64_t> used_bytes;
+  std::optional<uint64_t> inodes_used;
+};
+
+struct ImageFsInfo {
+  std::vector<FilesystemUsage> image_filesystems;
+  std::vector<FilesystemUsage> container_filesystems;
+};
+
 }  // namespace cubelet::cri
 
 #endif  // CUBELET_CRI_TYPES_H_

@@ -43,6 +43,7 @@ constexpr char kIndex[] =
     "GET /healthz\n"
     "GET /pods\n"
     "GET /metrics\n"
+    "GET /stats/summary\n"
     "GET /containerLogs/{namespace}/{pod}/{container}"
     "?tailLines=N&follow=true&previous=true&limitBytes=N&timestamps=true&sinceSeconds=N&sinceTime="
     "T\n";
@@ -251,6 +252,19 @@ void Server::Impl::Routes() {
       return;
     }
     Reply(res, 200, options_.registry->Render(), kMetricsContentType);
+  });
+  http_.Get("/stats/summary", [this](const httplib::Request&, httplib::Response& res) {
+    if (!options_.stats_summary) {
+      Reply(res, 404, "stats are not enabled\n");
+      return;
+    }
+    absl::StatusOr<std::string> summary = options_.stats_summary();
+    if (!summary.ok()) {
+      Reply(res, 500,
+            absl::StrCat("failed to get node summary: ", summary.status().message(), "\n"));
+      return;
+    }
+    Reply(res, 200, *summary, "application/json");
   });
   http_.Get(R"(/containerLogs/([^/]+)/([^/]+)/([^/]+))",
             [this](const httplib::Request& req, httplib::Response& res) { HandleLogs(req, res); });

@@ -10,6 +10,8 @@
 //                       pod disappears, the container restarts (a newer log file
 //                       appears; the old one is drained first) or the server stops
 //   GET /configz        the agent's configuration (options.configz)
+//   GET /stats/summary  the node's and pods' resource usage (options.stats_summary;
+//                       stats/summary_provider.h)
 //   GET /               the list of endpoints
 // Unknown pods and containers are 404 with a message (`pod "default/x" not
 // found`), bad query values 400; at most kMaxLogStreams follows run at once
@@ -27,10 +29,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "metrics/registry.h"
 #include "server/agent_view.h"
 
@@ -44,6 +48,8 @@ struct ServerOptions {
   const metrics::Registry* registry = nullptr;  // null: /metrics answers 404
   // The body of GET /configz ({"kubeletconfig":{...}}); empty: 404.
   std::string configz;
+  // The body of GET /stats/summary (JSON); unset: 404, an error: 500.
+  std::function<absl::StatusOr<std::string>()> stats_summary;
   // Only GET /healthz (the kubelet's healthz port, 10248).
   bool healthz_only = false;
   // false: binds nothing; serves only the connections handed to Serve()

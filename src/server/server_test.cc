@@ -205,6 +205,36 @@ TEST(ServerNoRegistryTest, MetricsWithoutRegistryIs404) {
   EXPECT_EQ(res->status, 404);
 }
 
+TEST(ServerStatsTest, SummaryIsServedAsJsonAndItsErrorsAre500) {
+  FakeAgentView view;
+  bool fail = false;
+  ServerOptions options{.port = 0};
+  options.stats_summary = [&fail]() -> absl::StatusOr<std::string> {
+    if (fail) return absl::NotFoundError("no root cgroup");
+    return std::string(R"({"node":{"nodeName":"n"},"pods":[]})");
+  };
+  Server server(&view, options);
+  ASSERT_TRUE(server.Start().ok());
+  httplib::Client client("127.0.0.1", server.port());
+  httplib::Result res = client.Get("/stats/summary");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->body, R"({"node":{"nodeName":"n"},"pods":[]})");
+  fail = true;
+  res = client.Get("/stats/summary");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 500);
+  EXPECT_EQ(res->body, "failed to get node summary: no root cgroup\n");
+
+  Server without(&view, {.port = 0});
+  ASSERT_TRUE(without.Start().ok());
+  httplib::Client other("127.0.0.1", without.port());
+  res = other.Get("/stats/summary");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+}
+
 TEST_F(ServerTest, IndexAndUnknownPaths) {
   httplib::Result res = Get("/");
   ASSERT_TRUE(res);

@@ -339,6 +339,31 @@ absl::StatusOr<std::string> GrpcRuntime::PortForward(const std::string& pod_sand
   return resp.url();
 }
 
+namespace {
+
+FilesystemUsage FromProto(const pb::FilesystemUsage& u) {
+  FilesystemUsage out;
+  out.timestamp = u.timestamp();
+  out.mountpoint = u.fs_id().mountpoint();
+  if (u.has_used_bytes()) out.used_bytes = u.used_bytes().value();
+  if (u.has_inodes_used()) out.inodes_used = u.inodes_used().value();
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<FilesystemUsage> GrpcRuntime::GetContainerWritableLayer(
+    const std::string& container_id) {
+  pb::ContainerStatsRequest req;
+  req.set_container_id(container_id);
+  pb::ContainerStatsResponse resp;
+  absl::Status s = Call("ContainerStats", options_.call_timeout, [&](::grpc::ClientContext* ctx) {
+    return stubs_->runtime->ContainerStats(ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  return FromProto(resp.stats().writable_layer());
+}
+
 // ---------------------------------------------------------------------------
 // ImageService
 
@@ -387,6 +412,23 @@ absl::Status GrpcRuntime::RemoveImage(const ImageSpec& image) {
   return Call("RemoveImage", options_.call_timeout, [&](::grpc::ClientContext* ctx) {
     return stubs_->image->RemoveImage(ctx, req, &resp);
   });
+}
+
+absl::StatusOr<ImageFsInfo> GrpcRuntime::GetImageFsInfo() {
+  pb::ImageFsInfoRequest req;
+  pb::ImageFsInfoResponse resp;
+  absl::Status s = Call("ImageFsInfo", options_.call_timeout, [&](::grpc::ClientContext* ctx) {
+    return stubs_->image->ImageFsInfo(ctx, req, &resp);
+  });
+  if (!s.ok()) return s;
+  ImageFsInfo out;
+  for (const pb::FilesystemUsage& u : resp.image_filesystems()) {
+    out.image_filesystems.push_back(FromProto(u));
+  }
+  for (const pb::FilesystemUsage& u : resp.container_filesystems()) {
+    out.container_filesystems.push_back(FromProto(u));
+  }
+  return out;
 }
 
 }  // namespace cubelet::cri

@@ -108,12 +108,15 @@ class GrpcRuntime final : public RuntimeService, public ImageService {
                                      const StreamOptions& streams) override;
   absl::StatusOr<std::string> PortForward(const std::string& pod_sandbox_id,
                                           const std::vector<int32_t>& ports) override;
+  absl::StatusOr<FilesystemUsage> GetContainerWritableLayer(
+      const std::string& container_id) override;
 
   // ---- ImageService ----
   absl::StatusOr<std::vector<Image>> ListImages() override;
   absl::StatusOr<std::optional<Image>> GetImageStatus(const ImageSpec& image) override;
   absl::StatusOr<std::string> PullImage(const ImageSpec& image) override;
   absl::Status RemoveImage(const ImageSpec& image) override;
+  absl::StatusOr<ImageFsInfo> GetImageFsInfo() override;
 
  private:
   struct Stubs;  // the channel and the two generated stubs

@@ -609,6 +609,24 @@ void InMemoryRuntime::SetStreamingBase(std::string base) {
 // ---------------------------------------------------------------------------
 // ImageService
 
+absl::StatusOr<FilesystemUsage> InMemoryRuntime::GetContainerWritableLayer(
+    const std::string& container_id) {
+  if (absl::Status s = Enter("ContainerStats"); !s.ok()) return s;
+  std::lock_guard<std::mutex> l(mu_);
+  if (!containers_.contains(container_id)) return ContainerNotFound(container_id);
+  return FilesystemUsage{
+      .timestamp = NowNanos(), .used_bytes = kWritableLayerBytes, .inodes_used = 3};
+}
+
+absl::StatusOr<ImageFsInfo> InMemoryRuntime::GetImageFsInfo() {
+  if (absl::Status s = Enter("ImageFsInfo"); !s.ok()) return s;
+  std::lock_guard<std::mutex> l(mu_);
+  FilesystemUsage fs{.timestamp = NowNanos(),
+                     .used_bytes = images_.size() * kImageSize,
+                     .inodes_used = images_.size()};
+  return ImageFsInfo{.image_filesystems = {fs}, .container_filesystems = {}};
+}
+
 absl::StatusOr<std::vector<Image>> InMemoryRuntime::ListImages() {
   if (absl::Status s = Enter("ListImages"); !s.ok()) return s;
   std::lock_guard<std::mutex> l(mu_);

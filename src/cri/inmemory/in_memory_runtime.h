@@ -80,12 +80,18 @@ class InMemoryRuntime final : public RuntimeService, public ImageService {
                                      const StreamOptions& streams) override;
   absl::StatusOr<std::string> PortForward(const std::string& pod_sandbox_id,
                                           const std::vector<int32_t>& ports) override;
+  // Every container's writable layer holds kWritableLayerBytes in 3 inodes.
+  absl::StatusOr<FilesystemUsage> GetContainerWritableLayer(
+      const std::string& container_id) override;
+  static constexpr uint64_t kWritableLayerBytes = 8192;
 
   // ---- ImageService ----
   absl::StatusOr<std::vector<Image>> ListImages() override;
   absl::StatusOr<std::optional<Image>> GetImageStatus(const ImageSpec& image) override;
   absl::StatusOr<std::string> PullImage(const ImageSpec& image) override;
   absl::Status RemoveImage(const ImageSpec& image) override;
+  // One image filesystem (no mountpoint) using 4 MiB per image present.
+  absl::StatusOr<ImageFsInfo> GetImageFsInfo() override;
 
   // ---- Images (the node's store and the registry) ----
   // References without a tag or digest mean ":latest", as in containerd.

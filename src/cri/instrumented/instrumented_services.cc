@@ -67,6 +67,10 @@ const char* RuntimeOperationName(RuntimeOperation op) {
       return "pull_image";
     case RuntimeOperation::kRemoveImage:
       return "remove_image";
+    case RuntimeOperation::kContainerStats:
+      return "container_stats";
+    case RuntimeOperation::kImageFsInfo:
+      return "image_fs_info";
   }
   return "unknown";
 }
@@ -239,6 +243,12 @@ absl::StatusOr<std::string> InstrumentedRuntimeService::PortForward(
                [&] { return service_->PortForward(pod_sandbox_id, ports); });
 }
 
+absl::StatusOr<FilesystemUsage> InstrumentedRuntimeService::GetContainerWritableLayer(
+    const std::string& container_id) {
+  return Timed(recorder_, RuntimeOperation::kContainerStats,
+               [&] { return service_->GetContainerWritableLayer(container_id); });
+}
+
 // ---- InstrumentedImageService ----
 
 InstrumentedImageService::InstrumentedImageService(ImageService* service,
@@ -262,6 +272,11 @@ absl::StatusOr<std::string> InstrumentedImageService::PullImage(const ImageSpec&
 absl::Status InstrumentedImageService::RemoveImage(const ImageSpec& image) {
   return Timed(recorder_, RuntimeOperation::kRemoveImage,
                [&] { return service_->RemoveImage(image); });
+}
+
+absl::StatusOr<ImageFsInfo> InstrumentedImageService::GetImageFsInfo() {
+  return Timed(recorder_, RuntimeOperation::kImageFsInfo,
+               [&] { return service_->GetImageFsInfo(); });
 }
 
 }  // namespace cubelet::cri

@@ -58,8 +58,10 @@ enum class RuntimeOperation {
   kImageStatus,
   kPullImage,
   kRemoveImage,
+  kContainerStats,
+  kImageFsInfo,
 };
-inline constexpr size_t kRuntimeOperationCount = 21;
+inline constexpr size_t kRuntimeOperationCount = 23;
 // "version", "status", "run_podsandbox", ... as upstream spells them.
 const char* RuntimeOperationName(RuntimeOperation op);
 
@@ -133,6 +135,8 @@ class InstrumentedRuntimeService final : public RuntimeService {
                                      const StreamOptions& streams) override;
   absl::StatusOr<std::string> PortForward(const std::string& pod_sandbox_id,
                                           const std::vector<int32_t>& ports) override;
+  absl::StatusOr<FilesystemUsage> GetContainerWritableLayer(
+      const std::string& container_id) override;
 
  private:
   RuntimeService* const service_;
@@ -150,6 +154,7 @@ class InstrumentedImageService final : public ImageService {
   absl::StatusOr<std::optional<Image>> GetImageStatus(const ImageSpec& image) override;
   absl::StatusOr<std::string> PullImage(const ImageSpec& image) override;
   absl::Status RemoveImage(const ImageSpec& image) override;
+  absl::StatusOr<ImageFsInfo> GetImageFsInfo() override;
 
  private:
   ImageService* const service_;

@@ -1,0 +1,374 @@
+#include "stats/summary_provider.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "api/json.h"
+#include "api/parse.h"
+#include "cri/inmemory/in_memory_runtime.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "stats/cgroup_stats.h"
+#include "stats/fs_stats.h"
+#include "stats/net_stats.h"
+#include "util/clock.h"
+#include "util/testing/temp_dir.h"
+
+namespace cubelet::stats {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::ElementsAre;
+
+void Write(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path) << text;
+}
+
+constexpr char kPressure[] =
+    "some avg10=1.50 avg60=0.25 avg300=0.00 total=1234\n"
+    "full avg10=0.50 avg60=0.00 avg300=0.00 total=99\n";
+
+TEST(ParsePsiTest, ReadsSomeAndFull) {
+  std::optional<Psi> p = ParsePsi(kPressure);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->some.total, 1234u);
+  EXPECT_DOUBLE_EQ(p->some.avg10, 1.5);
+  EXPECT_DOUBLE_EQ(p->some.avg60, 0.25);
+  EXPECT_EQ(p->full.total, 99u);
+  EXPECT_FALSE(ParsePsi("nothing here\n"));
+}
+
+TEST(ParseNetDevTest, SkipsLoopbackAndVethAndReadsCounters) {
+  const std::string text =
+      "Inter-|   Receive                                                |  Transmit\n"
+      " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs "
+      "drop fifo colls carrier compressed\n"
+      "    lo:     100       1    0    0    0     0          0         0      100       1    0 "
+      "   0    0     0       0          0\n"
+      "  eth0:    5000      10    2    0    0     0          0         0     7000      12    3 "
+      "   0    0     0       0          0\n"
+      "veth12:       1       1    0    0    0     0          0         0        1       1    0 "
+      "   0    0     0       0          0\n";
+  std::vector<InterfaceStats> got = ParseNetDev(text);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].name, "eth0");
+  EXPECT_EQ(got[0].rx_bytes, 5000u);
+  EXPECT_EQ(got[0].rx_errors, 2u);
+  EXPECT_EQ(got[0].tx_bytes, 7000u);
+  EXPECT_EQ(got[0].tx_errors, 3u);
+}
+
+TEST(ProcessCgroupTest, EachControllerItsOwnPathUnderV1) {
+  test_support::ScopedTempDir proc;
+  Write(proc.File("42/cgroup"),
+        "12:pids:/p\n4:memory:/m/x\n2:cpu,cpuacct:/c\n1:name=systemd:/s\n0::/u\n");
+  absl::StatusOr<CgroupPaths> got = ProcessCgroup(42, proc.path());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->cpuacct, "/c");
+  EXPECT_EQ(got->memory, "/m/x");
+  EXPECT_EQ(got->pids, "/p");
+  EXPECT_EQ(got->unified, "/u");
+  EXPECT_FALSE(ProcessCgroup(43, proc.path()).ok());
+}
+
+TEST(MoveProcessToCgroupTest, JoinsEveryHierarchyOnceAndGivesANewCpusetItsParentsCpus) {
+  test_support::ScopedTempDir root;
+  for (const char* h : {"cpu,cpuacct", "memory", "cpuset"})
+    Write(root.File(std::string(h) + "/cgroup.procs"), "1\n");
+  fs::create_directory_symlink(root.File("cpu,cpuacct"), root.File("cpu"));
+  Write(root.File("cpuset/cpuset.cpus"), "0-1\n");
+  Write(root.File("cpuset/agent/cpuset.cpus"), "");
+  ASSERT_TRUE(MoveProcessToCgroup(77, "/agent", root.path()).ok());
+  auto read = [&](const std::string& f) {
+    std::ifstream in(root.File(f));
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return s;
+  };
+  EXPECT_EQ(read("cpu,cpuacct/agent/cgroup.procs"), "77");
+  EXPECT_EQ(read("memory/agent/cgroup.procs"), "77");
+  EXPECT_EQ(read("cpuset/agent/cgroup.procs"), "77");
+  EXPECT_EQ(read("cpuset/agent/cpuset.cpus"), "0-1\n");
+  EXPECT_FALSE(fs::exists(root.File("cpu/agent/cgroup.procs")) &&
+               fs::is_symlink(root.File("cpu/agent")));
+}
+
+TEST(FsStatsTest, DiskUsageCountsBlocksAndInodesOnce) {
+  test_support::ScopedTempDir dir;
+  Write(dir.File("a/one"), std::string(10000, 'x'));
+  ASSERT_EQ(link(dir.File("a/one").c_str(), dir.File("a/hardlink").c_str()), 0);
+  fs::create_symlink("/etc", dir.File("a/link"));
+  DiskUsage du = MeasureDiskUsage(dir.File("a"));
+  // The directory, the file (once, though linked twice) and the symlink.
+  EXPECT_EQ(du.inodes, 3u);
+  EXPECT_GE(du.bytes, 10000u);
+  EXPECT_LT(du.bytes, 64u * 1024);
+  EXPECT_EQ(MeasureDiskUsage(dir.File("missing")).inodes, 0u);
+  absl::StatusOr<FsInfo> info = StatFs(dir.path());
+  ASSERT_TRUE(info.ok());
+  EXPECT_GT(info->capacity, 0u);
+  EXPECT_GT(info->inodes, 0u);
+  EXPECT_FALSE(StatFs(dir.File("missing")).ok());
+}
+
+// A cgroup v1 tree (hybrid, with the unified tree's pressure files) and a
+// /proc, both in a temporary directory.
+class SummaryProviderTest : public ::testing::Test {
+ protected:
+  SummaryProviderTest() {
+    Cgroup("", 5'000'000'000, 900 << 20, 0);
+    Cgroup("cubelet", 2'000'000'000, 300 << 20, 0);
+    Cgroup("agent", 300'000'000, 40 << 20, 0);
+    Write(proc_.File(absl::StrCat(getpid(), "/cgroup")),
+          "4:memory:/agent\n3:pids:/agent\n2:cpu,cpuacct:/agent\n0::/agent\n");
+    Write(proc_.File(absl::StrCat(getpid(), "/net/dev")),
+          "h\nh\n  eth0: 3000000 1 0 0 0 0 0 0 40000 1 0 0 0 0 0 0\n");
+    Write(proc_.File("uptime"), "3600.5 100.0\n");
+    Write(proc_.File("sys/kernel/pid_max"), "4194304\n");
+    runtime_.AddImage("busybox");
+    SummaryOptions options;
+    options.node_name = "node-a";
+    options.root_dir = root_.path();
+    options.pod_logs_dir = root_.File("logs");
+    options.cgroup_root = "/cubelet";
+    options.memory_capacity = uint64_t{4} << 30;
+    options.agent_start = clock_.Now() - absl::Minutes(5);
+    options.cgroup_fs = cgroup_.path();
+    options.proc = proc_.path();
+    fs::create_directories(options.pod_logs_dir);
+    provider_ = std::make_unique<SummaryProvider>(
+        options, [this] { return pods_; }, &runtime_, &runtime_, &clock_);
+  }
+
+  // Writes the v1 files of cgroup `path` (relative, "" for the root).
+  void Cgroup(const std::string& path, uint64_t cpu_ns, uint64_t memory, uint64_t limit) {
+    const std::string rel = path.empty() ? "" : "/" + path;
+    Write(cgroup_.File("cpuacct" + rel + "/cpuacct.usage"), absl::StrCat(cpu_ns, "\n"));
+    Write(cgroup_.File("memory" + rel + "/memory.usage_in_bytes"), absl::StrCat(memory, "\n"));
+    Write(cgroup_.File("memory" + rel + "/memory.stat"),
+          absl::StrCat("rss 1\npgfault 5000\npgmajfault 7\ntotal_rss ", memory / 2,
+                       "\ntotal_inactive_file ", memory / 4, "\n"));
+    Write(cgroup_.File("memory" + rel + "/memory.limit_in_bytes"),
+          absl::StrCat(limit == 0 ? 9223372036854771712ull : limit, "\n"));
+    Write(cgroup_.File("pids" + rel + "/pids.current"), "3\n");
+    for (const char* r : {"cpu", "memory", "io"}) {
+      Write(cgroup_.File(absl::StrCat("unified", rel, "/", r, ".pressure")), kPressure);
+    }
+  }
+
+  // A running pod with one container "app" (memory limit 80M) and an
+  // emptyDir "scratch".
+  std::string AddPod() {
+    api::ParsedManifest parsed = api::ParseManifest(R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: ns, uid: u1}
+spec:
+  containers:
+  - name: app
+    image: busybox
+    resources: {limits: {memory: 80M}}
+  volumes:
+  - name: scratch
+    emptyDir: {}
+  - name: host
+    hostPath: {path: /tmp}
+)",
+                                                    "test.yaml");
+    EXPECT_TRUE(parsed.errors.empty()) << parsed.errors[0].ToString();
+    std::optional<api::Pod> pod = parsed.pods.at(0);
+    cri::PodSandboxConfig sandbox;
+    sandbox.metadata.name = "web";
+    sandbox.metadata.uid = "u1";
+    absl::StatusOr<std::string> sid = runtime_.RunPodSandbox(sandbox, "");
+    cri::ContainerConfig config;
+    config.metadata.name = "app";
+    config.image.image = "busybox";
+    absl::StatusOr<std::string> cid = runtime_.CreateContainer(*sid, config, sandbox);
+    EXPECT_TRUE(cid.ok()) << cid.status();
+    api::ContainerStatus cs;
+    cs.name = "app";
+    cs.container_id = "containerd://" + *cid;
+    cs.state.running = api::ContainerStateRunning{.started_at = clock_.Now() - absl::Minutes(1)};
+    pod->status.container_statuses = {cs};
+    pod->status.start_time = clock_.Now() - absl::Minutes(2);
+    pods_.push_back(*pod);
+    Cgroup("cubelet/podu1", 700'000'000, 30 << 20, 0);
+    Cgroup("cubelet/podu1/" + *cid, 600'000'000, 20 << 20, 80'000'000);
+    Write(cgroup_.File("memory/cubelet/podu1/" + *cid + "/cgroup.procs"), "4242\n");
+    Write(proc_.File("4242/net/dev"), "h\nh\n  eth0: 120 1 0 0 0 0 0 0 340 1 0 0 0 0 0 0\n");
+    Write(root_.File("pods/u1/volumes/kubernetes.io~empty-dir/scratch/file"), "hello world\n");
+    Write(root_.File("logs/ns_web_u1/app/0.log"), "some log line\n");
+    return *cid;
+  }
+
+  static json Find(const json& list, const std::string& name) {
+    for (const json& e : list) {
+      if (e.value("name", "") == name) return e;
+    }
+    return nullptr;
+  }
+
+  test_support::ScopedTempDir cgroup_{"cubelet-cgroupfs"};
+  test_support::ScopedTempDir proc_{"cubelet-proc"};
+  test_support::ScopedTempDir root_{"cubelet-root"};
+  FakeClock clock_;
+  cri::InMemoryRuntime runtime_{&clock_};
+  std::vector<api::Pod> pods_;
+  std::unique_ptr<SummaryProvider> provider_;
+};
+
+TEST_F(SummaryProviderTest, NodeFiguresComeFromTheRootCgroupAndTheMachine) {
+  absl::StatusOr<json> got = provider_->Get();
+  ASSERT_TRUE(got.ok()) << got.status();
+  const json& node = (*got)["node"];
+  EXPECT_EQ(node["nodeName"], "node-a");
+  EXPECT_EQ(node["cpu"]["usageCoreNanoSeconds"], 5'000'000'000u);
+  EXPECT_FALSE(node["cpu"].contains("usageNanoCores")) << "no rate from a single read";
+  EXPECT_EQ(node["cpu"]["psi"]["some"]["total"], 1234u);
+  EXPECT_EQ(node["cpu"]["psi"]["full"]["total"], 99u);
+  const uint64_t usage = 900 << 20, working_set = usage - usage / 4;
+  EXPECT_EQ(node["memory"]["usageBytes"], usage);
+  EXPECT_EQ(node["memory"]["workingSetBytes"], working_set);
+  EXPECT_EQ(node["memory"]["rssBytes"], usage / 2);
+  EXPECT_EQ(node["memory"]["availableBytes"], (uint64_t{4} << 30) - working_set);
+  EXPECT_EQ(node["memory"]["pageFaults"], 5000u);
+  EXPECT_EQ(node["memory"]["majorPageFaults"], 7u);
+  EXPECT_EQ(node["io"]["psi"]["some"]["avg10"], 1.5);
+  EXPECT_EQ(node["network"]["name"], "eth0");
+  EXPECT_EQ(node["network"]["rxBytes"], 3000000u);
+  EXPECT_EQ(node["network"]["interfaces"].size(), 1u);
+  EXPECT_GT(node["fs"]["capacityBytes"].get<uint64_t>(), 0u);
+  EXPECT_GT(node["fs"]["inodes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(node["runtime"]["imageFs"]["usedBytes"], 4u << 20) << "one image";
+  EXPECT_EQ(node["runtime"]["containerFs"], node["runtime"]["imageFs"]);
+  EXPECT_EQ(node["rlimit"]["maxpid"], 4194304u);
+  EXPECT_TRUE(node["rlimit"].contains("curproc"));
+  EXPECT_EQ(node["startTime"], api::FormatApiTime(clock_.Now() - absl::Seconds(3600.5)));
+
+  // System containers: this process's own cgroup and the pods' one; no
+  // runtime or misc without their flags.
+  std::vector<std::string> names;
+  for (const json& c : node["systemContainers"]) names.push_back(c["name"]);
+  EXPECT_THAT(names, ElementsAre("kubelet", "pods"));
+  const json kubelet = Find(node["systemContainers"], "kubelet");
+  EXPECT_EQ(kubelet["cpu"]["usageCoreNanoSeconds"], 300'000'000u);
+  EXPECT_FALSE(kubelet["memory"].contains("availableBytes")) << "no limit";
+  EXPECT_EQ(kubelet["startTime"], api::FormatApiTime(clock_.Now() - absl::Minutes(5)));
+  EXPECT_FALSE(kubelet.contains("rootfs"));
+  const json pods = Find(node["systemContainers"], "pods");
+  EXPECT_EQ(pods["memory"]["usageBytes"], 300u << 20);
+  EXPECT_TRUE(pods["memory"].contains("availableBytes")) << "bounded by the node's memory";
+}
+
+TEST_F(SummaryProviderTest, CpuRateIsTheUsageBetweenTwoReadsAtLeastASecondApart) {
+  ASSERT_TRUE(provider_->Get().ok());
+  // 0.5 cores over 10 s.
+  Cgroup("", 10'000'000'000, 900 << 20, 0);
+  clock_.Advance(absl::Seconds(10));
+  absl::StatusOr<json> got = provider_->Get();
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ((*got)["node"]["cpu"]["usageNanoCores"], 500'000'000u);
+  // Read again at once: the last rate, not a rate over no time.
+  Cgroup("", 10'100'000'000, 900 << 20, 0);
+  clock_.Advance(absl::Milliseconds(100));
+  got = provider_->Get();
+  EXPECT_EQ((*got)["node"]["cpu"]["usageNanoCores"], 500'000'000u);
+}
+
+TEST_F(SummaryProviderTest, PodStatsCoverContainersNetworkVolumesAndEphemeralStorage) {
+  const std::string id = AddPod();
+  ASSERT_TRUE(provider_->Get().ok());
+  clock_.Advance(absl::Seconds(15));
+  Cgroup("cubelet/podu1/" + id, 900'000'000, 20 << 20, 80'000'000);
+  Write(cgroup_.File("memory/cubelet/podu1/" + id + "/cgroup.procs"), "4242\n");
+  absl::StatusOr<json> got = provider_->Get();
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ((*got)["pods"].size(), 1u);
+  const json& pod = (*got)["pods"][0];
+  EXPECT_EQ(pod["podRef"], (json{{"name", "web"}, {"namespace", "ns"}, {"uid", "u1"}}));
+  EXPECT_EQ(pod["startTime"], api::FormatApiTime(clock_.Now() - absl::Seconds(135)));
+  EXPECT_EQ(pod["cpu"]["usageCoreNanoSeconds"], 700'000'000u);
+  // The pod cgroup has no limit; the containers' limits bound it.
+  const uint64_t pod_ws = (30 << 20) - (30 << 20) / 4;
+  EXPECT_EQ(pod["memory"]["availableBytes"], 80'000'000u - pod_ws);
+  EXPECT_EQ(pod["process_stats"]["process_count"], 3u);
+  EXPECT_EQ(pod["network"]["name"], "eth0");
+  EXPECT_EQ(pod["network"]["rxBytes"], 120u);
+  EXPECT_EQ(pod["network"]["txBytes"], 340u);
+
+  ASSERT_EQ(pod["containers"].size(), 1u);
+  const json& c = pod["containers"][0];
+  EXPECT_EQ(c["name"], "app");
+  EXPECT_EQ(c["cpu"]["usageNanoCores"], 20'000'000u) << "0.3 s over 15 s";
+  const uint64_t ws = (20 << 20) - (20 << 20) / 4;
+  EXPECT_EQ(c["memory"]["availableBytes"], 80'000'000u - ws);
+  EXPECT_EQ(c["memory"]["psi"]["full"]["total"], 99u);
+  EXPECT_EQ(c["rootfs"]["usedBytes"], cri::InMemoryRuntime::kWritableLayerBytes);
+  EXPECT_EQ(c["rootfs"]["inodesUsed"], 3u);
+  EXPECT_GT(c["rootfs"]["capacityBytes"].get<uint64_t>(), 0u);
+  EXPECT_GE(c["logs"]["usedBytes"].get<uint64_t>(), 14u);
+  EXPECT_EQ(c["logs"]["inodesUsed"], 2u) << "the container's log dir and its file";
+
+  // The emptyDir, not the host path.
+  ASSERT_EQ(pod["volume"].size(), 1u);
+  EXPECT_EQ(pod["volume"][0]["name"], "scratch");
+  EXPECT_EQ(pod["volume"][0]["inodesUsed"], 2u);
+  EXPECT_GT(pod["volume"][0]["capacityBytes"].get<uint64_t>(), 0u);
+  const uint64_t eph = pod["ephemeral-storage"]["usedBytes"];
+  EXPECT_EQ(eph, cri::InMemoryRuntime::kWritableLayerBytes +
+                     c["logs"]["usedBytes"].get<uint64_t>() +
+                     pod["volume"][0]["usedBytes"].get<uint64_t>());
+}
+
+TEST_F(SummaryProviderTest, PodsWithoutACgroupAndStoppedContainersAreLeftOut) {
+  const std::string id = AddPod();
+  pods_[0].status.container_statuses[0].state.running.reset();
+  pods_[0].status.container_statuses[0].state.terminated = api::ContainerStateTerminated{};
+  api::Pod gone = pods_[0];
+  gone.metadata.uid = "u2";
+  pods_.push_back(gone);
+  absl::StatusOr<json> got = provider_->Get();
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ((*got)["pods"].size(), 1u) << "u2 has no cgroup";
+  EXPECT_TRUE((*got)["pods"][0]["containers"].empty());
+}
+
+TEST_F(SummaryProviderTest, NamedSystemContainers) {
+  Cgroup("rt", 1'000'000, 5 << 20, 0);
+  Cgroup("sys", 2'000'000, 6 << 20, 0);
+  Cgroup("kube", 3'000'000, 7 << 20, 0);
+  SummaryOptions options;
+  options.root_dir = root_.path();
+  options.kubelet_cgroups = "/kube";
+  options.runtime_cgroups = "/rt";
+  options.system_cgroups = "/sys";
+  options.cgroup_fs = cgroup_.path();
+  options.proc = proc_.path();
+  SummaryProvider provider(
+      options, [] { return std::vector<api::Pod>{}; }, &runtime_, &runtime_, &clock_);
+  absl::StatusOr<json> got = provider.Get();
+  ASSERT_TRUE(got.ok());
+  const json& sys = (*got)["node"]["systemContainers"];
+  EXPECT_EQ(Find(sys, "kubelet")["cpu"]["usageCoreNanoSeconds"], 3'000'000u);
+  EXPECT_EQ(Find(sys, "runtime")["cpu"]["usageCoreNanoSeconds"], 1'000'000u);
+  EXPECT_EQ(Find(sys, "misc")["memory"]["usageBytes"], 6u << 20);
+  EXPECT_EQ(Find(sys, "pods")["memory"]["usageBytes"], 300u << 20);
+  EXPECT_EQ(sys.size(), 4u);
+}
+
+TEST_F(SummaryProviderTest, NoRootCgroupIsAnError) {
+  SummaryOptions options;
+  options.cgroup_fs = root_.File("nothing");
+  options.proc = proc_.path();
+  SummaryProvider provider(
+      options, [] { return std::vector<api::Pod>{}; }, &runtime_, &runtime_, &clock_);
+  EXPECT_EQ(provider.Get().status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace cubelet::stats
