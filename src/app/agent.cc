@@ -38,6 +38,7 @@
 #include "server/streaming_host.h"
 #include "server/webhook_auth.h"
 #include "stats/cgroup_stats.h"
+#include "stats/resource_metrics.h"
 #include "stats/summary_provider.h"
 #include "status/api_status_syncer.h"
 #include "token/token_manager.h"
@@ -419,6 +420,9 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     if (!j.ok()) return j.status();
     return j->dump();
   };
+  auto resource_metrics = [provider = p.stats.get()] {
+    return stats::RenderResourceMetrics(provider->Get());
+  };
   if (options.read_only_port != 0) {
     server::ServerOptions server_options;
     server_options.address = options.address;
@@ -426,6 +430,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     server_options.pod_logs_dir = options.pod_logs_dir;
     server_options.registry = &p.registry;
     server_options.stats_summary = summary;
+    server_options.resource_metrics = resource_metrics;
     p.server = std::make_unique<server::Server>(p.view.get(), server_options);
   }
   std::string authorization_mode = options.authorization_mode;
@@ -458,6 +463,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     secure.plain.pod_logs_dir = options.pod_logs_dir;
     secure.plain.registry = &p.registry;
     secure.plain.stats_summary = summary;
+    secure.plain.resource_metrics = resource_metrics;
     secure.plain.configz = Configz(options, authorization_mode);
     p.secure_server =
         std::make_unique<server::SecureServer>(p.view.get(), p.view.get(), std::move(secure));

@@ -44,6 +44,7 @@ constexpr char kIndex[] =
     "GET /pods\n"
     "GET /metrics\n"
     "GET /stats/summary\n"
+    "GET /metrics/resource\n"
     "GET /containerLogs/{namespace}/{pod}/{container}"
     "?tailLines=N&follow=true&previous=true&limitBytes=N&timestamps=true&sinceSeconds=N&sinceTime="
     "T\n";
@@ -265,6 +266,13 @@ void Server::Impl::Routes() {
       return;
     }
     Reply(res, 200, *summary, "application/json");
+  });
+  http_.Get("/metrics/resource", [this](const httplib::Request&, httplib::Response& res) {
+    if (!options_.resource_metrics) {
+      Reply(res, 404, "stats are not enabled\n");
+      return;
+    }
+    Reply(res, 200, options_.resource_metrics(), kMetricsContentType);
   });
   http_.Get(R"(/containerLogs/([^/]+)/([^/]+)/([^/]+))",
             [this](const httplib::Request& req, httplib::Response& res) { HandleLogs(req, res); });

@@ -12,6 +12,8 @@
 //   GET /configz        the agent's configuration (options.configz)
 //   GET /stats/summary  the node's and pods' resource usage (options.stats_summary;
 //                       stats/summary_provider.h)
+//   GET /metrics/resource  the summary's CPU and memory as Prometheus metrics
+//                       (options.resource_metrics; stats/resource_metrics.h)
 //   GET /               the list of endpoints
 // Unknown pods and containers are 404 with a message (`pod "default/x" not
 // found`), bad query values 400; at most kMaxLogStreams follows run at once
@@ -50,6 +52,8 @@ struct ServerOptions {
   std::string configz;
   // The body of GET /stats/summary (JSON); unset: 404, an error: 500.
   std::function<absl::StatusOr<std::string>()> stats_summary;
+  // The body of GET /metrics/resource (Prometheus text); unset: 404.
+  std::function<std::string()> resource_metrics;
   // Only GET /healthz (the kubelet's healthz port, 10248).
   bool healthz_only = false;
   // false: binds nothing; serves only the connections handed to Serve()

@@ -227,10 +227,23 @@ TEST(ServerStatsTest, SummaryIsServedAsJsonAndItsErrorsAre500) {
   EXPECT_EQ(res->status, 500);
   EXPECT_EQ(res->body, "failed to get node summary: no root cgroup\n");
 
+  options.resource_metrics = [] { return std::string("resource_scrape_error 0\n"); };
+  Server with_metrics(&view, options);
+  ASSERT_TRUE(with_metrics.Start().ok());
+  httplib::Client metrics_client("127.0.0.1", with_metrics.port());
+  res = metrics_client.Get("/metrics/resource");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4");
+  EXPECT_EQ(res->body, "resource_scrape_error 0\n");
+
   Server without(&view, {.port = 0});
   ASSERT_TRUE(without.Start().ok());
   httplib::Client other("127.0.0.1", without.port());
   res = other.Get("/stats/summary");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  res = other.Get("/metrics/resource");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
 }

@@ -11,9 +11,11 @@
 #include "cri/inmemory/in_memory_runtime.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "metrics/registry.h"
 #include "stats/cgroup_stats.h"
 #include "stats/fs_stats.h"
 #include "stats/net_stats.h"
+#include "stats/resource_metrics.h"
 #include "util/clock.h"
 #include "util/testing/temp_dir.h"
 
@@ -359,6 +361,43 @@ TEST_F(SummaryProviderTest, NamedSystemContainers) {
   EXPECT_EQ(Find(sys, "misc")["memory"]["usageBytes"], 6u << 20);
   EXPECT_EQ(Find(sys, "pods")["memory"]["usageBytes"], 300u << 20);
   EXPECT_EQ(sys.size(), 4u);
+}
+
+TEST_F(SummaryProviderTest, ResourceMetricsAreTheSummarysCpuAndWorkingSets) {
+  AddPod();
+  absl::StatusOr<json> summary = provider_->Get();
+  ASSERT_TRUE(summary.ok());
+  const std::string text = RenderResourceMetrics(summary);
+  const int64_t ms = absl::ToUnixSeconds(clock_.Now()) * 1000;
+  const uint64_t node_ws = (900 << 20) - (900 << 20) / 4;
+  EXPECT_THAT(text, ::testing::HasSubstr(absl::StrCat(
+                        "# HELP node_cpu_usage_seconds_total [STABLE] Cumulative cpu time consumed "
+                        "by the node in core-seconds\n# TYPE node_cpu_usage_seconds_total counter\n"
+                        "node_cpu_usage_seconds_total 5 ",
+                        ms, "\n")));
+  EXPECT_THAT(text, ::testing::HasSubstr(
+                        absl::StrCat("node_memory_working_set_bytes ",
+                                     metrics::FormatValue(static_cast<double>(node_ws)), " ", ms)));
+  EXPECT_THAT(text, ::testing::HasSubstr(absl::StrCat(
+                        "container_cpu_usage_seconds_total{container=\"app\",namespace=\"ns\","
+                        "pod=\"web\"} 0.6 ",
+                        ms, "\n")));
+  EXPECT_THAT(
+      text, ::testing::HasSubstr(absl::StrCat(
+                "container_start_time_seconds{container=\"app\",namespace=\"ns\",pod=\"web\"} ",
+                metrics::FormatValue(absl::ToUnixSeconds(clock_.Now() - absl::Minutes(1))), "\n")));
+  EXPECT_THAT(
+      text, ::testing::HasSubstr("pod_cpu_usage_seconds_total{namespace=\"ns\",pod=\"web\"} 0.7 "));
+  EXPECT_THAT(text,
+              ::testing::HasSubstr("pod_memory_working_set_bytes{namespace=\"ns\",pod=\"web\"} "));
+  EXPECT_THAT(text, ::testing::HasSubstr("\nresource_scrape_error 0\n"));
+  // Families in name order, as client_golang renders them.
+  EXPECT_LT(text.find("# HELP container_cpu"), text.find("# HELP node_cpu"));
+  EXPECT_LT(text.find("# HELP pod_memory"), text.find("# HELP resource_scrape_error"));
+
+  const std::string failed = RenderResourceMetrics(absl::NotFoundError("no cgroup"));
+  EXPECT_THAT(failed, ::testing::HasSubstr("\nresource_scrape_error 1\n"));
+  EXPECT_THAT(failed, ::testing::Not(::testing::HasSubstr("node_cpu")));
 }
 
 TEST_F(SummaryProviderTest, NoRootCgroupIsAnError) {
