@@ -9,6 +9,9 @@
 # option (on in its udeb flavour, off in busybox-static). The specs
 # "ConfigMap/Secrets should be consumable via the environment" run
 # `sh -c env` and expect those variables.
+# And nc as upstream's defconfig has it (NC_SERVER, NC_EXTRA, NC_110_COMPAT:
+# `nc -u`, which the UDP networking specs run in the agnhost image); Debian's
+# static flavour leaves the 1.10-compatible nc out.
 #
 # Cached by version under $CUBELET_CACHE_DIR (default /var/cache/cubelet):
 # a second run prints the cached binary at once. Prints the binary's path.
@@ -20,7 +23,7 @@ orig_sha256=3311dff32e746499f4df0d5df04d7eb396382d7e108bb9250e7b519b837043a4
 debian_sha256=10b2cd64b41c26ae134e1cd6135b68575bbe79356c20985f35e32f32a1746c34
 pool=http://deb.debian.org/debian/pool/main/b/busybox
 
-cache="${CUBELET_CACHE_DIR:-/var/cache/cubelet}/busybox/$version-$debian_revision-env"
+cache="${CUBELET_CACHE_DIR:-/var/cache/cubelet}/busybox/$version-$debian_revision-env-nc"
 if [ -x "$cache/busybox" ]; then
   echo "$cache/busybox"
   exit 0
@@ -42,8 +45,13 @@ while read -r p; do
   patch -d "$src" -p1 -s <"$src/debian/patches/$p" || die "patch $p does not apply"
 done <"$src/debian/patches/series"
 mkdir -p "$src/b"
-cat "$src/debian/config/os/linux" "$src/debian/config/pkg/static" |
-  sed 's/^# CONFIG_FEATURE_DI_ENV_HACK is not set$/CONFIG_FEATURE_DI_ENV_HACK=y/' >"$src/b/.config"
+nc_options=(CONFIG_NC CONFIG_NC_SERVER CONFIG_NC_EXTRA CONFIG_NC_110_COMPAT)
+{
+  cat "$src/debian/config/os/linux" "$src/debian/config/pkg/static" |
+    sed 's/^# CONFIG_FEATURE_DI_ENV_HACK is not set$/CONFIG_FEATURE_DI_ENV_HACK=y/' |
+    grep -v -E "^(# )?($(IFS='|'; echo "${nc_options[*]}"))[= ]"
+  printf '%s=y\n' "${nc_options[@]}"
+} >"$src/b/.config"
 grep -qx 'CONFIG_FEATURE_DI_ENV_HACK=y' "$src/b/.config" || die "the option is not in the config"
 export KCONFIG_NOTIMESTAMP=1
 { yes "" || true; } | make -s -C "$src/b" -f "$src/Makefile" KBUILD_SRC="$src" silentoldconfig >/dev/null
@@ -52,5 +60,6 @@ make -s -C "$src/b" -j"$(nproc)" all BB_EXTRA_VERSION="cubelet conformance" >"$w
 # The point of the build: bad names reach the command.
 out=$(env -i 'data-1=value-1' "$src/b/busybox" sh -c env)
 grep -qx 'data-1=value-1' <<<"$out" || die "the built sh drops data-1 from the environment"
+"$src/b/busybox" nc --help 2>&1 | grep -q -- '-u.*UDP' || die "the built nc has no -u (UDP)"
 install -D -m 0755 "$src/b/busybox" "$cache/busybox"
 echo "$cache/busybox"

@@ -267,6 +267,13 @@ void Server::Impl::Routes() {
     }
     Reply(res, 200, *summary, "application/json");
   });
+  // cAdvisor's metrics are not served. The answer is a 404 whose body is a
+  // Prometheus comment: the node e2e suite parses the body whatever the
+  // status, and its parser never returns on "404 page not found".
+  http_.Get("/metrics/cadvisor", [](const httplib::Request&, httplib::Response& res) {
+    Reply(res, 404, "# cubelet does not serve cAdvisor metrics (/metrics/cadvisor)\n",
+          kMetricsContentType);
+  });
   http_.Get("/metrics/resource", [this](const httplib::Request&, httplib::Response& res) {
     if (!options_.resource_metrics) {
       Reply(res, 404, "stats are not enabled\n");

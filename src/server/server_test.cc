@@ -246,6 +246,11 @@ TEST(ServerStatsTest, SummaryIsServedAsJsonAndItsErrorsAre500) {
   res = other.Get("/metrics/resource");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
+  // Not served, and the body stays valid Prometheus text (a comment).
+  res = other.Get("/metrics/cadvisor");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_EQ(res->body.rfind("# ", 0), 0u) << res->body;
 }
 
 TEST_F(ServerTest, IndexAndUnknownPaths) {

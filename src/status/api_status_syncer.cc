@@ -88,6 +88,27 @@ std::optional<std::string> ApiStatusSyncer::ApiUid(const api::Pod& pod) const {
   return options_.mirror_uid(pod);
 }
 
+namespace {
+
+// Upstream mergePodStatus: a pod is not reported Failed or Succeeded while
+// its containers could still run (a sidecar being stopped after an init
+// container failed): until its worker finished, the API keeps the phase it
+// has. (A static pod's object here is its manifest's, without the mirror's
+// status: its phase is sent as it is.)
+api::PodStatus HoldTerminalPhase(const api::Pod& pod, const VersionedPodStatus& status) {
+  api::PodStatus out = status.status;
+  if (api::IsStaticPod(pod) || status.pod_is_finished || !api::IsTerminalPhase(out.phase) ||
+      api::IsTerminalPhase(pod.status.phase)) {
+    return out;
+  }
+  out.phase = pod.status.phase.empty() ? std::string(api::kPodPending) : pod.status.phase;
+  out.reason = pod.status.reason;
+  out.message = pod.status.message;
+  return out;
+}
+
+}  // namespace
+
 bool ApiStatusSyncer::NeedsSync(const api::Pod& pod, const std::string& api_uid,
                                 const VersionedPodStatus& status, const PodState& state) const {
   if (state.deleted) return false;
@@ -123,7 +144,7 @@ int ApiStatusSyncer::SyncPod(const std::string& uid) {
     absl::StatusOr<json> patched =
         client_->Call({.verb = client::Verb::kPatch,
                        .path = absl::StrCat(PodPath(*pod), "/status"),
-                       .body = StatusPatch(*pod, status->status, *api_uid)});
+                       .body = StatusPatch(*pod, HoldTerminalPhase(*pod, *status), *api_uid)});
     ++writes;
     result = patched.status();
     if (result.ok()) {

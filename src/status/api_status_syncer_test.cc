@@ -166,6 +166,27 @@ TEST_F(ApiStatusSyncerTest, FailedPatchIsRetriedWithBackoff) {
   EXPECT_EQ(syncer_.SyncOnce(true), 0) << "written: done";
 }
 
+TEST_F(ApiStatusSyncerTest, TerminalPhaseWaitsUntilTheWorkerFinished) {
+  api::Pod& pod = AddPod();
+  pod.status.phase = api::kPodPending;
+  pod.status.reason = "";
+  api::PodStatus s;
+  s.phase = api::kPodFailed;
+  s.message = "init container failed";
+  ASSERT_TRUE(statuses_.SetPodStatus(pod, s).ok());
+  EXPECT_EQ(syncer_.SyncOnce(false), 1);
+  auto patches = api_.RequestsTo(Verb::kPatch, kPodPath);
+  ASSERT_EQ(patches.size(), 1u);
+  EXPECT_EQ(patches[0].body["status"]["phase"], "Pending")
+      << "a sidecar may still be stopping: not Failed yet";
+
+  statuses_.TerminatePod(pod);  // the worker finished: nothing can run any more
+  EXPECT_EQ(syncer_.SyncOnce(false), 1);
+  patches = api_.RequestsTo(Verb::kPatch, kPodPath);
+  ASSERT_EQ(patches.size(), 2u);
+  EXPECT_EQ(patches[1].body["status"]["phase"], "Failed");
+}
+
 TEST_F(ApiStatusSyncerTest, DeletedPodLeavesTheApiOnlyOnceItsWorkerFinished) {
   api::Pod& pod = AddPod();
   SetPhase(api::kPodRunning);
