@@ -92,13 +92,20 @@ namespace {
 
 // Upstream mergePodStatus: a pod is not reported Failed or Succeeded while
 // its containers could still run (a sidecar being stopped after an init
-// container failed): until its worker finished, the API keeps the phase it
-// has. (A static pod's object here is its manifest's, without the mirror's
-// status: its phase is sent as it is.)
+// container failed): while a container of it is running and its worker has
+// not finished, the API keeps the phase it has. A pod refused at admission
+// never ran anything and goes Failed at once. (A static pod's object here is its manifest's,
+// without the mirror's status: its phase is sent as it is.)
 api::PodStatus HoldTerminalPhase(const api::Pod& pod, const VersionedPodStatus& status) {
   api::PodStatus out = status.status;
-  if (api::IsStaticPod(pod) || status.pod_is_finished || !api::IsTerminalPhase(out.phase) ||
-      api::IsTerminalPhase(pod.status.phase)) {
+  auto running = [](const std::vector<api::ContainerStatus>& list) {
+    return std::any_of(list.begin(), list.end(),
+                       [](const api::ContainerStatus& s) { return s.state.running.has_value(); });
+  };
+  const bool could_run = running(out.init_container_statuses) || running(out.container_statuses) ||
+                         running(out.ephemeral_container_statuses);
+  if (api::IsStaticPod(pod) || status.pod_is_finished || !could_run ||
+      !api::IsTerminalPhase(out.phase) || api::IsTerminalPhase(pod.status.phase)) {
     return out;
   }
   out.phase = pod.status.phase.empty() ? std::string(api::kPodPending) : pod.status.phase;

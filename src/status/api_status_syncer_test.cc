@@ -173,6 +173,10 @@ TEST_F(ApiStatusSyncerTest, TerminalPhaseWaitsUntilTheWorkerFinished) {
   api::PodStatus s;
   s.phase = api::kPodFailed;
   s.message = "init container failed";
+  api::ContainerStatus sidecar;
+  sidecar.name = "sidecar";
+  sidecar.state.running = api::ContainerStateRunning{};
+  s.init_container_statuses = {sidecar};
   ASSERT_TRUE(statuses_.SetPodStatus(pod, s).ok());
   EXPECT_EQ(syncer_.SyncOnce(false), 1);
   auto patches = api_.RequestsTo(Verb::kPatch, kPodPath);
@@ -185,6 +189,14 @@ TEST_F(ApiStatusSyncerTest, TerminalPhaseWaitsUntilTheWorkerFinished) {
   patches = api_.RequestsTo(Verb::kPatch, kPodPath);
   ASSERT_EQ(patches.size(), 2u);
   EXPECT_EQ(patches[1].body["status"]["phase"], "Failed");
+}
+
+TEST_F(ApiStatusSyncerTest, APodThatRunsNothingGoesFailedAtOnce) {
+  api::Pod& pod = AddPod();
+  pod.status.phase = api::kPodPending;
+  SetPhase(api::kPodFailed);  // refused at admission: no container ever ran
+  EXPECT_EQ(syncer_.SyncOnce(false), 1);
+  EXPECT_EQ(api_.RequestsTo(Verb::kPatch, kPodPath).back().body["status"]["phase"], "Failed");
 }
 
 TEST_F(ApiStatusSyncerTest, DeletedPodLeavesTheApiOnlyOnceItsWorkerFinished) {
