@@ -8,10 +8,12 @@
 // several changes in a row cost one write, a status never overtakes a newer
 // one, and a pod recreated under the same name is never written over.
 //
-// A terminal phase is written only once the pod's worker finished
-// (VersionedPodStatus::pod_is_finished): until then the phase, reason and
-// message the API server has are sent instead, so no pod is Failed or
-// Succeeded while a container of it may still run (upstream mergePodStatus).
+// A terminal phase is not written while a container of the pod is running
+// and its worker has not finished (VersionedPodStatus::pod_is_finished): the
+// phase, reason and message the API server has are sent instead, so no pod
+// is Failed or Succeeded while a container of it may still run (upstream
+// mergePodStatus). A pod that runs nothing (refused at admission) goes
+// terminal at once.
 //
 // Graceful deletion ends here too: once a pod with a deletionTimestamp has a
 // terminal phase and its worker finished (SyncTerminatedPod released its
