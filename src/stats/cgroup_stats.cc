@@ -30,12 +30,16 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
-std::optional<uint64_t> ReadUint(const std::string& path) {
+}  // namespace
+
+std::optional<uint64_t> ReadUintFile(const std::string& path) {
   std::optional<std::string> text = ReadFile(path);
   uint64_t v = 0;
   if (!text || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &v)) return std::nullopt;
   return v;
 }
+
+namespace {
 
 // "key value" lines (memory.stat, cpu.stat).
 absl::flat_hash_map<std::string, uint64_t> ReadKeyValues(const std::string& path) {
@@ -207,7 +211,7 @@ absl::StatusOr<CgroupSample> CgroupFs::Read(const CgroupPaths& paths) const {
     }
     const bool root = absl::StripPrefix(paths.memory, "/").empty();
     auto stat = ReadKeyValues(mem + "/memory.stat");
-    s.memory_usage = ReadUint(mem + "/memory.current");
+    s.memory_usage = ReadUintFile(mem + "/memory.current");
     if (!s.memory_usage && root) {
       // The v2 root has no memory.current: what the stat file counts.
       if (auto anon = Get(stat, "anon"), file = Get(stat, "file"); anon && file) {
@@ -221,13 +225,13 @@ absl::StatusOr<CgroupSample> CgroupFs::Read(const CgroupPaths& paths) const {
       const uint64_t inactive = Get(stat, "inactive_file").value_or(0);
       s.working_set = *s.memory_usage > inactive ? *s.memory_usage - inactive : 0;
     }
-    if (std::optional<uint64_t> max = ReadUint(mem + "/memory.max"); max && *max < kUnlimited) {
+    if (std::optional<uint64_t> max = ReadUintFile(mem + "/memory.max"); max && *max < kUnlimited) {
       s.memory_limit = max;
     }
   } else {
-    s.cpu_usage_ns = ReadUint(cpu + "/cpuacct.usage");
+    s.cpu_usage_ns = ReadUintFile(cpu + "/cpuacct.usage");
     auto stat = ReadKeyValues(mem + "/memory.stat");
-    s.memory_usage = ReadUint(mem + "/memory.usage_in_bytes");
+    s.memory_usage = ReadUintFile(mem + "/memory.usage_in_bytes");
     // The hierarchy's RSS, as cAdvisor reports; the faults of the cgroup
     // itself (cAdvisor's container data).
     s.rss = Get(stat, "total_rss");
@@ -240,12 +244,12 @@ absl::StatusOr<CgroupSample> CgroupFs::Read(const CgroupPaths& paths) const {
       const uint64_t i = inactive.value_or(0);
       s.working_set = *s.memory_usage > i ? *s.memory_usage - i : 0;
     }
-    if (std::optional<uint64_t> limit = ReadUint(mem + "/memory.limit_in_bytes");
+    if (std::optional<uint64_t> limit = ReadUintFile(mem + "/memory.limit_in_bytes");
         limit && *limit < kUnlimited) {
       s.memory_limit = limit;
     }
   }
-  s.pids = ReadUint(pids + "/pids.current");
+  s.pids = ReadUintFile(pids + "/pids.current");
   const bool root = absl::StripPrefix(paths.unified, "/").empty();
   for (auto [name, field] : {std::pair{"cpu", &s.cpu_psi}, std::pair{"memory", &s.memory_psi},
                              std::pair{"io", &s.io_psi}}) {

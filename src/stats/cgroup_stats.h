@@ -35,6 +35,10 @@ struct Psi {
   PsiData some, full;
 };
 
+// The unsigned number a file holds (cgroup and /proc files); nullopt when
+// unreadable or not a number.
+std::optional<uint64_t> ReadUintFile(const std::string& path);
+
 // Parses a pressure file ("some avg10=… avg60=… avg300=… total=…\nfull …").
 // nullopt when it has no "some" line.
 std::optional<Psi> ParsePsi(absl::string_view text);

@@ -66,14 +66,6 @@ json NetworkJson(const std::vector<InterfaceStats>& interfaces, absl::Time now) 
   return j;
 }
 
-std::optional<uint64_t> ReadUintFile(const std::string& path) {
-  std::ifstream in(path);
-  std::string text;
-  uint64_t v = 0;
-  if (!(in >> text) || !absl::SimpleAtoi(text, &v)) return std::nullopt;
-  return v;
-}
-
 absl::Time BootTime(const std::string& proc, absl::Time now) {
   std::ifstream in(proc + "/uptime");
   double uptime = 0;
@@ -246,9 +238,12 @@ absl::StatusOr<json> SummaryProvider::Get() {
   add(SystemContainer("pods", NamedCgroup(options_.cgroup_root), std::nullopt, capacity, now));
   node["systemContainers"] = std::move(system);
 
+  // The filesystem of every container's logs, once for all pods.
+  std::optional<FsInfo> logs_fs;
+  if (absl::StatusOr<FsInfo> info = StatFs(options_.pod_logs_dir); info.ok()) logs_fs = *info;
   json pods = json::array();
   for (const api::Pod& pod : pods_()) {
-    json p = PodStats(pod, image_fs, root_fs, now);
+    json p = PodStats(pod, image_fs, root_fs, logs_fs, now);
     if (!p.is_null()) pods.push_back(std::move(p));
   }
   {
@@ -259,7 +254,7 @@ absl::StatusOr<json> SummaryProvider::Get() {
 }
 
 json SummaryProvider::PodStats(const api::Pod& pod, const json& image_fs, const json& root_fs,
-                               absl::Time now) {
+                               const std::optional<FsInfo>& logs_fs, absl::Time now) {
   const std::string& uid = pod.metadata.uid;
   const std::string pod_cgroup = kuberuntime::PodCgroupParent(options_.cgroup_root, uid);
   absl::StatusOr<CgroupSample> s = cgroups_.Read(NamedCgroup(pod_cgroup));
@@ -272,8 +267,6 @@ json SummaryProvider::PodStats(const api::Pod& pod, const json& image_fs, const 
          {"memory", Memory(*s, PodMemoryLimit(pod), now)}};
   if (s->io_psi) p["io"] = json{{"time", Time(now)}, {"psi", PsiJson(*s->io_psi)}};
 
-  std::optional<FsInfo> logs_fs;
-  if (absl::StatusOr<FsInfo> info = StatFs(options_.pod_logs_dir); info.ok()) logs_fs = *info;
   uint64_t ephemeral_bytes = 0, ephemeral_inodes = 0;
 
   json containers = json::array();

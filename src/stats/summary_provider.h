@@ -32,6 +32,7 @@
 #include "cri/runtime_service.h"
 #include "nlohmann/json.hpp"
 #include "stats/cgroup_stats.h"
+#include "stats/fs_stats.h"
 #include "util/clock.h"
 #include "util/mutex.h"
 
@@ -80,7 +81,8 @@ class SummaryProvider {
                                  std::optional<absl::Time> start, std::optional<uint64_t> limit,
                                  absl::Time now);
   nlohmann::json PodStats(const api::Pod& pod, const nlohmann::json& image_fs,
-                          const nlohmann::json& root_fs, absl::Time now);
+                          const nlohmann::json& root_fs, const std::optional<FsInfo>& logs_fs,
+                          absl::Time now);
 
   const SummaryOptions options_;
   const PodsFn pods_;
