@@ -37,6 +37,7 @@
 #include "server/server.h"
 #include "server/streaming_host.h"
 #include "server/webhook_auth.h"
+#include "stats/cadvisor_metrics.h"
 #include "stats/cgroup_stats.h"
 #include "stats/resource_metrics.h"
 #include "stats/summary_provider.h"
@@ -151,7 +152,8 @@ struct Agent::Parts {
   std::unique_ptr<token::TokenManager> tokens;            // service account tokens
   std::unique_ptr<apiobjects::ServiceStore> services;     // service variables
   std::unique_ptr<kubelet::Kubelet> kubelet;
-  std::unique_ptr<stats::SummaryProvider> stats;  // the servers' /stats/summary
+  std::unique_ptr<stats::SummaryProvider> stats;     // the servers' /stats/summary
+  std::unique_ptr<stats::CadvisorMetrics> cadvisor;  // their /metrics/cadvisor
   std::unique_ptr<config::PodConfig> pod_config;
   std::unique_ptr<config::FileSource> file_source;
   std::unique_ptr<config::HttpSource> http_source;
@@ -423,6 +425,10 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
   auto resource_metrics = [provider = p.stats.get()] {
     return stats::RenderResourceMetrics(provider->Get());
   };
+  p.cadvisor = std::make_unique<stats::CadvisorMetrics>(
+      stats_options, [kubelet] { return kubelet->GetPods(); }, p.runtime_service.get(),
+      p.image_service.get(), clock);
+  auto cadvisor_metrics = [cadvisor = p.cadvisor.get()] { return cadvisor->Render(); };
   if (options.read_only_port != 0) {
     server::ServerOptions server_options;
     server_options.address = options.address;
@@ -431,6 +437,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     server_options.registry = &p.registry;
     server_options.stats_summary = summary;
     server_options.resource_metrics = resource_metrics;
+    server_options.cadvisor_metrics = cadvisor_metrics;
     p.server = std::make_unique<server::Server>(p.view.get(), server_options);
   }
   std::string authorization_mode = options.authorization_mode;
@@ -464,6 +471,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     secure.plain.registry = &p.registry;
     secure.plain.stats_summary = summary;
     secure.plain.resource_metrics = resource_metrics;
+    secure.plain.cadvisor_metrics = cadvisor_metrics;
     secure.plain.configz = Configz(options, authorization_mode);
     p.secure_server =
         std::make_unique<server::SecureServer>(p.view.get(), p.view.get(), std::move(secure));

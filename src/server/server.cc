@@ -267,12 +267,15 @@ void Server::Impl::Routes() {
     }
     Reply(res, 200, *summary, "application/json");
   });
-  // cAdvisor's metrics are not served. The answer is a 404 whose body is a
-  // Prometheus comment: the node e2e suite parses the body whatever the
-  // status, and its parser never returns on "404 page not found".
-  http_.Get("/metrics/cadvisor", [](const httplib::Request&, httplib::Response& res) {
-    Reply(res, 404, "# cubelet does not serve cAdvisor metrics (/metrics/cadvisor)\n",
-          kMetricsContentType);
+  http_.Get("/metrics/cadvisor", [this](const httplib::Request&, httplib::Response& res) {
+    if (!options_.cadvisor_metrics) {
+      // A Prometheus comment as the body: the node e2e suite parses the
+      // body whatever the status, and its parser never returns on
+      // "404 page not found".
+      Reply(res, 404, "# cAdvisor metrics are not enabled\n", kMetricsContentType);
+      return;
+    }
+    Reply(res, 200, options_.cadvisor_metrics(), kMetricsContentType);
   });
   http_.Get("/metrics/resource", [this](const httplib::Request&, httplib::Response& res) {
     if (!options_.resource_metrics) {

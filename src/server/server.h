@@ -14,6 +14,8 @@
 //                       stats/summary_provider.h)
 //   GET /metrics/resource  the summary's CPU and memory as Prometheus metrics
 //                       (options.resource_metrics; stats/resource_metrics.h)
+//   GET /metrics/cadvisor  cAdvisor's per-cgroup and machine metrics
+//                       (options.cadvisor_metrics; stats/cadvisor_metrics.h)
 //   GET /               the list of endpoints
 // Unknown pods and containers are 404 with a message (`pod "default/x" not
 // found`), bad query values 400; at most kMaxLogStreams follows run at once
@@ -54,6 +56,8 @@ struct ServerOptions {
   std::function<absl::StatusOr<std::string>()> stats_summary;
   // The body of GET /metrics/resource (Prometheus text); unset: 404.
   std::function<std::string()> resource_metrics;
+  // The body of GET /metrics/cadvisor (Prometheus text); unset: 404.
+  std::function<std::string()> cadvisor_metrics;
   // Only GET /healthz (the kubelet's healthz port, 10248).
   bool healthz_only = false;
   // false: binds nothing; serves only the connections handed to Serve()

@@ -236,6 +236,19 @@ TEST(ServerStatsTest, SummaryIsServedAsJsonAndItsErrorsAre500) {
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4");
   EXPECT_EQ(res->body, "resource_scrape_error 0\n");
+  res = metrics_client.Get("/metrics/cadvisor");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404) << "no cAdvisor metrics without their function";
+
+  options.cadvisor_metrics = [] { return std::string("container_scrape_error 0\n"); };
+  Server with_cadvisor(&view, options);
+  ASSERT_TRUE(with_cadvisor.Start().ok());
+  httplib::Client cadvisor_client("127.0.0.1", with_cadvisor.port());
+  res = cadvisor_client.Get("/metrics/cadvisor");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "text/plain; version=0.0.4");
+  EXPECT_EQ(res->body, "container_scrape_error 0\n");
 
   Server without(&view, {.port = 0});
   ASSERT_TRUE(without.Start().ok());

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -47,6 +48,8 @@ struct CgroupPaths {
   std::string cpuacct;  // paths relative to each hierarchy's root, "/" for the root
   std::string memory;
   std::string pids;
+  std::string cpu;      // shares, CFS quota and throttling (v1's "cpu" controller)
+  std::string blkio;    // block I/O (v1's "blkio" controller)
   std::string unified;  // v2's tree, or v1's hybrid "unified" one (PSI only)
 };
 
@@ -69,6 +72,35 @@ struct CgroupSample {
   std::optional<absl::Time> created;  // the cgroup directory's change time
 };
 
+// One block device's I/O as a cgroup accounts it: bytes and operations by
+// kind ("Read", "Write", "Sync", "Async", "Discard", "Total"; v2 has only
+// "Read", "Write" and "Discard").
+struct BlkioDevice {
+  uint32_t major = 0, minor = 0;
+  std::vector<std::pair<std::string, uint64_t>> bytes;
+  std::vector<std::pair<std::string, uint64_t>> ios;
+};
+
+// What cAdvisor's Prometheus collector reports of a cgroup beyond
+// CgroupSample. Figures a hierarchy lacks are 0 (cAdvisor's zero values);
+// limits a cgroup does not set are nullopt.
+struct CgroupDetail {
+  CgroupSample sample;
+  uint64_t cpu_user_ns = 0, cpu_system_ns = 0;
+  uint64_t cfs_periods = 0, cfs_throttled_periods = 0, cfs_throttled_ns = 0;
+  std::optional<uint64_t> cpu_shares;  // v2's cpu.weight converted as cAdvisor does
+  std::optional<uint64_t> cpu_period_us;
+  std::optional<uint64_t> cpu_quota_us;  // unset: no quota
+  uint64_t cache = 0, swap = 0, mapped_file = 0, kernel = 0, max_usage = 0, failcnt = 0;
+  uint64_t active_file = 0, inactive_file = 0;
+  uint64_t pgfault = 0, pgmajfault = 0;                      // the cgroup itself
+  uint64_t hierarchy_pgfault = 0, hierarchy_pgmajfault = 0;  // with its descendants
+  uint64_t events_high = 0, events_max = 0, oom_kills = 0;
+  std::optional<uint64_t> memory_reservation, swap_limit;  // unset: unlimited
+  std::optional<uint64_t> pids_max;                        // unset: "max"
+  std::vector<BlkioDevice> blkio;                          // devices the cgroup did I/O on
+};
+
 // Moves process `pid` into cgroup `name` in every hierarchy mounted under
 // `cgroup_fs` (made first when missing), as the kubelet's --kubelet-cgroups
 // does for itself. The error names the hierarchy that refused.
@@ -86,6 +118,12 @@ class CgroupFs {
   // never made); otherwise what could be read.
   absl::StatusOr<CgroupSample> Read(const CgroupPaths& paths) const;
 
+  // Read and the rest of what cAdvisor reports of the cgroup.
+  absl::StatusOr<CgroupDetail> ReadDetail(const CgroupPaths& paths) const;
+
+  // The pids in the cgroup's own cgroup.procs (not its descendants').
+  std::vector<int> OwnProcesses(const CgroupPaths& paths) const;
+
   // The pids of the processes in the cgroup and its descendants (the first
   // found, depth first, when `first_only`).
   std::vector<int> Processes(const CgroupPaths& paths, bool first_only) const;
@@ -97,6 +135,7 @@ class CgroupFs {
   std::string proc_;
   bool v2_ = false;
   std::string cpuacct_dir_;  // the v1 hierarchy holding cpuacct ("cpuacct", "cpu,cpuacct")
+  std::string cpu_dir_;      // the v1 hierarchy holding cpu ("cpu", "cpu,cpuacct")
 };
 
 }  // namespace cubelet::stats

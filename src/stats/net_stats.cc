@@ -22,14 +22,15 @@ std::vector<InterfaceStats> ParseNetDev(absl::string_view text) {
     if (name.empty() || absl::StrContains(name, '|') || absl::StrContains(name, ' ')) continue;
     if (name == "lo" || absl::StartsWith(name, "veth")) continue;
     std::vector<absl::string_view> f = absl::StrSplit(parts.second, ' ', absl::SkipEmpty());
-    if (f.size() < 11) continue;
+    if (f.size() < 12) continue;
     InterfaceStats s;
     s.name = std::string(name);
-    if (!absl::SimpleAtoi(f[0], &s.rx_bytes) || !absl::SimpleAtoi(f[2], &s.rx_errors) ||
-        !absl::SimpleAtoi(f[8], &s.tx_bytes) || !absl::SimpleAtoi(f[10], &s.tx_errors)) {
-      continue;
-    }
-    out.push_back(std::move(s));
+    const std::pair<int, uint64_t*> fields[] = {
+        {0, &s.rx_bytes}, {1, &s.rx_packets}, {2, &s.rx_errors},  {3, &s.rx_dropped},
+        {8, &s.tx_bytes}, {9, &s.tx_packets}, {10, &s.tx_errors}, {11, &s.tx_dropped}};
+    bool ok = true;
+    for (auto [index, field] : fields) ok = ok && absl::SimpleAtoi(f[index], field);
+    if (ok) out.push_back(std::move(s));
   }
   return out;
 }

@@ -1,4 +1,4 @@
-// Network interface counters for /stats/summary, from /proc/<pid>/net/dev
+// Network interface counters for /stats/summary and /metrics/cadvisor, from /proc/<pid>/net/dev
 // (the network namespace of that process: a pod's, or the host's).
 //
 // Stateless functions; safe from any thread.
@@ -16,10 +16,8 @@ namespace cubelet::stats {
 
 struct InterfaceStats {
   std::string name;
-  uint64_t rx_bytes = 0;
-  uint64_t rx_errors = 0;
-  uint64_t tx_bytes = 0;
-  uint64_t tx_errors = 0;
+  uint64_t rx_bytes = 0, rx_packets = 0, rx_errors = 0, rx_dropped = 0;
+  uint64_t tx_bytes = 0, tx_packets = 0, tx_errors = 0, tx_dropped = 0;
 };
 
 // The interfaces of a net/dev file, in its order, without the ones cAdvisor

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "metrics/registry.h"
+#include "stats/cadvisor_metrics.h"
 #include "stats/cgroup_stats.h"
 #include "stats/fs_stats.h"
 #include "stats/net_stats.h"
@@ -130,7 +131,7 @@ class SummaryProviderTest : public ::testing::Test {
     Write(proc_.File("uptime"), "3600.5 100.0\n");
     Write(proc_.File("sys/kernel/pid_max"), "4194304\n");
     runtime_.AddImage("busybox");
-    SummaryOptions options;
+    SummaryOptions& options = options_;
     options.node_name = "node-a";
     options.root_dir = root_.path();
     options.pod_logs_dir = root_.File("logs");
@@ -219,6 +220,7 @@ spec:
   FakeClock clock_;
   cri::InMemoryRuntime runtime_{&clock_};
   std::vector<api::Pod> pods_;
+  SummaryOptions options_;
   std::unique_ptr<SummaryProvider> provider_;
 };
 
@@ -405,6 +407,165 @@ TEST_F(SummaryProviderTest, NoRootCgroupIsAnError) {
   SummaryProvider provider(
       options, [] { return std::vector<api::Pod>{}; }, &runtime_, &runtime_, &clock_);
   EXPECT_EQ(provider.Get().status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace cubelet::stats
+
+namespace cubelet::stats {
+namespace {
+
+// The value of the first sample of `family` whose labels include every one
+// of `labels` (`name="value"` each); nullopt when there is none.
+std::optional<double> Sample(const std::string& text, const std::string& family,
+                             const std::vector<std::string>& labels) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(family + "{", 0) != 0) continue;
+    const size_t close = line.find('}');
+    const std::string label_text = line.substr(family.size(), close - family.size() + 1);
+    bool all = true;
+    for (const std::string& l : labels) {
+      all = all && (label_text.find("{" + l + ",") != std::string::npos ||
+                    label_text.find("," + l + ",") != std::string::npos ||
+                    label_text.find("," + l + "}") != std::string::npos ||
+                    label_text.find("{" + l + "}") != std::string::npos);
+    }
+    if (!all) continue;
+    std::istringstream rest(line.substr(close + 1));
+    double v = 0;
+    rest >> v;
+    return v;
+  }
+  return std::nullopt;
+}
+
+TEST_F(SummaryProviderTest, CadvisorMetricsDescribeEachCgroupWithTheKubeletsLabels) {
+  const std::string cid = AddPod();
+  pods_.back().status.container_statuses[0].image = "busybox:1";
+  const std::string c = "cubelet/podu1/" + cid;
+  Write(cgroup_.File("cpuacct/" + c + "/cpuacct.stat"), "user 30\nsystem 10\n");
+  Write(cgroup_.File("cpu/" + c + "/cpu.shares"), "2\n");
+  Write(cgroup_.File("cpu/" + c + "/cpu.cfs_period_us"), "100000\n");
+  Write(cgroup_.File("cpu/" + c + "/cpu.cfs_quota_us"), "-1\n");
+  Write(cgroup_.File("memory/" + c + "/memory.stat"),
+        "total_cache 4096\ntotal_rss 10485760\ntotal_inactive_file 1024\npgfault 300\n"
+        "pgmajfault 2\ntotal_pgfault 310\ntotal_pgmajfault 3\ntotal_mapped_file 8192\n");
+  Write(cgroup_.File("memory/" + c + "/memory.max_usage_in_bytes"), "30000000\n");
+  Write(cgroup_.File("memory/" + c + "/memory.failcnt"), "0\n");
+  Write(cgroup_.File("memory/" + c + "/memory.soft_limit_in_bytes"), "9223372036854771712\n");
+  Write(cgroup_.File("memory/" + c + "/memory.oom_control"),
+        "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
+  Write(cgroup_.File("pids/" + c + "/pids.max"), "max\n");
+  Write(cgroup_.File("pids/" + c + "/cgroup.procs"), "4243\n4242\n");
+  Write(cgroup_.File("blkio/" + c + "/blkio.throttle.io_service_bytes_recursive"),
+        "254:0 Read 8192\n254:0 Write 4096\n254:0 Total 12288\nTotal 12288\n");
+  Write(cgroup_.File("blkio/" + c + "/blkio.throttle.io_serviced_recursive"),
+        "254:0 Read 2\n254:0 Write 1\n254:0 Total 3\nTotal 3\n");
+  fs::create_directories(proc_.File("4242/fd"));
+  fs::create_directories(proc_.File("4243/fd"));
+  fs::create_symlink("socket:[123]", proc_.File("4242/fd/3"));
+  fs::create_symlink("/dev/null", proc_.File("4242/fd/0"));
+  fs::create_symlink("/dev/null", proc_.File("4243/fd/0"));
+  Write(proc_.File("4242/limits"),
+        "Limit                     Soft Limit           Hard Limit           Units\n"
+        "Max open files            1024                 4096                 files\n");
+  Write(proc_.File("4243/limits"), "Max open files            7                    7  files\n");
+  Write(proc_.File("cpuinfo"),
+        "processor\t: 0\nphysical id\t: 0\ncore id\t: 0\n\n"
+        "processor\t: 1\nphysical id\t: 0\ncore id\t: 1\n\n"
+        "processor\t: 2\nphysical id\t: 0\ncore id\t: 1\n\n");
+  Write(proc_.File("meminfo"), "MemTotal:       1000 kB\nSwapTotal:       0 kB\n");
+
+  CadvisorMetrics metrics(
+      options_, [this] { return pods_; }, &runtime_, &runtime_, &clock_);
+  const std::string text = metrics.Render();
+  const std::vector<std::string> container = {"container=\"app\"",    "namespace=\"ns\"",
+                                              "pod=\"web\"",          "image=\"busybox:1\"",
+                                              "name=\"" + cid + "\"", "id=\"/" + c + "\""};
+  auto at = [&](const std::string& family, std::vector<std::string> extra = {}) {
+    std::vector<std::string> labels = container;
+    labels.insert(labels.end(), extra.begin(), extra.end());
+    return Sample(text, family, labels);
+  };
+  EXPECT_EQ(at("container_cpu_usage_seconds_total", {"cpu=\"total\""}), 0.6);
+  EXPECT_EQ(at("container_cpu_user_seconds_total"), 0.3);
+  EXPECT_EQ(at("container_cpu_system_seconds_total"), 0.1);
+  EXPECT_EQ(at("container_spec_cpu_shares"), 2);
+  EXPECT_EQ(at("container_spec_cpu_period"), 100000);
+  EXPECT_FALSE(at("container_spec_cpu_quota")) << "no quota";
+  EXPECT_FALSE(at("container_cpu_cfs_periods_total")) << "only with a quota";
+  EXPECT_EQ(at("container_spec_memory_limit_bytes"), 80'000'000);
+  EXPECT_EQ(at("container_spec_memory_reservation_limit_bytes"), 0) << "unlimited reads 0";
+  EXPECT_EQ(at("container_memory_usage_bytes"), 20 << 20);
+  EXPECT_EQ(at("container_memory_working_set_bytes"), (20 << 20) - 1024);
+  EXPECT_EQ(at("container_memory_rss"), 10485760);
+  EXPECT_EQ(at("container_memory_cache"), 4096);
+  EXPECT_EQ(at("container_memory_mapped_file"), 8192);
+  EXPECT_EQ(at("container_memory_max_usage_bytes"), 30000000);
+  EXPECT_EQ(at("container_memory_swap"), 0);
+  EXPECT_EQ(
+      at("container_memory_failures_total", {"failure_type=\"pgfault\"", "scope=\"container\""}),
+      300);
+  EXPECT_EQ(
+      at("container_memory_failures_total", {"failure_type=\"pgmajfault\"", "scope=\"hierarchy\""}),
+      3);
+  EXPECT_EQ(at("container_oom_events_total"), 1);
+  EXPECT_EQ(at("container_processes"), 2);
+  EXPECT_EQ(at("container_file_descriptors"), 3);
+  EXPECT_EQ(at("container_sockets"), 1);
+  EXPECT_EQ(at("container_threads"), 3) << "pids.current";
+  EXPECT_EQ(at("container_threads_max"), 0) << "max reads 0";
+  EXPECT_EQ(at("container_ulimits_soft", {"ulimit=\"max_open_files\""}), 1024)
+      << "the first process's";
+  EXPECT_EQ(at("container_blkio_device_usage_total",
+               {"major=\"254\"", "minor=\"0\"", "operation=\"Read\""}),
+            8192);
+  EXPECT_EQ(at("container_fs_reads_bytes_total"), 8192);
+  EXPECT_EQ(at("container_fs_writes_bytes_total"), 4096);
+  EXPECT_EQ(at("container_fs_reads_total"), 2);
+  EXPECT_EQ(at("container_fs_writes_total"), 1);
+  EXPECT_EQ(at("container_fs_usage_bytes"), cri::InMemoryRuntime::kWritableLayerBytes);
+  EXPECT_EQ(at("container_last_seen"), absl::ToUnixSeconds(clock_.Now()));
+  EXPECT_EQ(at("container_start_time_seconds"),
+            absl::ToUnixSeconds(clock_.Now() - absl::Minutes(1)));
+  EXPECT_EQ(at("container_pressure_cpu_waiting_seconds_total"), 0.001234);
+  EXPECT_EQ(at("container_pressure_cpu_stalled_seconds_total"), 0.000099);
+
+  // The pod's own series: no container, its network namespace's interfaces.
+  const std::vector<std::string> pod = {"container=\"\"", "pod=\"web\"", "namespace=\"ns\"",
+                                        "id=\"/cubelet/podu1\""};
+  auto pod_labels = [&](std::vector<std::string> extra) {
+    extra.insert(extra.end(), pod.begin(), pod.end());
+    return extra;
+  };
+  EXPECT_EQ(
+      Sample(text, "container_network_receive_bytes_total", pod_labels({"interface=\"eth0\""})),
+      120);
+  EXPECT_EQ(
+      Sample(text, "container_network_transmit_bytes_total", pod_labels({"interface=\"eth0\""})),
+      340);
+  EXPECT_EQ(Sample(text, "container_memory_usage_bytes", pod), 30 << 20);
+
+  // The root's: the node's filesystems and the system containers.
+  const std::vector<std::string> root = {"container=\"\"", "id=\"/\"", "pod=\"\""};
+  EXPECT_TRUE(Sample(text, "container_fs_limit_bytes", root));
+  EXPECT_TRUE(Sample(text, "container_fs_inodes_total", root));
+  EXPECT_EQ(Sample(text, "container_cpu_usage_seconds_total", root), 5);
+  EXPECT_EQ(Sample(text, "container_cpu_usage_seconds_total", {"id=\"/cubelet\""}), 2);
+  EXPECT_EQ(Sample(text, "container_cpu_usage_seconds_total", {"id=\"/agent\""}), 0.3)
+      << "this process's cgroup (no --kubelet-cgroups)";
+  EXPECT_EQ(Sample(text, "machine_cpu_cores", {}), 3);
+  EXPECT_EQ(Sample(text, "machine_cpu_physical_cores", {}), 2);
+  EXPECT_EQ(Sample(text, "machine_cpu_sockets", {}), 1);
+  EXPECT_EQ(Sample(text, "machine_memory_bytes", {}), double{uint64_t{4} << 30})
+      << "the machine's memory as the agent measured it";
+  EXPECT_NE(text.find("container_scrape_error 0\n"), std::string::npos);
+  // Each family's HELP and TYPE once, families in name order.
+  EXPECT_NE(text.find("# HELP container_cpu_usage_seconds_total Cumulative cpu time consumed in "
+                      "seconds.\n# TYPE container_cpu_usage_seconds_total counter\n"),
+            std::string::npos);
+  EXPECT_LT(text.find("# HELP container_cpu_usage"), text.find("# HELP container_memory_cache"));
 }
 
 }  // namespace
