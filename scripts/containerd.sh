@@ -175,6 +175,13 @@ cmd_start() {
       die "containerd pid $pid (config $config) is alive but does not answer on $sock; try: $0 stop"
     fi
     write_config
+    # Mount propagation as systemd sets it at boot: shared. containerd
+    # refuses Bidirectional volume mounts from a private source; on such a
+    # host cubelet (as the kubelet) bind-mounts its root dir onto itself to
+    # make it shared, a mount that would outlive the tests' scratch dirs.
+    if [ "$(findmnt -no PROPAGATION / 2>/dev/null)" = private ]; then
+      mount --make-rshared / || say "could not make / rshared (mount propagation stays private)"
+    fi
     rm -f "$pidfile"
     {
       echo

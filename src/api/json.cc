@@ -718,6 +718,12 @@ void Decode(Obj& o, ContainerStatus& s) {
   o.Str("imageID", s.image_id);
   o.Str("containerID", s.container_id);
   o.OptBool("started", s.started);
+  o.List("volumeMounts", s.volume_mounts, [](Obj& m, VolumeMountStatus& out) {
+    m.Str("name", out.name);
+    m.Str("mountPath", out.mount_path);
+    m.Bool("readOnly", out.read_only);
+    m.OptStr("recursiveReadOnly", out.recursive_read_only);
+  });
 }
 
 void Decode(Obj& o, PodStatus& s) {
@@ -788,6 +794,7 @@ json Encode(const ObjectFieldSelector&);
 json Encode(const EnvVarSource&);
 json Encode(const EnvVar&);
 json Encode(const VolumeMount&);
+json Encode(const VolumeMountStatus&);
 json Encode(const Container&);
 json Encode(const EmptyDirVolumeSource&);
 json Encode(const HostPathVolumeSource&);
@@ -1028,6 +1035,13 @@ json Encode(const VolumeMount& m) {
   PutBool(j, "readOnly", m.read_only);
   PutStr(j, "subPath", m.sub_path);
   PutOpt(j, "mountPropagation", m.mount_propagation);
+  PutOpt(j, "recursiveReadOnly", m.recursive_read_only);
+  return j;
+}
+
+json Encode(const VolumeMountStatus& m) {
+  json j = {{"name", m.name}, {"mountPath", m.mount_path}};
+  PutBool(j, "readOnly", m.read_only);
   PutOpt(j, "recursiveReadOnly", m.recursive_read_only);
   return j;
 }
@@ -1301,6 +1315,7 @@ json Encode(const ContainerStatus& s) {
   j["imageID"] = s.image_id;
   PutStr(j, "containerID", s.container_id);
   PutOpt(j, "started", s.started);
+  PutList(j, "volumeMounts", s.volume_mounts);
   return j;
 }
 

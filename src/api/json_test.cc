@@ -87,6 +87,11 @@ ContainerStatus FullStatus(const std::string& name) {
   s.image_id = "sha256:abc";
   s.container_id = "containerd://new";
   s.started = true;
+  s.volume_mounts = {{.name = "data", .mount_path = "/data"},
+                     {.name = "cfg",
+                      .mount_path = "/etc/cfg",
+                      .read_only = true,
+                      .recursive_read_only = "Disabled"}};
   return s;
 }
 
@@ -245,6 +250,9 @@ TEST(JsonTest, WireFormShape) {
   EXPECT_EQ(j["status"]["podIPs"][1]["ip"], "fd00::5");
   EXPECT_EQ(j["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"], 137);
   EXPECT_EQ(j["status"]["containerStatuses"][0]["containerID"], "containerd://new");
+  EXPECT_EQ(
+      j["status"]["containerStatuses"][0]["volumeMounts"][1].dump(),
+      R"({"mountPath":"/etc/cfg","name":"cfg","readOnly":true,"recursiveReadOnly":"Disabled"})");
 }
 
 TEST(JsonTest, OmitsEmptyFields) {

@@ -651,6 +651,16 @@ struct ContainerState {
   bool operator==(const ContainerState&) const = default;
 };
 
+// A container's volume mount as its status reports it (v1 VolumeMountStatus).
+struct VolumeMountStatus {
+  std::string name;
+  std::string mount_path;
+  bool read_only = false;
+  std::optional<std::string> recursive_read_only;  // Disabled or Enabled; unset when read-write
+
+  bool operator==(const VolumeMountStatus&) const = default;
+};
+
 struct ContainerStatus {
   std::string name;
   ContainerState state;
@@ -661,6 +671,7 @@ struct ContainerStatus {
   std::string image_id;
   std::string container_id;  // "containerd://<id>"
   std::optional<bool> started;
+  std::vector<VolumeMountStatus> volume_mounts;
 
   bool operator==(const ContainerStatus&) const = default;
 };

@@ -5,6 +5,7 @@
 #include <net/if.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <set>
@@ -45,6 +46,7 @@
 #include "token/token_manager.h"
 #include "util/go_duration.h"
 #include "util/log.h"
+#include "volume/mounter.h"
 
 namespace cubelet::app {
 namespace {
@@ -181,6 +183,19 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     // pages with the old cgroup).
     if (absl::Status s = stats::MoveProcessToCgroup(getpid(), options.kubelet_cgroups); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat("--kubelet-cgroups: ", s.message()));
+    }
+  }
+  if (deps.manage_host_state) {
+    // As the kubelet's setupDataDirs: the root dir on a shared mount, for
+    // volumes mounted with Bidirectional propagation.
+    std::error_code ec;
+    std::filesystem::create_directories(options.root_dir, ec);
+    if (ec) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--root-dir: cannot create ", options.root_dir, ": ", ec.message()));
+    }
+    if (absl::Status s = volume::MakeRShared(options.root_dir); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("--root-dir: ", s.message()));
     }
   }
   auto parts = std::make_unique<Parts>(options);

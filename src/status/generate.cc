@@ -100,6 +100,20 @@ api::ContainerStatus ConvertContainerStatus(const container::ContainerStatus& cs
   return s;
 }
 
+// The container's mounts as its status reports them. cubelet's runtimes
+// have no recursive read-only mounts (a pod that asks for them is refused
+// when its container is made), so a read-only mount is "Disabled", as
+// upstream's resolveRecursiveReadOnly without runtime support.
+std::vector<api::VolumeMountStatus> VolumeMountStatuses(const api::Container& c) {
+  std::vector<api::VolumeMountStatus> out;
+  for (const api::VolumeMount& m : c.volume_mounts) {
+    api::VolumeMountStatus s{.name = m.name, .mount_path = m.mount_path, .read_only = m.read_only};
+    if (m.read_only) s.recursive_read_only = "Disabled";
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
 // convertToAPIContainerStatuses for one list (regular or init containers).
 std::vector<api::ContainerStatus> ConvertToAPIContainerStatuses(
     const api::Pod& pod, const container::PodStatus& rs,
@@ -162,6 +176,10 @@ std::vector<api::ContainerStatus> ConvertToAPIContainerStatuses(
     auto old_it = old.find(cs.name);
     api::ContainerStatus converted =
         ConvertContainerStatus(cs, old_it == old.end() ? nullptr : &old_it->second);
+    // The mounts come from the spec: the runtime does not know volume names.
+    for (const api::Container& c : containers) {
+      if (c.name == cs.name) converted.volume_mounts = VolumeMountStatuses(c);
+    }
     if (n == 0) {
       it->second = std::move(converted);
     } else {

@@ -227,6 +227,25 @@ TEST(GenerateTest, RunningPodIsReady) {
   ASSERT_EQ(s.pod_ips.size(), 1u);
 }
 
+TEST(GenerateTest, StartedContainersReportTheirVolumeMounts) {
+  api::Pod pod = MakePod(api::kRestartAlways, {"a", "b"});
+  pod.spec.containers[0].volume_mounts = {
+      {.name = "v", .mount_path = "/ro", .read_only = true, .recursive_read_only = "IfPossible"},
+      {.name = "v", .mount_path = "/rw"}};
+  pod.spec.containers[1].volume_mounts = {{.name = "v", .mount_path = "/x"}};
+  api::PodStatus s = Gen(pod, RS().Running("a").Build());
+  ASSERT_EQ(s.container_statuses.size(), 2u);
+  // Without runtime support for recursive read-only mounts, a read-only one
+  // is reported Disabled; a read-write one has no mode.
+  EXPECT_EQ(
+      s.container_statuses[0].volume_mounts,
+      (std::vector<api::VolumeMountStatus>{
+          {.name = "v", .mount_path = "/ro", .read_only = true, .recursive_read_only = "Disabled"},
+          {.name = "v", .mount_path = "/rw"}}));
+  EXPECT_TRUE(s.container_statuses[1].volume_mounts.empty())
+      << "a container never created has none, as upstream";
+}
+
 TEST(GenerateTest, ReadinessProbeGatesReady) {
   api::Pod pod = MakePod(api::kRestartAlways, {"a", "b"});
   pod.spec.containers[1].readiness_probe = api::Probe{};

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
@@ -76,12 +77,39 @@ std::vector<MountPoint> ParseMountInfo(std::string_view text) {
     size_t sep = 6;
     while (sep < f.size() && f[sep] != "-") ++sep;
     if (sep + 2 >= f.size()) continue;
+    bool shared = false;
+    for (size_t i = 6; i < sep; ++i) shared = shared || absl::StartsWith(f[i], "shared:");
     out.push_back(
         MountPoint{.path = Unescape(std::string_view(f[4].data(), f[4].size())),
                    .fs_type = std::string(f[sep + 1]),
-                   .source = Unescape(std::string_view(f[sep + 2].data(), f[sep + 2].size()))});
+                   .source = Unescape(std::string_view(f[sep + 2].data(), f[sep + 2].size())),
+                   .shared = shared});
   }
   return out;
+}
+
+bool IsOnSharedMount(const std::string& path, const std::vector<MountPoint>& mounts) {
+  // The last mount over the longest prefix is the one that holds the path.
+  const MountPoint* holder = nullptr;
+  for (const MountPoint& m : mounts) {
+    const bool holds = m.path == "/" || path == m.path || absl::StartsWith(path, m.path + "/");
+    if (holds && (holder == nullptr || m.path.size() >= holder->path.size())) holder = &m;
+  }
+  return holder != nullptr && holder->shared;
+}
+
+absl::Status MakeRShared(const std::string& path) {
+  absl::StatusOr<std::vector<MountPoint>> mounts = SystemMounter()->List();
+  if (!mounts.ok()) return mounts.status();
+  if (IsOnSharedMount(path, *mounts)) return absl::OkStatus();
+  if (::mount(path.c_str(), path.c_str(), "none", MS_BIND, nullptr) != 0) {
+    return absl::InternalError(
+        absl::StrCat("bind-mounting ", path, " onto itself: ", strerror(errno)));
+  }
+  if (::mount(path.c_str(), path.c_str(), "none", MS_SHARED | MS_REC, nullptr) != 0) {
+    return absl::InternalError(absl::StrCat("making ", path, " rshared: ", strerror(errno)));
+  }
+  return absl::OkStatus();
 }
 
 Mounter* SystemMounter() {

@@ -23,6 +23,7 @@ struct MountPoint {
   std::string path;     // where it is mounted (unescaped)
   std::string fs_type;  // "tmpfs", "ext4", ...
   std::string source;
+  bool shared = false;  // its propagation is shared (a "shared:N" peer group)
 
   bool operator==(const MountPoint&) const = default;
 };
@@ -31,6 +32,18 @@ struct MountPoint {
 // points come unescaped (the kernel writes space, tab, newline and backslash
 // as \ooo).
 std::vector<MountPoint> ParseMountInfo(std::string_view text);
+
+// Whether `path` lies on a shared mount: the innermost mount point holding
+// it has a peer group.
+bool IsOnSharedMount(const std::string& path, const std::vector<MountPoint>& mounts);
+
+// Upstream's MakeRShared for the agent's root dir: unless `path` already
+// lies on a shared mount, bind-mounts it onto itself and makes that mount
+// recursively shared, so that a volume under it may be mounted with
+// Bidirectional propagation (containerd refuses it from a private source)
+// and what a container mounts there reaches the host. Never undone, as
+// upstream: containers may still depend on it when the agent restarts.
+absl::Status MakeRShared(const std::string& path);
 
 class Mounter {
  public:

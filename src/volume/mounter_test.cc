@@ -1,8 +1,12 @@
 // ParseMountInfo on sample /proc/self/mountinfo text.
 #include "volume/mounter.h"
 
+#include <sys/mount.h>
+#include <unistd.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "util/testing/temp_dir.h"
 
 namespace cubelet::volume {
 namespace {
@@ -20,8 +24,40 @@ TEST(ParseMountInfoTest, ReadsMountPointTypeAndSourceAcrossOptionalFields) {
       ParseMountInfo(text),
       ElementsAre(
           MountPoint{.path = "/proc", .fs_type = "proc", .source = "proc"},
-          MountPoint{.path = "/var/lib/x", .fs_type = "tmpfs", .source = "tmpfs"},
+          MountPoint{.path = "/var/lib/x", .fs_type = "tmpfs", .source = "tmpfs", .shared = true},
           MountPoint{.path = "/mnt/with space", .fs_type = "ext4", .source = "/dev/sda 1"}));
+}
+
+TEST(IsOnSharedMountTest, TheInnermostMountHoldingThePathDecides) {
+  const std::vector<MountPoint> mounts = {{.path = "/", .shared = false},
+                                          {.path = "/var/lib", .shared = true},
+                                          {.path = "/var/lib/private", .shared = false}};
+  EXPECT_FALSE(IsOnSharedMount("/tmp/x", mounts));
+  EXPECT_TRUE(IsOnSharedMount("/var/lib", mounts));
+  EXPECT_TRUE(IsOnSharedMount("/var/lib/cubelet", mounts));
+  EXPECT_FALSE(IsOnSharedMount("/var/lib/private/x", mounts));
+  EXPECT_TRUE(IsOnSharedMount("/var/lib/privatex", mounts)) << "a prefix, not a parent";
+  // Mounted over later: the last one counts.
+  EXPECT_FALSE(IsOnSharedMount("/var/lib/cubelet",
+                               {{.path = "/var/lib", .shared = true}, {.path = "/var/lib"}}));
+}
+
+TEST(MakeRSharedTest, LeavesThePathOnASharedMount) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (mount(2))";
+  test_support::ScopedTempDir dir("cubelet-rshared");
+  absl::StatusOr<std::vector<MountPoint>> before = SystemMounter()->List();
+  ASSERT_TRUE(before.ok());
+  ASSERT_TRUE(MakeRShared(dir.path()).ok());
+  absl::StatusOr<std::vector<MountPoint>> after = SystemMounter()->List();
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(IsOnSharedMount(dir.path(), *after));
+  ASSERT_TRUE(MakeRShared(dir.path()).ok()) << "idempotent";
+  absl::StatusOr<std::vector<MountPoint>> again = SystemMounter()->List();
+  EXPECT_EQ(again->size(), after->size()) << "no second bind mount";
+  // The bind mount, when one was needed, would keep the directory busy.
+  if (after->size() > before->size()) {
+    EXPECT_EQ(umount2(dir.path().c_str(), MNT_DETACH), 0);
+  }
 }
 
 TEST(ParseMountInfoTest, SystemMounterListsRoot) {
