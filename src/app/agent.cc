@@ -26,6 +26,7 @@
 #include "cri/grpc/cri_events.h"
 #include "cri/grpc/grpc_runtime.h"
 #include "cri/instrumented/instrumented_services.h"
+#include "devicemanager/device_manager.h"
 #include "events/api_recorder.h"
 #include "lifecycle/predicate.h"
 #include "metrics/registry.h"
@@ -153,6 +154,7 @@ struct Agent::Parts {
   std::unique_ptr<apiobjects::ApiObjectManager> objects;  // ConfigMaps and Secrets
   std::unique_ptr<token::TokenManager> tokens;            // service account tokens
   std::unique_ptr<apiobjects::ServiceStore> services;     // service variables
+  std::unique_ptr<devicemanager::DeviceManager> devices;  // null: no device plugins
   std::unique_ptr<kubelet::Kubelet> kubelet;
   std::unique_ptr<stats::SummaryProvider> stats;     // the servers' /stats/summary
   std::unique_ptr<stats::CadvisorMetrics> cadvisor;  // their /metrics/cadvisor
@@ -276,6 +278,15 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
   if (p.containerd_events != nullptr) event_sources.push_back(p.containerd_events.get());
   kubelet_options.manage_host_state = deps.manage_host_state;
   kubelet_options.terminating_threads = kTerminatingThreads;
+  if (deps.manage_host_state && !options.device_plugin_dir.empty()) {
+    p.devices = std::make_unique<devicemanager::DeviceManager>(
+        devicemanager::DeviceManager::Options{.plugin_dir = options.device_plugin_dir}, clock);
+    if (absl::Status s = p.devices->Start(); !s.ok()) {
+      // Pods without devices need none of it.
+      LOG(WARNING) << "--device-plugin-dir: " << s.message() << "; running without device plugins";
+      p.devices.reset();
+    }
+  }
   p.kubelet = std::make_unique<kubelet::Kubelet>(
       kubelet::KubeletDeps{.runtime_service = p.runtime_service.get(),
                            .image_service = p.image_service.get(),
@@ -293,6 +304,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
                                    parts_ptr->status_syncer->Touch(pod.metadata.uid);
                                  }
                                },
+                           .device_manager = p.devices.get(),
                            .objects = p.objects.get(),
                            .tokens = p.tokens.get(),
                            .services = p.services.get()},
@@ -394,7 +406,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
     cri::RuntimeService* runtime_service = p.runtime_service.get();
     auto version = std::make_shared<std::optional<cri::VersionInfo>>();
     p.node_status = std::make_unique<nodestatus::NodeStatusManager>(
-        api, clock, node_options, [kubelet, runtime_service, version] {
+        api, clock, node_options, [kubelet, runtime_service, version, devices = p.devices.get()] {
           nodestatus::NodeInputs inputs;
           // Asked until it answers once: the runtime may start after us.
           if (!version->has_value()) {
@@ -405,6 +417,11 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
           if (version->has_value()) {
             inputs.runtime_name = (*version)->runtime_name;
             inputs.runtime_version = (*version)->runtime_version;
+          }
+          if (devices != nullptr) {
+            for (const auto& [name, c] : devices->Resources()) {
+              inputs.extended_resources[name] = {c.capacity, c.allocatable};
+            }
           }
           inputs.readiness = kubelet->Healthy();
           if (inputs.readiness.ok()) inputs.readiness = kubelet->runtime_state().NetworkError();

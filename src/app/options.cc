@@ -132,6 +132,10 @@ const std::map<std::string, Flag>& Flags() {
       {"root-dir", {String(&AgentOptions::root_dir), "agent state (default /var/lib/cubelet)"}},
       {"pod-logs-dir",
        {String(&AgentOptions::pod_logs_dir), "container logs (default /var/log/pods)"}},
+      {"device-plugin-dir",
+       {String(&AgentOptions::device_plugin_dir),
+        "where device plugins register (kubelet.sock); empty disables them (default "
+        "/var/lib/kubelet/device-plugins)"}},
       {"node-name", {String(&AgentOptions::node_name), "node name (default: the host name)"}},
       {"hostname-override", {String(&AgentOptions::node_name), "alias of --node-name"}},
       {"address",

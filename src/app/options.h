@@ -23,6 +23,9 @@ struct AgentOptions {
   std::string container_runtime_endpoint = "unix:///run/containerd/containerd.sock";
   std::string root_dir = "/var/lib/cubelet";
   std::string pod_logs_dir = "/var/log/pods";
+  // Where device plugins register (devicemanager/device_manager.h): the
+  // kubelet's fixed path, which plugins dial; empty disables them.
+  std::string device_plugin_dir = "/var/lib/kubelet/device-plugins";
   std::string node_name;  // defaults to the host name, lower-cased
   std::string address = "127.0.0.1";
   int read_only_port = 10255;  // 0 disables the HTTP API

@@ -176,6 +176,15 @@ struct Mount {
   MountPropagation propagation = MountPropagation::kPrivate;
 };
 
+// A host device node the container sees (from a device plugin).
+struct Device {
+  std::string container_path;
+  std::string host_path;
+  std::string permissions;  // "rwm" and subsets
+
+  bool operator==(const Device&) const = default;
+};
+
 struct Capability {
   std::vector<std::string> add_capabilities;  // "NET_ADMIN", as in the pod spec
   std::vector<std::string> drop_capabilities;
@@ -210,6 +219,7 @@ struct ContainerConfig {
   std::string working_dir;
   std::vector<KeyValue> envs;
   std::vector<Mount> mounts;
+  std::vector<Device> devices;
   Labels labels;
   Labels annotations;
   std::string log_path;  // relative to the sandbox's log_directory

@@ -1,6 +1,7 @@
 #include "kubelet/kubelet.h"
 
 #include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -31,6 +32,7 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
       clock_(deps.clock),
       registry_(deps.registry),
       options_(std::move(options)),
+      device_manager_(deps.device_manager),
       runtime_prober_(std::make_unique<prober::RuntimeProber>(deps.runtime_service)),
       prober_manager_(std::make_unique<prober::ProberManager>(
           deps.prober != nullptr ? deps.prober : runtime_prober_.get(), deps.clock,
@@ -53,7 +55,18 @@ Kubelet::Kubelet(KubeletDeps deps, KubeletOptions options)
           })),
       volume_manager_(options_.root_dir, volume::SystemMounter(), std::nullopt, deps.objects,
                       deps.tokens),
-      runtime_helper_(&volume_manager_),
+      runtime_helper_(
+          &volume_manager_,
+          [devices = deps.device_manager](const api::Pod& pod, const api::Container& container,
+                                          cri::ContainerConfig* config) {
+            if (devices == nullptr) return;
+            devicemanager::DeviceRunOptions o =
+                devices->RunOptions(pod.metadata.uid, container.name);
+            config->envs.insert(config->envs.begin(), o.envs.begin(), o.envs.end());
+            config->mounts.insert(config->mounts.end(), o.mounts.begin(), o.mounts.end());
+            config->devices.insert(config->devices.end(), o.devices.begin(), o.devices.end());
+            for (auto& [k, v] : o.annotations) config->annotations[k] = v;
+          }),
       runtime_manager_(deps.runtime_service, deps.image_service, deps.clock,
                        kuberuntime::RuntimeManagerOptions{
                            .pod_logs_dir = options_.pod_logs_dir,
@@ -386,6 +399,18 @@ bool Kubelet::AdmitPod(const api::PodPtr& pod) {
     active.push_back(other);
   }
   lifecycle::AdmitResult result = lifecycle::Admit(*pod, active, node_info_);
+  if (result.admit && device_manager_ != nullptr) {
+    // The devices its containers request (upstream's resource allocation
+    // admit handler).
+    std::set<std::string> active_uids;
+    for (const api::PodPtr& other : active) active_uids.insert(other->metadata.uid);
+    if (absl::Status s = device_manager_->Allocate(*pod, active_uids); !s.ok()) {
+      result = lifecycle::AdmitResult{
+          .admit = false,
+          .reason = "UnexpectedAdmissionError",
+          .message = absl::StrCat("Allocate failed due to ", s.message(), ", which is unexpected")};
+    }
+  }
   if (result.admit) return true;
   pod_manager_.MarkRejected(pod->metadata.uid);
   // rejectPod: a Warning event and a terminal status; no worker ever starts.

@@ -47,6 +47,7 @@
 #include "config/pod_update.h"
 #include "container/pod_cache.h"
 #include "cri/runtime_service.h"
+#include "devicemanager/device_manager.h"
 #include "events/recorder.h"
 #include "kubelet/kubelet_metrics.h"
 #include "kubelet/pod_syncer_impl.h"
@@ -155,6 +156,9 @@ struct KubeletDeps {
   // final), after the store, on the caller's thread; must not block (cluster
   // mode queues the pod for the API server's status writer).
   std::function<void(const api::Pod& pod)> status_listener;
+  // The device plugins' resources, allocated at admission (not owned; null:
+  // no device plugins).
+  devicemanager::DeviceManager* device_manager = nullptr;
   // The ConfigMaps and Secrets pods' volumes and env read (cluster mode).
   // Null: none (standalone refuses such pods when it reads them).
   apiobjects::ObjectManager* objects = nullptr;
@@ -270,6 +274,9 @@ class Kubelet {
   Clock* const clock_;
   metrics::Registry* const registry_;
   const KubeletOptions options_;
+  // Device plugins' resources (deps.device_manager; may be null): allocated
+  // at admission, given to containers through runtime_helper_.
+  devicemanager::DeviceManager* const device_manager_;
 
   // Before the runtime manager, which reads its liveness/startup verdicts.
   std::unique_ptr<prober::RuntimeProber> runtime_prober_;

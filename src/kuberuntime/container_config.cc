@@ -711,6 +711,7 @@ absl::StatusOr<cri::ContainerConfig> RuntimeManager::GenerateContainerConfig(
     }
   }
 
+  helper_->AddDeviceRunOptions(pod, container, &config);
   // Last, so a config that fails above leaves no file behind. Only a runtime
   // on this host can mount a host file.
   if (options_.manage_host_state) {

@@ -9,12 +9,15 @@
 #ifndef CUBELET_KUBERUNTIME_RUNTIME_HELPER_H_
 #define CUBELET_KUBERUNTIME_RUNTIME_HELPER_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "api/fieldpath.h"
 #include "api/pod.h"
+#include "cri/types.h"
 #include "volume/volume_manager.h"
 
 namespace cubelet::kuberuntime {
@@ -38,12 +41,21 @@ class RuntimeHelper {
   virtual absl::Status PrepareVolumes(const api::Pod& pod, const api::NodeAllocatable& node) = 0;
   // Unmounts the pod's volumes once no container uses them.
   virtual absl::Status TearDownVolumes(const std::string& uid) = 0;
+  // Adds what the devices allocated to the container bring it (upstream
+  // DeviceRunContainerOptions): environment before the container's own,
+  // mounts, device nodes, annotations. Nothing by default.
+  virtual void AddDeviceRunOptions(const api::Pod& pod, const api::Container& container,
+                                   cri::ContainerConfig* config) const {}
 };
 
-// A RuntimeHelper over a volume::VolumeManager (not owned; must outlive it).
+// A RuntimeHelper over a volume::VolumeManager (not owned; must outlive it)
+// and, when given, a function adding devices' run options.
 class VolumeRuntimeHelper final : public RuntimeHelper {
  public:
-  explicit VolumeRuntimeHelper(volume::VolumeManager* volumes) : volumes_(volumes) {}
+  using DeviceRunOptionsFunc =
+      std::function<void(const api::Pod&, const api::Container&, cri::ContainerConfig*)>;
+  explicit VolumeRuntimeHelper(volume::VolumeManager* volumes, DeviceRunOptionsFunc devices = {})
+      : volumes_(volumes), devices_(std::move(devices)) {}
 
   std::string PodDir(const std::string& uid) const override { return volumes_->PodDir(uid); }
   std::string EmptyDirPath(const std::string& uid, const std::string& name) const override {
@@ -59,9 +71,14 @@ class VolumeRuntimeHelper final : public RuntimeHelper {
   absl::Status TearDownVolumes(const std::string& uid) override {
     return volumes_->TearDownPodVolumes(uid);
   }
+  void AddDeviceRunOptions(const api::Pod& pod, const api::Container& container,
+                           cri::ContainerConfig* config) const override {
+    if (devices_) devices_(pod, container, config);
+  }
 
  private:
   volume::VolumeManager* const volumes_;
+  const DeviceRunOptionsFunc devices_;
 };
 
 }  // namespace cubelet::kuberuntime

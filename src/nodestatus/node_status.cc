@@ -99,6 +99,11 @@ json BuildNodeStatus(const NodeConfig& config, const MachineInfo& machine, const
       {"ephemeral-storage", FormatBinaryQuantity(machine.ephemeral_storage)},
       {"pods", absl::StrCat(config.max_pods)},
   };
+  json capacity = resources, allocatable = resources;
+  for (const auto& [name, counts] : inputs.extended_resources) {
+    capacity[name] = absl::StrCat(counts.first);
+    allocatable[name] = absl::StrCat(counts.second);
+  }
   json conditions = json::array();
   for (const ConditionSpec& c : kPressure) {
     conditions.push_back(Condition(c.type, "False", c.reason, c.message, now_text, old_status));
@@ -120,8 +125,8 @@ json BuildNodeStatus(const NodeConfig& config, const MachineInfo& machine, const
                             ? ""
                             : absl::StrCat(inputs.runtime_name, "://", inputs.runtime_version);
   return json{
-      {"capacity", resources},
-      {"allocatable", resources},
+      {"capacity", capacity},
+      {"allocatable", allocatable},
       {"conditions", conditions},
       {"addresses", addresses},
       {"daemonEndpoints", {{"kubeletEndpoint", {{"Port", config.kubelet_port}}}}},

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -43,6 +44,8 @@ struct NodeInputs {
   std::string runtime_name;
   std::string runtime_version;
   absl::Status readiness;
+  // Device plugins' resources: name -> {capacity, allocatable}.
+  std::map<std::string, std::pair<int64_t, int64_t>> extended_resources;
 };
 
 // The labels the kubelet always sets: kubernetes.io/hostname, os, arch and

@@ -93,6 +93,17 @@ TEST(BuildNodeStatusTest, ReadyNodeReportsWhatTheKubeletReports) {
   EXPECT_EQ(status["daemonEndpoints"]["kubeletEndpoint"]["Port"], 10250);
 }
 
+TEST(BuildNodeStatusTest, DevicePluginResourcesJoinCapacityAndAllocatable) {
+  NodeInputs inputs;
+  inputs.extended_resources = {{"example.com/gpu", {4, 3}}, {"example.com/gone", {0, 0}}};
+  json status = BuildNodeStatus(Config(), Machine(), inputs, absl::FromUnixSeconds(1), json());
+  EXPECT_EQ(status["capacity"]["example.com/gpu"], "4");
+  EXPECT_EQ(status["allocatable"]["example.com/gpu"], "3") << "only the healthy devices";
+  EXPECT_EQ(status["capacity"]["example.com/gone"], "0");
+  EXPECT_EQ(status["allocatable"]["example.com/gone"], "0");
+  EXPECT_EQ(status["allocatable"]["cpu"], "2");
+}
+
 TEST(BuildNodeStatusTest, TransitionTimeMovesOnlyWhenTheStatusFlips) {
   const absl::Time t0 = absl::FromUnixSeconds(1700000000);
   const NodeInputs ready{.runtime_name = "containerd", .runtime_version = "1.6.20"};

@@ -464,6 +464,13 @@ void ToProto(const ContainerConfig& c, pb::ContainerConfig* out) {
   for (const KeyValue& kv : c.envs) ToProto(kv, out->add_envs());
   out->clear_mounts();
   for (const Mount& m : c.mounts) ToProto(m, out->add_mounts());
+  out->clear_devices();
+  for (const Device& d : c.devices) {
+    pb::Device* pd = out->add_devices();
+    pd->set_container_path(d.container_path);
+    pd->set_host_path(d.host_path);
+    pd->set_permissions(d.permissions);
+  }
   ToProtoMap(c.labels, out->mutable_labels());
   ToProtoMap(c.annotations, out->mutable_annotations());
   out->set_log_path(c.log_path);
@@ -484,6 +491,11 @@ ContainerConfig FromProto(const pb::ContainerConfig& c) {
   for (const pb::KeyValue& kv : c.envs()) out.envs.push_back(FromProto(kv));
   out.mounts.reserve(c.mounts_size());
   for (const pb::Mount& m : c.mounts()) out.mounts.push_back(FromProto(m));
+  for (const pb::Device& d : c.devices()) {
+    out.devices.push_back(Device{.container_path = d.container_path(),
+                                 .host_path = d.host_path(),
+                                 .permissions = d.permissions()});
+  }
   out.labels = FromProtoMap(c.labels());
   out.annotations = FromProtoMap(c.annotations());
   out.log_path = c.log_path();

@@ -280,6 +280,7 @@ TEST(ConvertTest, PodSandboxFilterKeepsStatePresence) {
 
 TEST(ConvertTest, ContainerConfigRoundTrips) {
   ContainerConfig c = SampleContainerConfig();
+  c.devices = {{.container_path = "/dev/fuse", .host_path = "/dev/fuse", .permissions = "rwm"}};
   pb::ContainerConfig p;
   ToProto(c, &p);
   EXPECT_EQ(p.linux().resources().memory_limit_in_bytes(), 64 << 20);
@@ -299,6 +300,8 @@ TEST(ConvertTest, ContainerConfigRoundTrips) {
     EXPECT_FIELD(c.envs[i], back.envs[i], value);
   }
   ExpectSameList(c.mounts, back.mounts);
+  EXPECT_EQ(p.devices(0).host_path(), "/dev/fuse");
+  EXPECT_FIELD(c, back, devices);
   EXPECT_FIELD(c, back, labels);
   EXPECT_FIELD(c, back, annotations);
   EXPECT_FIELD(c, back, log_path);
