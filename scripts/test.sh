@@ -108,7 +108,8 @@ cmake --preset tsa >/dev/null
 echo "=== tsa: build"
 cmake --build build/tsa -j"$jobs" --target cubelet_podworkers cubelet_container cubelet_pod \
   cubelet_kubelet cubelet_client cubelet_nodestatus cubelet_status_sync cubelet_config \
-  cubelet_mirror cubelet_events_api cubelet_apiobjects_client cubelet_token_client cubelet_stats
+  cubelet_mirror cubelet_events_api cubelet_apiobjects_client cubelet_token_client cubelet_stats \
+  cubelet_devicemanager
 phase_done tsa-analysis
 
 if [ "${CUBELET_SKIP_SANITIZERS:-0}" != 1 ]; then
