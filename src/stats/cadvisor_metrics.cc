@@ -5,10 +5,8 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -200,21 +198,13 @@ constexpr MetricFamily kMachineMemory{"machine_memory_bytes",
 constexpr MetricFamily kMachineSwap{"machine_swap_bytes",
                                     "Amount of swap memory available on the machine.", kGauge};
 
-std::optional<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 double Seconds(absl::Time t) { return static_cast<double>(absl::ToUnixSeconds(t)); }
 
 // "/dev/vda" for a block device number, as cAdvisor names disks; empty when
 // sysfs does not know it.
 std::string DeviceName(uint32_t major, uint32_t minor) {
   std::optional<std::string> uevent =
-      ReadText(absl::StrCat("/sys/dev/block/", major, ":", minor, "/uevent"));
+      ReadTextFile(absl::StrCat("/sys/dev/block/", major, ":", minor, "/uevent"));
   if (!uevent) return "";
   for (absl::string_view line : absl::StrSplit(*uevent, '\n')) {
     if (absl::ConsumePrefix(&line, "DEVNAME=")) return absl::StrCat("/dev/", line);
@@ -230,7 +220,7 @@ struct DiskStats {
 };
 
 std::optional<DiskStats> ReadDiskStats(const std::string& proc, uint32_t major, uint32_t minor) {
-  std::optional<std::string> text = ReadText(proc + "/diskstats");
+  std::optional<std::string> text = ReadTextFile(proc + "/diskstats");
   if (!text) return std::nullopt;
   for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
     std::vector<absl::string_view> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
@@ -287,7 +277,8 @@ ProcessFigures ReadProcesses(const std::vector<int>& pids, const std::string& pr
   }
   if (ulimits && !pids.empty()) {
     const int first = *std::min_element(pids.begin(), pids.end());
-    if (std::optional<std::string> limits = ReadText(absl::StrCat(proc, "/", first, "/limits"))) {
+    if (std::optional<std::string> limits =
+            ReadTextFile(absl::StrCat(proc, "/", first, "/limits"))) {
       for (absl::string_view line : absl::StrSplit(*limits, '\n')) {
         if (!absl::ConsumePrefix(&line, "Max open files")) continue;
         std::vector<absl::string_view> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
@@ -297,12 +288,6 @@ ProcessFigures ReadProcesses(const std::vector<int>& pids, const std::string& pr
     }
   }
   return out;
-}
-
-std::string ContainerId(const std::string& status_id) {
-  absl::string_view id = status_id;
-  if (size_t p = id.find("://"); p != absl::string_view::npos) id.remove_prefix(p + 3);
-  return std::string(id);
 }
 
 }  // namespace
@@ -330,7 +315,7 @@ CadvisorMetrics::CadvisorMetrics(SummaryOptions options, SummaryProvider::PodsFn
 
 void CadvisorMetrics::AddMachine(PrometheusWriter* w) const {
   auto first_line = [](const std::string& path) {
-    std::optional<std::string> text = ReadText(path);
+    std::optional<std::string> text = ReadTextFile(path);
     return text ? std::string(absl::StripAsciiWhitespace(*text)) : std::string();
   };
   const Labels labels = {{"boot_id", first_line(options_.proc + "/sys/kernel/random/boot_id")},
@@ -339,7 +324,7 @@ void CadvisorMetrics::AddMachine(PrometheusWriter* w) const {
   uint64_t logical = 0;
   std::set<std::pair<std::string, std::string>> cores;
   std::set<std::string> sockets;
-  if (std::optional<std::string> cpuinfo = ReadText(options_.proc + "/cpuinfo")) {
+  if (std::optional<std::string> cpuinfo = ReadTextFile(options_.proc + "/cpuinfo")) {
     std::string physical_id;
     for (absl::string_view line : absl::StrSplit(*cpuinfo, '\n')) {
       std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(line, ':');
@@ -359,7 +344,7 @@ void CadvisorMetrics::AddMachine(PrometheusWriter* w) const {
          static_cast<double>(cores.empty() ? logical : cores.size()));
   w->Add(kMachineSockets, labels, static_cast<double>(sockets.empty() ? 1 : sockets.size()));
   uint64_t memory = options_.memory_capacity, swap = 0;
-  if (std::optional<std::string> meminfo = ReadText(options_.proc + "/meminfo")) {
+  if (std::optional<std::string> meminfo = ReadTextFile(options_.proc + "/meminfo")) {
     for (absl::string_view line : absl::StrSplit(*meminfo, '\n')) {
       std::vector<absl::string_view> f = absl::StrSplit(line, ' ', absl::SkipEmpty());
       uint64_t kib = 0;
@@ -593,7 +578,7 @@ std::string CadvisorMetrics::Render() const {
     series.push_back(std::move(ps));
     for (const api::ContainerStatus& cs : pod.status.container_statuses) {
       if (!cs.state.running || cs.container_id.empty()) continue;
-      const std::string id = ContainerId(cs.container_id);
+      const std::string id = RuntimeContainerId(cs.container_id);
       Series s{.paths = NamedCgroup(pod_cgroup + "/" + id),
                .id = pod_cgroup + "/" + id,
                .name = id,

@@ -25,7 +25,9 @@ namespace fs = std::filesystem;
 // above it is unlimited.
 constexpr uint64_t kUnlimited = uint64_t{1} << 62;
 
-std::optional<std::string> ReadFile(const std::string& path) {
+}  // namespace
+
+std::optional<std::string> ReadTextFile(const std::string& path) {
   std::ifstream in(path);
   if (!in) return std::nullopt;
   std::stringstream ss;
@@ -33,10 +35,8 @@ std::optional<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
-}  // namespace
-
 std::optional<uint64_t> ReadUintFile(const std::string& path) {
-  std::optional<std::string> text = ReadFile(path);
+  std::optional<std::string> text = ReadTextFile(path);
   uint64_t v = 0;
   if (!text || !absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &v)) return std::nullopt;
   return v;
@@ -47,7 +47,7 @@ namespace {
 // "key value" lines (memory.stat, cpu.stat).
 absl::flat_hash_map<std::string, uint64_t> ReadKeyValues(const std::string& path) {
   absl::flat_hash_map<std::string, uint64_t> out;
-  std::optional<std::string> text = ReadFile(path);
+  std::optional<std::string> text = ReadTextFile(path);
   if (!text) return out;
   for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
     std::vector<absl::string_view> kv = absl::StrSplit(line, ' ', absl::SkipEmpty());
@@ -65,7 +65,7 @@ std::optional<uint64_t> Get(const absl::flat_hash_map<std::string, uint64_t>& m,
 }
 
 std::optional<Psi> ReadPsi(const std::string& path) {
-  std::optional<std::string> text = ReadFile(path);
+  std::optional<std::string> text = ReadTextFile(path);
   if (!text) return std::nullopt;
   return ParsePsi(*text);
 }
@@ -109,7 +109,7 @@ CgroupPaths NamedCgroup(absl::string_view name) {
 
 absl::StatusOr<CgroupPaths> ProcessCgroup(int pid, const std::string& proc) {
   const std::string file = absl::StrCat(proc, "/", pid, "/cgroup");
-  std::optional<std::string> text = ReadFile(file);
+  std::optional<std::string> text = ReadTextFile(file);
   if (!text) return absl::NotFoundError(absl::StrCat("cannot read ", file));
   CgroupPaths out;
   for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
@@ -160,10 +160,10 @@ absl::Status MoveProcessToCgroup(int pid, absl::string_view name, const std::str
     // join it until it has: the parent's.
     for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
       const std::string mine = absl::StrCat(dir, "/", file);
-      std::optional<std::string> now = ReadFile(mine);
+      std::optional<std::string> now = ReadTextFile(mine);
       if (!now || !absl::StripAsciiWhitespace(*now).empty()) continue;
       if (std::optional<std::string> parent =
-              ReadFile(absl::StrCat(fs::path(dir).parent_path().string(), "/", file))) {
+              ReadTextFile(absl::StrCat(fs::path(dir).parent_path().string(), "/", file))) {
         std::ofstream(mine) << *parent << std::flush;
       }
     }
@@ -282,7 +282,7 @@ std::vector<int> CgroupFs::Processes(const CgroupPaths& paths, bool first_only) 
   while (!stack.empty()) {
     const std::string dir = stack.back();
     stack.pop_back();
-    if (std::optional<std::string> text = ReadFile(dir + "/cgroup.procs")) {
+    if (std::optional<std::string> text = ReadTextFile(dir + "/cgroup.procs")) {
       for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
         int pid = 0;
         if (absl::SimpleAtoi(line, &pid)) {
@@ -388,7 +388,7 @@ absl::StatusOr<CgroupDetail> CgroupFs::ReadDetail(const CgroupPaths& paths) cons
     if (std::optional<uint64_t> w = ReadUintFile(cpu + "/cpu.weight"); w && *w > 0) {
       d.cpu_shares = WeightToShares(*w);
     }
-    if (std::optional<std::string> max = ReadFile(cpu + "/cpu.max")) {
+    if (std::optional<std::string> max = ReadTextFile(cpu + "/cpu.max")) {
       std::vector<absl::string_view> f =
           absl::StrSplit(absl::StripAsciiWhitespace(*max), ' ', absl::SkipEmpty());
       uint64_t v = 0;
@@ -411,7 +411,7 @@ absl::StatusOr<CgroupDetail> CgroupFs::ReadDetail(const CgroupPaths& paths) cons
     d.oom_kills = Get(events, "oom_kill").value_or(0);
     d.memory_reservation = Limited(ReadUintFile(mem + "/memory.min"));
     d.swap_limit = Limited(ReadUintFile(mem + "/memory.swap.max"));
-    if (std::optional<std::string> io = ReadFile(Dir("", paths.blkio) + "/io.stat")) {
+    if (std::optional<std::string> io = ReadTextFile(Dir("", paths.blkio) + "/io.stat")) {
       d.blkio = ParseIoStat(*io);
     }
   } else {
@@ -448,11 +448,11 @@ absl::StatusOr<CgroupDetail> CgroupFs::ReadDetail(const CgroupPaths& paths) cons
     // CFQ/BFQ's own statistics when the scheduler keeps them, else the
     // throttling layer's (as runc reads them).
     const std::string blkio = Dir("blkio", paths.blkio);
-    std::optional<std::string> bytes = ReadFile(blkio + "/blkio.io_service_bytes_recursive");
-    std::optional<std::string> ios = ReadFile(blkio + "/blkio.io_serviced_recursive");
+    std::optional<std::string> bytes = ReadTextFile(blkio + "/blkio.io_service_bytes_recursive");
+    std::optional<std::string> ios = ReadTextFile(blkio + "/blkio.io_serviced_recursive");
     if (!HasDeviceLine(bytes)) {
-      bytes = ReadFile(blkio + "/blkio.throttle.io_service_bytes_recursive");
-      ios = ReadFile(blkio + "/blkio.throttle.io_serviced_recursive");
+      bytes = ReadTextFile(blkio + "/blkio.throttle.io_service_bytes_recursive");
+      ios = ReadTextFile(blkio + "/blkio.throttle.io_serviced_recursive");
     }
     if (bytes) ParseBlkioV1(*bytes, &BlkioDevice::bytes, &d.blkio);
     if (ios) ParseBlkioV1(*ios, &BlkioDevice::ios, &d.blkio);
@@ -463,7 +463,7 @@ absl::StatusOr<CgroupDetail> CgroupFs::ReadDetail(const CgroupPaths& paths) cons
 
 std::vector<int> CgroupFs::OwnProcesses(const CgroupPaths& paths) const {
   std::vector<int> out;
-  if (std::optional<std::string> text = ReadFile(Dir("pids", paths.pids) + "/cgroup.procs")) {
+  if (std::optional<std::string> text = ReadTextFile(Dir("pids", paths.pids) + "/cgroup.procs")) {
     for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
       int pid = 0;
       if (absl::SimpleAtoi(line, &pid)) out.push_back(pid);

@@ -36,6 +36,9 @@ struct Psi {
   PsiData some, full;
 };
 
+// The text of a file (cgroup, /proc and /sys files); nullopt when unreadable.
+std::optional<std::string> ReadTextFile(const std::string& path);
+
 // The unsigned number a file holds (cgroup and /proc files); nullopt when
 // unreadable or not a number.
 std::optional<uint64_t> ReadUintFile(const std::string& path);

@@ -73,12 +73,6 @@ absl::Time BootTime(const std::string& proc, absl::Time now) {
   return now;
 }
 
-std::string ContainerId(const std::string& status_id) {
-  absl::string_view id = status_id;
-  if (size_t p = id.find("://"); p != absl::string_view::npos) id.remove_prefix(p + 3);
-  return std::string(id);
-}
-
 // The pod cgroup's memory limit as the kubelet would have set it: the sum of
 // the containers' limits when every one has a limit.
 std::optional<uint64_t> PodMemoryLimit(const api::Pod& pod) {
@@ -95,6 +89,12 @@ std::optional<uint64_t> PodMemoryLimit(const api::Pod& pod) {
 }
 
 }  // namespace
+
+std::string RuntimeContainerId(const std::string& status_id) {
+  absl::string_view id = status_id;
+  if (size_t p = id.find("://"); p != absl::string_view::npos) id.remove_prefix(p + 3);
+  return std::string(id);
+}
 
 SummaryProvider::SummaryProvider(SummaryOptions options, PodsFn pods, cri::RuntimeService* runtime,
                                  cri::ImageService* images, Clock* clock)
@@ -272,7 +272,7 @@ json SummaryProvider::PodStats(const api::Pod& pod, const json& image_fs, const 
   json containers = json::array();
   for (const api::ContainerStatus& cs : pod.status.container_statuses) {
     if (!cs.state.running || cs.container_id.empty()) continue;
-    const std::string id = ContainerId(cs.container_id);
+    const std::string id = RuntimeContainerId(cs.container_id);
     absl::StatusOr<CgroupSample> c = cgroups_.Read(NamedCgroup(pod_cgroup + "/" + id));
     if (!c.ok()) continue;
     std::optional<uint64_t> limit;

@@ -52,6 +52,9 @@ struct SummaryOptions {
   std::string proc = "/proc";
 };
 
+// The runtime's id in a status's containerID ("containerd://<id>").
+std::string RuntimeContainerId(const std::string& status_id);
+
 class SummaryProvider {
  public:
   using PodsFn = std::function<std::vector<api::Pod>()>;
