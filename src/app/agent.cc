@@ -196,8 +196,11 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Create(const AgentOptions& options
       return absl::InvalidArgumentError(
           absl::StrCat("--root-dir: cannot create ", options.root_dir, ": ", ec.message()));
     }
+    // Only Bidirectional volume mounts need it: without it (no mount(2)
+    // here) the rest runs, and those pods fail with the runtime's error.
     if (absl::Status s = volume::MakeRShared(options.root_dir); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("--root-dir: ", s.message()));
+      LOG(WARNING) << "--root-dir: " << s.message()
+                   << "; volumes mounted with Bidirectional propagation will fail";
     }
   }
   auto parts = std::make_unique<Parts>(options);
