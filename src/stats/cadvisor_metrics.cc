@@ -303,6 +303,14 @@ struct CadvisorMetrics::Series {
   std::optional<int> netns_pid;         // whose network namespace to report
 };
 
+// What one scrape reads once for every series: its time and the
+// filesystems (the root dir's, the image filesystem's).
+struct CadvisorMetrics::Scrape {
+  absl::Time now;
+  std::vector<Filesystem> node_filesystems;  // each device once
+  std::optional<Filesystem> image_fs;        // where writable layers live
+};
+
 CadvisorMetrics::CadvisorMetrics(SummaryOptions options, SummaryProvider::PodsFn pods,
                                  cri::RuntimeService* runtime, cri::ImageService* images,
                                  Clock* clock)
@@ -357,11 +365,12 @@ void CadvisorMetrics::AddMachine(PrometheusWriter* w) const {
   w->Add(kMachineSwap, labels, static_cast<double>(swap));
 }
 
-void CadvisorMetrics::AddCgroup(const Series& s, absl::Time now, PrometheusWriter* w) const {
+bool CadvisorMetrics::AddCgroup(const Series& s, const Scrape& scrape, PrometheusWriter* w) const {
+  const absl::Time now = scrape.now;
   absl::StatusOr<CgroupDetail> read = cgroups_.ReadDetail(s.paths);
   if (!read.ok()) {
     VLOG(2) << "cadvisor metrics: " << s.id << ": " << read.status();
-    return;
+    return false;
   }
   const CgroupDetail& d = *read;
   const CgroupSample& c = d.sample;
@@ -462,29 +471,16 @@ void CadvisorMetrics::AddCgroup(const Series& s, absl::Time now, PrometheusWrite
   }
 
   if (s.root) {
-    // The node's filesystems: the root dir's, and the image filesystem when
-    // it is another one.
-    std::vector<std::string> paths = {options_.root_dir};
-    if (images_ != nullptr) {
-      if (absl::StatusOr<cri::ImageFsInfo> info = images_->GetImageFsInfo();
-          info.ok() && !info->image_filesystems.empty() &&
-          !info->image_filesystems.front().mountpoint.empty()) {
-        paths.push_back(info->image_filesystems.front().mountpoint);
-      }
-    }
-    std::set<std::pair<uint32_t, uint32_t>> seen;
-    for (const std::string& path : paths) {
-      std::optional<Filesystem> f = FilesystemOf(path);
-      if (!f || !seen.emplace(f->major, f->minor).second) continue;
-      const Labels device = with({{"device", f->device}});
-      w->Add(kFsUsage, device, num(f->info.used), now);
-      w->Add(kFsLimit, device, num(f->info.capacity), now);
-      w->Add(kFsInodes, device, num(f->info.inodes), now);
-      w->Add(kFsInodesFree, device, num(f->info.inodes_free), now);
-      std::optional<DiskStats> ds = ReadDiskStats(options_.proc, f->major, f->minor);
+    for (const Filesystem& f : scrape.node_filesystems) {
+      const Labels device = with({{"device", f.device}});
+      w->Add(kFsUsage, device, num(f.info.used), now);
+      w->Add(kFsLimit, device, num(f.info.capacity), now);
+      w->Add(kFsInodes, device, num(f.info.inodes), now);
+      w->Add(kFsInodesFree, device, num(f.info.inodes_free), now);
+      std::optional<DiskStats> ds = ReadDiskStats(options_.proc, f.major, f.minor);
       if (!ds) continue;
       // Counted already from the cgroup's own accounting.
-      if (!io_devices.contains({f->major, f->minor})) {
+      if (!io_devices.contains({f.major, f.minor})) {
         w->Add(kFsReads, device, num(ds->reads), now);
         w->Add(kFsWrites, device, num(ds->writes), now);
       }
@@ -499,21 +495,11 @@ void CadvisorMetrics::AddCgroup(const Series& s, absl::Time now, PrometheusWrite
       w->Add(kFsIoTimeWeighted, device, num(ds->weighted_io_ms) / 1e3, now);
     }
   }
-  if (s.layer_bytes) {
+  if (s.layer_bytes && scrape.image_fs) {
     // A container's writable layer, on the image filesystem.
-    std::string mountpoint = options_.root_dir;
-    if (images_ != nullptr) {
-      if (absl::StatusOr<cri::ImageFsInfo> info = images_->GetImageFsInfo();
-          info.ok() && !info->image_filesystems.empty() &&
-          !info->image_filesystems.front().mountpoint.empty()) {
-        mountpoint = info->image_filesystems.front().mountpoint;
-      }
-    }
-    if (std::optional<Filesystem> f = FilesystemOf(mountpoint)) {
-      const Labels device = with({{"device", f->device}});
-      w->Add(kFsUsage, device, num(*s.layer_bytes), now);
-      w->Add(kFsLimit, device, num(f->info.capacity), now);
-    }
+    const Labels device = with({{"device", scrape.image_fs->device}});
+    w->Add(kFsUsage, device, num(*s.layer_bytes), now);
+    w->Add(kFsLimit, device, num(scrape.image_fs->info.capacity), now);
   }
 
   if (s.netns_pid) {
@@ -539,10 +525,30 @@ void CadvisorMetrics::AddCgroup(const Series& s, absl::Time now, PrometheusWrite
     add(kPressure[i][0], num((*psi[i])->full.total) / 1e6);
     add(kPressure[i][1], num((*psi[i])->some.total) / 1e6);
   }
+  return true;
 }
 
 std::string CadvisorMetrics::Render() const {
-  const absl::Time now = clock_->Now();
+  Scrape scrape{.now = clock_->Now()};
+  // The image filesystem as the runtime names it (the root dir's when it
+  // does not), asked once per scrape.
+  std::string image_mountpoint = options_.root_dir;
+  if (images_ != nullptr) {
+    if (absl::StatusOr<cri::ImageFsInfo> info = images_->GetImageFsInfo();
+        info.ok() && !info->image_filesystems.empty() &&
+        !info->image_filesystems.front().mountpoint.empty()) {
+      image_mountpoint = info->image_filesystems.front().mountpoint;
+    }
+  }
+  scrape.image_fs = FilesystemOf(image_mountpoint);
+  if (std::optional<Filesystem> root_fs = FilesystemOf(options_.root_dir)) {
+    scrape.node_filesystems.push_back(*root_fs);
+  }
+  if (scrape.image_fs && (scrape.node_filesystems.empty() ||
+                          scrape.node_filesystems[0].major != scrape.image_fs->major ||
+                          scrape.node_filesystems[0].minor != scrape.image_fs->minor)) {
+    scrape.node_filesystems.push_back(*scrape.image_fs);
+  }
   PrometheusWriter w;
   AddMachine(&w);
 
@@ -598,8 +604,7 @@ std::string CadvisorMetrics::Render() const {
 
   bool root_ok = true;
   for (const Series& s : series) {
-    if (s.root && !cgroups_.Read(s.paths).ok()) root_ok = false;
-    AddCgroup(s, now, &w);
+    if (!AddCgroup(s, scrape, &w) && s.root) root_ok = false;
   }
   w.Add(kScrapeError, {}, root_ok ? 0 : 1);
   return w.Render();

@@ -47,7 +47,9 @@ class CadvisorMetrics {
 
  private:
   struct Series;
-  void AddCgroup(const Series& series, absl::Time now, PrometheusWriter* w) const;
+  struct Scrape;
+  // False when the cgroup could not be read (nothing added).
+  bool AddCgroup(const Series& series, const Scrape& scrape, PrometheusWriter* w) const;
   void AddMachine(PrometheusWriter* w) const;
 
   const SummaryOptions options_;
